@@ -1,0 +1,1 @@
+"""The domain: identifiers, code tables, rules and validation. No Qt, no SQL."""

@@ -1,0 +1,224 @@
+"""Chinese identifiers: resident ID (GB 11643), USCC (GB 32100), lawyer licence, phones.
+
+python-stdnum does the checksums and the address-code history; this module closes the gaps
+FORMS.md lists: future birth dates, 港澳台居民居住证 numbers (810000/820000/830000), and an
+unknown address code being a warning rather than an error. Each check returns a list of
+`Problem`s (severity, message code, message parameters) and never raises.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from functools import lru_cache
+
+from stdnum import numdb
+from stdnum.cn import ric, uscc
+
+from desktop.domain.findings import Problem
+
+_SPACES = re.compile(r"[\s\-‐‑–—_]+")
+_ID18 = re.compile(r"^\d{17}[\dX]$")
+_ID15 = re.compile(r"^\d{15}$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-\d{7,8}(-\d{1,6})?$")
+_LICENCE = re.compile(r"^1\d{16}$")
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+#: province codes of GB/T 2260 (lawyer licence digits 2–3)
+PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65"
+    .split()
+)
+_RESIDENCE_PERMIT_AREAS = {"810000": "香港", "820000": "澳门", "830000": "台湾"}
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def compact(text: str) -> str:
+    """NFKC (full-width digits), spaces and hyphens removed, upper case."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text)).upper()
+
+
+# --- 公民身份号码 ---------------------------------------------------------------------------
+
+
+def id15_to_18(number: str) -> str:
+    """Convert a legacy 15-digit number: insert 19 before the birth date, append the check."""
+    body = number[:6] + "19" + number[6:]
+    return body + ric.calc_check_digit(body + "0")
+
+
+def normalise_id(text: str, *, convert_legacy: bool = True) -> str:
+    """The form used for comparison and duplicate search (15-digit numbers converted)."""
+    value = compact(text)
+    if convert_legacy and _ID15.match(value):
+        return id15_to_18(value)
+    return value
+
+
+def id_birth_date(number: str) -> date | None:
+    if not _ID18.match(number):
+        return None
+    try:
+        return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+
+
+def id_sex(number: str) -> str | None:
+    """GB/T 2261.1 sex code from digit 17: odd = 1 男, even = 2 女."""
+    if not _ID18.match(number):
+        return None
+    return "1" if int(number[16]) % 2 else "2"
+
+
+@lru_cache(maxsize=65536)
+def _address_known(area: str, birth_year: int) -> bool:
+    """Whether the address code existed at some time from the birth year on.
+
+    An ID number carries the code of the place where it was first issued, which may be years
+    after birth (numbers were issued from 1984), so python-stdnum's test against the birth year
+    alone would reject real people: a code that was still in use at or after birth is accepted.
+    """
+    results = numdb.get("cn/loc").info(area)
+    info = {k: v for _part, props in results for k, v in props.items()}
+    if "county" not in info:
+        return False
+    for county in info["county"].split(","):
+        if not county.startswith("["):
+            return True
+        end = county[1:].split("]")[0].split("-")[1]
+        if not end or int(end) >= birth_year:
+            return True
+    return False
+
+
+def check_resident_id(number: str, today: date, *, permit: bool = False) -> list[Problem]:
+    """Check a normalised 18-character number. `permit`: 港澳台居民居住证 allowed."""
+    if _ID15.match(number):
+        return [Problem("E", "id_legacy15")]
+    if len(number) != 18:
+        return [Problem("E", "id_length", {"n": len(number)})]
+    if not _ID18.match(number):
+        return [Problem("E", "id_format")]
+    birth = id_birth_date(number)
+    if birth is None:
+        return [Problem("E", "id_birth_invalid", {"digits": number[6:14]})]
+    if ric.calc_check_digit(number) != number[-1]:
+        return [Problem("E", "id_checksum")]
+    if birth > today:
+        return [Problem("E", "id_birth_future", {"birth": birth.isoformat()})]
+    if birth.year < 1900:
+        return [Problem("E", "id_birth_invalid", {"digits": number[6:14]})]
+    area = number[:6]
+    if area in _RESIDENCE_PERMIT_AREAS:
+        if permit:
+            return []
+        return [Problem("E", "id_permit_area", {"place": _RESIDENCE_PERMIT_AREAS[area]})]
+    if not _address_known(area, birth.year):
+        return [Problem("W", "id_area_unknown", {"area": area})]
+    return []
+
+
+def mask_id(number: str | None) -> str:
+    """110105********002X: the first 6 and the last 4 characters stay."""
+    if not number:
+        return ""
+    if len(number) <= 10:
+        return number[:2] + "*" * max(len(number) - 2, 0)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+# --- 统一社会信用代码 ---------------------------------------------------------------------------
+
+
+def _org_code_check(body: str) -> str:
+    weights = (3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(ch, 36) * w for ch, w in zip(body, weights, strict=True))
+    c = 11 - total % 11
+    return "X" if c == 10 else "0" if c == 11 else str(c)
+
+
+def check_uscc(code: str, *, law_firm: bool = False) -> list[Problem]:
+    if len(code) != 18:
+        return [Problem("E", "uscc_length", {"n": len(code)})]
+    if any(ch not in _USCC_ALPHABET for ch in code):
+        return [Problem("E", "uscc_format")]
+    # stdnum's uscc.calc_check_digit; its validate() also wants a digit in position 1, which
+    # the A/N/Y department codes (军队, 农业, 其他) do not have, so only the checksum is used.
+    if uscc.calc_check_digit(code[:17]) != code[-1]:
+        return [Problem("E", "uscc_checksum")]
+    problems = []
+    if law_firm and not code.startswith("31"):
+        problems.append(Problem("W", "uscc_not_law_firm"))
+    org = code[8:17]
+    if org[:8].isalnum() and org[-1] != _org_code_check(org[:8]):
+        problems.append(Problem("W", "uscc_org_code"))
+    return problems
+
+
+# --- 律师执业证号 ---------------------------------------------------------------------------
+
+
+def check_licence(number: str, today: date) -> list[Problem]:
+    if not _LICENCE.match(number):
+        return [Problem("E", "licence_format")]
+    if number[1:3] not in PROVINCES:
+        return [Problem("E", "licence_province", {"code": number[1:3]})]
+    year = int(number[5:9])
+    if not 1980 <= year <= today.year:
+        return [Problem("E", "licence_year", {"year": year, "this_year": today.year})]
+    if number[9] == "0":
+        return [Problem("E", "licence_category")]
+    return []
+
+
+def licence_category(number: str) -> str | None:
+    return number[9] if _LICENCE.match(number) else None
+
+
+def licence_sex(number: str) -> str | None:
+    """Sex code from licence digit 11 (0 男, 1 女), as GB/T 2261.1 (1 男, 2 女)."""
+    if not _LICENCE.match(number) or number[10] not in "01":
+        return None
+    return "1" if number[10] == "0" else "2"
+
+
+# --- phones ----------------------------------------------------------------------------------
+
+
+def normalise_phone(text: str) -> str:
+    value = _SPACES.sub("-", unicodedata.normalize("NFKC", text).strip()).strip("-")
+    digits = value.replace("-", "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if _MOBILE.match(digits):
+        return digits
+    if "(" in value or "（" in text:
+        value = re.sub(r"[()]", "-", value).strip("-").replace("--", "-")
+    return value
+
+
+def is_mobile(value: str) -> bool:
+    return bool(_MOBILE.match(value))
+
+
+def is_landline(value: str) -> bool:
+    return bool(_LANDLINE.match(value))
+
+
+def mask_phone(value: str | None) -> str:
+    """138****8000; a landline keeps its 区号 and the last 4 digits."""
+    if not value:
+        return ""
+    if _MOBILE.match(value):
+        return value[:3] + "****" + value[-4:]
+    head, _, tail = value.rpartition("-")
+    if head and len(tail) > 4:
+        return f"{head}-{'*' * (len(tail) - 4)}{tail[-4:]}"
+    return "*" * max(len(value) - 4, 0) + value[-4:]

@@ -1,0 +1,122 @@
+"""Rules that any form may use: dates, lengths, patterns, conditional requirements."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from desktop.domain.context import RuleContext
+from desktop.domain.findings import Problem
+from desktop.domain.rules.registry import rule
+
+_NAME_OK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff·A-Za-z ]")
+
+
+def _matches(value: Any, equals: Any) -> bool:
+    if isinstance(equals, list):
+        return value in equals
+    return value == equals
+
+
+def _shown(ctx: RuleContext, field_id: str) -> str:
+    return ctx.display(field_id)
+
+
+@rule("not_future", "field")
+def not_future(value: str, ctx: RuleContext):
+    if str(value) > ctx.today.isoformat()[: len(str(value))]:
+        yield Problem("E", "date_future", {"today": ctx.today.isoformat()})
+
+
+@rule("min_length", "field")
+def min_length(value: str, ctx: RuleContext, *, min: int):
+    if len(str(value)) < min:
+        yield Problem("W", "too_short", {"min": min})
+
+
+@rule("pattern", "field")
+def pattern(value: str, ctx: RuleContext, *, regex: str, hint: str):
+    if not re.fullmatch(regex, str(value)):
+        yield Problem("E", "pattern", {"hint": hint})
+
+
+@rule("int_range", "field")
+def int_range(value: int, ctx: RuleContext, *, min: int = 0, max: int = 1_000_000):
+    if not min <= value <= max:
+        yield Problem("E", "int_range", {"min": min, "max": max, "value": value})
+
+
+@rule("person_name", "field")
+def person_name(value: str, ctx: RuleContext):
+    bad = "".join(dict.fromkeys(ch for ch in value if not _NAME_OK.match(ch)))
+    if bad:
+        yield Problem("E", "person_name", {"chars": bad[:10]})
+
+
+@rule("required_if", "record")
+def required_if(ctx: RuleContext, *, field: str, when_field: str, equals: Any):
+    if _matches(ctx.get(when_field), equals) and ctx.get(field) in (None, "", []):
+        yield Problem("E", "required_if", {"other": ctx.label(when_field),
+                                           "value": _shown(ctx, when_field)}, field)
+
+
+@rule("empty_if", "record")
+def empty_if(ctx: RuleContext, *, field: str, when_field: str, equals: Any):
+    if _matches(ctx.get(when_field), equals) and ctx.get(field) not in (None, "", []):
+        yield Problem("E", "empty_if", {"other": ctx.label(when_field),
+                                        "value": _shown(ctx, when_field)}, field)
+
+
+@rule("date_after", "record")
+def date_after(ctx: RuleContext, *, field: str, other_field: str):
+    a, b = ctx.get(field), ctx.get(other_field)
+    if a and b and str(a) < str(b)[: len(str(a))]:
+        yield Problem("E", "date_order", {"other": ctx.label(other_field), "other_value": b},
+                      field)
+
+
+@rule("min_rows_if", "record")
+def min_rows_if(ctx: RuleContext, *, field: str, when_field: str, equals: Any, min: int):
+    if _matches(ctx.get(when_field), equals) and len(ctx.get(field) or []) < min:
+        yield Problem("E", "min_rows_if", {"other": ctx.label(when_field), "min": min,
+                                           "value": _shown(ctx, when_field)}, field)
+
+
+@rule("max_rows", "record")
+def max_rows(ctx: RuleContext, *, field: str, max: int):
+    n = len(ctx.get(field) or [])
+    if n > max:
+        yield Problem("W", "max_rows_warn", {"max": max, "n": n}, field)
+
+
+def add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def as_date(value: Any) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+@rule("region_nesting", "field")
+def region_nesting(value: list[str], ctx: RuleContext, *, levels: int = 3):
+    table = ctx.field.codes if ctx.field else None
+    if table is None:
+        return
+    if len(value) != levels:
+        yield Problem("E", "region_nesting", {"detail": f"应选择 {levels} 级，现为 {len(value)} 级"})
+        return
+    for parent, child in zip(value, value[1:], strict=False):
+        entry = table.get(child)
+        if entry is None or entry.parent != parent:
+            detail = f"“{table.label_of(child)}”不属于“{table.label_of(parent)}”"
+            yield Problem("E", "region_nesting", {"detail": detail})
+            return

@@ -1,0 +1,99 @@
+"""Identifier rules: 公民身份号码, 统一社会信用代码, 律师执业证号, phones, and their agreement
+with the other fields of the record."""
+
+from __future__ import annotations
+
+from desktop.domain import identifiers as ids
+from desktop.domain.context import RuleContext
+from desktop.domain.findings import Problem
+from desktop.domain.rules.generic import as_date
+from desktop.domain.rules.registry import rule
+
+#: 证件类型 codes (forms/codes/id_type.toml): 2/3 are 港澳/台湾居民居住证, 4 护照, 9 其他
+_PERMITS = {"2", "3"}
+_NOT_RESIDENT_ID = {"4", "9"}
+
+
+def _id_checked(ctx: RuleContext, type_field: str | None) -> bool:
+    return not (type_field and ctx.get(type_field) in _NOT_RESIDENT_ID)
+
+
+@rule("resident_id", "field")
+def resident_id(value: str, ctx: RuleContext, *, type_field: str | None = None):
+    if not _id_checked(ctx, type_field):
+        return
+    permit = bool(type_field and ctx.get(type_field) in _PERMITS)
+    yield from ids.check_resident_id(value, ctx.today, permit=permit)
+
+
+@rule("uscc", "field")
+def uscc(value: str, ctx: RuleContext, *, law_firm: bool = False):
+    yield from ids.check_uscc(value, law_firm=law_firm)
+
+
+@rule("lawyer_licence", "field")
+def lawyer_licence(value: str, ctx: RuleContext):
+    yield from ids.check_licence(value, ctx.today)
+
+
+@rule("mobile", "field")
+def mobile(value: str, ctx: RuleContext):
+    if not ids.is_mobile(value):
+        yield Problem("E", "mobile")
+
+
+@rule("landline", "field")
+def landline(value: str, ctx: RuleContext):
+    if not ids.is_landline(value):
+        yield Problem("W", "landline")
+
+
+@rule("phone", "field")
+def phone(value: str, ctx: RuleContext):
+    if not (ids.is_mobile(value) or ids.is_landline(value)):
+        yield Problem("E", "phone")
+
+
+@rule("sex_matches_id", "record")
+def sex_matches_id(ctx: RuleContext, *, id_field: str, sex_field: str,
+                   type_field: str | None = None):
+    number, sex = ctx.get(id_field), ctx.get(sex_field)
+    if not number or not sex or not _id_checked(ctx, type_field):
+        return
+    expected = ids.id_sex(number)
+    if expected and expected != sex:
+        yield Problem("E", "sex_mismatch", {"expected": "男" if expected == "1" else "女"},
+                      sex_field)
+
+
+@rule("birth_matches_id", "record")
+def birth_matches_id(ctx: RuleContext, *, id_field: str, birth_field: str,
+                     type_field: str | None = None):
+    number, birth = ctx.get(id_field), ctx.get(birth_field)
+    if not number or not birth or not _id_checked(ctx, type_field):
+        return
+    expected = ids.id_birth_date(number)
+    if expected and expected != as_date(birth):
+        yield Problem("E", "birth_mismatch", {"expected": expected.isoformat()}, birth_field)
+
+
+@rule("licence_matches", "record")
+def licence_matches(ctx: RuleContext, *, licence_field: str, category_field: str,
+                    sex_field: str):
+    number = ctx.get(licence_field)
+    if not number:
+        return
+    digit, category = ids.licence_category(number), ctx.get(category_field)
+    if digit and category and digit != category:
+        yield Problem("W", "licence_category_mismatch",
+                      {"category": ctx.display(category_field), "digit": digit}, category_field)
+    sex_code, sex = ids.licence_sex(number), ctx.get(sex_field)
+    if sex_code and sex and sex_code != sex:
+        yield Problem("W", "licence_sex_mismatch", {}, licence_field)
+
+
+@rule("in_scope", "record")
+def in_scope(ctx: RuleContext, *, field: str, codes: list[str]):
+    value = ctx.get(field)
+    if value is not None and value not in codes:
+        yield Problem("E", "out_of_scope", {"value": ctx.display(field)}, field)

@@ -1,0 +1,63 @@
+"""Named rules that forms reference from TOML (`rules = [{ rule = "mobile" }]`).
+
+A rule is a plain function registered with `@rule(name, scope)`; its keyword-only parameters
+are the parameters a form may give, so the loader can refuse unknown or missing ones. No
+expression strings are ever evaluated.
+
+Scopes:
+- "field": fn(value, ctx, **params) — runs on every keystroke, only for a non-empty value;
+- "record": fn(ctx, **params) — runs on every change of the record;
+- "cross": fn(ctx, **params) — compares with other records of the unit (ctx.env.peers); skipped
+  when there is no register (validate without --db). Its errors block export, not import.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from desktop.domain.findings import Problem
+
+RuleFn = Callable[..., Iterable[Problem]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    scope: str
+    fn: RuleFn
+    required: frozenset[str]
+    optional: frozenset[str]
+
+    def check_params(self, params: dict[str, Any]) -> str | None:
+        unknown = sorted(set(params) - self.required - self.optional)
+        if unknown:
+            allowed = ", ".join(sorted(self.required | self.optional)) or "无"
+            return f"没有参数“{unknown[0]}”（可用参数：{allowed}）"
+        missing = sorted(self.required - set(params))
+        if missing:
+            return f"缺少参数“{missing[0]}”"
+        return None
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(name: str, scope: str) -> Callable[[RuleFn], RuleFn]:
+    assert scope in ("field", "record", "cross")
+
+    def register(fn: RuleFn) -> RuleFn:
+        if name in RULES:
+            raise ValueError(f"rule {name} registered twice")
+        params = [p for p in inspect.signature(fn).parameters.values()
+                  if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        RULES[name] = Rule(
+            name, scope, fn,
+            required=frozenset(p.name for p in params if p.default is inspect.Parameter.empty),
+            optional=frozenset(p.name for p in params if p.default is not inspect.Parameter.empty),
+        )
+        return fn
+
+    return register

@@ -1,0 +1,321 @@
+"""Strict loader of forms/*.toml and forms/codes/*.toml into frozen specs.
+
+Unknown keys, unknown rule names, wrong parameter names and missing code tables are refused
+with the file and the key named (qutebrowser's configdata loader habit). Adding a field to a
+form is an edit of its TOML file only.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from desktop.errors import FormSpecError
+from desktop.formspec.model import (
+    FIELD_TYPES,
+    LEVELS,
+    SEVERITIES,
+    Code,
+    CodeTable,
+    FieldSpec,
+    FormSet,
+    FormSpec,
+    KeySpec,
+    RuleRef,
+    Section,
+)
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+_TABLE_KEYS = {"id", "label", "source"}
+_CODE_KEYS = {"code", "label", "aliases", "parent", "group", "deprecated"}
+_FORM_KEYS = {"id", "version", "title", "attachment", "levels", "name_field"}
+_TOP_KEYS = {"form", "sections", "fields", "rules", "keys"}
+_SECTION_KEYS = {"id", "label"}
+_FIELD_KEYS = {
+    "id", "label", "type", "section", "required", "max_length", "nfkc", "codes", "aliases",
+    "renamed_from", "hint", "default", "mask", "rules", "fields", "min_rows",
+}
+_KEY_KEYS = {"kind", "field", "unique", "hashed"}
+_MASKS = {"id", "phone"}
+
+
+class _Where:
+    """Names the place of a problem: file and dotted key."""
+
+    def __init__(self, path: Path, key: str = "") -> None:
+        self.path, self.key = path, key
+
+    def __truediv__(self, part: str | int) -> _Where:
+        sub = f"[{part}]" if isinstance(part, int) else (f".{part}" if self.key else part)
+        return _Where(self.path, self.key + sub)
+
+    def fail(self, what: str) -> FormSpecError:
+        where = f"{self.path.name} 的 {self.key}" if self.key else self.path.name
+        return FormSpecError(f"表单定义错误：{where}：{what}（文件 {self.path}）")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise _Where(path).fail(f"不是有效的 TOML：{exc}") from None
+    except OSError as exc:
+        raise _Where(path).fail(f"无法读取：{exc.strerror}") from None
+
+
+def _check_keys(obj: Any, allowed: set[str], where: _Where, required: set[str] = frozenset()):
+    if not isinstance(obj, dict):
+        raise where.fail("应为一个表（键值对）")
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise (where / unknown[0]).fail(f"未知的键“{unknown[0]}”；允许的键：{', '.join(sorted(allowed))}")
+    missing = sorted(required - set(obj))
+    if missing:
+        raise where.fail(f"缺少必填的键“{missing[0]}”")
+
+
+def _typed(obj: dict, key: str, kind: type | tuple, where: _Where, default: Any = None) -> Any:
+    if key not in obj:
+        return default
+    value = obj[key]
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        names = {str: "字符串", int: "整数", bool: "true/false", list: "列表", dict: "表"}
+        want = names.get(kind, str(kind)) if isinstance(kind, type) else "/".join(
+            names.get(k, str(k)) for k in kind)
+        raise (where / key).fail(f"应为{want}")
+    return value
+
+
+def _str_list(obj: dict, key: str, where: _Where) -> tuple[str, ...]:
+    items = _typed(obj, key, list, where, [])
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise (where / key / i).fail("应为字符串")
+    return tuple(items)
+
+
+def load_code_table(path: Path) -> CodeTable:
+    data = _read_toml(path)
+    where = _Where(path)
+    _check_keys(data, {"table", "codes"}, where, {"table", "codes"})
+    head = data["table"]
+    _check_keys(head, _TABLE_KEYS, where / "table", {"id", "label"})
+    table_id = _typed(head, "id", str, where / "table")
+    if table_id != path.stem:
+        raise (where / "table" / "id").fail(f"“{table_id}”应与文件名“{path.stem}”相同")
+    codes: list[Code] = []
+    seen: dict[str, str] = {}
+    entries = _typed(data, "codes", list, where)
+    for i, entry in enumerate(entries):
+        w = where / "codes" / i
+        _check_keys(entry, _CODE_KEYS, w, {"code", "label"})
+        code = Code(
+            code=_typed(entry, "code", str, w),
+            label=_typed(entry, "label", str, w),
+            aliases=_str_list(entry, "aliases", w),
+            parent=_typed(entry, "parent", str, w),
+            group=_typed(entry, "group", str, w),
+            deprecated=_typed(entry, "deprecated", bool, w, False),
+        )
+        for text in (code.code, code.label, *code.aliases):
+            other = seen.get(text)
+            if other is not None and other != code.code:
+                raise w.fail(f"“{text}”在本表中已用于代码 {other}")
+            seen[text] = code.code
+        codes.append(code)
+    known = {c.code for c in codes}
+    for i, c in enumerate(codes):
+        if c.parent is not None and c.parent not in known:
+            raise (where / "codes" / i / "parent").fail(f"上级代码“{c.parent}”不在本表中")
+    if not codes:
+        raise (where / "codes").fail("代码表为空")
+    return CodeTable.build(table_id, _typed(head, "label", str, where / "table"),
+                           _typed(head, "source", str, where / "table", ""), tuple(codes), path)
+
+
+def _rule_refs(items: Any, where: _Where, scope: str) -> tuple[RuleRef, ...]:
+    from desktop.domain.rules import registry
+
+    if not isinstance(items, list):
+        raise where.fail("应为规则列表")
+    refs = []
+    for i, item in enumerate(items):
+        w = where / i
+        if not isinstance(item, dict) or "rule" not in item:
+            raise w.fail("每条规则应写成 { rule = \"规则名\", 参数… }")
+        name = item["rule"]
+        rule = registry.RULES.get(name) if isinstance(name, str) else None
+        if rule is None:
+            raise (w / "rule").fail(f"未知的规则“{name}”；已知规则：{', '.join(sorted(registry.RULES))}")
+        if (scope == "field") != (rule.scope == "field"):
+            place = "字段的 rules" if rule.scope == "field" else "表单的 [[rules]]"
+            raise (w / "rule").fail(f"规则“{name}”只能写在{place}中")
+        severity = item.get("severity")
+        if severity is not None and severity not in SEVERITIES:
+            raise (w / "severity").fail("应为 E、W 或 I")
+        params = {k: v for k, v in item.items() if k not in ("rule", "severity")}
+        problem = rule.check_params(params)
+        if problem:
+            raise w.fail(f"规则“{name}”{problem}")
+        refs.append(RuleRef(name, params, severity))
+    return tuple(refs)
+
+
+def _field(obj: Any, where: _Where, tables: dict[str, CodeTable], sections: set[str],
+           in_group: bool = False) -> FieldSpec:
+    _check_keys(obj, _FIELD_KEYS, where, {"id", "label", "type"})
+    fid = _typed(obj, "id", str, where)
+    if not _ID.match(fid):
+        raise (where / "id").fail("字段 id 只能用小写英文字母、数字和下划线，并以字母开头")
+    ftype = _typed(obj, "type", str, where)
+    if ftype not in FIELD_TYPES:
+        raise (where / "type").fail(f"未知的字段类型“{ftype}”；可用：{', '.join(FIELD_TYPES)}")
+    table = None
+    table_id = _typed(obj, "codes", str, where)
+    if ftype in ("code", "region"):
+        table_id = table_id or ("regions" if ftype == "region" else None)
+        if table_id is None:
+            raise where.fail(f"{ftype} 类型的字段需要 codes = \"代码表名\"")
+    if table_id is not None:
+        table = tables.get(table_id)
+        if table is None:
+            raise (where / "codes").fail(f"找不到代码表“{table_id}”（forms/codes/{table_id}.toml）")
+    section = _typed(obj, "section", str, where)
+    if section is not None and section not in sections:
+        raise (where / "section").fail(f"未定义的分区“{section}”")
+    if in_group and section is not None:
+        raise (where / "section").fail("重复行中的子字段不能指定分区")
+    mask = _typed(obj, "mask", str, where)
+    if mask is not None and mask not in _MASKS:
+        raise (where / "mask").fail("应为 \"id\" 或 \"phone\"")
+    subfields: tuple[FieldSpec, ...] = ()
+    if ftype == "group":
+        if in_group:
+            raise where.fail("重复行不能嵌套")
+        items = _typed(obj, "fields", list, where, [])
+        if not items:
+            raise (where / "fields").fail("group 类型的字段需要子字段 [[fields.fields]]")
+        subfields = tuple(_field(s, where / "fields" / i, tables, sections, True)
+                          for i, s in enumerate(items))
+        _unique([f.id for f in subfields], where / "fields", "子字段 id")
+        _unique([f.label for f in subfields], where / "fields", "子字段名称")
+    elif "fields" in obj:
+        raise (where / "fields").fail("只有 group 类型的字段可以有子字段")
+    max_length = _typed(obj, "max_length", int, where)
+    if max_length is not None and max_length <= 0:
+        raise (where / "max_length").fail("应为正整数")
+    return FieldSpec(
+        id=fid,
+        label=_typed(obj, "label", str, where),
+        type=ftype,
+        section=section,
+        required=_typed(obj, "required", bool, where, False),
+        max_length=max_length,
+        nfkc=_typed(obj, "nfkc", bool, where, False),
+        codes=table,
+        aliases=_str_list(obj, "aliases", where),
+        renamed_from=_str_list(obj, "renamed_from", where),
+        hint=_typed(obj, "hint", str, where, ""),
+        default=obj.get("default"),
+        mask=mask,
+        rules=_rule_refs(obj.get("rules", []), where / "rules", "field"),
+        fields=subfields,
+        min_rows=_typed(obj, "min_rows", int, where, 0),
+    )
+
+
+def _unique(values: list[str], where: _Where, what: str) -> None:
+    seen: set[str] = set()
+    for v in values:
+        if v in seen:
+            raise where.fail(f"{what}“{v}”重复")
+        seen.add(v)
+
+
+def load_form(path: Path, tables: dict[str, CodeTable]) -> FormSpec:
+    data = _read_toml(path)
+    where = _Where(path)
+    _check_keys(data, _TOP_KEYS, where, {"form", "fields"})
+    head = data["form"]
+    _check_keys(head, _FORM_KEYS, where / "form", {"id", "version", "title", "name_field"})
+    form_id = _typed(head, "id", str, where / "form")
+    if form_id != path.stem:
+        raise (where / "form" / "id").fail(f"“{form_id}”应与文件名“{path.stem}”相同")
+    levels = _str_list(head, "levels", where / "form") or LEVELS
+    for lv in levels:
+        if lv not in LEVELS:
+            raise (where / "form" / "levels").fail(f"未知的层级“{lv}”；可用：{', '.join(LEVELS)}")
+    sections = []
+    for i, s in enumerate(_typed(data, "sections", list, where, [])):
+        _check_keys(s, _SECTION_KEYS, where / "sections" / i, _SECTION_KEYS)
+        sections.append(Section(_typed(s, "id", str, where / "sections" / i),
+                                _typed(s, "label", str, where / "sections" / i)))
+    _unique([s.id for s in sections], where / "sections", "分区 id")
+    section_ids = {s.id for s in sections}
+    fields = tuple(_field(f, where / "fields" / i, tables, section_ids)
+                   for i, f in enumerate(_typed(data, "fields", list, where)))
+    _unique([f.id for f in fields], where / "fields", "字段 id")
+    _unique([f.label for f in fields], where / "fields", "字段名称")
+    ids = {f.id for f in fields}
+    labels = {f.label: f.id for f in fields}
+    for i, f in enumerate(fields):
+        for a in f.aliases:
+            if labels.get(a, f.id) != f.id:
+                raise (where / "fields" / i / "aliases").fail(f"别名“{a}”是另一个字段的名称")
+        for old in f.renamed_from:
+            if old in ids:
+                raise (where / "fields" / i / "renamed_from").fail(f"旧 id“{old}”仍被使用")
+    name_field = _typed(head, "name_field", str, where / "form")
+    if name_field not in ids:
+        raise (where / "form" / "name_field").fail(f"字段“{name_field}”不存在")
+    keys = []
+    for i, k in enumerate(_typed(data, "keys", list, where, [])):
+        w = where / "keys" / i
+        _check_keys(k, _KEY_KEYS, w, {"kind", "field"})
+        key = KeySpec(_typed(k, "kind", str, w), _typed(k, "field", str, w),
+                      _typed(k, "unique", bool, w, False), _typed(k, "hashed", bool, w, False))
+        if key.field not in ids:
+            raise (w / "field").fail(f"字段“{key.field}”不存在")
+        keys.append(key)
+    form = FormSpec(
+        id=form_id,
+        version=str(_typed(head, "version", str, where / "form")),
+        title=_typed(head, "title", str, where / "form"),
+        attachment=_typed(head, "attachment", str, where / "form", ""),
+        levels=levels,
+        name_field=name_field,
+        sections=tuple(sections),
+        fields=fields,
+        rules=_rule_refs(data.get("rules", []), where / "rules", "form"),
+        keys=tuple(keys),
+        path=path,
+    )
+    _check_field_refs(form, where)
+    return form
+
+
+def _check_field_refs(form: FormSpec, where: _Where) -> None:
+    """Rule parameters that name fields (by convention, names ending in `field`) must exist."""
+    def check(ref: RuleRef, w: _Where) -> None:
+        for key, value in ref.params.items():
+            if key.endswith("field") and isinstance(value, str) and not form.has_field(value):
+                raise (w / key).fail(f"字段“{value}”不存在")
+
+    for i, ref in enumerate(form.rules):
+        check(ref, where / "rules" / i)
+    for i, f in enumerate(form.fields):
+        for j, ref in enumerate(f.rules):
+            check(ref, where / "fields" / i / "rules" / j)
+
+
+def load_forms(folder: Path) -> FormSet:
+    """Load every code table of folder/codes and every form of folder."""
+    if not folder.is_dir():
+        raise FormSpecError(f"找不到表单定义文件夹：{folder}")
+    tables = {p.stem: load_code_table(p) for p in sorted((folder / "codes").glob("*.toml"))}
+    forms = {p.stem: load_form(p, tables) for p in sorted(folder.glob("*.toml"))}
+    return FormSet(forms=forms, tables=tables)

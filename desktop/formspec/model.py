@@ -1,0 +1,212 @@
+"""Frozen, typed form specifications: what a form is, as loaded from forms/*.toml."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+SEVERITIES = ("E", "W", "I")
+
+#: value types a field may have; each has one parser in domain/values.py
+FIELD_TYPES = (
+    "text",  # free text, trimmed (NFKC when the field says so)
+    "int",  # whole number
+    "bool",  # 是/否
+    "date",  # stored as YYYY-MM-DD
+    "yearmonth",  # stored as YYYY-MM
+    "code",  # stored as the code of a code table, shown as its label
+    "id_number",  # 公民身份号码 / 证件号码, normalised
+    "mobile",  # 11-digit mobile phone
+    "landline",  # 区号-号码
+    "phone",  # either of the two
+    "uscc",  # 统一社会信用代码
+    "licence",  # 律师执业证号
+    "region",  # province-city-county codes of the regions table
+    "group",  # repeating rows of sub-fields
+)
+
+LEVELS = (
+    "firm",
+    "city",
+    "province",
+    "national",
+    "society-county",
+    "society-city",
+    "society-province",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    code: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    parent: str | None = None
+    group: str | None = None
+    deprecated: bool = False
+
+
+@dataclass(frozen=True)
+class CodeTable:
+    id: str
+    label: str
+    source: str
+    codes: tuple[Code, ...]
+    path: Path | None = None
+    _by_code: Mapping[str, Code] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
+    _by_text: Mapping[str, Code] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
+
+    @classmethod
+    def build(cls, id: str, label: str, source: str, codes: tuple[Code, ...],
+              path: Path | None = None) -> CodeTable:
+        by_code = {c.code: c for c in codes}
+        by_text: dict[str, Code] = {}
+        # weakest first, so labels win over aliases and codes win over everything
+        for c in codes:
+            if c.label.endswith("族") and len(c.label) > 2:
+                by_text.setdefault(c.label[:-1], c)
+        for c in codes:
+            for a in c.aliases:
+                by_text[a] = c
+        for c in codes:
+            by_text[c.label] = c
+        return cls(id, label, source, codes, path, MappingProxyType(by_code),
+                   MappingProxyType(by_text))
+
+    def get(self, code: str) -> Code | None:
+        return self._by_code.get(code)
+
+    def lookup(self, text: str) -> Code | None:
+        """Find a code by its code, label or an accepted alias (import accepts all three)."""
+        return self._by_code.get(text) or self._by_text.get(text)
+
+    def label_of(self, code: str | None) -> str:
+        c = self._by_code.get(code) if code is not None else None
+        return c.label if c else (code or "")
+
+    def children(self, parent: str | None) -> tuple[Code, ...]:
+        return tuple(c for c in self.codes if c.parent == parent)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """A use of a named rule (domain/rules) with its parameters, as the form spells it."""
+
+    rule: str
+    params: Mapping[str, Any]
+    severity: str | None = None  # overrides the rule's own severity when set
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    id: str
+    label: str
+    type: str
+    section: str | None = None
+    required: bool = False
+    max_length: int | None = None
+    nfkc: bool = False
+    codes: CodeTable | None = None
+    aliases: tuple[str, ...] = ()  # header variants accepted on import
+    renamed_from: tuple[str, ...] = ()  # earlier ids, so stored data follows a rename
+    hint: str = ""
+    default: Any = None
+    mask: str | None = None  # "id" or "phone": masked in lists and print
+    rules: tuple[RuleRef, ...] = ()
+    fields: tuple[FieldSpec, ...] = ()  # sub-fields of a group
+    min_rows: int = 0
+
+    def sub(self, field_id: str) -> FieldSpec:
+        for f in self.fields:
+            if f.id == field_id:
+                return f
+        raise KeyError(field_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """A lookup key promoted to the register's index (RecordKey)."""
+
+    kind: str  # key namespace, shared by the forms that use it (e.g. "person")
+    field: str  # the field whose normalised value is the key
+    unique: bool  # a second record with the same key in the register is an E
+    hashed: bool  # stored as a keyed hash (sensitive values such as ID numbers)
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    id: str
+    version: str
+    title: str
+    attachment: str
+    levels: tuple[str, ...]
+    name_field: str
+    sections: tuple[Section, ...]
+    fields: tuple[FieldSpec, ...]
+    rules: tuple[RuleRef, ...]
+    keys: tuple[KeySpec, ...]
+    path: Path | None = None
+    _by_id: Mapping[str, FieldSpec] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
+    _by_label: Mapping[str, FieldSpec] = field(default_factory=lambda: MappingProxyType({}), repr=False,
+                                               compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", MappingProxyType({f.id: f for f in self.fields}))
+        labels: dict[str, FieldSpec] = {}
+        for f in self.fields:
+            for a in f.aliases:
+                labels.setdefault(a, f)
+        for f in self.fields:
+            labels[f.label] = f
+        object.__setattr__(self, "_by_label", MappingProxyType(labels))
+
+    @property
+    def display_title(self) -> str:
+        return f"{self.attachment} {self.title}".strip()
+
+    def field(self, field_id: str) -> FieldSpec:
+        return self._by_id[field_id]
+
+    def has_field(self, field_id: str) -> bool:
+        return field_id in self._by_id
+
+    def field_by_label(self, label: str) -> FieldSpec | None:
+        """The field a label or header variant names (exact labels win over variants)."""
+        return self._by_label.get(label)
+
+    def label_of(self, path: str) -> str:
+        """Human label of a finding's field path: "firms[2].uscc" → "律师事务所[2]/统一社会信用代码"."""
+        if not path:
+            return ""
+        head, _, tail = path.partition(".")
+        fid, _, idx = head.partition("[")
+        f = self._by_id.get(fid)
+        if f is None:
+            return path
+        label = f.label + (f"[{idx}" if idx else "")
+        if tail and f.fields:
+            try:
+                label += "/" + f.sub(tail).label
+            except KeyError:
+                label += "/" + tail
+        return label
+
+
+@dataclass(frozen=True)
+class FormSet:
+    """Every form and code table of a forms/ folder."""
+
+    forms: Mapping[str, FormSpec]
+    tables: Mapping[str, CodeTable]
+
+    def form(self, form_id: str) -> FormSpec:
+        return self.forms[form_id]

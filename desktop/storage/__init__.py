@@ -1,0 +1,52 @@
+"""Storage: the encrypted register (SQLCipher), its tables, audit chain and repositories.
+
+No Qt here. Services open sessions from a `Register` and own the transactions; the functions
+below never commit.
+"""
+
+from desktop.storage.audit import AuditCheck, append_audit, verify_audit_chain
+from desktop.storage.crypto import DEFAULT_KDF, KdfParams
+from desktop.storage.engine import Register, UnitInfo, create_register, open_register
+from desktop.storage.keys import own_keys
+from desktop.storage.migrations import SCHEMA_VERSION
+from desktop.storage.records import bulk_insert_records, find_keys
+from desktop.storage.tables import (
+    KEY_ENCRYPTION,
+    KEY_SIGNING,
+    RECORD_STATES,
+    UNIT_LEVELS,
+    AuditEntry,
+    Meta,
+    Override,
+    Record,
+    RecordKey,
+    Unit,
+    UnitKey,
+)
+
+__all__ = [
+    "DEFAULT_KDF",
+    "KEY_ENCRYPTION",
+    "KEY_SIGNING",
+    "RECORD_STATES",
+    "SCHEMA_VERSION",
+    "UNIT_LEVELS",
+    "AuditCheck",
+    "AuditEntry",
+    "KdfParams",
+    "Meta",
+    "Override",
+    "Record",
+    "RecordKey",
+    "Register",
+    "Unit",
+    "UnitInfo",
+    "UnitKey",
+    "append_audit",
+    "bulk_insert_records",
+    "create_register",
+    "find_keys",
+    "open_register",
+    "own_keys",
+    "verify_audit_chain",
+]

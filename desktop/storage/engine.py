@@ -1,0 +1,275 @@
+"""Opening and creating registers: the engine factory, keying, schema checks, migrations.
+
+One open register is one `Register`: its path, a SQLAlchemy engine whose connections are
+SQLCipher connections keyed with a key derived once per open, and the keyed hash for lookups.
+Services open sessions from it and commit themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlcipher3
+from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.pool import QueuePool
+from sqlmodel import Session, SQLModel
+
+from desktop.errors import KnownError, NotARegister, UsageError, WrongPassphrase
+from desktop.storage import crypto, migrations
+from desktop.storage.audit import append_audit
+from desktop.storage.crypto import DEFAULT_KDF, KdfParams
+from desktop.storage.keys import add_own_keys
+from desktop.storage.tables import STORAGE_TABLES, UNIT_LEVELS, Meta, Unit, utcnow
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """The own unit of a new register."""
+
+    code: str
+    name: str
+    level: str
+    parent_code: str | None = None
+
+
+class Register:
+    """An open, encrypted register."""
+
+    def __init__(self, path: Path, engine: Engine, own_unit_id: str, secret: bytes) -> None:
+        self.path = path
+        self.engine = engine
+        self.own_unit_id = own_unit_id
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return f"Register({str(self.path)!r})"
+
+    def session(self) -> Session:
+        """A new session; the caller commits. Loaded objects stay readable after commit."""
+        return Session(self.engine, expire_on_commit=False, info={"register_path": str(self.path)})
+
+    def key_hash(self, kind: str, value: str) -> str:
+        """Keyed hash (HMAC-SHA256, 32 hex digits) of a normalised unique-key value.
+
+        The key is this register's own secret, so the hashes mean nothing outside it, and a
+        record that arrives from elsewhere is hashed again from its plain value.
+        """
+        message = f"{kind}\x00{value}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def person_hash(self, normalised_id: str) -> str:
+        """`person_key` of a record: key_hash("person", normalised ID number)."""
+        return self.key_hash("person", normalised_id)
+
+    def close(self) -> None:
+        """Close pooled connections; the last one checkpoints the WAL into the file."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_engine(path: Path, key_literal: str) -> Engine:
+    """An engine over `path` whose every connection is keyed and configured (crypto.connect)."""
+    engine = create_engine(
+        "sqlite://",
+        creator=lambda: crypto.connect(path, key_literal),
+        module=sqlcipher3.dbapi2,
+        poolclass=QueuePool,
+    )
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
+def _begin(conn: Connection) -> None:
+    """Begin transactions ourselves (SQLAlchemy's pysqlite recipe), so reads share the writer's
+    transaction and SAVEPOINTs work; the driver's implicit transactions stay off. A connection
+    with isolation_level="AUTOCOMMIT" (for VACUUM or a WAL checkpoint) gets no BEGIN."""
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    # SQLAlchemy's reset after an AUTOCOMMIT use turns the driver's implicit mode back on.
+    conn.connection.driver_connection.isolation_level = None
+    conn.exec_driver_sql("BEGIN")
+
+
+def _remove_with_side_files(path: Path) -> None:
+    for suffix in ("", *SIDE_FILES):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(f"{path}{suffix}")
+
+
+def _fsync(path: Path, directory: bool = False) -> None:
+    if directory and os.name == "nt":
+        return  # Windows cannot open a folder for fsync; its rename is already durable enough
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def create_register(
+    path: str | os.PathLike[str],
+    passphrase: str,
+    unit: UnitInfo,
+    *,
+    kdf: KdfParams = DEFAULT_KDF,
+    actor: str = "system",
+) -> Register:
+    """Create a new encrypted register with its own unit, key pairs and first audit entry.
+
+    Built in a temporary file beside `path` and renamed at the end, so an interruption never
+    leaves half a register under the real name.
+    """
+    path = Path(path)
+    if path.exists():
+        raise KnownError(
+            f"{path} 已存在，未作任何改动。如要新建登记库，请换一个文件名，或先把原文件移走。"
+        )
+    if not passphrase:
+        raise KnownError(f"新建登记库 {path} 需要设置口令，口令不能为空。")
+    if unit.level not in UNIT_LEVELS:
+        raise KnownError(
+            f"新建登记库 {path}：单位级别“{unit.level}”无效，应为 {'、'.join(UNIT_LEVELS)} 之一。"
+        )
+    if not unit.code.strip() or not unit.name.strip():
+        raise KnownError(f"新建登记库 {path}：请填写本单位的代码和名称。")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise KnownError(
+            f"无法创建文件夹 {path.parent}（{err.strerror}）。请换一个有写入权限的位置。"
+        ) from err
+
+    salt = crypto.new_salt()
+    key_literal = crypto.raw_key(crypto.derive_key(passphrase, salt, kdf), salt)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.creating")
+    engine = make_engine(tmp, key_literal)
+    try:
+        secret = os.urandom(32)
+        with engine.begin() as conn:
+            SQLModel.metadata.create_all(conn, tables=STORAGE_TABLES)
+        with Session(engine) as session:
+            own = Unit(
+                code=unit.code.strip(),
+                name=unit.name.strip(),
+                level=unit.level,
+                parent_code=unit.parent_code,
+                is_own=True,
+            )
+            session.add(own)
+            session.flush()
+            own_unit_id = own.id
+            facts = {
+                "schema_version": str(migrations.SCHEMA_VERSION),
+                "person_key_secret": secret.hex(),
+                "own_unit_id": own_unit_id,
+                "created_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+            session.add_all(Meta(key=k, value=v) for k, v in facts.items())
+            add_own_keys(session, own_unit_id)
+            append_audit(
+                session,
+                actor,
+                "init",
+                own_unit_id,
+                {"code": own.code, "name": own.name, "level": own.level,
+                 "schema_version": migrations.SCHEMA_VERSION},
+            )
+            session.commit()
+        engine.dispose()
+        if crypto.read_header(tmp)[: crypto.SALT_BYTES] != salt:
+            raise RuntimeError("SQLCipher did not write the chosen salt as the file header")
+        if any(Path(f"{tmp}{s}").exists() for s in SIDE_FILES):
+            raise RuntimeError("the WAL was not checkpointed when the new register was closed")
+        _fsync(tmp)
+        if path.exists():
+            raise KnownError(f"{path} 已存在（刚被别的程序创建），未作任何改动。请换一个文件名。")
+        os.replace(tmp, path)
+        _fsync(path.parent, directory=True)
+    except BaseException:
+        engine.dispose()
+        _remove_with_side_files(tmp)
+        raise
+    return Register(path, make_engine(path, key_literal), own_unit_id, secret)
+
+
+def _probe(path: Path, key_literal: str) -> int:
+    """Check the key and read the schema version without configuring or writing anything."""
+    try:
+        conn = crypto.connect(path, key_literal, configure=False)
+    except crypto.DatabaseError as err:
+        raise WrongPassphrase(
+            f"口令不正确，无法打开登记库 {path}。请检查口令（区分大小写）后重试。"
+        ) from err
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0])
+    except (crypto.DatabaseError, TypeError, ValueError) as err:
+        raise NotARegister(
+            f"{path} 是加密数据库，但不是登记库，或已损坏（缺少版本信息）。"
+            "请确认选择的是登记软件创建的登记库文件；如已损坏，请用备份恢复。"
+        ) from err
+    finally:
+        conn.close()
+
+
+def open_register(
+    path: str | os.PathLike[str], passphrase: str, *, kdf: KdfParams = DEFAULT_KDF
+) -> Register:
+    """Open an existing register: refuse what is not one, a wrong passphrase and a newer schema
+    (all without changing the file); back up and migrate an older schema."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(
+            f"找不到登记库文件 {path}。请检查路径；如需新建登记库，请运行 dengji init --db \"{path}\"。"
+        )
+    if not path.is_file():
+        raise NotARegister(f"{path} 是文件夹，不是登记库文件。请选择登记库文件（.dengji）。")
+    salt = crypto.check_is_register(path)
+    key_literal = crypto.raw_key(crypto.derive_key(passphrase, salt, kdf), salt)
+    found = _probe(path, key_literal)
+    if found > migrations.SCHEMA_VERSION:
+        raise migrations.newer_schema_error(path, found)
+
+    engine = make_engine(path, key_literal)
+    try:
+        if found < migrations.SCHEMA_VERSION:
+            _migrate(path, engine, found)
+        with engine.connect() as conn:
+            facts = dict(conn.execute(select(Meta.key, Meta.value)).all())
+        own_unit_id = facts.get("own_unit_id")
+        secret = bytes.fromhex(facts.get("person_key_secret", ""))
+        if not own_unit_id or len(secret) != 32:
+            raise NotARegister(
+                f"登记库 {path} 已损坏（缺少本单位或密钥信息）。请用备份恢复。"
+            )
+    except BaseException:
+        engine.dispose()
+        raise
+    return Register(path, engine, own_unit_id, secret)
+
+
+def _migrate(path: Path, engine: Engine, found: int) -> None:
+    backup = migrations.backup_file(path, found)
+    with Session(engine) as session:
+        new_version = migrations.migrate(session.connection(), found)
+        append_audit(
+            session,
+            "system",
+            "migrate",
+            str(path.name),
+            {"from": found, "to": new_version, "backup": backup.name},
+        )
+        session.commit()

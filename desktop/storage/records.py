@@ -1,0 +1,95 @@
+"""Repository functions over records. They never commit: services own transactions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+from sqlmodel import Session
+
+from desktop.storage.tables import Record, RecordKey, new_id, utcnow
+
+#: Values per IN (...) query; well under SQLite's 32,766 bound-parameter limit and PostgreSQL's.
+LOOKUP_CHUNK = 900
+
+_RECORD_COLUMNS = frozenset(c.name for c in Record.__table__.columns)
+_KEY_COLUMNS = frozenset(c.name for c in RecordKey.__table__.columns) - {"id"}
+
+
+def _connection(connection_or_session: Connection | Session) -> Connection:
+    if isinstance(connection_or_session, Session):
+        return connection_or_session.connection()
+    return connection_or_session
+
+
+def _record_row(record: dict[str, Any], now) -> dict[str, Any]:
+    unknown = record.keys() - _RECORD_COLUMNS
+    if unknown:
+        raise ValueError(f"unknown record columns: {sorted(unknown)}")
+    row = {
+        "person_key": None,
+        "state": "草稿",
+        "revision": 1,
+        "created_at": now,
+        "updated_at": now,
+        **record,
+    }
+    if "id" not in row:
+        row["id"] = new_id()
+    if not isinstance(row.get("data"), str):
+        row["data"] = json.dumps(row.get("data"), ensure_ascii=False)
+    return row
+
+
+def bulk_insert_records(
+    connection_or_session: Connection | Session,
+    records: list[dict[str, Any]],
+    keys: list[dict[str, Any]],
+) -> None:
+    """Insert many records and their keys with Core executemany (no ORM objects).
+
+    `records` are dicts of Record columns; missing `id`, `state`, `revision`, timestamps and
+    `person_key` get their defaults, and a non-string `data` is dumped as JSON. `keys` are dicts
+    of record_id, form_id, kind, value. Runs in the caller's transaction and does not commit.
+    """
+    conn = _connection(connection_or_session)
+    now = utcnow()
+    if records:
+        conn.execute(insert(Record.__table__), [_record_row(r, now) for r in records])
+    if keys:
+        for k in keys:
+            if k.keys() != _KEY_COLUMNS:
+                raise ValueError(f"a record key needs exactly {sorted(_KEY_COLUMNS)}, got {sorted(k)}")
+        conn.execute(insert(RecordKey.__table__), keys)
+
+
+def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def find_keys(
+    session: Session | Connection,
+    kind: str,
+    values: list[str],
+    exclude_record_ids: set[str] | frozenset[str] = frozenset(),
+) -> dict[str, list[tuple[str, str]]]:
+    """Which records already hold these key values: value -> [(record_id, form_id), ...].
+
+    Values with no match are left out. Uses the (kind, value) index, a chunk of values per query.
+    """
+    conn = _connection(session)
+    table = RecordKey.__table__
+    found: dict[str, list[tuple[str, str]]] = {}
+    for chunk in _chunks(sorted(set(values)), LOOKUP_CHUNK):
+        stmt = (
+            select(table.c.value, table.c.record_id, table.c.form_id)
+            .where(table.c.kind == kind, table.c.value.in_(chunk))
+            .order_by(table.c.value, table.c.record_id)
+        )
+        for value, record_id, form_id in conn.execute(stmt):
+            if record_id not in exclude_record_ids:
+                found.setdefault(value, []).append((record_id, form_id))
+    return found

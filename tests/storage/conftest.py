@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.storage import KdfParams, Register, UnitInfo, create_register
+
+#: Cheap scrypt parameters so each test's register is made in milliseconds.
+FAST_KDF = KdfParams(n=2**10, r=8, p=1)
+PASSPHRASE = "正确的口令 Correct-Horse-1"
+OWN_UNIT = UnitInfo(code="31110000MD0123456X", name="上海市明德律师事务所党支部", level="firm",
+                    parent_code="310000")
+
+
+@pytest.fixture
+def kdf() -> KdfParams:
+    return FAST_KDF
+
+
+@pytest.fixture
+def make_register(tmp_path: Path) -> Iterator[Callable[..., Register]]:
+    opened: list[Register] = []
+
+    def make(name: str = "register.dengji", unit: UnitInfo = OWN_UNIT,
+             passphrase: str = PASSPHRASE) -> Register:
+        register = create_register(tmp_path / name, passphrase, unit, kdf=FAST_KDF)
+        opened.append(register)
+        return register
+
+    yield make
+    for register in opened:
+        register.close()
+
+
+@pytest.fixture
+def register(make_register: Callable[..., Register]) -> Register:
+    return make_register()

@@ -1,0 +1,251 @@
+"""Creating and opening registers: encryption, wrong passphrases, wrong files, schema versions."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from desktop.errors import KnownError, NewerSchema, NotARegister, WrongPassphrase
+from desktop.storage import Meta, Register, Unit, create_register, open_register
+from desktop.storage import engine as engine_module
+from desktop.storage import migrations
+from tests.storage.conftest import FAST_KDF, OWN_UNIT, PASSPHRASE
+
+
+def snapshot(path: Path) -> tuple[bytes, int, list[str]]:
+    """The file's bytes, its mtime and the names in its folder."""
+    return path.read_bytes(), path.stat().st_mtime_ns, sorted(p.name for p in path.parent.iterdir())
+
+
+def test_create_then_open_roundtrip(register: Register) -> None:
+    path, unit_id = register.path, register.own_unit_id
+    register.close()
+    with open_register(path, PASSPHRASE, kdf=FAST_KDF) as reopened:
+        assert reopened.own_unit_id == unit_id
+        with reopened.session() as session:
+            own = session.get(Unit, unit_id)
+            assert own is not None and own.is_own
+            assert (own.code, own.name, own.level, own.parent_code) == (
+                OWN_UNIT.code, OWN_UNIT.name, OWN_UNIT.level, OWN_UNIT.parent_code)
+            facts = {m.key: m.value for m in session.exec(select(Meta))}
+    assert facts["schema_version"] == "1"
+    assert facts["own_unit_id"] == unit_id
+    assert len(bytes.fromhex(facts["person_key_secret"])) == 32
+    assert facts["created_at"].endswith("Z")
+
+
+def test_file_is_encrypted(register: Register) -> None:
+    register.close()
+    data = register.path.read_bytes()
+    assert not data.startswith(b"SQLite format 3")
+    assert OWN_UNIT.name.encode("utf-8") not in data
+    assert OWN_UNIT.code.encode("ascii") not in data
+    assert b"person_key_secret" not in data
+    assert sorted(p.name for p in register.path.parent.iterdir()) == ["register.dengji"]
+
+
+def test_pragmas_on_every_connection(register: Register) -> None:
+    with register.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+
+
+def test_wrong_passphrase_changes_nothing(register: Register) -> None:
+    register.close()
+    before = snapshot(register.path)
+    with pytest.raises(WrongPassphrase) as caught:
+        open_register(register.path, "错误的口令", kdf=FAST_KDF)
+    assert str(register.path) in str(caught.value)
+    assert "口令不正确" in str(caught.value)
+    assert snapshot(register.path) == before  # bytes, mtime, and no -wal/-shm left behind
+
+
+def test_passphrase_is_case_sensitive(register: Register) -> None:
+    register.close()
+    with pytest.raises(WrongPassphrase):
+        open_register(register.path, PASSPHRASE.lower(), kdf=FAST_KDF)
+
+
+def test_different_kdf_params_do_not_open(register: Register) -> None:
+    register.close()
+    with pytest.raises(WrongPassphrase):
+        open_register(register.path, PASSPHRASE, kdf=type(FAST_KDF)(n=2**11, r=8, p=1))
+
+
+def test_plain_sqlite_file_is_not_a_register(tmp_path: Path) -> None:
+    path = tmp_path / "plain.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    with pytest.raises(NotARegister, match="不是登记库文件"):
+        open_register(path, PASSPHRASE, kdf=FAST_KDF)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        "姓名,身份证号\n张三,110101199003071234\n".encode() * 200,  # a CSV of 8 KiB
+        "姓名,身份证号\n".encode("gbk") * 400,
+        b"hello",
+        b"PK\x03\x04" + bytes(8188),  # an .xlsx or a package picked by mistake
+    ],
+    ids=["empty", "utf8-text", "gbk-text", "short", "zip"],
+)
+def test_other_files_are_not_registers(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "other.dengji"
+    path.write_bytes(content)
+    with pytest.raises(NotARegister) as caught:
+        open_register(path, PASSPHRASE, kdf=FAST_KDF)
+    assert str(path) in str(caught.value)
+    assert path.read_bytes() == content
+
+
+def test_missing_file_suggests_init(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.dengji"
+    with pytest.raises(KnownError) as caught:
+        open_register(path, PASSPHRASE, kdf=FAST_KDF)
+    assert str(path) in str(caught.value) and "dengji init" in str(caught.value)
+    assert not path.exists()
+
+
+def test_folder_is_not_a_register(tmp_path: Path) -> None:
+    with pytest.raises(NotARegister):
+        open_register(tmp_path, PASSPHRASE, kdf=FAST_KDF)
+
+
+def test_create_refuses_existing_file(register: Register) -> None:
+    register.close()
+    before = snapshot(register.path)
+    with pytest.raises(KnownError, match="已存在"):
+        create_register(register.path, "另一个口令", OWN_UNIT, kdf=FAST_KDF)
+    assert snapshot(register.path) == before
+
+
+def test_create_makes_parent_folders(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "register.dengji"
+    with create_register(path, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF) as register:
+        assert register.path == path
+    assert path.is_file()
+
+
+def test_create_refuses_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(KnownError, match="口令不能为空"):
+        create_register(tmp_path / "r.dengji", "", OWN_UNIT, kdf=FAST_KDF)
+    bad_level = type(OWN_UNIT)(code="1", name="某单位", level="county")
+    with pytest.raises(KnownError, match="单位级别"):
+        create_register(tmp_path / "r.dengji", PASSPHRASE, bad_level, kdf=FAST_KDF)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_create_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*args: object) -> None:
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(engine_module, "add_own_keys", crash)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        create_register(tmp_path / "r.dengji", PASSPHRASE, OWN_UNIT, kdf=FAST_KDF)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_salt_is_the_file_header_and_differs_per_register(make_register) -> None:
+    first, second = make_register("one.dengji"), make_register("two.dengji")
+    first.close()
+    second.close()
+    assert first.path.read_bytes()[:16] != second.path.read_bytes()[:16]
+
+
+def set_schema_version(register: Register, version: int) -> None:
+    with register.session() as session:
+        session.get(Meta, "schema_version").value = str(version)
+        session.commit()
+    register.close()
+
+
+def test_newer_schema_is_refused_untouched(register: Register) -> None:
+    set_schema_version(register, 2)
+    before = snapshot(register.path)
+    with pytest.raises(NewerSchema) as caught:
+        open_register(register.path, PASSPHRASE, kdf=FAST_KDF)
+    message = str(caught.value)
+    assert "版本 2" in message and "只支持到 1" in message and "文件未作任何改动" in message
+    assert str(register.path) in message
+    assert snapshot(register.path) == before
+
+
+def test_older_schema_is_backed_up_then_migrated(
+    register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = register.path
+    register.close()
+    original = path.read_bytes()
+    calls: list[int] = []
+
+    def fake_v1_to_v2(connection) -> None:
+        calls.append(1)
+        connection.execute(text("CREATE TABLE added_in_v2 (x INTEGER)"))
+
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(migrations, "MIGRATIONS", {1: fake_v1_to_v2})
+    with open_register(path, PASSPHRASE, kdf=FAST_KDF) as migrated:
+        with migrated.session() as session:
+            assert session.get(Meta, "schema_version").value == "2"
+            session.execute(text("SELECT count(*) FROM added_in_v2")).scalar_one()
+    assert calls == [1]
+    backups = sorted(path.parent.glob(f"{path.name}.bak-v1-*"))
+    assert len(backups) == 1
+    assert backups[0].read_bytes() == original
+
+    # The migration is recorded in the audit log and runs only once.
+    with open_register(path, PASSPHRASE, kdf=FAST_KDF) as again:
+        with again.session() as session:
+            from desktop.storage import AuditEntry, verify_audit_chain
+
+            last = session.exec(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+            assert last.action == "migrate"
+            assert '"from":1' in last.detail and '"to":2' in last.detail
+            assert verify_audit_chain(session).ok
+    assert calls == [1]
+
+
+def test_failed_migration_keeps_the_old_version(
+    register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = register.path
+    register.close()
+
+    def broken(connection) -> None:
+        connection.execute(text("CREATE TABLE half_done (x INTEGER)"))
+        raise RuntimeError("migration bug")
+
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(migrations, "MIGRATIONS", {1: broken})
+    with pytest.raises(RuntimeError, match="migration bug"):
+        open_register(path, PASSPHRASE, kdf=FAST_KDF)
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 1)
+    with open_register(path, PASSPHRASE, kdf=FAST_KDF) as reopened:
+        with reopened.session() as session:
+            assert session.get(Meta, "schema_version").value == "1"
+            tables = session.execute(text("SELECT name FROM sqlite_master")).scalars().all()
+            assert "half_done" not in tables
+
+
+def test_session_rolls_back_and_supports_savepoints(register: Register) -> None:
+    with register.session() as session:
+        session.add(Unit(code="A", name="甲", level="city"))
+        with session.begin_nested():
+            session.add(Unit(code="B", name="乙", level="city"))
+        nested = session.begin_nested()
+        session.add(Unit(code="C", name="丙", level="city"))
+        session.flush()
+        nested.rollback()
+        session.commit()
+    with register.session() as session:
+        codes = set(session.exec(select(Unit.code)).all())
+    assert codes == {OWN_UNIT.code, "A", "B"}
