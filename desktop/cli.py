@@ -177,19 +177,17 @@ def cmd_init(args) -> int:
 
 def cmd_validate(args) -> int:
     from desktop.domain.findings import has_errors
-    from desktop.services.checking import check_rows
+    from desktop.services.checking import check_file
     from desktop.services.progress import run
-    from desktop.services.sources import read_rows
 
     forms = _forms()
     form = forms.form(args.form)
-    rows = read_rows(args.file)
     if args.db:
         with _open(args.db) as reg, reg.session() as session:
-            results = run(check_rows(forms, form, rows, register=reg, session=session),
+            results = run(check_file(forms, form, args.file, register=reg, session=session),
                           _progress_printer())
     else:
-        results = run(check_rows(forms, form, rows), _progress_printer())
+        results = run(check_file(forms, form, args.file), _progress_printer())
     _print_findings(form, results, args.format)
     errors = sum(1 for r in results if has_errors(r.findings))
     if errors:

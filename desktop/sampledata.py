@@ -21,10 +21,17 @@ AREAS = [("110105", "010"), ("110108", "010"), ("120101", "022"), ("130102", "03
 _USCC = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
+_USED: set[str] = set()
+
+
 def resident_id(rng: random.Random, birth: date, male: bool, area: str) -> str:
-    seq = rng.randrange(0, 500) * 2 + (1 if male else 0)
-    body = f"{area}{birth:%Y%m%d}{seq:03d}"
-    return body + ric.calc_check_digit(body + "0")
+    """A valid number, unique within this process (as real people's numbers are)."""
+    while True:
+        seq = rng.randrange(0, 500) * 2 + (1 if male else 0)
+        body = f"{area}{birth:%Y%m%d}{seq:03d}"
+        if body not in _USED:
+            _USED.add(body)
+            return body + ric.calc_check_digit(body + "0")
 
 
 def firm_uscc(rng: random.Random, area: str) -> str:
@@ -67,8 +74,12 @@ def lawyer_member(rng: random.Random, firm: Firm, today: date = date(2026, 11, 1
     if probationary:
         joined = today - timedelta(days=rng.randrange(30, 300))
     first_year = max(1980, min(birth.year + 25, today.year))
-    licence = (f"1{firm.area[:2]}{firm.area[2:4]}{first_year}1{0 if male else 1}"
-               f"{rng.randrange(0, 999999):06d}")
+    while True:
+        licence = (f"1{firm.area[:2]}{firm.area[2:4]}{first_year}1{0 if male else 1}"
+                   f"{rng.randrange(0, 999999):06d}")
+        if licence not in _USED:
+            _USED.add(licence)
+            break
     return {
         "姓名": person_name(rng),
         "性别": "男" if male else "女",

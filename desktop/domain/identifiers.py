@@ -14,7 +14,7 @@ from datetime import date
 from functools import lru_cache
 
 from stdnum import numdb
-from stdnum.cn import ric, uscc
+from stdnum.cn import ric
 
 from desktop.domain.findings import Problem
 
@@ -25,6 +25,8 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-\d{7,8}(-\d{1,6})?$")
 _LICENCE = re.compile(r"^1\d{16}$")
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {ch: i for i, ch in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 #: province codes of GB/T 2260 (lawyer licence digits 2–3)
 PROVINCES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65"
@@ -147,9 +149,10 @@ def check_uscc(code: str, *, law_firm: bool = False) -> list[Problem]:
         return [Problem("E", "uscc_length", {"n": len(code)})]
     if any(ch not in _USCC_ALPHABET for ch in code):
         return [Problem("E", "uscc_format")]
-    # stdnum's uscc.calc_check_digit; its validate() also wants a digit in position 1, which
-    # the A/N/Y department codes (军队, 农业, 其他) do not have, so only the checksum is used.
-    if uscc.calc_check_digit(code[:17]) != code[-1]:
+    # GB 32100 mod-31 check (as stdnum's uscc.calc_check_digit, which also re-cleans its input;
+    # its validate() wants a digit in position 1, which the A/N/Y department codes lack).
+    total = sum(_USCC_VALUE[ch] * w for ch, w in zip(code, _USCC_WEIGHTS, strict=False))
+    if _USCC_ALPHABET[(31 - total % 31) % 31] != code[-1]:
         return [Problem("E", "uscc_checksum")]
     problems = []
     if law_firm and not code.startswith("31"):

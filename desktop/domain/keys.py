@@ -15,7 +15,9 @@ def key_value(form: FormSpec, key: KeySpec, values: Mapping[str, Any]) -> str | 
     if value in (None, ""):
         return None
     if form.field(key.field).type == "id_number":
-        return normalise_id(str(value))
+        value = str(value)
+        # parsed values are already compact; only a legacy 15-digit number still changes
+        return value if len(value) == 18 and value.isalnum() else normalise_id(value)
     return str(value).strip()
 
 

@@ -25,6 +25,13 @@ class Validator:
         self._record_rules = [r for r in form.rules if RULES[r.rule].scope == "record"]
         self._cross_rules = [r for r in form.rules if RULES[r.rule].scope == "cross"]
         self._order = {f.id: i for i, f in enumerate(form.fields)}
+        self._by_key: dict[str, FieldSpec] = {f.id: f for f in form.fields}
+        for f in form.fields:
+            for name in (*f.aliases, f.label):
+                self._by_key[name] = f
+        # (spec, [(rule fn, params, severity)]) per field, resolved once
+        self._field_rules = [(f, [(RULES[r.rule].fn, dict(r.params), r.severity) for r in f.rules])
+                             for f in form.fields]
 
     # --- parsing ----------------------------------------------------------------------------
 
@@ -32,17 +39,18 @@ class Validator:
         """Map labels (or header variants, or field ids) to stored values."""
         values: dict[str, Any] = {}
         findings: list[Finding] = []
+        by_key = self._by_key
+        convert = self.env.convert_legacy
         for key, value in raw.items():
-            spec = self.form.field_by_label(str(key))
-            if spec is None and self.form.has_field(str(key)):
-                spec = self.form.field(str(key))
+            spec = by_key.get(key)
             if spec is None:
                 findings.append(Finding(str(key), "E", "unknown_field",
                                         render("unknown_field", str(key), {}), "value"))
                 continue
-            parsed, problems = parse_value(spec, value, convert_legacy=self.env.convert_legacy)
+            parsed, problems = parse_value(spec, value, convert_legacy=convert)
             values[spec.id] = parsed
-            findings += self._word(problems, spec.id, "value")
+            if problems:
+                findings += self._word(problems, spec.id, "value")
         return values, findings
 
     # --- checking ---------------------------------------------------------------------------
@@ -57,15 +65,39 @@ class Validator:
     def check(self, values: Mapping[str, Any], record_id: str | None = None, *,
               cross: bool = True) -> list[Finding]:
         """All rules that apply in this environment, sorted in form order."""
+        findings = self.check_local(values, record_id)
+        findings += self.check_context(values, record_id, cross=cross)
+        if len(findings) > 1:
+            findings.sort(key=self._sort_key)
+        return findings
+
+    def check_local(self, values: Mapping[str, Any], record_id: str | None = None
+                    ) -> list[Finding]:
+        """Field and record rules: what the record says by itself (parallelisable)."""
         ctx = RuleContext(self.form, values, self.env, record_id)
         findings: list[Finding] = []
-        for spec in self.form.fields:
-            findings += self._field_findings(spec, values.get(spec.id), ctx, spec.id)
+        for spec, rules in self._field_rules:
+            value = values.get(spec.id)
+            if value is None or value == "" or value == []:
+                if spec.required:
+                    findings += self._word([Problem("E", "required")], spec.id, "field")
+            elif rules or spec.max_length or spec.type == "group":
+                findings += self._field_findings(spec, value, ctx, spec.id)
         findings += self._run(self._record_rules, ctx, "record")
+        return findings
+
+    def check_context(self, values: Mapping[str, Any], record_id: str | None = None, *,
+                      cross: bool = True) -> list[Finding]:
+        """Register rules (unique keys) and cross rules (the unit's other records)."""
+        findings: list[Finding] = []
         if self.env.keys is not None:
             findings += self._register_findings(values, record_id)
         if cross and self.env.peers is not None:
+            ctx = RuleContext(self.form, values, self.env, record_id)
             findings += self._run(self._cross_rules, ctx, "cross")
+        return findings
+
+    def sort(self, findings: list[Finding]) -> list[Finding]:
         return sorted(findings, key=self._sort_key)
 
     def validate(self, raw: Mapping[str, Any], record_id: str | None = None
@@ -124,7 +156,9 @@ class Validator:
     def _run(self, refs: list[RuleRef], ctx: RuleContext, scope: str) -> list[Finding]:
         out: list[Finding] = []
         for ref in refs:
-            out += self._word(RULES[ref.rule].fn(ctx, **ref.params), "", scope, ref.severity)
+            problems = list(RULES[ref.rule].fn(ctx, **ref.params))
+            if problems:
+                out += self._word(problems, "", scope, ref.severity)
         return out
 
     def _register_findings(self, values: Mapping[str, Any], record_id: str | None

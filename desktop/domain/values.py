@@ -62,6 +62,8 @@ def parse_yearmonth(raw: Any) -> str | None:
 
 
 def _text(raw: Any) -> str:
+    if raw.__class__ is str:
+        return raw.strip()
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     return str(raw).strip()
@@ -70,62 +72,85 @@ def _text(raw: Any) -> str:
 def parse_value(spec: FieldSpec, raw: Any, *, convert_legacy: bool = False
                 ) -> tuple[Any, list[Problem]]:
     """Return (stored value or None, problems). Empty input is None with no problem."""
-    if is_empty(raw):
+    if raw is None or (raw.__class__ is str and (not raw or raw.isspace())) or raw == []:
         return None, []
     kind = spec.type
     if kind == "group":
         return _parse_group(spec, raw, convert_legacy)
     if isinstance(raw, dict | list) and kind != "region":
-        return None, [Problem("E", "type_text" if kind == "text" else "type_int"
-                              if kind == "int" else "code_unknown",
-                              {"value": str(raw)[:40], "table": _table(spec)})]
-    if kind == "text":
-        text = unicodedata.normalize("NFKC", _text(raw)) if spec.nfkc else _text(raw)
-        return text, []
-    if kind == "int":
-        if isinstance(raw, bool):
-            return None, [Problem("E", "type_int", {"value": raw})]
-        if isinstance(raw, int):
-            return raw, []
-        text = unicodedata.normalize("NFKC", _text(raw))
-        try:
-            return int(float(text)) if re.fullmatch(r"-?\d+(\.0+)?", text) else int(text), []
+        code = {"text": "type_text", "int": "type_int"}.get(kind, "code_unknown")
+        return None, [Problem("E", code, {"value": str(raw)[:40], "table": _table(spec)})]
+    return _PARSERS[kind](spec, raw, convert_legacy)
+
+
+def _p_text(spec: FieldSpec, raw: Any, _convert: bool):
+    text = _text(raw)
+    return (unicodedata.normalize("NFKC", text) if spec.nfkc else text), []
+
+
+def _p_int(spec: FieldSpec, raw: Any, _convert: bool):
+    if isinstance(raw, bool):
+        return None, [Problem("E", "type_int", {"value": raw})]
+    if isinstance(raw, int):
+        return raw, []
+    text = unicodedata.normalize("NFKC", _text(raw))
+    if re.fullmatch(r"-?\d+(\.0+)?", text):
+        return int(float(text)), []
+    return None, [Problem("E", "type_int", {"value": text[:40]})]
+
+
+def _p_bool(spec: FieldSpec, raw: Any, _convert: bool):
+    if isinstance(raw, bool):
+        return raw, []
+    text = unicodedata.normalize("NFKC", _text(raw)).lower()
+    if text in _TRUE:
+        return True, []
+    if text in _FALSE:
+        return False, []
+    return None, [Problem("E", "type_bool", {"value": text[:40]})]
+
+
+def _p_date(spec: FieldSpec, raw: Any, _convert: bool):
+    if raw.__class__ is str and len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
+        try:  # the stored form, the common case
+            return date.fromisoformat(raw).isoformat(), []
         except ValueError:
-            return None, [Problem("E", "type_int", {"value": text[:40]})]
-    if kind == "bool":
-        if isinstance(raw, bool):
-            return raw, []
-        text = unicodedata.normalize("NFKC", _text(raw)).lower()
-        if text in _TRUE:
-            return True, []
-        if text in _FALSE:
-            return False, []
-        return None, [Problem("E", "type_bool", {"value": text[:40]})]
-    if kind == "date":
-        d = parse_date(raw)
-        if d is None:
-            return None, [Problem("E", "date_invalid", {"value": _text(raw)[:40]})]
-        return d.isoformat(), []
-    if kind == "yearmonth":
-        ym = parse_yearmonth(raw)
-        if ym is None:
-            return None, [Problem("E", "yearmonth_invalid", {"value": _text(raw)[:40]})]
-        return ym, []
-    if kind == "code":
-        return _parse_code(spec, raw)
-    if kind == "id_number":
-        value = ids.compact(_text(raw))
-        if convert_legacy and re.fullmatch(r"\d{15}", value):
-            new = ids.id15_to_18(value)
-            return new, [Problem("I", "id_legacy15_converted", {"value": new})]
-        return value, []
-    if kind in ("mobile", "landline", "phone"):
-        return ids.normalise_phone(_text(raw)), []
-    if kind in ("uscc", "licence"):
-        return ids.compact(_text(raw)), []
-    if kind == "region":
-        return _parse_region(spec, raw)
-    raise AssertionError(f"unhandled field type {kind}")  # the loader admits no other type
+            pass
+    d = parse_date(raw)
+    if d is None:
+        return None, [Problem("E", "date_invalid", {"value": _text(raw)[:40]})]
+    return d.isoformat(), []
+
+
+def _p_yearmonth(spec: FieldSpec, raw: Any, _convert: bool):
+    ym = parse_yearmonth(raw)
+    if ym is None:
+        return None, [Problem("E", "yearmonth_invalid", {"value": _text(raw)[:40]})]
+    return ym, []
+
+
+def _p_id(spec: FieldSpec, raw: Any, convert: bool):
+    value = ids.compact(_text(raw))
+    if convert and len(value) == 15 and value.isdigit():
+        new = ids.id15_to_18(value)
+        return new, [Problem("I", "id_legacy15_converted", {"value": new})]
+    return value, []
+
+
+def _p_phone(spec: FieldSpec, raw: Any, _convert: bool):
+    return ids.normalise_phone(_text(raw)), []
+
+
+def _p_compact(spec: FieldSpec, raw: Any, _convert: bool):
+    return ids.compact(_text(raw)), []
+
+
+def _p_code(spec: FieldSpec, raw: Any, _convert: bool):
+    return _parse_code(spec, raw)
+
+
+def _p_region(spec: FieldSpec, raw: Any, _convert: bool):
+    return _parse_region(spec, raw)
 
 
 def _table(spec: FieldSpec) -> str:
@@ -134,8 +159,11 @@ def _table(spec: FieldSpec) -> str:
 
 def _parse_code(spec: FieldSpec, raw: Any) -> tuple[Any, list[Problem]]:
     assert spec.codes is not None
+    code = spec.codes.lookup(_text(raw))
+    if code is not None:
+        return code.code, []
     text = unicodedata.normalize("NFKC", _text(raw))
-    code = spec.codes.lookup(text) or spec.codes.lookup(_text(raw))
+    code = spec.codes.lookup(text)
     if code is None and text.isdigit():  # "1" for "01", or a number Excel stripped
         code = next((c for c in spec.codes.codes if c.code.isdigit() and int(c.code) == int(text)),
                     None)
@@ -208,3 +236,11 @@ def upgrade_stored(form_fields: tuple[FieldSpec, ...], data: dict[str, Any]) -> 
             if old in data and spec.id not in data:
                 data[spec.id] = data.pop(old)
     return data
+
+
+_PARSERS = {
+    "text": _p_text, "int": _p_int, "bool": _p_bool, "date": _p_date,
+    "yearmonth": _p_yearmonth, "code": _p_code, "id_number": _p_id, "mobile": _p_phone,
+    "landline": _p_phone, "phone": _p_phone, "uscc": _p_compact, "licence": _p_compact,
+    "region": _p_region,
+}

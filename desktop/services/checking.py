@@ -8,11 +8,14 @@ rows of the batch, so the order in which forms are imported never matters.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +28,8 @@ from desktop.domain.validation import Validator
 from desktop.domain.values import upgrade_stored
 from desktop.formspec.model import FormSet, FormSpec
 from desktop.services.progress import Progress, Task
-from desktop.services.sources import SourceRow
+from desktop.errors import UsageError
+from desktop.services.sources import Segment, SourceRow, check_readable, read_segment, split_lines
 from desktop.storage import Record, Register, find_keys
 
 PROGRESS_EVERY = 2000
@@ -121,24 +125,45 @@ class UnitPeers:
         return self._cache[form_id]
 
 
-def check_rows(forms: FormSet, form: FormSpec, rows: Sequence[SourceRow], *,
-               register: Register | None = None, session: Session | None = None,
-               unit_id: str | None = None, today: date | None = None
+#: files at least this long are parsed and checked on every core
+PARALLEL_FROM = 4000
+
+
+#: files at least this large are parsed and checked on every core
+PARALLEL_FROM_BYTES = 2 << 20
+
+
+def check_file(forms: FormSet, form: FormSpec, path: Path, **kwargs) -> Task[list[RowResult]]:
+    """Check the records of a .jsonl file; a large file is read and checked on every core."""
+    size = check_readable(path)
+    workers = min(os.cpu_count() or 1, 4)
+    if size >= PARALLEL_FROM_BYTES and workers > 1 and form.path is not None:
+        local = yield from _parallel_local(form, path, workers, kwargs.get("today") or date.today())
+        results = [RowResult(no, str(uuid.uuid4()) if values is not None else "", values, findings)
+                   for no, values, findings in local]
+    else:
+        rows = read_segment(path, Segment(0, None, 1))
+        results = yield from _serial_local(form, rows, kwargs.get("today") or date.today())
+    if not results:
+        raise UsageError(f"文件中没有任何记录：{path}")
+    return (yield from _check_context(forms, form, results, **kwargs))
+
+
+def check_rows(forms: FormSet, form: FormSpec, rows: Sequence[SourceRow], **kwargs
                ) -> Task[list[RowResult]]:
-    """Parse and check every row; with a register, also against its keys and records."""
+    """Parse and check rows already read; with a register, also against it."""
+    results = yield from _serial_local(form, rows, kwargs.get("today") or date.today())
+    return (yield from _check_context(forms, form, results, **kwargs))
+
+
+def _check_context(forms: FormSet, form: FormSpec, results: list[RowResult], *,
+                   register: Register | None = None, session: Session | None = None,
+                   unit_id: str | None = None, today: date | None = None
+                   ) -> Task[list[RowResult]]:
+    """Unique keys within the file and the register; cross rules against the unit's records."""
     env = Environment(today=today or date.today(), convert_legacy=True)
     validator = Validator(form, env)
-    total = len(rows)
-    results: list[RowResult] = []
-    for i, row in enumerate(rows):
-        if row.raw is None:
-            results.append(RowResult(row.no, "", None, [row.problem] if row.problem else []))
-            continue
-        values, findings = validator.parse(row.raw)
-        _apply_defaults(form, row.raw, values)
-        results.append(RowResult(row.no, str(uuid.uuid4()), values, findings))
-        if i % PROGRESS_EVERY == 0:
-            yield Progress(i, total * 2, "读取")
+    total = len(results)
     batch = BatchKeys(form, results)
     if register is not None and session is not None:
         env.keys = CombinedKeys(RegisterKeys(register, session, forms, form, batch), batch)
@@ -147,14 +172,84 @@ def check_rows(forms: FormSet, form: FormSpec, rows: Sequence[SourceRow], *,
         env.keys = batch
     for i, result in enumerate(results):
         if result.values is not None:
-            result.findings += validator.check(result.values, result.record_id)
+            result.findings += validator.check_context(result.values, result.record_id)
+            if len(result.findings) > 1:
+                result.findings = validator.sort(result.findings)
         if i % PROGRESS_EVERY == 0:
             yield Progress(total + i, total * 2, "校验")
     yield Progress(total * 2, total * 2, "完成")
     return results
 
 
-def _apply_defaults(form: FormSpec, raw: dict[str, Any], values: dict[str, Any]) -> None:
+def _serial_local(form: FormSpec, rows: Sequence[SourceRow], today: date
+                  ) -> Task[list[RowResult]]:
+    validator = Validator(form, Environment(today=today, convert_legacy=True))
+    results = []
+    for i, row in enumerate(rows):
+        if row.raw is None:
+            results.append(RowResult(row.no, "", None, [row.problem] if row.problem else []))
+        else:
+            values, findings = _check_one(validator, form, row.raw)
+            results.append(RowResult(row.no, str(uuid.uuid4()), values, findings))
+        if i % PROGRESS_EVERY == 0:
+            yield Progress(i, len(rows) * 2, "读取")
+    return results
+
+
+def _parallel_local(form: FormSpec, path: Path, workers: int, today: date
+                    ) -> Task[list[tuple[int, dict | None, list[Finding]]]]:
+    segments = split_lines(path, workers * 4)
+    local: list[tuple[int, dict | None, list[Finding]]] = []
+    with ProcessPoolExecutor(workers) as pool:
+        jobs = [pool.submit(_check_segment, str(form.path.parent), form.id, str(path), seg, today)
+                for seg in segments]
+        for k, job in enumerate(jobs, start=1):
+            local += job.result()
+            yield Progress(k, len(jobs) * 2, "读取")
+    return local
+
+
+def _check_one(validator: Validator, form: FormSpec, raw: dict) -> tuple[dict, list[Finding]]:
+    values, findings = validator.parse(raw)
+    _apply_defaults(form, values)
+    return values, findings + validator.check_local(values)
+
+
+def _check_segment(forms_dir: str, form_id: str, path: str, seg: Segment, today: date
+                   ) -> list[tuple[int, dict | None, list[Finding]]]:
+    """In a worker process: read a segment of the file and run the local rules on it."""
+    from desktop.formspec import shipped_forms
+
+    form = shipped_forms(Path(forms_dir)).form(form_id)
+    validator = Validator(form, Environment(today=today, convert_legacy=True))
+    out: list[tuple[int, dict | None, list[Finding]]] = []
+    for row in read_segment(Path(path), seg):
+        if row.raw is None:
+            out.append((row.no, None, [row.problem] if row.problem else []))
+        else:
+            out.append((row.no, *_check_one(validator, form, row.raw)))
+    return out
+
+
+def _apply_defaults(form: FormSpec, values: dict[str, Any]) -> None:
     for spec in form.fields:
         if spec.default is not None and spec.id not in values:
             values[spec.id] = spec.default
+
+
+class LiveRegisterKeys:
+    """Unique-key lookups against the register one record at a time (the editor, on change)."""
+
+    def __init__(self, register: Register, session: Session, forms: FormSet) -> None:
+        self._register, self._session = register, session
+        self._hashed = {k.kind: k.hashed for f in forms.forms.values() for k in f.keys}
+        self._titles = {f.id: f.display_title for f in forms.forms.values()}
+
+    def hits(self, kind: str, value: str, exclude_id: str | None) -> list[KeyHit]:
+        stored = self._register.key_hash(kind, value) if self._hashed.get(kind) else value
+        found = find_keys(self._session, kind, [stored], {exclude_id} if exclude_id else set())
+        out = []
+        for rid, fid in found.get(stored, ()):
+            name = self._session.exec(select(Record.name).where(Record.id == rid)).first() or ""
+            out.append(KeyHit(rid, fid, f"{self._titles.get(fid, fid)}中“{name}”", True))
+        return out

@@ -16,9 +16,8 @@ from desktop.domain.findings import has_errors
 from desktop.domain.identifiers import normalise_id
 from desktop.domain.keys import record_keys
 from desktop.formspec.model import FormSet, FormSpec
-from desktop.services.checking import RowResult, check_rows
+from desktop.services.checking import RowResult, check_file
 from desktop.services.progress import Progress, Task
-from desktop.services.sources import read_rows
 from desktop.storage import Register, append_audit, bulk_insert_records
 
 BLOCKING_SCOPES = ("value", "field", "record", "register")
@@ -41,9 +40,8 @@ def blocks(row: RowResult) -> bool:
 
 def import_file(register: Register, forms: FormSet, form: FormSpec, path: Path, *,
                 partial: bool = False, actor: str = "命令行") -> Task[ImportResult]:
-    rows = read_rows(path)
     with register.session() as session:
-        results = yield from check_rows(forms, form, rows, register=register, session=session)
+        results = yield from check_file(forms, form, path, register=register, session=session)
         refused = [r for r in results if blocks(r)]
         if refused and not partial:
             return ImportResult(results, 0, len(refused))

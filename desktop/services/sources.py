@@ -26,54 +26,101 @@ def _bad(no: int, code: str, message: str) -> SourceRow:
     return SourceRow(no, None, Finding("", "E", code, message, "value"))
 
 
-def read_rows(path: Path) -> list[SourceRow]:
-    """Rows of a .jsonl file (one JSON object per line; blank lines are skipped)."""
+def check_readable(path: Path) -> int:
+    """Refuse what cannot be a .jsonl record file; return its size in bytes."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls"):
         raise UsageError(f"暂不支持读取 Excel 文件：{path}。请先另存为 .jsonl（Excel 导入将在后续版本提供）")
     if suffix != ".jsonl":
         raise UsageError(f"无法识别的文件类型：{path}。请提供 .jsonl 文件（每行一个 JSON 对象）")
     try:
-        fh = path.open("rb")
+        size = path.stat().st_size
+        with path.open("rb"):
+            pass
     except FileNotFoundError:
         raise UsageError(f"找不到文件：{path}") from None
     except IsADirectoryError:
         raise UsageError(f"这是一个文件夹而不是文件：{path}") from None
     except OSError as exc:
         raise UsageError(f"无法读取文件 {path}：{exc.strerror}") from None
-    rows: list[SourceRow] = []
-    with fh:
-        for no, line in enumerate(_lines(fh), start=1):
-            if line is None:
-                rows.append(_bad(no, "line_too_long",
-                                 f"第 {no} 行超过 {MAX_LINE_BYTES // 1024} KB，不像一条记录，已跳过"))
-                continue
-            if not line.strip():
-                continue
-            try:
-                text = line.decode("utf-8-sig" if no == 1 else "utf-8")
-            except UnicodeDecodeError:
-                rows.append(_bad(no, "not_utf8", f"第 {no} 行不是 UTF-8 编码的文字，请用 UTF-8 保存文件"))
-                continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                rows.append(_bad(no, "json_invalid",
-                                 f"第 {no} 行不是有效的 JSON（第 {exc.colno} 个字符附近：{exc.msg}）"))
-                continue
-            if not isinstance(obj, dict):
-                rows.append(_bad(no, "json_not_object",
-                                 f"第 {no} 行应为一个 JSON 对象 {{\"栏目\": \"值\", …}}"))
-                continue
-            rows.append(SourceRow(no, obj))
+    if path.is_dir():
+        raise UsageError(f"这是一个文件夹而不是文件：{path}")
+    return size
+
+
+def read_rows(path: Path) -> list[SourceRow]:
+    """Rows of a .jsonl file (one JSON object per line; blank lines are skipped)."""
+    check_readable(path)
+    rows = read_segment(path, Segment(0, None, 1))
     if not rows:
         raise UsageError(f"文件中没有任何记录：{path}")
     return rows
 
 
-def _lines(fh):
-    """Lines of a binary file; None in place of a line longer than MAX_LINE_BYTES."""
-    while True:
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of whole lines of a file: bytes [start, end) whose first line is number first_no."""
+
+    start: int
+    end: int | None
+    first_no: int
+
+
+def split_lines(path: Path, parts: int) -> list[Segment]:
+    """Cut a file into about `parts` segments at line ends, counting lines (no JSON parsing)."""
+    size = path.stat().st_size
+    cuts = [0]
+    with path.open("rb") as fh:
+        for k in range(1, parts):
+            fh.seek(max(size * k // parts, cuts[-1]))
+            fh.readline()
+            pos = fh.tell()
+            if pos < size and pos > cuts[-1]:
+                cuts.append(pos)
+    cuts.append(size)
+    segments, line_no = [], 1
+    with path.open("rb") as fh:
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            segments.append(Segment(a, b, line_no))
+            fh.seek(a)
+            line_no += fh.read(b - a).count(b"\n")
+    return segments
+
+
+def read_segment(path: Path, seg: Segment) -> list[SourceRow]:
+    rows: list[SourceRow] = []
+    with path.open("rb") as fh:
+        fh.seek(seg.start)
+        for no, line in enumerate(_lines(fh, seg.end), start=seg.first_no):
+            row = parse_line(no, line)
+            if row is not None:
+                rows.append(row)
+    return rows
+
+
+def parse_line(no: int, line: bytes | None) -> SourceRow | None:
+    if line is None:
+        return _bad(no, "line_too_long",
+                    f"第 {no} 行超过 {MAX_LINE_BYTES // 1024} KB，不像一条记录，已跳过")
+    if not line.strip():
+        return None
+    try:
+        text = line.decode("utf-8-sig" if no == 1 else "utf-8")
+    except UnicodeDecodeError:
+        return _bad(no, "not_utf8", f"第 {no} 行不是 UTF-8 编码的文字，请用 UTF-8 保存文件")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return _bad(no, "json_invalid",
+                    f"第 {no} 行不是有效的 JSON（第 {exc.colno} 个字符附近：{exc.msg}）")
+    if not isinstance(obj, dict):
+        return _bad(no, "json_not_object", f"第 {no} 行应为一个 JSON 对象 {{\"栏目\": \"值\", …}}")
+    return SourceRow(no, obj)
+
+
+def _lines(fh, end: int | None = None):
+    """Lines of a binary file up to byte `end`; None in place of an over-long line."""
+    while end is None or fh.tell() < end:
         line = fh.readline(MAX_LINE_BYTES + 1)
         if not line:
             return

@@ -210,8 +210,13 @@ def _probe(path: Path, key_literal: str) -> int:
     try:
         conn = crypto.connect(path, key_literal, configure=False)
     except crypto.DatabaseError as err:
-        raise WrongPassphrase(
-            f"口令不正确，无法打开登记库 {path}。请检查口令（区分大小写）后重试。"
+        if getattr(err, "sqlite_errorcode", None) == crypto.SQLITE_NOTADB:
+            raise WrongPassphrase(
+                f"口令不正确，无法打开登记库 {path}。请检查口令（区分大小写）后重试。"
+            ) from err
+        raise KnownError(
+            f"无法打开登记库 {path}（{err}）。如果登记软件的另一个窗口或其他程序正在使用它，"
+            "请关闭后重试；否则请检查文件是否可读。"
         ) from err
     try:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
@@ -237,7 +242,10 @@ def open_register(
         )
     if not path.is_file():
         raise NotARegister(f"{path} 是文件夹，不是登记库文件。请选择登记库文件（.dengji）。")
-    salt = crypto.check_is_register(path)
+    try:
+        salt = crypto.check_is_register(path)
+    except OSError as err:
+        raise KnownError(f"无法读取登记库 {path}（{err.strerror}）。请检查文件的访问权限后重试。") from err
     key_literal = crypto.raw_key(crypto.derive_key(passphrase, salt, kdf), salt)
     found = _probe(path, key_literal)
     if found > migrations.SCHEMA_VERSION:
@@ -250,7 +258,10 @@ def open_register(
         with engine.connect() as conn:
             facts = dict(conn.execute(select(Meta.key, Meta.value)).all())
         own_unit_id = facts.get("own_unit_id")
-        secret = bytes.fromhex(facts.get("person_key_secret", ""))
+        try:
+            secret = bytes.fromhex(facts.get("person_key_secret", ""))
+        except ValueError:
+            secret = b""
         if not own_unit_id or len(secret) != 32:
             raise NotARegister(
                 f"登记库 {path} 已损坏（缺少本单位或密钥信息）。请用备份恢复。"

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -30,7 +35,9 @@ def add_own_keys(session: Session, unit_id: str) -> None:
         (KEY_ENCRYPTION, X25519PrivateKey.generate()),
     ):
         public_raw, private_raw = _raw_pair(private)
-        session.add(UnitKey(unit_id=unit_id, kind=kind, public_key=public_raw, private_key=private_raw))
+        session.add(
+            UnitKey(unit_id=unit_id, kind=kind, public_key=public_raw, private_key=private_raw)
+        )
 
 
 def own_keys(session: Session, unit_id: str) -> tuple[Ed25519PrivateKey, X25519PrivateKey]:

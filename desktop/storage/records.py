@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
@@ -24,7 +25,7 @@ def _connection(connection_or_session: Connection | Session) -> Connection:
     return connection_or_session
 
 
-def _record_row(record: dict[str, Any], now) -> dict[str, Any]:
+def _record_row(record: dict[str, Any], now: datetime) -> dict[str, Any]:
     unknown = record.keys() - _RECORD_COLUMNS
     if unknown:
         raise ValueError(f"unknown record columns: {sorted(unknown)}")
@@ -61,7 +62,9 @@ def bulk_insert_records(
     if keys:
         for k in keys:
             if k.keys() != _KEY_COLUMNS:
-                raise ValueError(f"a record key needs exactly {sorted(_KEY_COLUMNS)}, got {sorted(k)}")
+                raise ValueError(
+                    f"a record key needs exactly {sorted(_KEY_COLUMNS)}, got {sorted(k)}"
+                )
         conn.execute(insert(RecordKey.__table__), keys)
 
 

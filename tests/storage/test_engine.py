@@ -54,6 +54,7 @@ def test_pragmas_on_every_connection(register: Register) -> None:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        assert conn.execute(text("PRAGMA cache_size")).scalar() == -64 * 1024
 
 
 def test_wrong_passphrase_changes_nothing(register: Register) -> None:
@@ -249,3 +250,35 @@ def test_session_rolls_back_and_supports_savepoints(register: Register) -> None:
     with register.session() as session:
         codes = set(session.exec(select(Unit.code)).all())
     assert codes == {OWN_UNIT.code, "A", "B"}
+
+
+def test_passphrase_is_unicode_normalised(make_register) -> None:
+    composed = "café 口令"  # é as one code point
+    decomposed = "cafe\u0301 口令"  # e + combining acute, as some keyboards hand it over
+    register = make_register(passphrase=composed)
+    register.close()
+    with open_register(register.path, decomposed, kdf=FAST_KDF) as reopened:
+        assert reopened.own_unit_id == register.own_unit_id
+
+
+def test_encrypted_database_that_is_not_a_register(tmp_path: Path) -> None:
+    from desktop.storage import crypto
+
+    path = tmp_path / "other.db"
+    salt = crypto.new_salt()
+    literal = crypto.raw_key(crypto.derive_key(PASSPHRASE, salt, FAST_KDF), salt)
+    conn = crypto.connect(path, literal)
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("INSERT INTO t VALUES (1)")
+    conn.close()
+    with pytest.raises(NotARegister, match="不是登记库"):
+        open_register(path, PASSPHRASE, kdf=FAST_KDF)
+
+
+def test_storage_imports_no_qt() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, desktop.storage; sys.exit('PySide6' in sys.modules)"
+    root = Path(__file__).resolve().parents[2]
+    assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0

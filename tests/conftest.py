@@ -1,0 +1,197 @@
+"""Shared helpers for the foundation tests: .jsonl writing, consistent sample record sets, and an
+in-process `dengji` runner with a fresh register per test.
+
+Storage tests (tests/storage/) have their own conftest; nothing here is autouse, so they are
+unaffected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Domain, storage and CLI tests never need a window; if anything did start Qt it stays headless.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from desktop import sampledata  # noqa: E402
+from desktop.formspec import FormSet, shipped_forms  # noqa: E402
+
+#: the fixed "today" of domain tests (Environment(today=TODAY))
+TODAY = date(2026, 11, 22)
+#: passphrase of every register made through `dengji init` in tests
+PASSPHRASE = "测试口令 Correct-Horse-7"
+UNIT_CODE = "31110000MD0123456X"
+UNIT_NAME = "北京市测试律师事务所党支部"
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+# --- .jsonl files ------------------------------------------------------------------------------
+
+
+def write_jsonl(path: Path, rows: Iterable[dict | str | bytes]) -> Path:
+    """Write a .jsonl file: a dict becomes one JSON line (ensure_ascii=False), a str is written
+    as a raw text line (UTF-8) and bytes as a raw line, so tests can plant broken lines."""
+    with path.open("wb") as fh:
+        for row in rows:
+            if isinstance(row, dict):
+                data = json.dumps(row, ensure_ascii=False).encode("utf-8")
+            elif isinstance(row, str):
+                data = row.encode("utf-8")
+            else:
+                data = row
+            fh.write(data + b"\n")
+    return path
+
+
+@pytest.fixture
+def jsonl(tmp_path: Path) -> Callable[..., Path]:
+    """jsonl(rows, name="rows.jsonl") writes rows into tmp_path and returns the path."""
+
+    def write(rows: Iterable[dict | str | bytes], name: str = "rows.jsonl") -> Path:
+        return write_jsonl(tmp_path / name, rows)
+
+    return write
+
+
+# --- sample records ------------------------------------------------------------------------------
+
+
+@dataclass
+class FirmRecords:
+    """One firm, its lawyer members (附件1, keyed by labels) and its 附件3 record."""
+
+    firm: sampledata.Firm
+    members: list[dict[str, Any]]
+    org: dict[str, Any] = field(default_factory=dict)
+
+    def refresh_org(self) -> dict[str, Any]:
+        """Recompute the 附件3 record (counts) from the current member list."""
+        self.org = sampledata.party_org(self.firm, self.members)
+        return self.org
+
+
+def make_firm_records(seed: int = 2026, members: int = 4, *, firm_index: int = 0,
+                      today: date = date(2026, 11, 1), full_only: bool = True) -> FirmRecords:
+    """A consistent firm + members + 附件3 set from desktop.sampledata (deterministic)."""
+    rng = random.Random(seed)
+    firm = sampledata.firms(rng, firm_index + 1)[firm_index]
+    out: list[dict[str, Any]] = []
+    while len(out) < members:
+        m = sampledata.lawyer_member(rng, firm, today)
+        if full_only and m["人员类别"] != "正式党员":
+            continue
+        out.append(m)
+    records = FirmRecords(firm, out)
+    records.refresh_org()
+    return records
+
+
+@pytest.fixture
+def firm_records() -> FirmRecords:
+    """Firm, four 正式党员 lawyers and a consistent 附件3 record, dated for TODAY."""
+    return make_firm_records()
+
+
+@pytest.fixture
+def live_firm_records() -> FirmRecords:
+    """The same kind of set dated for the real today (the CLI validates against date.today())."""
+    return make_firm_records(today=date.today())
+
+
+@pytest.fixture(scope="session")
+def forms() -> FormSet:
+    return shipped_forms()
+
+
+# --- the dengji command, in process ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for line in self.out.splitlines() if line]
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def dengji(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
+           ) -> Callable[..., Run]:
+    """dengji(*argv) runs desktop.cli.main in process and returns exit code, stdout, stderr.
+
+    Every run is checked not to be an internal error (exit 3, a crash report) or a traceback.
+    """
+    from desktop.cli import main
+
+    monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("DENGJI_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DENGJI_FORMS_DIR", raising=False)
+
+    def run(*argv: Any) -> Run:
+        capsys.readouterr()
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err, err
+        return Run(code, out, err)
+
+    return run
+
+
+def assert_no_crash(result: Run) -> None:
+    assert result.code != 3, f"internal error instead of a message: {result.err}"
+    assert "程序内部错误" not in result.err
+
+
+@pytest.fixture
+def db(dengji: Callable[..., Run], tmp_path: Path) -> Path:
+    """A fresh register made through `dengji init` (one per test)."""
+    path = tmp_path / "register.dengji"
+    result = dengji("init", "--db", path, "--level", "firm", "--unit-name", UNIT_NAME,
+                    "--unit-code", UNIT_CODE)
+    assert result.code == 0, result.err
+    assert path.is_file()
+    return path
+
+
+def count_records(path: Path, form_id: str | None = None) -> int:
+    """How many Record rows the register holds (of one form, if given)."""
+    from sqlalchemy import func, select
+
+    from desktop.storage import Record, open_register
+
+    with open_register(path, PASSPHRASE) as reg, reg.session() as session:
+        stmt = select(func.count()).select_from(Record)
+        if form_id:
+            stmt = stmt.where(Record.form_id == form_id)
+        return session.execute(stmt).scalar_one()
+
+
+def stored_data(path: Path, form_id: str) -> list[dict[str, Any]]:
+    """The stored values (Record.data JSON) of every record of a form."""
+    from sqlalchemy import select
+
+    from desktop.storage import Record, open_register
+
+    with open_register(path, PASSPHRASE) as reg, reg.session() as session:
+        rows = session.execute(select(Record.data).where(Record.form_id == form_id)).all()
+    return [json.loads(data) for (data,) in rows]
