@@ -39,7 +39,7 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
-# --- .jsonl files ------------------------------------------------------------------------------
+# --- .jsonl files -------------------------------------------------------------
 
 
 def write_jsonl(path: Path, rows: Iterable[dict | str | bytes]) -> Path:
@@ -67,7 +67,7 @@ def jsonl(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-# --- sample records ------------------------------------------------------------------------------
+# --- sample records -----------------------------------------------------------
 
 
 @dataclass
@@ -84,8 +84,14 @@ class FirmRecords:
         return self.org
 
 
-def make_firm_records(seed: int = 2026, members: int = 4, *, firm_index: int = 0,
-                      today: date = date(2026, 11, 1), full_only: bool = True) -> FirmRecords:
+def make_firm_records(
+    seed: int = 2026,
+    members: int = 4,
+    *,
+    firm_index: int = 0,
+    today: date = date(2026, 11, 1),
+    full_only: bool = True,
+) -> FirmRecords:
     """A consistent firm + members + 附件3 set from desktop.sampledata (deterministic)."""
     rng = random.Random(seed)
     firm = sampledata.firms(rng, firm_index + 1)[firm_index]
@@ -98,6 +104,18 @@ def make_firm_records(seed: int = 2026, members: int = 4, *, firm_index: int = 0
     records = FirmRecords(firm, out)
     records.refresh_org()
     return records
+
+
+LAWYER_ONLY = ("律师执业证号", "执业类别", "所内职务")
+
+
+def as_staff(lawyer: dict) -> dict:
+    """The 附件2 (staff) record of the same person as a 附件1 record."""
+    staff = {k: v for k, v in lawyer.items() if k not in LAWYER_ONLY}
+    staff["所在律师事务所"] = staff.pop("执业机构")
+    staff["所在律师事务所统一社会信用代码"] = staff.pop("执业机构统一社会信用代码")
+    staff.update(人员身份="律师助理", 在本所工作起始日期="2015-03-01", 岗位="律师助理")
+    return staff
 
 
 @pytest.fixture
@@ -117,7 +135,7 @@ def forms() -> FormSet:
     return shipped_forms()
 
 
-# --- the dengji command, in process ------------------------------------------------------------
+# --- the dengji command, in process -------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -135,8 +153,9 @@ class Run:
 
 
 @pytest.fixture
-def dengji(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
-           ) -> Callable[..., Run]:
+def dengji(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> Callable[..., Run]:
     """dengji(*argv) runs desktop.cli.main in process and returns exit code, stdout, stderr.
 
     Every run is checked not to be an internal error (exit 3, a crash report) or a traceback.
@@ -166,8 +185,9 @@ def assert_no_crash(result: Run) -> None:
 def db(dengji: Callable[..., Run], tmp_path: Path) -> Path:
     """A fresh register made through `dengji init` (one per test)."""
     path = tmp_path / "register.dengji"
-    result = dengji("init", "--db", path, "--level", "firm", "--unit-name", UNIT_NAME,
-                    "--unit-code", UNIT_CODE)
+    result = dengji(
+        "init", "--db", path, "--level", "firm", "--unit-name", UNIT_NAME, "--unit-code", UNIT_CODE
+    )
     assert result.code == 0, result.err
     assert path.is_file()
     return path

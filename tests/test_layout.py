@@ -40,16 +40,22 @@ def test_the_walk_finds_the_package():
 
 @pytest.mark.parametrize(
     "source",
-    ["import PySide6", "import PySide6.QtCore as qc", "from PySide6 import QtWidgets",
-     "from PySide6.QtCore import Qt", "def f():\n    from PySide6.QtGui import QIcon\n",
-     "import os, PySide6.QtWidgets"],
+    [
+        "import PySide6",
+        "import PySide6.QtCore as qc",
+        "from PySide6 import QtWidgets",
+        "from PySide6.QtCore import Qt",
+        "def f():\n    from PySide6.QtGui import QIcon\n",
+        "import os, PySide6.QtWidgets",
+    ],
 )
 def test_qt_import_detector_sees_every_spelling(source):
     assert qt_imports(source)
 
 
-@pytest.mark.parametrize("source", ["import os", "from . import PySide6", "import PySide6x",
-                                    "x = 'import PySide6'"])
+@pytest.mark.parametrize(
+    "source", ["import os", "from . import PySide6", "import PySide6x", "x = 'import PySide6'"]
+)
 def test_qt_import_detector_ignores_lookalikes(source):
     assert qt_imports(source) == []
 

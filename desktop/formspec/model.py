@@ -8,6 +8,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from desktop.domain.levels import LEVELS  # noqa: F401 (re-exported for the loader)
+
 SEVERITIES = ("E", "W", "I")
 
 #: value types a field may have; each has one parser in domain/values.py
@@ -28,15 +30,6 @@ FIELD_TYPES = (
     "group",  # repeating rows of sub-fields
 )
 
-LEVELS = (
-    "firm",
-    "city",
-    "province",
-    "national",
-    "society-county",
-    "society-city",
-    "society-province",
-)
 
 
 @dataclass(frozen=True, slots=True)

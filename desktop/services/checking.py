@@ -26,9 +26,9 @@ from desktop.domain.findings import Finding
 from desktop.domain.keys import record_keys
 from desktop.domain.validation import Validator
 from desktop.domain.values import upgrade_stored
+from desktop.errors import UsageError
 from desktop.formspec.model import FormSet, FormSpec
 from desktop.services.progress import Progress, Task
-from desktop.errors import UsageError
 from desktop.services.sources import Segment, SourceRow, check_readable, read_segment, split_lines
 from desktop.storage import Record, Register, find_keys
 

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from desktop.domain.levels import LEVEL_NAMES, LEVELS  # noqa: F401 (LEVEL_NAMES re-exported)
 from desktop.errors import KnownError, UsageError
-from desktop.formspec.model import LEVELS
 from desktop.storage import DEFAULT_KDF, KdfParams, Register, UnitInfo, create_register
 
 MIN_PASSPHRASE = 8
-LEVEL_NAMES = {
-    "firm": "律师事务所党组织",
-    "city": "市级律师行业党委",
-    "province": "省级律师行业党委",
-    "national": "全国律师行业党委",
-    "society-county": "县（区）法学会",
-    "society-city": "市法学会",
-    "society-province": "省法学会",
-}
 
 
 def passphrase_problem(passphrase: str) -> str | None:

@@ -15,16 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
-#: Reporting levels of a unit, bottom-up in each of the two registers.
-UNIT_LEVELS = (
-    "firm",
-    "city",
-    "province",
-    "national",
-    "society-county",
-    "society-city",
-    "society-province",
-)
+from desktop.domain.levels import LEVELS as UNIT_LEVELS  # noqa: F401 (re-exported)
 
 #: States of a record, in the order a record usually passes through them.
 RECORD_STATES = ("草稿", "待提交", "已提交", "已退回", "已接收")

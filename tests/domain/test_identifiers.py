@@ -21,7 +21,7 @@ def codes(problems) -> list[tuple[str, str]]:
     return [(p.severity, p.code) for p in problems]
 
 
-# --- 公民身份号码 ---------------------------------------------------------------------------------
+# --- 公民身份号码 -------------------------------------------------------------------
 
 
 def test_valid_resident_id():
@@ -58,8 +58,9 @@ def test_impossible_birth_date():
     assert codes(ids.check_resident_id(number, TODAY)) == [("E", "id_birth_invalid")]
 
 
-@pytest.mark.parametrize(("area", "place"), [("810000", "香港"), ("820000", "澳门"),
-                                             ("830000", "台湾")])
+@pytest.mark.parametrize(
+    ("area", "place"), [("810000", "香港"), ("820000", "澳门"), ("830000", "台湾")]
+)
 def test_residence_permit_numbers(area, place):
     number = with_check(f"{area}19900101001")
     assert ids.check_resident_id(number, TODAY, permit=True) == []
@@ -83,7 +84,8 @@ def test_a_retired_area_code_is_valid_for_people_born_while_it_existed():
     # 110103 崇文区 was merged into 东城区 in 2010
     assert ids.check_resident_id(with_check("11010319700101001"), TODAY) == []
     assert codes(ids.check_resident_id(with_check("11010320150101001"), TODAY)) == [
-        ("W", "id_area_unknown")]
+        ("W", "id_area_unknown")
+    ]
 
 
 def test_15_digit_number_refused_on_entry_and_converted_on_import():
@@ -96,19 +98,29 @@ def test_15_digit_number_refused_on_entry_and_converted_on_import():
     assert ids.normalise_id(old, convert_legacy=False) == old
 
 
-@pytest.mark.parametrize(("number", "code"), [
-    ("1101051949123100", "id_length"),
-    ("1101051949123100211", "id_length"),
-    ("11010519491231002Y", "id_format"),
-    ("X1010519491231002X", "id_format"),
-])
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [
+        ("1101051949123100", "id_length"),
+        ("1101051949123100211", "id_length"),
+        ("11010519491231002Y", "id_format"),
+        ("X1010519491231002X", "id_format"),
+    ],
+)
 def test_malformed_numbers(number, code):
     assert codes(ids.check_resident_id(number, TODAY)) == [("E", code)]
 
 
-@pytest.mark.parametrize("typed", ["１１０１０５１９４９１２３１００２ｘ", "11010519491231002x",
-                                   "110105 19491231 002X", "110105-19491231-002x",
-                                   " 11010519491231002X\t"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "１１０１０５１９４９１２３１００２ｘ",
+        "11010519491231002x",
+        "110105 19491231 002X",
+        "110105-19491231-002x",
+        " 11010519491231002X\t",
+    ],
+)
 def test_compact_normalises_width_spaces_hyphens_and_case(typed):
     assert ids.compact(typed) == "11010519491231002X"
     assert ids.check_resident_id(ids.compact(typed), TODAY) == []
@@ -120,7 +132,7 @@ def test_sex_from_digit_17():
     assert ids.id_sex("123") is None
 
 
-# --- 统一社会信用代码 ---------------------------------------------------------------------------
+# --- 统一社会信用代码 -----------------------------------------------------------------
 
 
 def test_valid_uscc():
@@ -133,15 +145,19 @@ def test_uscc_wrong_check_character():
 
 def test_non_law_firm_code_is_a_warning_for_a_law_firm():
     assert codes(ids.check_uscc("91110000600037341L", law_firm=True)) == [
-        ("W", "uscc_not_law_firm")]
+        ("W", "uscc_not_law_firm")
+    ]
 
 
-@pytest.mark.parametrize(("code", "problem"), [
-    ("9111000060003734", "uscc_length"),
-    ("91110000600037341LL", "uscc_length"),
-    ("91110000600037341I", "uscc_format"),  # I is not in the alphabet
-    ("9111000060003734lL", "uscc_format"),  # lower case
-])
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("9111000060003734", "uscc_length"),
+        ("91110000600037341LL", "uscc_length"),
+        ("91110000600037341I", "uscc_format"),  # I is not in the alphabet
+        ("9111000060003734lL", "uscc_format"),  # lower case
+    ],
+)
 def test_malformed_uscc(code, problem):
     assert codes(ids.check_uscc(code)) == [("E", problem)]
 
@@ -151,19 +167,22 @@ def test_sample_law_firm_uscc_is_clean(firm_records):
     assert ids.check_uscc(firm_records.firm.uscc, law_firm=True) == []
 
 
-# --- 律师执业证号 ---------------------------------------------------------------------------------
+# --- 律师执业证号 -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("number", "problem"), [
-    ("11101200510123456", None),
-    ("1110120051012345", "licence_format"),  # 16 digits
-    ("21101200510123456", "licence_format"),  # does not start with 1
-    ("1110120051012345A", "licence_format"),
-    ("19901200510123456", "licence_province"),  # 99 is no province
-    ("11101197910123456", "licence_year"),  # before 1980
-    ("11101202710123456", "licence_year"),  # after this year
-    ("11101200500123456", "licence_category"),  # category digit 0
-])
+@pytest.mark.parametrize(
+    ("number", "problem"),
+    [
+        ("11101200510123456", None),
+        ("1110120051012345", "licence_format"),  # 16 digits
+        ("21101200510123456", "licence_format"),  # does not start with 1
+        ("1110120051012345A", "licence_format"),
+        ("19901200510123456", "licence_province"),  # 99 is no province
+        ("11101197910123456", "licence_year"),  # before 1980
+        ("11101202710123456", "licence_year"),  # after this year
+        ("11101200500123456", "licence_category"),  # category digit 0
+    ],
+)
 def test_licence(number, problem):
     found = codes(ids.check_licence(number, TODAY))
     assert found == ([] if problem is None else [("E", problem)])
@@ -176,23 +195,26 @@ def test_licence_category_and_sex_digits():
     assert ids.licence_sex("11101200519123456") is None
 
 
-# --- phones ------------------------------------------------------------------------------------
+# --- phones -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "stored", "mobile", "landline"), [
-    ("13800138000", "13800138000", True, False),
-    ("138 0013 8000", "13800138000", True, False),
-    ("+86 138-0013-8000", "13800138000", True, False),
-    ("１３８００１３８０００", "13800138000", True, False),
-    ("12800138000", "12800138000", False, False),
-    ("1380013800", "1380013800", False, False),
-    ("0311-85551234", "0311-85551234", False, True),
-    ("010-6555123", "010-6555123", False, True),
-    ("(0311)85551234", "0311-85551234", False, True),
-    ("（0311）85551234", "0311-85551234", False, True),
-    ("0311 85551234", "0311-85551234", False, True),
-    ("85551234", "85551234", False, False),
-])
+@pytest.mark.parametrize(
+    ("typed", "stored", "mobile", "landline"),
+    [
+        ("13800138000", "13800138000", True, False),
+        ("138 0013 8000", "13800138000", True, False),
+        ("+86 138-0013-8000", "13800138000", True, False),
+        ("１３８００１３８０００", "13800138000", True, False),
+        ("12800138000", "12800138000", False, False),
+        ("1380013800", "1380013800", False, False),
+        ("0311-85551234", "0311-85551234", False, True),
+        ("010-6555123", "010-6555123", False, True),
+        ("(0311)85551234", "0311-85551234", False, True),
+        ("（0311）85551234", "0311-85551234", False, True),
+        ("0311 85551234", "0311-85551234", False, True),
+        ("85551234", "85551234", False, False),
+    ],
+)
 def test_phones(typed, stored, mobile, landline):
     value = ids.normalise_phone(typed)
     assert value == stored
@@ -200,7 +222,7 @@ def test_phones(typed, stored, mobile, landline):
     assert ids.is_landline(value) is landline
 
 
-# --- masking -----------------------------------------------------------------------------------
+# --- masking ------------------------------------------------------------------
 
 
 def test_masking():
@@ -209,3 +231,17 @@ def test_masking():
     assert ids.mask_phone("0311-85551234") == "0311-****1234"
     assert ids.mask_id(None) == "" and ids.mask_phone("") == ""
     assert "19491231" not in ids.mask_id("11010519491231002X")
+
+
+def test_inner_organisation_code_check_digit_is_a_warning(firm_records):
+    from desktop import sampledata
+
+    good = firm_records.firm.uscc
+    org = good[8:16]
+    wrong_digit = next(d for d in "0123456789X" if d != good[16])
+    body = good[:16] + wrong_digit
+    alphabet = sampledata._USCC
+    total = sum(alphabet.index(ch) * pow(3, i, 31) for i, ch in enumerate(body))
+    code = body + alphabet[(31 - total % 31) % 31]
+    assert ids._org_code_check(org) == good[16]
+    assert codes(ids.check_uscc(code, law_firm=True)) == [("W", "uscc_org_code")]

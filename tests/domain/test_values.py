@@ -18,18 +18,41 @@ def parse(form, field_id, raw, **kw):
     return value, [(p.severity, p.code) for p in problems]
 
 
-# --- dates ---------------------------------------------------------------------------------------
+# --- dates --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", ["2020-01-05", "2020.1.5", "20200105", "2020年1月5日", "2020/1/5",
-                                   "2020-1-5", "2020年01月05日", "２０２０－０１－０５", " 2020.01.05 ",
-                                   20200105])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "2020-01-05",
+        "2020.1.5",
+        "20200105",
+        "2020年1月5日",
+        "2020/1/5",
+        "2020-1-5",
+        "2020年01月05日",
+        "２０２０－０１－０５",
+        " 2020.01.05 ",
+        20200105,
+    ],
+)
 def test_dates_people_type(lawyer, typed):
     assert parse(lawyer, "join_date", typed) == ("2020-01-05", [])
 
 
-@pytest.mark.parametrize("typed", ["2020-02-30", "2021-02-29", "2020-13-01", "2020-00-10",
-                                   "5/1/2020", "昨天", "2020", "2020-01-05T10:00"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "2020-02-30",
+        "2021-02-29",
+        "2020-13-01",
+        "2020-00-10",
+        "5/1/2020",
+        "昨天",
+        "2020",
+        "2020-01-05T10:00",
+    ],
+)
 def test_invalid_dates(lawyer, typed):
     assert parse(lawyer, "join_date", typed) == (None, [("E", "date_invalid")])
 
@@ -38,10 +61,18 @@ def test_leap_day_is_a_date(lawyer):
     assert parse(lawyer, "join_date", "2020.2.29") == ("2020-02-29", [])
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("2021-03", "2021-03"), ("2021.3", "2021-03"),
-                                               ("202103", "2021-03"), ("2021年3月", "2021-03"),
-                                               ("2021/03", "2021-03"), ("2021-03-15", "2021-03"),
-                                               ("2021年3月15日", "2021-03")])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("2021-03", "2021-03"),
+        ("2021.3", "2021-03"),
+        ("202103", "2021-03"),
+        ("2021年3月", "2021-03"),
+        ("2021/03", "2021-03"),
+        ("2021-03-15", "2021-03"),
+        ("2021年3月15日", "2021-03"),
+    ],
+)
 def test_yearmonth(lawyer, typed, stored):
     assert parse(lawyer, "lost_date", typed) == (stored, [])
 
@@ -51,7 +82,7 @@ def test_invalid_yearmonth(lawyer, typed):
     assert parse(lawyer, "lost_date", typed) == (None, [("E", "yearmonth_invalid")])
 
 
-# --- empty, bool, int, text ----------------------------------------------------------------------
+# --- empty, bool, int, text ---------------------------------------------------
 
 
 @pytest.mark.parametrize("empty", [None, "", "   ", []])
@@ -59,10 +90,21 @@ def test_empty_input_is_none_without_a_problem(lawyer, empty):
     assert parse(lawyer, "join_date", empty) == (None, [])
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("是", True), ("否", False), (True, True),
-                                               (False, False), ("Y", True), ("no", False),
-                                               ("1", True), ("0", False), ("有", True),
-                                               ("无", False)])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("是", True),
+        ("否", False),
+        (True, True),
+        (False, False),
+        ("Y", True),
+        ("no", False),
+        ("1", True),
+        ("0", False),
+        ("有", True),
+        ("无", False),
+    ],
+)
 def test_bool(lawyer, typed, stored):
     assert parse(lawyer, "flowing", typed) == (stored, [])
 
@@ -93,23 +135,39 @@ def test_structured_value_in_a_text_field(lawyer):
     assert parse(lawyer, "name", {"姓": "张"}) == (None, [("E", "type_text")])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a JSON object or list given for a date/bool/"
-                   "id_number field is reported as code_unknown with an empty table name "
-                   "(message: “…的值“…”不在代码表《》中”)")
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: a JSON object or list given for a date/bool/"
+    "id_number field is reported as code_unknown with an empty table name "
+    "(message: “…的值“…”不在代码表《》中”)",
+)
 def test_structured_value_in_a_date_field_is_not_a_code_problem(lawyer):
     value, problems = parse(lawyer, "birth_date", {"year": 1980})
     assert value is None
     assert problems and problems[0][1] != "code_unknown"
 
 
-# --- codes ---------------------------------------------------------------------------------------
+# --- codes --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "code"), [
-    ("汉族", "01"), ("01", "01"), ("1", "01"), ("汉", "01"), ("回族", "03"),
-    ("崩龙族", "46"), ("毛难族", "36"), ("德昂族", "46"), ("毛南族", "36"), ("基诺族", "56"),
-    (" 汉族 ", "01"), (1, "01"),
-])
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("汉族", "01"),
+        ("01", "01"),
+        ("1", "01"),
+        ("汉", "01"),
+        ("回族", "03"),
+        ("崩龙族", "46"),
+        ("毛难族", "36"),
+        ("德昂族", "46"),
+        ("毛南族", "36"),
+        ("基诺族", "56"),
+        (" 汉族 ", "01"),
+        (1, "01"),
+    ],
+)
 def test_ethnicity_by_label_code_and_alias(lawyer, typed, code):
     assert parse(lawyer, "ethnicity", typed) == (code, [])
 
@@ -125,12 +183,22 @@ def test_code_unknown_names_the_table(lawyer):
     assert problems[0].params == {"value": "火星族", "table": "民族"}
 
 
-@pytest.mark.parametrize(("field_id", "typed", "code"), [
-    ("sex", "男", "1"), ("sex", "女性", "2"), ("sex", 2, "2"),
-    ("education", "大学本科毕业", "21"), ("education", "本科", "21"), ("education", "硕士", "14"),
-    ("degree", "法学学士学位", "403"), ("practice_category", "专职律师", "1"),
-    ("category", "预备", "2"), ("party_post", "支部书记", "1"), ("transfer_case", "4", "4"),
-])
+@pytest.mark.parametrize(
+    ("field_id", "typed", "code"),
+    [
+        ("sex", "男", "1"),
+        ("sex", "女性", "2"),
+        ("sex", 2, "2"),
+        ("education", "大学本科毕业", "21"),
+        ("education", "本科", "21"),
+        ("education", "硕士", "14"),
+        ("degree", "法学学士学位", "403"),
+        ("practice_category", "专职律师", "1"),
+        ("category", "预备", "2"),
+        ("party_post", "支部书记", "1"),
+        ("transfer_case", "4", "4"),
+    ],
+)
 def test_other_code_tables(lawyer, field_id, typed, code):
     assert parse(lawyer, field_id, typed) == (code, [])
 
@@ -138,22 +206,29 @@ def test_other_code_tables(lawyer, field_id, typed, code):
 def test_display_value(lawyer):
     assert display_value(lawyer.field("ethnicity"), "46") == "德昂族"
     assert display_value(lawyer.field("flowing"), True) == "是"
-    assert display_value(lawyer.field("destination"), ["130000", "130100", "130123"]) == \
-        "河北省-石家庄市-正定县"
+    assert (
+        display_value(lawyer.field("destination"), ["130000", "130100", "130123"])
+        == "河北省-石家庄市-正定县"
+    )
     assert display_value(lawyer.field("join_date"), None) == ""
 
 
-# --- identifiers and phones as values --------------------------------------------------------------
+# --- identifiers and phones as values -----------------------------------------
 
 
 def test_id_number_is_compacted(lawyer):
-    assert parse(lawyer, "id_number", "１１０１０５ １９４９１２３１ ００２ｘ") == ("11010519491231002X", [])
+    assert parse(lawyer, "id_number", "１１０１０５ １９４９１２３１ ００２ｘ") == (
+        "11010519491231002X",
+        [],
+    )
 
 
 def test_15_digit_id_is_converted_only_on_import(lawyer):
     assert parse(lawyer, "id_number", "110105491231002") == ("110105491231002", [])
     assert parse(lawyer, "id_number", "110105491231002", convert_legacy=True) == (
-        "11010519491231002X", [("I", "id_legacy15_converted")])
+        "11010519491231002X",
+        [("I", "id_legacy15_converted")],
+    )
 
 
 def test_phone_values_are_normalised(lawyer):
@@ -161,31 +236,50 @@ def test_phone_values_are_normalised(lawyer):
     assert parse(lawyer, "landline", "（0311）85551234") == ("0311-85551234", [])
 
 
-# --- regions and groups ----------------------------------------------------------------------------
+# --- regions and groups -------------------------------------------------------
 
 
 def test_region_by_codes_and_unique_names(lawyer):
     assert parse(lawyer, "destination", "130000-130100-130123") == (
-        ["130000", "130100", "130123"], [])
+        ["130000", "130100", "130123"],
+        [],
+    )
     assert parse(lawyer, "destination", "河北省-石家庄市-正定县") == (
-        ["130000", "130100", "130123"], [])
+        ["130000", "130100", "130123"],
+        [],
+    )
     assert parse(lawyer, "destination", ["河北省", "保定市", "竞秀区"]) == (
-        ["130000", "130600", "130602"], [])
-    assert parse(lawyer, "destination", "河北省/石家庄市/无此县") == (None, [("E", "region_invalid")])
+        ["130000", "130600", "130602"],
+        [],
+    )
+    assert parse(lawyer, "destination", "河北省/石家庄市/无此县") == (
+        None,
+        [("E", "region_invalid")],
+    )
     assert parse(lawyer, "destination", "1-2-3-4") == (None, [("E", "region_invalid")])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: region labels containing full-width brackets, e.g. "
-                   "“长安区（石家庄市）”, never match: the input is NFKC-normalised to "
-                   "“长安区(石家庄市)” but the table is not")
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: region labels containing full-width brackets, e.g. "
+    "“长安区（石家庄市）”, never match: the input is NFKC-normalised to "
+    "“长安区(石家庄市)” but the table is not",
+)
 def test_region_with_its_exact_table_label(lawyer):
     assert parse(lawyer, "destination", "河北省-石家庄市-长安区（石家庄市）") == (
-        ["130000", "130100", "130102"], [])
+        ["130000", "130100", "130102"],
+        [],
+    )
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the form's own hint for 外出流向 "
-                   "(“河北省-石家庄市-长安区”) is refused as region_invalid: a county name shared "
-                   "by several cities is not resolved under the city given before it")
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: the form's own hint for 外出流向 "
+    "(“河北省-石家庄市-长安区”) is refused as region_invalid: a county name shared "
+    "by several cities is not resolved under the city given before it",
+)
 def test_region_hint_example_of_the_form_parses(lawyer):
     hint = lawyer.field("destination").hint
     example = hint.split("如", 1)[1].strip()
@@ -195,15 +289,27 @@ def test_region_hint_example_of_the_form_parses(lawyer):
 
 def test_group_rows_by_label_or_id(forms):
     org = forms.form("party_org")
-    rows, problems = parse_value(org.field("firms"), [
-        {"名称": "甲律师事务所", "统一社会信用代码": "31110000 mD0123456x", "组织形式": "普通合伙"},
-        {"name": "乙律师事务所", "uscc": "31110000MD0123456X", "颜色": "红"},
-    ])
-    assert rows[0] == {"name": "甲律师事务所", "uscc": "31110000MD0123456X", "org_form": rows[0]["org_form"]}
+    rows, problems = parse_value(
+        org.field("firms"),
+        [
+            {
+                "名称": "甲律师事务所",
+                "统一社会信用代码": "31110000 mD0123456x",
+                "组织形式": "普通合伙",
+            },
+            {"name": "乙律师事务所", "uscc": "31110000MD0123456X", "颜色": "红"},
+        ],
+    )
+    assert rows[0] == {
+        "name": "甲律师事务所",
+        "uscc": "31110000MD0123456X",
+        "org_form": rows[0]["org_form"],
+    }
     assert rows[0]["org_form"] is not None
     assert rows[1]["name"] == "乙律师事务所"
     assert [(p.severity, p.code, p.field) for p in problems] == [
-        ("E", "unknown_field", "firms[2].颜色")]
+        ("E", "unknown_field", "firms[2].颜色")
+    ]
 
 
 def test_group_must_be_a_list_of_objects(forms):
@@ -216,5 +322,7 @@ def test_renamed_field_keeps_its_stored_value():
     spec = FieldSpec(id="mobile", label="手机号码", type="mobile", renamed_from=("cellphone",))
     assert upgrade_stored((spec,), {"cellphone": "13800138000"}) == {"mobile": "13800138000"}
     # an existing value under the new id wins
-    assert upgrade_stored((spec,), {"cellphone": "1", "mobile": "2"}) == {"cellphone": "1",
-                                                                          "mobile": "2"}
+    assert upgrade_stored((spec,), {"cellphone": "1", "mobile": "2"}) == {
+        "cellphone": "1",
+        "mobile": "2",
+    }

@@ -60,8 +60,9 @@ def test_a_bad_value_gives_a_finding_on_the_new_field(tmp_forms, firm_records):
     assert has_cjk(findings[0].message)
 
 
-def test_dengji_validate_and_import_use_the_new_field(tmp_forms, live_firm_records, dengji, db,
-                                                      jsonl, monkeypatch):
+def test_dengji_validate_and_import_use_the_new_field(
+    tmp_forms, live_firm_records, dengji, db, jsonl, monkeypatch
+):
     firm_records = live_firm_records
     monkeypatch.setenv("DENGJI_FORMS_DIR", str(tmp_forms))
     bad = jsonl([dict(firm_records.members[0], 微信号="8zs")], "bad.jsonl")

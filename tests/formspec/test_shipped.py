@@ -7,10 +7,27 @@ import pytest
 from desktop.domain.rules import RULES
 from desktop.domain.rules.party import MEMBER_FORMS, ORG_FORM
 
-MEMBER_FIELDS = {"name", "sex", "id_number", "birth_date", "category", "join_date", "confirm_date",
-                 "party_status", "party_post", "org_name", "transferred", "transfer_case",
-                 "handling", "lost_contact", "lost_date", "flowing", "destination", "firm",
-                 "firm_uscc"}
+MEMBER_FIELDS = {
+    "name",
+    "sex",
+    "id_number",
+    "birth_date",
+    "category",
+    "join_date",
+    "confirm_date",
+    "party_status",
+    "party_post",
+    "org_name",
+    "transferred",
+    "transfer_case",
+    "handling",
+    "lost_contact",
+    "lost_date",
+    "flowing",
+    "destination",
+    "firm",
+    "firm_uscc",
+}
 
 
 @pytest.mark.parametrize("form_id", MEMBER_FORMS)
@@ -21,12 +38,40 @@ def test_member_forms_have_the_fields_cross_rules_read(forms, form_id):
 
 def test_lawyer_form_has_the_fields_of_forms_md(forms):
     labels = [f.label for f in forms.form("lawyer_member").fields]
-    for label in ["姓名", "性别", "民族", "证件类型", "公民身份号码", "出生日期", "学历", "学位",
-                  "手机号码", "固定电话", "家庭住址", "律师执业证号", "执业类别", "执业机构",
-                  "执业机构统一社会信用代码", "所内职务", "人员类别", "入党日期", "转正日期",
-                  "党籍状态", "组织关系所在党组织", "组织关系是否已转入本所党组织", "未转入情形",
-                  "处理情况", "是否参加组织生活", "是否按时交纳党费", "党内职务", "是否失联党员",
-                  "失去联系日期", "是否流动党员", "外出流向", "备注"]:
+    for label in [
+        "姓名",
+        "性别",
+        "民族",
+        "证件类型",
+        "公民身份号码",
+        "出生日期",
+        "学历",
+        "学位",
+        "手机号码",
+        "固定电话",
+        "家庭住址",
+        "律师执业证号",
+        "执业类别",
+        "执业机构",
+        "执业机构统一社会信用代码",
+        "所内职务",
+        "人员类别",
+        "入党日期",
+        "转正日期",
+        "党籍状态",
+        "组织关系所在党组织",
+        "组织关系是否已转入本所党组织",
+        "未转入情形",
+        "处理情况",
+        "是否参加组织生活",
+        "是否按时交纳党费",
+        "党内职务",
+        "是否失联党员",
+        "失去联系日期",
+        "是否流动党员",
+        "外出流向",
+        "备注",
+    ]:
         assert label in labels
 
 
@@ -92,8 +137,16 @@ def test_education_codes_carry_the_statistics_bands(forms):
 def test_practice_category_codes_match_licence_digit_10(forms):
     table = forms.tables["practice_category"]
     assert [(c.code, c.label) for c in table.codes] == [
-        ("1", "专职"), ("2", "兼职"), ("3", "香港居民"), ("4", "澳门居民"), ("5", "台湾居民"),
-        ("6", "公职"), ("7", "公司"), ("8", "法律援助"), ("9", "军队")]
+        ("1", "专职"),
+        ("2", "兼职"),
+        ("3", "香港居民"),
+        ("4", "澳门居民"),
+        ("5", "台湾居民"),
+        ("6", "公职"),
+        ("7", "公司"),
+        ("8", "法律援助"),
+        ("9", "军队"),
+    ]
 
 
 def test_org_category_and_transfer_cases(forms):

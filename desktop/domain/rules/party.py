@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
 
 from desktop.domain.context import Peer, RuleContext
 from desktop.domain.findings import Problem

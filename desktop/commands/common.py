@@ -1,0 +1,70 @@
+"""What the command modules share: passphrase, opening a register, findings output, progress."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from desktop.errors import KnownError, UsageError
+
+FORM_IDS = ("lawyer_member", "staff_member", "party_org", "society_member")
+PASSPHRASE_ENV = "DENGJI_PASSPHRASE"
+def passphrase(*, confirm: bool = False) -> str:
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise UsageError(f"需要登记库口令：请设置环境变量 {PASSPHRASE_ENV}，或在终端中运行以便输入口令")
+    first = getpass.getpass("登记库口令：")
+    if confirm and getpass.getpass("再次输入口令：") != first:
+        raise KnownError("两次输入的口令不一致，未创建登记库")
+    return first
+
+
+def progress_printer():
+    if not sys.stderr.isatty():
+        return None
+
+    def show(step) -> None:
+        if step.total:
+            width = 30
+            filled = int(width * step.done / step.total)
+            print(f"\r{step.message} [{'#' * filled}{'.' * (width - filled)}] "
+                  f"{100 * step.done // step.total:3d}%", end="", file=sys.stderr, flush=True)
+            if step.done >= step.total:
+                print(file=sys.stderr)
+
+    return show
+
+
+def shipped():
+    from desktop.formspec import shipped_forms
+
+    return shipped_forms()
+
+
+def print_findings(form, rows, fmt: str) -> None:
+    out = []
+    for row in rows:
+        for f in row.findings:
+            label = form.label_of(f.field) if f.field else ""
+            out.append({"row": row.no, "field": label, "severity": f.severity, "code": f.code,
+                        "message": f.message})
+    if fmt == "json":
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        write = sys.stdout.write
+        for o in out:
+            write(f"{o['row']}\t{o['field']}\t{o['severity']}\t{o['message']}\n")
+
+
+def open_db(path: Path):
+    from desktop.storage import open_register
+
+    return open_register(path, passphrase())
+
+

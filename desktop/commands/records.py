@@ -1,0 +1,110 @@
+"""init, validate, import, audit: the register and its records."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from desktop.commands.common import (
+    FORM_IDS,
+    open_db,
+    passphrase,
+    print_findings,
+    progress_printer,
+    shipped,
+)
+from desktop.domain.levels import LEVELS
+
+
+def register(sub) -> None:
+    s = sub.add_parser("init", help="新建加密登记库及本单位的签名密钥")
+    s.add_argument("--db", type=Path, required=True, help="新登记库的文件路径")
+    s.add_argument("--level", required=True, choices=LEVELS, help="本单位层级")
+    s.add_argument("--unit-name", required=True, help="本单位名称")
+    s.add_argument("--unit-code", required=True, help="本单位代码（如统一社会信用代码）")
+    s.add_argument("--parent-code", help="上级单位代码")
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("validate", help="校验文件中的记录（不改动任何登记库）")
+    s.add_argument("--form", required=True, choices=FORM_IDS, help="表单")
+    s.add_argument("--format", choices=["text", "json"], default="text", help="输出格式")
+    s.add_argument("--db", type=Path, help="同时对照此登记库校验（查重、跨表规则）")
+    s.add_argument("file", type=Path, help=".jsonl 文件，每行一个 JSON 对象，键为栏目名称")
+    s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("import", help="将文件中的记录导入登记库（默认全部通过才导入）")
+    s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
+    s.add_argument("--form", required=True, choices=FORM_IDS, help="表单")
+    s.add_argument("--partial", action="store_true", help="只导入没有错误的记录，报告其余记录")
+    s.add_argument("--format", choices=["text", "json"], default="text", help="问题的输出格式")
+    s.add_argument("file", type=Path, help=".jsonl 文件")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("audit", help="检查登记库的操作日志哈希链是否完整")
+    s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
+    s.set_defaults(func=cmd_audit)
+
+
+def cmd_init(args) -> int:
+    from desktop.domain.levels import LEVEL_NAMES
+    from desktop.services.registers import init_register
+
+    secret = passphrase(confirm=True)
+    with init_register(args.db, secret, level=args.level, unit_name=args.unit_name,
+                       unit_code=args.unit_code, parent_code=args.parent_code) as reg:
+        print(f"已创建登记库：{reg.path}（{LEVEL_NAMES[args.level]}：{args.unit_name}，"
+              f"代码 {args.unit_code}），并生成本单位签名密钥。")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from desktop.domain.findings import has_errors
+    from desktop.services.checking import check_file
+    from desktop.services.progress import run
+
+    forms = shipped()
+    form = forms.form(args.form)
+    if args.db:
+        with open_db(args.db) as reg, reg.session() as session:
+            results = run(check_file(forms, form, args.file, register=reg, session=session),
+                          progress_printer())
+    else:
+        results = run(check_file(forms, form, args.file), progress_printer())
+    print_findings(form, results, args.format)
+    errors = sum(1 for r in results if has_errors(r.findings))
+    if errors:
+        print(f"共 {len(results)} 条记录，{errors} 条有错误（E）。", file=sys.stderr)
+    else:
+        print(f"共 {len(results)} 条记录，没有错误。", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def cmd_import(args) -> int:
+    from desktop.services.importing import import_file
+    from desktop.services.progress import run
+
+    forms = shipped()
+    form = forms.form(args.form)
+    with open_db(args.db) as reg:
+        result = run(import_file(reg, forms, form, args.file, partial=args.partial),
+                     progress_printer())
+    print_findings(form, result.rows, args.format)
+    total = len(result.rows)
+    if result.imported == 0 and result.refused:
+        print(f"未导入任何记录：{total} 条中有 {result.refused} 条有错误（E）。改正后重新导入，"
+              f"或用 --partial 只导入没有错误的记录。", file=sys.stderr)
+        return 1
+    print(f"已导入 {result.imported} 条记录到 {form.display_title}。", file=sys.stderr)
+    if result.refused:
+        print(f"{result.refused} 条记录有错误，未导入。", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from desktop.storage import verify_audit_chain
+
+    with open_db(args.db) as reg, reg.session() as session:
+        check = verify_audit_chain(session)
+    print(check.message, file=sys.stdout if check.ok else sys.stderr)
+    return 0 if check.ok else 1
