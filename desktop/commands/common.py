@@ -58,8 +58,9 @@ def print_findings(form, rows, fmt: str) -> None:
         sys.stdout.write("\n")
     else:
         write = sys.stdout.write
-        for o in out:
-            write(f"{o['row']}\t{o['field']}\t{o['severity']}\t{o['message']}\n")
+        for o in out:  # one line of four columns, whatever the typed text contains
+            field, message = _one_line(o["field"]), _one_line(o["message"])
+            write(f"{o['row']}\t{field}\t{o['severity']}\t{message}\n")
 
 
 def open_db(path: Path):
@@ -68,3 +69,7 @@ def open_db(path: Path):
     return open_register(path, passphrase())
 
 
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")

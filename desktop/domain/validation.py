@@ -71,16 +71,24 @@ class Validator:
             findings.sort(key=self._sort_key)
         return findings
 
-    def check_local(self, values: Mapping[str, Any], record_id: str | None = None
-                    ) -> list[Finding]:
-        """Field and record rules: what the record says by itself (parallelisable)."""
+    def check_local(self, values: Mapping[str, Any], record_id: str | None = None, *,
+                    unparsed: frozenset[str] = frozenset()) -> list[Finding]:
+        """Field and record rules: what the record says by itself (parallelisable).
+
+        `unparsed`: fields whose typed value could not be read (already reported), which are
+        not reported again as missing."""
         ctx = RuleContext(self.form, values, self.env, record_id)
         findings: list[Finding] = []
         for spec, rules in self._field_rules:
             value = values.get(spec.id)
             if value is None or value == "" or value == []:
+                if spec.id in unparsed:
+                    continue
                 if spec.required:
                     findings += self._word([Problem("E", "required")], spec.id, "field")
+                elif spec.min_rows:
+                    findings += self._word([Problem("E", "min_rows", {"min": spec.min_rows})],
+                                           spec.id, "field")
             elif rules or spec.max_length or spec.type == "group":
                 findings += self._field_findings(spec, value, ctx, spec.id)
         findings += self._run(self._record_rules, ctx, "record")
@@ -103,7 +111,9 @@ class Validator:
     def validate(self, raw: Mapping[str, Any], record_id: str | None = None
                  ) -> tuple[dict[str, Any], list[Finding]]:
         values, findings = self.parse(raw)
-        return values, sorted(findings + self.check(values, record_id), key=self._sort_key)
+        local = self.check_local(values, record_id, unparsed=unparsed_fields(findings))
+        found = findings + local + self.check_context(values, record_id)
+        return values, sorted(found, key=self._sort_key)
 
     # --- internals --------------------------------------------------------------------------
 
@@ -176,3 +186,9 @@ class Validator:
                     out += self._word([Problem("E", code, {"where": where, "value_text": shown})],
                                       key.field, "register")
         return out
+
+
+def unparsed_fields(findings: list[Finding]) -> frozenset[str]:
+    """Top-level fields with a value that could not be read (scope "value" errors)."""
+    return frozenset(f.field.split("[", 1)[0].split(".", 1)[0] for f in findings
+                     if f.scope == "value" and f.severity == "E")

@@ -78,7 +78,8 @@ def parse_value(spec: FieldSpec, raw: Any, *, convert_legacy: bool = False
     if kind == "group":
         return _parse_group(spec, raw, convert_legacy)
     if isinstance(raw, dict | list) and kind != "region":
-        code = {"text": "type_text", "int": "type_int"}.get(kind, "code_unknown")
+        code = {"text": "type_text", "int": "type_int", "code": "code_unknown"}.get(
+            kind, "type_structure")
         return None, [Problem("E", code, {"value": str(raw)[:40], "table": _table(spec)})]
     return _PARSERS[kind](spec, raw, convert_legacy)
 
@@ -173,21 +174,26 @@ def _parse_code(spec: FieldSpec, raw: Any) -> tuple[Any, list[Problem]]:
 
 
 def _parse_region(spec: FieldSpec, raw: Any) -> tuple[Any, list[Problem]]:
+    """Codes or names, province first; a name is looked up among the children of the part
+    before it, so "河北省-石家庄市-长安区" finds the 长安区 of 石家庄 (the table labels such
+    names 长安区（石家庄市） to keep them unique)."""
     assert spec.codes is not None
+    table = spec.codes
     if isinstance(raw, str):
-        parts = [p for p in re.split(r"[-/,，、\s]+", unicodedata.normalize("NFKC", raw)) if p]
+        parts = [p for p in re.split(r"[-/,，、\s]+", raw.strip()) if p]
     elif isinstance(raw, list):
         parts = [_text(p) for p in raw]
     else:
         parts = [_text(raw)]
-    codes = []
+    if not 1 <= len(parts) <= 3:
+        return None, [Problem("E", "region_invalid", {"value": str(raw)[:40]})]
+    codes: list[str] = []
     for p in parts:
-        c = spec.codes.lookup(p)
+        c = table.child(codes[-1] if codes else None, p) or table.lookup(p) or table.lookup(
+            unicodedata.normalize("NFKC", p).replace("(", "（").replace(")", "）"))
         if c is None:
             return None, [Problem("E", "region_invalid", {"value": p[:40]})]
         codes.append(c.code)
-    if not 1 <= len(codes) <= 3:
-        return None, [Problem("E", "region_invalid", {"value": str(raw)[:40]})]
     return codes, []
 
 

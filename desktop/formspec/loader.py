@@ -310,6 +310,13 @@ def _check_field_refs(form: FormSpec, where: _Where) -> None:
     for i, f in enumerate(form.fields):
         for j, ref in enumerate(f.rules):
             check(ref, where / "fields" / i / "rules" / j)
+        siblings = {sub.id for sub in f.fields}
+        for k, sub in enumerate(f.fields):
+            for j, ref in enumerate(sub.rules):
+                for key, value in ref.params.items():
+                    if key.endswith("field") and isinstance(value, str) and value not in siblings:
+                        w = where / "fields" / i / "fields" / k / "rules" / j / key
+                        raise w.fail(f"同一行中没有子字段“{value}”")
 
 
 def load_forms(folder: Path) -> FormSet:

@@ -83,6 +83,18 @@ class CodeTable:
     def children(self, parent: str | None) -> tuple[Code, ...]:
         return tuple(c for c in self.codes if c.parent == parent)
 
+    def child(self, parent: str | None, text: str) -> Code | None:
+        """The entry under `parent` (top level for None) whose code, label or label without its
+        disambiguating “（…）” suffix is `text`."""
+        index = self.__dict__.get("_child_index")
+        if index is None:
+            index = {}
+            for c in self.codes:
+                for key in (c.code, c.label, c.label.split("（", 1)[0], *c.aliases):
+                    index.setdefault((c.parent, key), c)
+            object.__setattr__(self, "_child_index", index)
+        return index.get((parent, text))
+
 
 @dataclass(frozen=True, slots=True)
 class RuleRef:

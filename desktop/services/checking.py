@@ -24,7 +24,7 @@ from sqlmodel import Session
 from desktop.domain.context import Environment, KeyHit, Peer
 from desktop.domain.findings import Finding
 from desktop.domain.keys import record_keys
-from desktop.domain.validation import Validator
+from desktop.domain.validation import Validator, unparsed_fields
 from desktop.domain.values import upgrade_stored
 from desktop.errors import UsageError
 from desktop.formspec.model import FormSet, FormSpec
@@ -212,7 +212,7 @@ def _parallel_local(form: FormSpec, path: Path, workers: int, today: date
 def _check_one(validator: Validator, form: FormSpec, raw: dict) -> tuple[dict, list[Finding]]:
     values, findings = validator.parse(raw)
     _apply_defaults(form, values)
-    return values, findings + validator.check_local(values)
+    return values, findings + validator.check_local(values, unparsed=unparsed_fields(findings))
 
 
 def _check_segment(forms_dir: str, form_id: str, path: str, seg: Segment, today: date

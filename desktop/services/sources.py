@@ -113,9 +113,21 @@ def parse_line(no: int, line: bytes | None) -> SourceRow | None:
     except json.JSONDecodeError as exc:
         return _bad(no, "json_invalid",
                     f"第 {no} 行不是有效的 JSON（第 {exc.colno} 个字符附近：{exc.msg}）")
+    except (RecursionError, ValueError):  # absurd nesting, or a number of thousands of digits
+        return _bad(no, "json_invalid", f"第 {no} 行不是有效的记录（嵌套过深或数字过长）")
+    if "\\ud" in text.lower() and _has_lone_surrogate(obj):
+        return _bad(no, "not_utf8", f"第 {no} 行含有无效的字符编码（孤立的代理字符 \\ud800 一类），请检查来源文件")
     if not isinstance(obj, dict):
         return _bad(no, "json_not_object", f"第 {no} 行应为一个 JSON 对象 {{\"栏目\": \"值\", …}}")
     return SourceRow(no, obj)
+
+
+def _has_lone_surrogate(obj) -> bool:
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _lines(fh, end: int | None = None):

@@ -171,13 +171,6 @@ def test_import_then_audit(dengji, db, jsonl):
     assert result.code == 0 and "共 3 条记录" in result.out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason='BUG: a lone surrogate escape in a JSON string ("\\ud800") is accepted '
-    "by validation, then the import crashes in SQLite (UnicodeEncodeError): exit 3 "
-    "instead of a finding on the row",
-)
 def test_lone_surrogate_in_a_text_field(dengji, db, jsonl, live_firm_records):
     line = live_firm_records.members[0] | {"备注": "PLACEHOLDER"}
     text = json.dumps(line, ensure_ascii=False).replace("PLACEHOLDER", "\\ud800备注")

@@ -151,12 +151,6 @@ def test_unknown_ethnicity(check, member):
     assert ("ethnicity", "E", "code_unknown") in check(dict(member, 民族="火星族"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: a required field whose typed value cannot be parsed gets a second "
-    "E “…必须填写” although the clerk did fill it in",
-)
 @pytest.mark.parametrize(
     ("label", "typed", "field_id", "code"),
     [

@@ -95,30 +95,22 @@ ATTACHED = [
 ]
 
 
-def _xfail(code, label):
-    return pytest.param(
-        code,
-        label,
-        marks=pytest.mark.xfail(
-            strict=True,
-            raises=AssertionError,
-            reason=f"BUG (wording): the {code} message does not name the field “{label}” it is "
-            "attached to",
-        ),
-    )
+def _named(code, label):
+    return pytest.param(code, label)
 
 
+# formerly unnamed in their messages
 ATTACHED_UNNAMED = [
-    _xfail("licence_sex_mismatch", "律师执业证号"),
-    _xfail("probation_overdue", "人员类别"),
-    _xfail("two_secretaries", "党内职务"),
-    _xfail("branch_min_members", "组织类别"),
-    _xfail("term_overdue", "届满日期"),
-    _xfail("term_long_overdue", "届满日期"),
-    _xfail("committee_needed", "是否设支部委员会"),
-    _xfail("committee_members", "委员人数"),
-    _xfail("approval_age", "批准入会日期"),
-    _xfail("firm_not_registered", "所在律师事务所"),  # 附件2 attaches it to 所在律师事务所
+    _named("licence_sex_mismatch", "律师执业证号"),
+    _named("probation_overdue", "人员类别"),
+    _named("two_secretaries", "党内职务"),
+    _named("branch_min_members", "组织类别"),
+    _named("term_overdue", "届满日期"),
+    _named("term_long_overdue", "届满日期"),
+    _named("committee_needed", "是否设支部委员会"),
+    _named("committee_members", "委员人数"),
+    _named("approval_age", "批准入会日期"),
+    _named("firm_not_registered", "所在律师事务所"),  # 附件2 attaches it to 所在律师事务所
 ]
 
 

@@ -47,26 +47,12 @@ def test_joint_branch_needs_two_firms(org_check, firm_records):
     assert org_check(joint, firm_records.members) == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (rule gap): 组织类别 = 联合党支部 (632) with a single "
-    "firm passes when 党组织所在单位情况 is not also set to 联合党支部; the two-firm "
-    "rule only looks at 党组织所在单位情况",
-)
 def test_joint_branch_category_alone_needs_two_firms(org_check, firm_records):
     joint = dict(firm_records.org, 组织类别="联合党支部")
     del joint["党组织所在单位情况"]
     assert ("firms", "E", "min_rows_if") in org_check(joint, firm_records.members)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: the 律师事务所 group has min_rows = 1 but an org "
-    "with no firm rows (missing or []) gets no finding: min_rows is only checked "
-    "for a non-empty list and the field is not `required`",
-)
 @pytest.mark.parametrize("firms", [None, []])
 def test_org_without_any_firm_is_refused(validate, firm_records, firms):
     org = dict(firm_records.org)
@@ -319,14 +305,6 @@ def test_founded_in_the_future(validate, firm_records):
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: cross-rule results are memoised per Environment "
-    "(env.memo) and never invalidated, so re-checking an edited 附件3 record with "
-    "the same Validator keeps the stale firm/member matching (the window checks "
-    "on every change with one Validator)",
-)
 def test_rechecking_an_edited_org_uses_the_new_values(forms, firm_records):
     other = sampledata.firms(random.Random(99), 1)[0]
     peers = peers_from(forms, lawyer_member=firm_records.members)

@@ -135,13 +135,6 @@ def test_structured_value_in_a_text_field(lawyer):
     assert parse(lawyer, "name", {"姓": "张"}) == (None, [("E", "type_text")])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: a JSON object or list given for a date/bool/"
-    "id_number field is reported as code_unknown with an empty table name "
-    "(message: “…的值“…”不在代码表《》中”)",
-)
 def test_structured_value_in_a_date_field_is_not_a_code_problem(lawyer):
     value, problems = parse(lawyer, "birth_date", {"year": 1980})
     assert value is None
@@ -259,13 +252,6 @@ def test_region_by_codes_and_unique_names(lawyer):
     assert parse(lawyer, "destination", "1-2-3-4") == (None, [("E", "region_invalid")])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: region labels containing full-width brackets, e.g. "
-    "“长安区（石家庄市）”, never match: the input is NFKC-normalised to "
-    "“长安区(石家庄市)” but the table is not",
-)
 def test_region_with_its_exact_table_label(lawyer):
     assert parse(lawyer, "destination", "河北省-石家庄市-长安区（石家庄市）") == (
         ["130000", "130100", "130102"],
@@ -273,13 +259,6 @@ def test_region_with_its_exact_table_label(lawyer):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: the form's own hint for 外出流向 "
-    "(“河北省-石家庄市-长安区”) is refused as region_invalid: a county name shared "
-    "by several cities is not resolved under the city given before it",
-)
 def test_region_hint_example_of_the_form_parses(lawyer):
     hint = lawyer.field("destination").hint
     example = hint.split("如", 1)[1].strip()

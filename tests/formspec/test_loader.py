@@ -377,13 +377,6 @@ def test_rule_parameters_and_severity_are_kept(tmp_path):
     assert [(f.field, f.severity, f.code) for f in findings] == [("name", "I", "too_short")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG: a rule parameter ending in `field` inside a group "
-    "sub-field is not checked (_check_field_refs skips sub-fields), so a typo "
-    "silently disables the check",
-)
 def test_group_subfield_rule_naming_a_missing_field_is_refused(tmp_path):
     form_text = (
         HEAD + NAME + '\n[[fields]]\nid = "people"\nlabel = "人员"\ntype = "group"\n'
@@ -394,12 +387,6 @@ def test_group_subfield_rule_naming_a_missing_field_is_refused(tmp_path):
     assert "id_kind" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG: an invalid regular expression in a `pattern` rule loads; the "
-    "form author only learns of it as a crash (re.error) when a value is checked",
-)
 def test_invalid_pattern_regex_is_refused_at_load(tmp_path):
     form_text = (
         HEAD + NAME + '\n[[fields]]\nid = "wechat"\nlabel = "微信号"\ntype = "text"\n'

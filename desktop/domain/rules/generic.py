@@ -35,7 +35,15 @@ def min_length(value: str, ctx: RuleContext, *, min: int):
         yield Problem("W", "too_short", {"min": min})
 
 
-@rule("pattern", "field")
+def _check_regex(params: dict[str, Any]) -> str | None:
+    try:
+        re.compile(str(params.get("regex", "")))
+    except re.error as exc:
+        return f"的参数 regex 不是有效的正则表达式：{exc}"
+    return None
+
+
+@rule("pattern", "field", check=_check_regex)
 def pattern(value: str, ctx: RuleContext, *, regex: str, hint: str):
     if not re.fullmatch(regex, str(value)):
         yield Problem("E", "pattern", {"hint": hint})

@@ -137,9 +137,23 @@ class _Firms:
     by_name: dict[str, str]
 
 
+def _memo(ctx: RuleContext) -> dict:
+    """The environment's memo when the record being checked is exactly as the peers hold it
+    (a batch), so results computed from the peers stay true; a fresh one when the record has
+    changed since (the editor re-checking on every change) or is not among them."""
+    index_key = ("party.peer_values", ctx.form.id)
+    index = ctx.env.memo.get(index_key)
+    if index is None:
+        index = {p.id: p.values for p in ctx.env.peers.records(ctx.form.id)}
+        ctx.env.memo[index_key] = index
+    if ctx.record_id and index.get(ctx.record_id) is ctx.values:
+        return ctx.env.memo
+    return {}
+
+
 def _firms(ctx: RuleContext) -> _Firms:
-    key = ("party.firms",)
-    if key not in ctx.env.memo:
+    key, memo = ("party.firms",), _memo(ctx)
+    if key not in memo:
         by_uscc, by_name = {}, {}
         for org in _orgs(ctx):
             for row in org.values.get("firms") or []:
@@ -147,8 +161,8 @@ def _firms(ctx: RuleContext) -> _Firms:
                     by_uscc[row["uscc"]] = org.id
                 if row.get("name"):
                     by_name[row["name"]] = org.id
-        ctx.env.memo[key] = _Firms(by_uscc, by_name)
-    return ctx.env.memo[key]
+        memo[key] = _Firms(by_uscc, by_name)
+    return memo[key]
 
 
 def _orgs(ctx: RuleContext) -> list[Peer]:
@@ -168,8 +182,8 @@ def _member(peer: Peer) -> _Member:
 
 def _members_by_org(ctx: RuleContext) -> dict[str, list[_Member]]:
     """Registered members per organisation record id, matched through their firm."""
-    key = ("party.members", ctx.record_id if ctx.form.id in MEMBER_FORMS else None)
-    if key not in ctx.env.memo:
+    key, memo = ("party.members",), _memo(ctx)
+    if key not in memo:
         firms = _firms(ctx)
         out: dict[str, list[_Member]] = defaultdict(list)
         for form_id in MEMBER_FORMS:
@@ -181,8 +195,8 @@ def _members_by_org(ctx: RuleContext) -> dict[str, list[_Member]]:
                        or firms.by_name.get(p.values.get("firm") or ""))
                 if org is not None:
                     out[org].append(_member(p))
-        ctx.env.memo[key] = out
-    return ctx.env.memo[key]
+        memo[key] = out
+    return memo[key]
 
 
 @rule("firm_registered", "cross")

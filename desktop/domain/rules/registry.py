@@ -30,6 +30,7 @@ class Rule:
     fn: RuleFn
     required: frozenset[str]
     optional: frozenset[str]
+    check: Callable[[dict[str, Any]], str | None] | None = None
 
     def check_params(self, params: dict[str, Any]) -> str | None:
         unknown = sorted(set(params) - self.required - self.optional)
@@ -39,13 +40,15 @@ class Rule:
         missing = sorted(self.required - set(params))
         if missing:
             return f"缺少参数“{missing[0]}”"
-        return None
+        return self.check(params) if self.check else None
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(name: str, scope: str) -> Callable[[RuleFn], RuleFn]:
+def rule(name: str, scope: str, *, check: Callable[[dict[str, Any]], str | None] | None = None
+         ) -> Callable[[RuleFn], RuleFn]:
+    """Register a rule; `check` may refuse parameter values at load time (return a message)."""
     assert scope in ("field", "record", "cross")
 
     def register(fn: RuleFn) -> RuleFn:
@@ -57,6 +60,7 @@ def rule(name: str, scope: str) -> Callable[[RuleFn], RuleFn]:
             name, scope, fn,
             required=frozenset(p.name for p in params if p.default is inspect.Parameter.empty),
             optional=frozenset(p.name for p in params if p.default is not inspect.Parameter.empty),
+            check=check,
         )
         return fn
 
