@@ -23,6 +23,8 @@ class Validator:
         self.form = form
         self.env = env or Environment()
         self._record_rules = [r for r in form.rules if RULES[r.rule].scope == "record"]
+        self._record_fns = [(RULES[r.rule].fn, dict(r.params), r.severity)
+                            for r in self._record_rules]
         self._cross_rules = [r for r in form.rules if RULES[r.rule].scope == "cross"]
         self._order = {f.id: i for i, f in enumerate(form.fields)}
         self._by_key: dict[str, FieldSpec] = {f.id: f for f in form.fields}
@@ -32,6 +34,9 @@ class Validator:
         # (spec, [(rule fn, params, severity)]) per field, resolved once
         self._field_rules = [(f, [(RULES[r.rule].fn, dict(r.params), r.severity) for r in f.rules])
                              for f in form.fields]
+        # typed values of these types repeat across records ("男", "汉族", "是"): parse once
+        self._cacheable = frozenset(f.id for f in form.fields if f.type in ("code", "bool"))
+        self._parsed: dict[tuple[str, str], tuple[Any, list[Problem]]] = {}
 
     # --- parsing ----------------------------------------------------------------------------
 
@@ -47,7 +52,15 @@ class Validator:
                 findings.append(Finding(str(key), "E", "unknown_field",
                                         render("unknown_field", str(key), {}), "value"))
                 continue
-            parsed, problems = parse_value(spec, value, convert_legacy=convert)
+            if spec.id in self._cacheable and value.__class__ is str and len(value) < 40:
+                hit = self._parsed.get((spec.id, value))
+                if hit is None:
+                    hit = parse_value(spec, value, convert_legacy=convert)
+                    if len(self._parsed) < 50_000:
+                        self._parsed[spec.id, value] = hit
+                parsed, problems = hit
+            else:
+                parsed, problems = parse_value(spec, value, convert_legacy=convert)
             values[spec.id] = parsed
             if problems:
                 findings += self._word(problems, spec.id, "value")
@@ -89,9 +102,22 @@ class Validator:
                 elif spec.min_rows:
                     findings += self._word([Problem("E", "min_rows", {"min": spec.min_rows})],
                                            spec.id, "field")
-            elif rules or spec.max_length or spec.type == "group":
+            elif spec.type == "group":
                 findings += self._field_findings(spec, value, ctx, spec.id)
-        findings += self._run(self._record_rules, ctx, "record")
+            else:
+                if spec.max_length and isinstance(value, str) and len(value) > spec.max_length:
+                    findings += self._word([Problem("E", "too_long", {
+                        "max": spec.max_length, "n": len(value)})], spec.id, "field")
+                if rules:
+                    ctx.field = spec
+                    for fn, params, severity in rules:
+                        problems = list(fn(value, ctx, **params))
+                        if problems:
+                            findings += self._word(problems, spec.id, "field", severity)
+        for fn, params, severity in self._record_fns:
+            problems = list(fn(ctx, **params))
+            if problems:
+                findings += self._word(problems, "", "record", severity)
         return findings
 
     def check_context(self, values: Mapping[str, Any], record_id: str | None = None, *,
