@@ -51,6 +51,10 @@ class Environment:
     #: results computed once per environment by cross rules (e.g. members per organisation)
     memo: dict[Any, Any] = field(default_factory=dict)
 
+    @property
+    def today_iso(self) -> str:
+        return self.today.isoformat()
+
 
 @dataclass(slots=True)
 class RuleContext:

@@ -145,6 +145,15 @@ def _org_code_check(body: str) -> str:
 
 
 def check_uscc(code: str, *, law_firm: bool = False) -> list[Problem]:
+    return list(_check_uscc(code, law_firm))
+
+
+@lru_cache(maxsize=8192)  # a firm's code recurs on every member of the firm
+def _check_uscc(code: str, law_firm: bool) -> tuple[Problem, ...]:
+    return tuple(_uscc_problems(code, law_firm))
+
+
+def _uscc_problems(code: str, law_firm: bool) -> list[Problem]:
     if len(code) != 18:
         return [Problem("E", "uscc_length", {"n": len(code)})]
     if any(ch not in _USCC_ALPHABET for ch in code):

@@ -11,6 +11,7 @@ from desktop.domain.findings import Problem
 from desktop.domain.rules.registry import rule
 
 _NAME_OK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff·A-Za-z ]")
+_NAME_ALL_OK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff·A-Za-z ]*")
 
 
 def _matches(value: Any, equals: Any) -> bool:
@@ -25,8 +26,9 @@ def _shown(ctx: RuleContext, field_id: str) -> str:
 
 @rule("not_future", "field")
 def not_future(value: str, ctx: RuleContext):
-    if str(value) > ctx.today.isoformat()[: len(str(value))]:
-        yield Problem("E", "date_future", {"today": ctx.today.isoformat()})
+    today = ctx.env.today_iso
+    if value > today[: len(value)]:
+        yield Problem("E", "date_future", {"today": today})
 
 
 @rule("min_length", "field")
@@ -57,6 +59,8 @@ def int_range(value: int, ctx: RuleContext, *, min: int = 0, max: int = 1_000_00
 
 @rule("person_name", "field")
 def person_name(value: str, ctx: RuleContext):
+    if _NAME_ALL_OK.fullmatch(value):
+        return
     bad = "".join(dict.fromkeys(ch for ch in value if not _NAME_OK.match(ch)))
     if bad:
         yield Problem("E", "person_name", {"chars": bad[:10]})
