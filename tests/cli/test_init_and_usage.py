@@ -30,7 +30,7 @@ def test_no_arguments_prints_help(dengji):
     assert "登记 Dengji" in result.out
 
 
-@pytest.mark.parametrize("argv", [["bogus"], ["verify", "x.jsonl"]])
+@pytest.mark.parametrize("argv", [["bogus"], ["verfy", "x.jsonl"]])
 def test_unknown_subcommand(dengji, argv):
     result = dengji(*argv)
     assert result.code == 2
