@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 QT_DEBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libglib2.0-0 libfontconfig1 \
            libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
            libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 \
-           libxcb-xfixes0 libxcb-util1 fonts-wqy-microhei
+           libxcb-xfixes0 libxcb-util1 fonts-wqy-microhei poppler-utils zbar-tools
 
 .PHONY: run test bench sysdeps venv lint clean
 

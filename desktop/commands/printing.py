@@ -1,0 +1,68 @@
+"""print, archive-check: paper copies in the form's layout, and matching paper to the register."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from desktop.commands.common import open_db, progress_printer, shipped
+from desktop.services.printing import RECORD_FORMS, TABLE_IDS
+
+
+def register(sub) -> None:
+    s = sub.add_parser(
+        "print", help="打印为 PDF：登记表按纸质表样式逐条一页，汇总表横向（含二维码、签字栏、盖章框）",
+        description="登记表：lawyer_member（附件1）、staff_member（附件2）、party_org（附件3）、"
+        "society_member（法学会会员）；汇总表：lawyer_summary（附件4）、staff_summary（附件5）、"
+        "org_summary（附件6）、society_stats（个人会员清理工作情况统计表）。"
+        "身份证号码和电话号码默认遮蔽。")
+    s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
+    s.add_argument("--form", required=True, choices=(*RECORD_FORMS, *TABLE_IDS),
+                   metavar="FORM", help="登记表或汇总表（见上）")
+    s.add_argument("--record", action="append", metavar="ID",
+                   help="只打印这条记录（可重复）；不写则打印该登记表的全部记录")
+    s.add_argument("--out", type=Path, required=True, help="输出的 PDF 文件")
+    s.add_argument("--full", action="store_true",
+                   help="身份证号码和电话号码全号打印（默认遮蔽；全号打印会记入操作日志）")
+    s.add_argument("--filler", default="", help="汇总表表头的填报人")
+    s.add_argument("--contact", default="", help="汇总表表头的联系电话")
+    s.set_defaults(func=cmd_print)
+
+    s = sub.add_parser("archive-check", help="核对纸质件二维码与登记库中的记录是否一致")
+    s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
+    s.add_argument("--qr", required=True, metavar="TEXT",
+                   help="扫描得到的二维码内容，或二维码下方印的一行（DJ1:R:…:…）")
+    s.set_defaults(func=cmd_archive_check)
+
+
+def cmd_print(args) -> int:
+    from desktop.errors import UsageError
+    from desktop.services.printing import print_records, print_tables, write_pdf
+    from desktop.services.progress import run
+
+    forms = shipped()
+    if args.form in TABLE_IDS and args.record:
+        raise UsageError(f"--record 只用于登记表；{args.form} 是汇总表，打印时包含全部记录。")
+    with open_db(args.db) as reg:
+        if args.form in TABLE_IDS:
+            result = run(print_tables(reg, forms, args.form, full=args.full, filler=args.filler,
+                                      contact=args.contact), progress_printer())
+            what = f"{result.records} 行"
+        else:
+            result = run(print_records(reg, forms, args.form, args.record, full=args.full),
+                         progress_printer())
+            what = f"{result.records} 条记录"
+    write_pdf(args.out, result)
+    print(f"已打印 {what}，共 {result.pages} 页：{args.out}")
+    if args.full:
+        print("本次为全号打印，已记入操作日志。", file=sys.stderr)
+    return 0
+
+
+def cmd_archive_check(args) -> int:
+    from desktop.services.printing import archive_check
+
+    with open_db(args.db) as reg:
+        check = archive_check(reg, shipped(), args.qr)
+    print(check.message, file=sys.stdout if check.ok else sys.stderr)
+    return 0 if check.ok else 1
