@@ -13,7 +13,7 @@ QT_DEBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libglib2.0-0 libfontc
            libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 \
            libxcb-xfixes0 libxcb-util1 fonts-wqy-microhei poppler-utils zbar-tools
 
-.PHONY: run test bench sysdeps venv lint clean
+.PHONY: run test bench bundle sysdeps venv lint clean
 
 run: venv sysdeps
 	$(VENV)/bin/dengji $(ARGS)
@@ -23,6 +23,12 @@ test: venv sysdeps
 
 bench: venv
 	$(PY) bench/run_all.py
+
+# One-folder application in dist/dengji-<version>/, then its own smoke test.
+bundle: venv sysdeps
+	$(PY) -m pip install --quiet 'pyinstaller>=6.10'
+	$(VENV)/bin/pyinstaller --noconfirm --clean build.spec
+	QT_QPA_PLATFORM=offscreen dist/dengji-*/dengji --smoke-test
 
 lint: venv
 	$(PY) -m ruff check desktop tests bench

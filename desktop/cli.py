@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                 "法学会个人会员清理。不带参数运行时打开窗口。")
     p.add_argument("--db", type=Path, dest="main_db",
                    help="登记库文件路径（打开窗口时使用；各命令请在命令后写 --db）")
+    p.add_argument("--smoke-test", action="store_true",
+                   help="自检：在临时文件夹中建库、校验、导入，写出一个工作簿和一个 PDF，然后退出")
     sub = p.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
     for info in pkgutil.iter_modules(desktop.commands.__path__):
         if info.name != "common":
@@ -50,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.smoke_test:
+            from desktop.smoke import run_smoke_test
+
+            return run_smoke_test()
         if args.command is None:
             parser.print_help()
             return 0
