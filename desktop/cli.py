@@ -1,6 +1,5 @@
-"""The `dengji` command. Without arguments it opens the window (once the window lands it will;
-for now it prints the help); subcommands do batch work, one module per area in
-desktop/commands/. Exit status: 0 done, 1 input refused (the reasons printed), 2 wrong usage or
+"""The `dengji` command. Without arguments it opens the window (on the default register, or
+`dengji --db PATH`); subcommands do batch work, one module per area in desktop/commands/. Exit status: 0 done, 1 input refused (the reasons printed), 2 wrong usage or
 unreadable input, 3 internal error (a bug)."""
 
 from __future__ import annotations
@@ -57,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_smoke_test()
         if args.command is None:
-            parser.print_help()
-            return 0
+            from desktop.app import run_window  # lazy: batch commands never import Qt
+
+            return run_window(args.main_db)
         if args.main_db is not None:
             raise UsageError(f"--db 应写在命令之后，例如：dengji {args.command} --db {args.main_db} …")
         return args.func(args)

@@ -152,7 +152,9 @@ def _memo(ctx: RuleContext) -> dict:
 
 
 def _firms(ctx: RuleContext) -> _Firms:
-    key, memo = ("party.firms",), _memo(ctx)
+    # only a 附件3 record being checked can change the firms; a member record cannot
+    key = ("party.firms",)
+    memo = _memo(ctx) if ctx.form.id == ORG_FORM else ctx.env.memo
     if key not in memo:
         by_uscc, by_name = {}, {}
         for org in _orgs(ctx):

@@ -1,0 +1,228 @@
+"""Dialogs: first run (a new register), the passphrase (open or unlock), confirming warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.domain.findings import Finding
+from desktop.domain.levels import LEVEL_NAMES
+from desktop.errors import KnownError
+from desktop.formspec.model import FormSpec
+from desktop.services.registers import MIN_PASSPHRASE, init_register
+from desktop.storage import Register
+
+STRENGTH = (("太短", "#c62828"), ("弱", "#c62828"), ("中等", "#e08a00"), ("强", "#2e7d32"))
+
+
+def passphrase_strength(text: str) -> tuple[int, str]:
+    """0 too short, 1 weak, 2 fair, 3 strong — with a hint in Chinese."""
+    if len(text) < MIN_PASSPHRASE:
+        return 0, f"太短：至少 {MIN_PASSPHRASE} 个字符"
+    kinds = sum((any(c.isdigit() for c in text), any(c.isascii() and c.isalpha() for c in text),
+                 any(not c.isascii() for c in text),
+                 any(c.isascii() and not c.isalnum() for c in text)))
+    score = (len(text) >= 12) + (len(text) >= 16) + (kinds >= 2) + (kinds >= 3)
+    if score >= 3:
+        return 3, "强"
+    if score >= 2:
+        return 2, "中等：再长一些或混合汉字、字母、数字和符号会更安全"
+    return 1, "弱：建议用 12 个字符以上，混合汉字、字母、数字和符号，或用一句好记的话"
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #c62828;")
+    label.setAccessibleName("错误信息")
+    return label
+
+
+class FirstRunDialog(QDialog):
+    """No register yet: choose the level, the unit and a passphrase; the register is made."""
+
+    def __init__(self, path: Path, parent: QWidget | None = None, *, kdf=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("登记 — 新建登记库")
+        self.path, self._kdf = path, kdf
+        self.register: Register | None = None
+        intro = QLabel("欢迎使用登记。第一次使用需要新建一个加密的登记库，并为本单位生成签名密钥。"
+                       "口令用于加密登记库，<b>忘记口令将无法打开登记库</b>，请妥善保管。")
+        intro.setWordWrap(True)
+        self.level = QComboBox()
+        for code, name in LEVEL_NAMES.items():
+            self.level.addItem(name, code)
+        self.unit_name = QLineEdit()
+        self.unit_name.setPlaceholderText("如：某某律师事务所党支部")
+        self.unit_code = QLineEdit()
+        self.unit_code.setPlaceholderText("统一社会信用代码或上级给定的单位代码")
+        self.parent_code = QLineEdit()
+        self.parent_code.setPlaceholderText("可不填")
+        self.secret = QLineEdit()
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.again = QLineEdit()
+        self.again.setEchoMode(QLineEdit.EchoMode.Password)
+        self.strength = QLabel()
+        self.strength.setAccessibleName("口令强度")
+        self.where = QLabel(f"登记库文件：{path}")
+        self.where.setWordWrap(True)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error = _error_label()
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for label, widget in (("本单位层级", self.level), ("本单位名称", self.unit_name),
+                              ("本单位代码", self.unit_code), ("上级单位代码", self.parent_code),
+                              ("设置口令", self.secret), ("再次输入口令", self.again),
+                              ("", self.strength)):
+            if label:
+                widget.setAccessibleName(label)
+            form.addRow(label, widget)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
+                                        QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("创建登记库")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("退出")
+        self.buttons.accepted.connect(self.create)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.where)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.secret.textChanged.connect(self._update)
+        self.again.textChanged.connect(self._update)
+        self.setMinimumWidth(560)
+        self._update()
+
+    def _update(self) -> None:
+        level, hint = passphrase_strength(self.secret.text())
+        word, colour = STRENGTH[level]
+        if not self.secret.text():
+            self.strength.setText(f"口令至少 {MIN_PASSPHRASE} 个字符，可以使用汉字。")
+        else:
+            self.strength.setText(f'口令强度：<span style="color:{colour}">{hint}</span>')
+        if self.again.text() and self.again.text() != self.secret.text():
+            self.strength.setText(self.strength.text() + "；两次输入不一致")
+
+    def create(self) -> None:
+        """Make the register (or say in Chinese what to fix)."""
+        if self.secret.text() != self.again.text():
+            self.error.setText("两次输入的口令不一致，请重新输入。")
+            self.again.clear()
+            self.again.setFocus()
+            return
+        kwargs = {"kdf": self._kdf} if self._kdf is not None else {}
+        try:
+            self.register = init_register(
+                self.path, self.secret.text(), level=self.level.currentData(),
+                unit_name=self.unit_name.text(), unit_code=self.unit_code.text(),
+                parent_code=self.parent_code.text() or None, **kwargs)
+        except KnownError as err:
+            self.error.setText(str(err))
+            return
+        self.accept()
+
+
+class PassphraseDialog(QDialog):
+    """Asks for the passphrase until `opener` accepts it (open a register, or unlock one)."""
+
+    def __init__(self, path: Path, opener: Callable[[str], object], *, locked: bool = False,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("登记 — 已锁定" if locked else "登记 — 打开登记库")
+        self.opener = opener
+        self.result_value: object = None
+        what = ("登记库已锁定（长时间未操作）。请输入口令继续。" if locked
+                else "请输入登记库口令。")
+        intro = QLabel(f"{what}<br><span style='color:#555'>{path}</span>")
+        intro.setWordWrap(True)
+        self.secret = QLineEdit()
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret.setAccessibleName("口令")
+        self.error = _error_label()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
+                                   QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("解锁" if locked else "打开")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("退出")
+        buttons.accepted.connect(self.try_open)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        form.addRow("口令", self.secret)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(460)
+
+    def try_open(self) -> None:
+        try:
+            self.result_value = self.opener(self.secret.text())
+        except KnownError as err:
+            self.error.setText(str(err))
+            self.secret.clear()
+            self.secret.setFocus()
+            return
+        self.accept()
+
+
+class WarningsDialog(QDialog):
+    """Each warning (W) needs a reason before the record is submitted."""
+
+    def __init__(self, form: FormSpec, warnings: list[Finding],
+                 reasons: dict[tuple[str, str], str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("确认警告")
+        self.warnings = warnings
+        intro = QLabel("以下警告（W）需要逐条确认：请写明理由（例如“经核实，延长预备期一年”）。"
+                       "理由会保存并随数据报送上级。")
+        intro.setWordWrap(True)
+        body = QWidget()
+        form_layout = QFormLayout(body)
+        self.inputs: dict[tuple[str, str], QLineEdit] = {}
+        for w in warnings:
+            label = QLabel(f"<b>{form.label_of(w.field) or '整条记录'}</b>：{w.message}")
+            label.setWordWrap(True)
+            reason = QLineEdit(reasons.get((w.field, w.code), ""))
+            reason.setPlaceholderText("确认理由")
+            reason.setAccessibleName(f"确认理由：{form.label_of(w.field)}")
+            reason.setAccessibleDescription(w.message)
+            reason.textChanged.connect(self._update)
+            form_layout.addRow(label)
+            form_layout.addRow("理由", reason)
+            self.inputs[(w.field, w.code)] = reason
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
+                                        QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("确认并提交")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("返回修改")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.buttons)
+        self.resize(600, min(160 + 90 * len(warnings), 560))
+        self._update()
+
+    def _update(self) -> None:
+        ok = all(w.text().strip() for w in self.inputs.values())
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+    def reasons(self) -> dict[tuple[str, str], str]:
+        return {key: w.text().strip() for key, w in self.inputs.items()}

@@ -1,0 +1,107 @@
+"""Starting the window: the Qt application, the font, first run or the passphrase, the main
+window and the idle lock. desktop/app.py (the composition root) calls `start`."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from datetime import date, datetime
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+from desktop.formspec.model import FormSet
+from desktop.paths import user_data_dir
+from desktop.storage import Register, open_register
+from desktop.ui.dialogs import FirstRunDialog, PassphraseDialog
+from desktop.ui.fonts import load_cjk_font
+from desktop.ui.mainwindow import MainWindow
+from desktop.ui.style import STYLE_SHEET
+
+ORGANISATION = APPLICATION = "Dengji"
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication, with the CJK font and the style sheet."""
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    # a worker thread reading records holds the GIL in turns; 1 ms turns keep typing smooth
+    sys.setswitchinterval(0.001)
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("登记")
+    load_cjk_font(app)
+    app.setStyleSheet(STYLE_SHEET)
+    return app
+
+
+def warm_up() -> None:
+    """Load the validation tables (python-stdnum's address codes) while the passphrase is being
+    typed, so the first page of a large table is not kept waiting for them."""
+    from desktop.domain.identifiers import check_resident_id
+
+    check_resident_id("11010519491231002X", date.today())
+
+
+def open_or_create(path: Path) -> Register | None:
+    """First run: the first-run dialog makes the register; else ask for the passphrase until it
+    opens. None when the user gives up."""
+    if not path.exists():
+        dialog = FirstRunDialog(path)
+        return dialog.register if dialog.exec() == QDialog.DialogCode.Accepted else None
+    dialog = PassphraseDialog(path, lambda secret: open_register(path, secret))
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.result_value  # type: ignore[return-value]
+
+
+def unlocker(path: Path, parent=None):
+    """For the idle lock: ask for the passphrase again and check it against the file."""
+
+    def check(secret: str) -> bool:
+        open_register(path, secret).close()
+        return True
+
+    def unlock() -> bool:
+        dialog = PassphraseDialog(path, check, locked=True, parent=parent)
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
+    return unlock
+
+
+def _report_bug(kind, value, tb) -> None:
+    """A bug in the window: keep the details in a report file, tell the user plainly."""
+    text = "".join(traceback.format_exception(kind, value, tb))
+    print(text, file=sys.stderr)
+    where = "（无法写入报告文件）"
+    try:
+        folder = user_data_dir() / "reports"
+        folder.mkdir(parents=True, exist_ok=True)
+        report = folder / f"crash-{datetime.now():%Y%m%d-%H%M%S}.txt"
+        report.write_text(text, encoding="utf-8")
+        where = str(report)
+    except OSError:
+        pass
+    QMessageBox.critical(None, "程序内部错误", "操作未完成。这是软件缺陷，已保存的数据不受影响。\n"
+                         f"请将报告文件发给维护人员：{where}")
+
+
+def start(path: Path, forms: FormSet, actor: str) -> int:
+    """Run the window on the register at `path` until it is closed; the exit status."""
+    app = application()
+    previous, sys.excepthook = sys.excepthook, _report_bug
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    try:
+        register = open_or_create(path)
+        if register is None:
+            return 0
+        window = MainWindow(register, forms, actor=actor, settings=QSettings(),
+                            unlock=unlocker(path))
+        window.show()
+        try:
+            return app.exec()
+        finally:
+            register.close()
+    finally:
+        sys.excepthook = previous
