@@ -12,14 +12,101 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 from desktop.errors import NewerSchema
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _v2_tables() -> list[Table]:
+    """The tables version 2 added, frozen as they were in version 2 (tables.py may change
+    later; this migration must keep producing the version-2 schema). A test checks that a
+    migrated register has exactly the schema of a new one."""
+    md = MetaData()
+    Table("unit", md, Column("id", AutoString, primary_key=True))  # for the foreign key only
+
+    def col(name: str, type_=AutoString, nullable: bool = False, **kw) -> Column:
+        return Column(name, type_, nullable=nullable, **kw)
+
+    package = Table(
+        "package", md,
+        col("id", primary_key=True), col("kind"), col("direction"), col("sender_code"),
+        col("sender_name"), col("sender_level"),
+        Column("sender_unit_id", AutoString, ForeignKey("unit.id"), nullable=True),
+        col("recipient_code"), col("recipient_fingerprint"), col("sequence", Integer),
+        col("supersedes", nullable=True), col("superseded_by", nullable=True),
+        col("returns", nullable=True), col("created", UTCDateTime),
+        col("handled_at", UTCDateTime), col("file_name"), col("file_sha256"),
+        col("signer_fingerprint"), col("record_count", Integer), col("errors", Integer),
+        col("warnings", Integer), col("status"), col("summary", Text),
+        col("content", LargeBinary, nullable=True),
+        Index("ix_package_sender_code", "sender_code"),
+        Index("ix_package_direction", "direction"),
+    )
+    trusted = Table(
+        "trusted_key", md,
+        col("id", Integer, primary_key=True), col("unit_code"), col("unit_name"), col("level"),
+        col("signing_key", LargeBinary), col("encryption_key", LargeBinary), col("fingerprint"),
+        col("confirmed_how"), col("confirmed_by"), col("created_at", UTCDateTime),
+        col("revoked_at", UTCDateTime, nullable=True),
+        Index("ix_trusted_key_unit_code", "unit_code"),
+        Index("ix_trusted_key_fingerprint", "fingerprint"),
+    )
+    note = Table(
+        "return_note", md,
+        col("id", Integer, primary_key=True), col("return_id", nullable=True),
+        col("package_id"), col("record_id", nullable=True), col("form_id", nullable=True),
+        col("field", nullable=True), col("label"), col("comment", Text), col("direction"),
+        col("status"), col("author"), col("created_at", UTCDateTime),
+        col("answered_in", nullable=True), col("answered_at", UTCDateTime, nullable=True),
+        Index("ix_return_note_return_id", "return_id"),
+        Index("ix_return_note_package_id", "package_id"),
+        Index("ix_return_note_record_id", "record_id"),
+    )
+    expected = Table(
+        "expected_unit", md,
+        col("id", Integer, primary_key=True), col("code"), col("name"),
+        col("deadline", nullable=True), col("note"), col("created_at", UTCDateTime),
+        UniqueConstraint("code"),
+    )
+    conflict = Table(
+        "record_conflict", md,
+        col("id", Integer, primary_key=True), col("kind"), col("key_value"), col("record_a"),
+        col("unit_a"), col("record_b"), col("unit_b"), col("package_b", nullable=True),
+        col("status"), col("resolution", nullable=True), col("note"),
+        col("resolved_by", nullable=True), col("resolved_at", UTCDateTime, nullable=True),
+        col("created_at", UTCDateTime),
+        Index("ix_record_conflict_key_value", "key_value"),
+        Index("ix_record_conflict_record_a", "record_a"),
+        Index("ix_record_conflict_record_b", "record_b"),
+    )
+    return [package, trusted, note, expected, conflict]
+
+
+def _v1_to_v2(connection: Connection) -> None:
+    """Packages, trusted keys, return notes, expected units, conflicts; Record.package_id."""
+    connection.execute(text("ALTER TABLE record ADD COLUMN package_id VARCHAR"))
+    connection.execute(text("CREATE INDEX ix_record_package_id ON record (package_id)"))
+    for table in _v2_tables():
+        table.create(connection)
+
 
 #: {from_version: fn(connection)} — each brings the schema from `from_version` to the next one.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
 
 
 def newer_schema_error(path: Path, found: int) -> NewerSchema:

@@ -1,4 +1,5 @@
-"""The SQLModel tables of schema version 1.
+"""The SQLModel tables of schema version 2 (version 2 added packages, trust, returns, expected
+units and conflicts; see migrations.py).
 
 Forms are data, so a record keeps its field values as JSON text in `Record.data`; only what is
 looked up often is promoted to an indexed column (`name`, `person_key`) or to `RecordKey` rows.
@@ -87,6 +88,8 @@ class Record(SQLModel, table=True):
     revision: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    #: the received package that delivered this record (None for the own unit's records)
+    package_id: str | None = Field(default=None, index=True)
 
 
 class RecordKey(SQLModel, table=True):
@@ -133,6 +136,127 @@ class AuditEntry(SQLModel, table=True):
     hash: str
 
 
+#: Directions and states of a package (Package.direction / Package.status).
+PACKAGE_SENT, PACKAGE_RECEIVED = "sent", "received"
+PACKAGE_STATES = ("sent", "received", "accepted", "returned", "superseded")
+
+
+class Package(SQLModel, table=True):
+    """Every package sent or received (registration packages and return files alike).
+
+    `content` keeps a received registration package's file unchanged, so an upward package can
+    carry it under inner/; it is a large column, so list queries select columns explicitly.
+    """
+
+    __tablename__ = "package"
+
+    id: str = Field(primary_key=True)  # the package id of its manifest
+    kind: str  # "registration" or "return"
+    direction: str = Field(index=True)  # PACKAGE_SENT or PACKAGE_RECEIVED
+    sender_code: str = Field(index=True)
+    sender_name: str
+    sender_level: str
+    sender_unit_id: str | None = Field(default=None, foreign_key="unit.id")
+    recipient_code: str
+    recipient_fingerprint: str
+    sequence: int
+    supersedes: str | None = None
+    superseded_by: str | None = None
+    returns: str | None = None  # a return file: the package it returns
+    created: datetime  # as the manifest says
+    handled_at: datetime = Field(default_factory=utcnow)  # when it was written or merged
+    file_name: str
+    file_sha256: str
+    signer_fingerprint: str
+    record_count: int = 0
+    errors: int = 0  # E findings of its records when merged
+    warnings: int = 0  # W findings not confirmed by the sender
+    status: str = "received"  # PACKAGE_STATES
+    summary: str = Field(default="{}", sa_type=Text)  # JSON: forms, counts, checks
+    content: bytes | None = Field(default=None, sa_type=LargeBinary)
+
+
+class TrustedKey(SQLModel, table=True):
+    """A public key whose packages are accepted, with how it was confirmed."""
+
+    __tablename__ = "trusted_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_code: str = Field(index=True)
+    unit_name: str
+    level: str
+    signing_key: bytes = Field(sa_type=LargeBinary)  # Ed25519, raw 32 bytes
+    encryption_key: bytes = Field(sa_type=LargeBinary)  # X25519, raw 32 bytes
+    fingerprint: str = Field(index=True)
+    confirmed_how: str
+    confirmed_by: str
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class ReturnNote(SQLModel, table=True):
+    """A comment on a record (or one field of it) of a returned package.
+
+    direction "sent": written by this register's clerk; "received": from a return file.
+    status: "draft" (not yet in a return file), "open", "answered".
+    """
+
+    __tablename__ = "return_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    return_id: str | None = Field(default=None, index=True)  # the return file's package id
+    package_id: str = Field(index=True)  # the package being returned
+    record_id: str | None = Field(default=None, index=True)
+    form_id: str | None = None
+    field: str | None = None  # field id (None: the record, or the package, as a whole)
+    label: str = ""
+    comment: str = Field(sa_type=Text)
+    direction: str
+    status: str = "open"
+    author: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    answered_in: str | None = None  # the package that answered it
+    answered_at: datetime | None = None
+
+
+class ExpectedUnit(SQLModel, table=True):
+    """A unit whose package this register expects (the city's list of firms)."""
+
+    __tablename__ = "expected_unit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True)
+    name: str
+    deadline: str | None = None  # YYYY-MM-DD
+    note: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Conflict(SQLModel, table=True):
+    """The same unique key (a person's ID number, a licence) in records of two units.
+
+    Record ids are plain columns (no foreign key): a resolution that removes a record keeps
+    the conflict as history.
+    """
+
+    __tablename__ = "record_conflict"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    key_value: str = Field(index=True)  # as stored in record_key (keyed hash or value)
+    record_a: str = Field(index=True)  # the record that was there first
+    unit_a: str
+    record_b: str = Field(index=True)  # the record that arrived
+    unit_b: str
+    package_b: str | None = None
+    status: str = "open"  # "open" or "resolved"
+    resolution: str | None = None  # keep_a, keep_b, keep_both, return_a, return_b
+    note: str = ""
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 #: The tables of this schema version, created together (other modules' tables are not included).
 STORAGE_TABLES = [
     Meta.__table__,
@@ -142,4 +266,9 @@ STORAGE_TABLES = [
     RecordKey.__table__,
     Override.__table__,
     AuditEntry.__table__,
+    Package.__table__,
+    TrustedKey.__table__,
+    ReturnNote.__table__,
+    ExpectedUnit.__table__,
+    Conflict.__table__,
 ]

@@ -10,9 +10,8 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from desktop.errors import KnownError, NewerSchema, NotARegister, WrongPassphrase
-from desktop.storage import Meta, Register, Unit, create_register, open_register
+from desktop.storage import Meta, Register, Unit, create_register, migrations, open_register
 from desktop.storage import engine as engine_module
-from desktop.storage import migrations
 from tests.storage.conftest import FAST_KDF, OWN_UNIT, PASSPHRASE
 
 
@@ -32,7 +31,7 @@ def test_create_then_open_roundtrip(register: Register) -> None:
             assert (own.code, own.name, own.level, own.parent_code) == (
                 OWN_UNIT.code, OWN_UNIT.name, OWN_UNIT.level, OWN_UNIT.parent_code)
             facts = {m.key: m.value for m in session.exec(select(Meta))}
-    assert facts["schema_version"] == "1"
+    assert facts["schema_version"] == str(migrations.SCHEMA_VERSION)
     assert facts["own_unit_id"] == unit_id
     assert len(bytes.fromhex(facts["person_key_secret"])) == 32
     assert facts["created_at"].endswith("Z")
@@ -170,12 +169,14 @@ def set_schema_version(register: Register, version: int) -> None:
 
 
 def test_newer_schema_is_refused_untouched(register: Register) -> None:
-    set_schema_version(register, 2)
+    current = migrations.SCHEMA_VERSION
+    set_schema_version(register, current + 1)
     before = snapshot(register.path)
     with pytest.raises(NewerSchema) as caught:
         open_register(register.path, PASSPHRASE, kdf=FAST_KDF)
     message = str(caught.value)
-    assert "版本 2" in message and "只支持到 1" in message and "文件未作任何改动" in message
+    assert f"版本 {current + 1}" in message and f"只支持到 {current}" in message
+    assert "文件未作任何改动" in message
     assert str(register.path) in message
     assert snapshot(register.path) == before
 
@@ -187,19 +188,20 @@ def test_older_schema_is_backed_up_then_migrated(
     register.close()
     original = path.read_bytes()
     calls: list[int] = []
+    current = migrations.SCHEMA_VERSION
 
-    def fake_v1_to_v2(connection) -> None:
+    def fake_next(connection) -> None:
         calls.append(1)
-        connection.execute(text("CREATE TABLE added_in_v2 (x INTEGER)"))
+        connection.execute(text("CREATE TABLE added_in_next (x INTEGER)"))
 
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(migrations, "MIGRATIONS", {1: fake_v1_to_v2})
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setattr(migrations, "MIGRATIONS", {current: fake_next})
     with open_register(path, PASSPHRASE, kdf=FAST_KDF) as migrated:
         with migrated.session() as session:
-            assert session.get(Meta, "schema_version").value == "2"
-            session.execute(text("SELECT count(*) FROM added_in_v2")).scalar_one()
+            assert session.get(Meta, "schema_version").value == str(current + 1)
+            session.execute(text("SELECT count(*) FROM added_in_next")).scalar_one()
     assert calls == [1]
-    backups = sorted(path.parent.glob(f"{path.name}.bak-v1-*"))
+    backups = sorted(path.parent.glob(f"{path.name}.bak-v{current}-*"))
     assert len(backups) == 1
     assert backups[0].read_bytes() == original
 
@@ -210,7 +212,7 @@ def test_older_schema_is_backed_up_then_migrated(
 
             last = session.exec(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
             assert last.action == "migrate"
-            assert '"from":1' in last.detail and '"to":2' in last.detail
+            assert f'"from":{current}' in last.detail and f'"to":{current + 1}' in last.detail
             assert verify_audit_chain(session).ok
     assert calls == [1]
 
@@ -225,14 +227,15 @@ def test_failed_migration_keeps_the_old_version(
         connection.execute(text("CREATE TABLE half_done (x INTEGER)"))
         raise RuntimeError("migration bug")
 
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(migrations, "MIGRATIONS", {1: broken})
+    current = migrations.SCHEMA_VERSION
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setattr(migrations, "MIGRATIONS", {current: broken})
     with pytest.raises(RuntimeError, match="migration bug"):
         open_register(path, PASSPHRASE, kdf=FAST_KDF)
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 1)
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", current)
     with open_register(path, PASSPHRASE, kdf=FAST_KDF) as reopened:
         with reopened.session() as session:
-            assert session.get(Meta, "schema_version").value == "1"
+            assert session.get(Meta, "schema_version").value == str(current)
             tables = session.execute(text("SELECT name FROM sqlite_master")).scalars().all()
             assert "half_done" not in tables
 

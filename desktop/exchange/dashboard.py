@@ -1,0 +1,184 @@
+"""The dashboard of received packages: expected units against received, late, returned and
+accepted, with record and issue counts per unit; and the list of expected units (imported from
+a .jsonl, .csv or Excel file, or typed)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from desktop.domain.values import parse_date
+from desktop.errors import KnownError, UsageError
+from desktop.storage import Record
+from desktop.storage.tables import (
+    PACKAGE_RECEIVED,
+    Conflict,
+    ExpectedUnit,
+    Package,
+    ReturnNote,
+)
+
+STATUS_NAMES = {"received": "已收到（待审核）", "accepted": "已接收", "returned": "已退回",
+                None: "未收到"}
+_CODE = ("code", "单位代码", "统一社会信用代码", "代码")
+_NAME = ("name", "单位名称", "名称", "律师事务所", "单位")
+_DEADLINE = ("deadline", "截止日期", "报送期限")
+
+
+@dataclass(frozen=True)
+class ExpectedRow:
+    code: str
+    name: str
+    deadline: str | None
+
+
+def _pick(row: dict, keys: tuple[str, ...]) -> str:
+    for k in keys:
+        value = row.get(k)
+        if value not in (None, ""):
+            return str(value).strip()
+    return ""
+
+
+def read_expected(path: Path, default_deadline: str | None = None) -> list[ExpectedRow]:
+    """Rows of a list of expected units: .jsonl, .csv (UTF-8 or GBK) or .xlsx/.xls (first
+    sheet, header row first). Problems are reported together; nothing is half-read."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".jsonl":
+            rows = [json.loads(line) for line in path.read_text("utf-8-sig").splitlines()
+                    if line.strip()]
+        elif suffix == ".csv":
+            raw = path.read_bytes()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = raw.decode("gb18030")
+            rows = list(csv.DictReader(io.StringIO(text)))
+        elif suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
+            from python_calamine import CalamineWorkbook
+
+            sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+            header = [str(h).strip() for h in (sheet[0] if sheet else [])]
+            rows = [dict(zip(header, r, strict=False)) for r in sheet[1:]]
+        else:
+            raise UsageError(f"{path}：单位名单应为 .xlsx、.csv 或 .jsonl 文件。")
+    except UsageError:
+        raise
+    except Exception as err:  # unreadable file of any of three formats
+        raise UsageError(f"无法读取单位名单 {path}（{err}）。请检查文件格式。") from err
+    out, problems = [], []
+    for n, row in enumerate(rows, start=2 if suffix != ".jsonl" else 1):
+        if not isinstance(row, dict):
+            problems.append(f"第 {n} 行格式不正确")
+            continue
+        code, name = _pick(row, _CODE), _pick(row, _NAME)
+        if not code and not name:
+            continue
+        raw_deadline = _pick(row, _DEADLINE) or default_deadline
+        deadline = parse_date(raw_deadline) if raw_deadline else None
+        if not code or not name:
+            problems.append(f"第 {n} 行缺少单位代码或名称")
+        elif raw_deadline and deadline is None:
+            problems.append(f"第 {n} 行的截止日期“{raw_deadline}”无法识别")
+        else:
+            out.append(ExpectedRow(code, name, deadline.isoformat() if deadline else None))
+    if problems:
+        raise KnownError(f"单位名单 {path} 有 {len(problems)} 处问题，未导入：\n"
+                         + "\n".join(problems[:20]))
+    if not out:
+        raise KnownError(f"单位名单 {path} 中没有任何单位。表头应含“单位代码”和“单位名称”。")
+    return out
+
+
+def save_expected(session: Session, rows: list[ExpectedRow]) -> tuple[int, int]:
+    """Add or update expected units by code; returns (added, updated). No commit."""
+    existing = {u.code: u for u in session.execute(select(ExpectedUnit)).scalars()}
+    added = updated = 0
+    for row in rows:
+        unit = existing.get(row.code)
+        if unit is None:
+            unit = ExpectedUnit(code=row.code, name=row.name, deadline=row.deadline)
+            session.add(unit)
+            existing[row.code] = unit
+            added += 1
+        elif (unit.name, unit.deadline) != (row.name, row.deadline or unit.deadline):
+            unit.name, unit.deadline = row.name, row.deadline or unit.deadline
+            updated += 1
+    session.flush()
+    return added, updated
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    """One line of the dashboard."""
+
+    code: str
+    name: str
+    expected: bool
+    deadline: str | None
+    status: str  # Chinese
+    late: bool
+    package_id: str | None
+    sequence: int | None
+    received_at: datetime | None
+    records: int
+    errors: int
+    warnings: int
+    conflicts: int
+    open_comments: int
+
+
+def dashboard(session: Session, today: date) -> list[UnitStatus]:
+    """Every expected unit and every unit that sent a package, expected ones first."""
+    expected = {u.code: u for u in session.execute(select(ExpectedUnit)).scalars()}
+    current = {p.sender_code: p for p in session.execute(
+        select(Package.id, Package.sender_code, Package.sender_name, Package.sequence,
+               Package.handled_at, Package.record_count, Package.errors, Package.warnings,
+               Package.status, Package.sender_unit_id)
+        .where(Package.direction == PACKAGE_RECEIVED, Package.kind == "registration",
+               Package.superseded_by.is_(None)))}
+    first = dict(session.execute(
+        select(Package.sender_code, func.min(Package.handled_at))
+        .where(Package.direction == PACKAGE_RECEIVED, Package.kind == "registration")
+        .group_by(Package.sender_code)).all())
+    pairs = list(session.execute(select(Conflict.record_a, Conflict.record_b)
+                                 .where(Conflict.status == "open")))
+    ids = sorted({rid for pair in pairs for rid in pair})
+    package_of: dict[str, str | None] = {}
+    for i in range(0, len(ids), 900):
+        package_of.update(dict(session.execute(select(Record.id, Record.package_id)
+                                               .where(Record.id.in_(ids[i:i + 900]))).all()))
+    by_package: Counter[str] = Counter()
+    for a, b in pairs:
+        for pid in {package_of.get(a), package_of.get(b)} - {None}:
+            by_package[pid] += 1
+    comments = Counter(dict(session.execute(
+        select(ReturnNote.package_id, func.count()).where(
+            ReturnNote.direction == "sent", ReturnNote.status == "open")
+        .group_by(ReturnNote.package_id)).all()))
+    out = []
+    for code in [*expected, *sorted(set(current) - set(expected))]:
+        e, p = expected.get(code), current.get(code)
+        deadline = e.deadline if e else None
+        received = first.get(code)
+        late = bool(deadline) and (
+            (received is None and today.isoformat() > deadline)
+            or (received is not None and received.date().isoformat() > deadline))
+        out.append(UnitStatus(
+            code=code, name=(p.sender_name if p else e.name), expected=e is not None,
+            deadline=deadline, status=STATUS_NAMES.get(p.status if p else None, "已收到"),
+            late=late, package_id=p.id if p else None, sequence=p.sequence if p else None,
+            received_at=p.handled_at if p else None, records=p.record_count if p else 0,
+            errors=p.errors if p else 0, warnings=p.warnings if p else 0,
+            conflicts=by_package.get(p.id, 0) if p else 0,
+            open_comments=comments.get(p.id, 0) if p else 0))
+    return out

@@ -1,0 +1,309 @@
+"""Writing a verified package into the register (in the caller's transaction; no commit).
+
+Received records go to the unit that registered them (the sender, or for an upward package the
+firm named in it), keep their UUIDs, state and the sender's confirmed warnings, and get this
+register's own keyed hashes. A newer package from the same sender replaces the records of the
+older ones, which stay in the package history. The same person (or any unique key) in records
+of two units becomes a conflict for the clerk, never a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlmodel import Session
+
+from desktop.domain.context import Environment, Peer
+from desktop.domain.findings import ERROR, WARNING
+from desktop.domain.identifiers import normalise_id
+from desktop.domain.keys import record_keys
+from desktop.domain.validation import Validator
+from desktop.exchange.errors import PackageRefused
+from desktop.exchange.manifest import KIND_REGISTRATION, UnitRef
+from desktop.exchange.reader import Verification
+from desktop.exchange.records import Incoming
+from desktop.storage import Override, Record, RecordKey, Register, Unit, bulk_insert_records
+from desktop.storage.tables import (
+    PACKAGE_RECEIVED,
+    Conflict,
+    Package,
+    ReturnNote,
+    new_id,
+    utcnow,
+)
+
+CHUNK = 900
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    package_id: str
+    source: str
+    sender: UnitRef
+    sequence: int
+    records: int
+    replaced: int
+    conflicts: int
+    errors: int
+    warnings: int
+    already: bool = False
+
+
+def _chunks(values: list) -> list[list]:
+    return [values[i:i + CHUNK] for i in range(0, len(values), CHUNK)]
+
+
+class Units:
+    """The register's other units by code, read once per merge, made or updated from what
+    packages say about them (Core statements, no ORM objects)."""
+
+    def __init__(self, session: Session, own_code: str) -> None:
+        self._session, self.own_code = session, own_code
+        self.reload()
+
+    def reload(self) -> None:
+        """Read again (after a rolled-back package, whose new units are gone)."""
+        table = Unit.__table__
+        self._by_code = {row.code: row for row in self._session.execute(
+            select(table.c.id, table.c.code, table.c.name, table.c.level, table.c.parent_code)
+            .where(table.c.is_own.is_(False)))}
+
+    def ids_for(self, refs: list[UnitRef]) -> dict[str, str]:
+        """code -> unit id for every ref: new units inserted together, changed ones updated."""
+        table = Unit.__table__
+        out, new = {}, []
+        for ref in refs:
+            if ref.code == self.own_code:
+                raise PackageRefused(f"数据包中含有本单位（代码 {ref.code}）的记录，不能合并。",
+                                     reason="含有本单位的记录")
+            known = self._by_code.get(ref.code)
+            fresh = {"name": ref.name, "level": ref.level, "parent_code": ref.parent_code}
+            if known is None:
+                unit_id = new_id()
+                new.append(dict(id=unit_id, code=ref.code, is_own=False, created_at=utcnow(),
+                                **fresh))
+            else:
+                unit_id = known.id
+                if (known.name, known.level, known.parent_code) != tuple(fresh.values()):
+                    self._session.execute(update(table).where(table.c.id == unit_id)
+                                          .values(**fresh))
+            self._by_code[ref.code] = _UnitRow(unit_id, ref.code, ref.name, ref.level,
+                                               ref.parent_code)
+            out[ref.code] = unit_id
+        if new:
+            self._session.execute(insert(table), new)
+        return out
+
+
+@dataclass(frozen=True)
+class _UnitRow:
+    id: str
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+
+
+class _PackagePeers:
+    """Cross rules see the other records of the same unit in the package."""
+
+    def __init__(self, records: list[Incoming]) -> None:
+        self._by_form: dict[str, list[Peer]] = defaultdict(list)
+        for r in records:
+            self._by_form[r.form.id].append(Peer(r.id, r.form.id, r.current))
+
+    def records(self, form_id: str) -> list[Peer]:
+        return self._by_form.get(form_id, [])
+
+
+def issue_counts(records: list[Incoming], today: date) -> tuple[int, int]:
+    """E findings, and W findings the sender did not confirm, of a unit's own records."""
+    env = Environment(today=today, peers=_PackagePeers(records))
+    validators: dict[str, Validator] = {}
+    errors = warnings = 0
+    for r in records:
+        validator = validators.get(r.form.id)
+        if validator is None:
+            validator = validators[r.form.id] = Validator(r.form, env)
+        confirmed = {(o["field"], o["rule"]) for o in r.overrides}
+        for f in validator.check(r.current, r.id):
+            if f.severity == ERROR:
+                errors += 1
+            elif f.severity == WARNING and (f.field, f.code) not in confirmed:
+                warnings += 1
+    return errors, warnings
+
+
+def package_issues(v: Verification, today: date) -> tuple[int, int]:
+    """Issue counts of a verified registration package: its records are checked with every
+    rule when they reach a level for the first time (a firm's package); records forwarded
+    from below (with inner packages) were checked there and are not counted again."""
+    m = v.manifest
+    if m is None or v.records is None or m.inner or m.kind != KIND_REGISTRATION:
+        return 0, 0
+    return issue_counts(v.records, today)
+
+
+def apply_package(session: Session, register: Register, v: Verification, file_name: str,
+                  data: bytes, today: date, units: Units,
+                  issues: tuple[int, int] | None = None) -> MergeOutcome:
+    """Write the verified package `v` (all checks passed, records read) into `session`.
+
+    `issues` are the (errors, warnings) of its records when already counted elsewhere."""
+    m, records = v.manifest, v.records
+    assert m is not None and records is not None and m.kind == KIND_REGISTRATION and v.ok
+    refs = {m.sender.code: m.sender}
+    for inner in v.inner.values():
+        refs.update({u.code: u for u in (inner.sender, *inner.units)})
+    refs.update({u.code: u for u in m.units if u.code != m.sender.code})
+    needed = {r.unit_code for r in records} | {m.sender.code}
+    unit_ids = units.ids_for([refs[code] for code in sorted(needed)])
+
+    conn = session.connection()
+    packages, record_table = Package.__table__, Record.__table__
+    older = list(conn.execute(select(packages.c.id).where(
+        packages.c.direction == PACKAGE_RECEIVED, packages.c.kind == KIND_REGISTRATION,
+        packages.c.sender_code == m.sender.code)).scalars())
+    replaced: set[str] = set()
+    for chunk in _chunks(older):
+        replaced.update(conn.execute(select(record_table.c.id)
+                                     .where(record_table.c.package_id.in_(chunk))).scalars())
+    _refuse_foreign_ids(session, [r.id for r in records], replaced, v.source)
+    kept = _forget_conflicts(session, replaced)
+    for chunk in _chunks(older):
+        session.execute(delete(Record).where(Record.package_id.in_(chunk)))
+
+    rows, keys, overrides = [], [], []
+    now = utcnow()
+    for r in records:
+        person = next((r.current.get(k.field) for k in r.form.keys
+                       if k.kind.endswith("person")), None)
+        rows.append({
+            "id": r.id, "form_id": r.form.id, "form_version": r.form_version,
+            "unit_id": unit_ids[r.unit_code],
+            "data": r.values_json,
+            "name": str(r.current.get(r.form.name_field) or ""),
+            "person_key": register.person_hash(normalise_id(str(person))) if person else None,
+            "state": r.state, "revision": r.revision, "package_id": m.package_id,
+            "created_at": now, "updated_at": now})
+        keys += [{"record_id": r.id, "form_id": r.form.id, "kind": k.kind,
+                  "value": register.key_hash(k.kind, value) if k.hashed else value}
+                 for k, value in record_keys(r.form, r.current)]
+        overrides += [{"record_id": r.id, "field": o["field"], "rule": o["rule"],
+                       "reason": o["reason"], "actor": o["actor"],
+                       "created_at": datetime.fromisoformat(o["created_at"]).astimezone(UTC)}
+                      for o in r.overrides]
+    conflicts = _find_conflicts(session, records, keys, unit_ids, m.package_id, kept)
+    bulk_insert_records(session, rows, keys)
+    if overrides:
+        session.execute(insert(Override.__table__), overrides)
+
+    errors, warnings = issues if issues is not None else package_issues(v, today)
+    # parameters apart from the statement, so SQLAlchemy compiles it once per merge
+    session.execute(insert(Package.__table__), [dict(
+        id=m.package_id, kind=m.kind, direction=PACKAGE_RECEIVED, sender_code=m.sender.code,
+        sender_name=m.sender.name, sender_level=m.sender.level,
+        sender_unit_id=unit_ids[m.sender.code], recipient_code=m.recipient.code,
+        recipient_fingerprint=m.recipient_fingerprint, sequence=m.sequence,
+        supersedes=m.supersedes, created=datetime.fromisoformat(m.created).astimezone(UTC),
+        file_name=file_name, file_sha256=v.sha256, signer_fingerprint=m.signer_fingerprint,
+        record_count=len(records), errors=errors, warnings=warnings, status="received",
+        summary=json.dumps({"forms": [list(f) for f in m.forms], "inner": len(m.inner),
+                            "checks": [[c.name, c.ok, c.message] for c in v.checks]},
+                           ensure_ascii=False),
+        handled_at=now, superseded_by=None, returns=None, content=data)])
+    if older:
+        session.execute(update(Package).where(Package.id.in_(older),
+                                              Package.superseded_by.is_(None))
+                        .values(superseded_by=m.package_id, status="superseded"))
+        session.execute(update(ReturnNote).where(
+            ReturnNote.package_id.in_(older), ReturnNote.status == "open")
+            .values(status="answered", answered_in=m.package_id, answered_at=now))
+    return MergeOutcome(m.package_id, v.source, m.sender, m.sequence, len(records),
+                        len(replaced), conflicts, errors, warnings)
+
+
+def _refuse_foreign_ids(session: Session, ids: list[str], replaced: set[str], source: str
+                        ) -> None:
+    table = Record.__table__
+    for chunk in _chunks(ids):
+        for rid, name in session.connection().execute(select(table.c.id, table.c.name)
+                                                      .where(table.c.id.in_(chunk))):
+            if rid not in replaced:
+                why = f"记录编号 {rid}（{name}）已属于登记库中别的单位或别的数据包"
+                raise PackageRefused(f"数据包 {source} 被拒绝，未写入任何内容：{why}。", reason=why)
+
+
+def _forget_conflicts(session: Session, replaced: set[str]) -> dict[tuple, tuple[str, str]]:
+    """Delete the conflicts of records about to be replaced; return the "keep both" decisions
+    (by key and pair of units), which the replacing records inherit."""
+    kept: dict[tuple, tuple[str, str]] = {}
+    ids = sorted(replaced)
+    for chunk in _chunks(ids):
+        for c in session.execute(select(Conflict).where(
+                Conflict.record_a.in_(chunk) | Conflict.record_b.in_(chunk))).scalars():
+            if c.resolution == "keep_both":
+                kept[(c.kind, c.key_value, frozenset((c.unit_a, c.unit_b)))] = (
+                    c.note, c.resolved_by or "")
+        session.execute(delete(Conflict).where(Conflict.record_a.in_(chunk)
+                                               | Conflict.record_b.in_(chunk)))
+    return kept
+
+
+def _find_conflicts(session: Session, records: list[Incoming], keys: list[dict],
+                    unit_ids: dict[str, str], package_id: str,
+                    kept: dict[tuple, tuple[str, str]]) -> int:
+    """Record a conflict for every unique key an incoming record shares with another record.
+
+    Runs before the package's records are inserted: `keys` are their keys (already hashed),
+    so the register is asked only for the records that were there before."""
+    incoming = {r.id: i for i, r in enumerate(records)}
+    unit_of = {r.id: unit_ids[r.unit_code] for r in records}
+    unique = {k.kind for r in records for k in r.form.keys if k.unique}
+    wanted: dict[str, set[str]] = defaultdict(set)
+    arriving: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for k in keys:
+        if k["kind"] in unique:
+            wanted[k["kind"]].add(k["value"])
+            arriving[k["kind"], k["value"]].append((k["record_id"], unit_of[k["record_id"]]))
+    key_table, record_table = RecordKey.__table__, Record.__table__
+    conn = session.connection()
+    made = 0
+    now = utcnow()
+    holders: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    every = sorted({v for values in wanted.values() for v in values})
+    for chunk in _chunks(every):  # one indexed query for all kinds: (kind IN …, value IN …)
+        for kind, value, rid, unit in conn.execute(
+                select(key_table.c.kind, key_table.c.value, key_table.c.record_id,
+                       record_table.c.unit_id)
+                .join(record_table, record_table.c.id == key_table.c.record_id)
+                .where(key_table.c.kind.in_(sorted(wanted)), key_table.c.value.in_(chunk))):
+            if value in wanted[kind]:
+                holders[kind, value].append((rid, unit))
+    for key, found in arriving.items():
+        if len(found) > 1 or key in holders:
+            holders[key] += found
+    for (kind, value), found in holders.items():
+        if len(found) < 2:
+            continue
+        # records already there first, then incoming ones in package order
+        found.sort(key=lambda h: (h[0] in incoming, incoming.get(h[0], 0)))
+        for j, (rid, unit) in enumerate(found):
+            if rid not in incoming:
+                continue
+            for other, other_unit in found[:j]:
+                decision = kept.get((kind, value, frozenset((other_unit, unit))))
+                session.add(Conflict(
+                    kind=kind, key_value=value, record_a=other, unit_a=other_unit,
+                    record_b=rid, unit_b=unit, package_b=package_id,
+                    status="resolved" if decision else "open",
+                    resolution="keep_both" if decision else None,
+                    note=decision[0] if decision else "",
+                    resolved_by=decision[1] if decision else None,
+                    resolved_at=now if decision else None, created_at=now))
+                made += 0 if decision else 1
+    return made

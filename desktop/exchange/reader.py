@@ -1,0 +1,306 @@
+"""Verifying a package or return file: every check, in order, with a reason a clerk understands.
+
+`verify_package` needs no database. With a `RegisterView` (what the receiving register knows:
+its own key, the trusted keys, the packages already merged) it also checks the sender's trust,
+the recipient, the sequence, decrypts the data and reads every record strictly. A package is
+merged only when every check passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from desktop.domain.levels import LEVEL_NAMES
+from desktop.exchange import encryption
+from desktop.exchange.errors import PackageRefused
+from desktop.exchange.manifest import (
+    KIND_REGISTRATION,
+    KIND_RETURN,
+    MANIFEST,
+    SIGNATURE,
+    Manifest,
+    ManifestError,
+    member_allowed,
+    parse_manifest,
+)
+from desktop.exchange.records import (
+    Comment,
+    Incoming,
+    Origins,
+    RecordsError,
+    parse_comment_lines,
+    parse_record_lines,
+)
+from desktop.exchange.signing import signature_ok
+from desktop.exchange.zipcheck import LIMITS, Limits, read_members
+from desktop.formspec.model import FormSet
+
+MAX_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check's result: ok True/False, or None when it could not be run here."""
+
+    name: str
+    ok: bool | None
+    message: str
+
+
+@dataclass
+class RegisterView:
+    """What the receiving register knows, read once before verifying (no session needed)."""
+
+    own_code: str
+    own_fingerprint: str
+    decrypt_key: X25519PrivateKey
+    trusted: dict[str, set[str]]  # unit code -> fingerprints of its trusted keys
+    merged: dict[str, dict[int, str]]  # sender code -> {sequence: package id} received
+    sent: set[str] = field(default_factory=set)  # ids of packages this register sent
+    returns_seen: set[str] = field(default_factory=set)  # return files already imported
+
+
+@dataclass
+class Verification:
+    source: str
+    size: int
+    sha256: str
+    checks: list[Check] = field(default_factory=list)
+    manifest: Manifest | None = None
+    members: dict[str, bytes] = field(default_factory=dict)
+    records: list[Incoming] | None = None
+    comments: list[Comment] | None = None
+    inner: dict[str, Manifest] = field(default_factory=dict)  # package id -> manifest
+    already: bool = False  # merged or imported before: nothing to do
+
+    @property
+    def ok(self) -> bool:
+        return self.manifest is not None and all(c.ok is not False for c in self.checks)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if c.ok is False]
+
+    def reason(self) -> str:
+        """The failed checks, in one Chinese sentence per check."""
+        return "；".join(f"{c.name}：{c.message}" for c in self.failures)
+
+    def refused(self) -> PackageRefused:
+        return PackageRefused(f"数据包 {self.source} 被拒绝，未写入任何内容。{self.reason()}")
+
+
+def _unit_text(code: str, name: str, level: str) -> str:
+    return f"{name}（{LEVEL_NAMES.get(level, level)}，代码 {code}）"
+
+
+def verify_package(data: bytes, source: str, forms: FormSet, view: RegisterView | None = None,
+                   *, expected_fingerprint: str | None = None, depth: int = 0,
+                   limits: Limits = LIMITS) -> Verification:
+    """Check a package (or return file) and, with a register view, read its data."""
+    result = Verification(source, len(data), hashlib.sha256(data).hexdigest())
+    add = result.checks.append
+    try:
+        members = read_members(data, source, member_allowed, limits)
+    except PackageRefused as err:
+        add(Check("文件", False, err.reason))
+        return result
+    result.members = members
+    add(Check("文件", True, f"zip 结构完好，共 {len(members)} 个文件"))
+    if MANIFEST not in members or SIGNATURE not in members:
+        add(Check("清单", False, "缺少清单 manifest.json 或签名 manifest.sig"))
+        return result
+    try:
+        manifest = parse_manifest(members[MANIFEST])
+    except ManifestError as err:
+        add(Check("格式", False, str(err)))
+        return result
+    add(Check("格式", True, f"格式版本 {manifest.format_version}"))
+    if not signature_ok(manifest.signing_key, members[SIGNATURE], members[MANIFEST]):
+        add(Check("签名", False, "清单的签名不正确：数据包在签名后被改动过，或签名是伪造的"))
+        return result
+    add(Check("签名", True, f"签名正确（签名者公钥指纹 {manifest.signer_fingerprint}）"))
+    result.manifest = manifest
+    if expected_fingerprint and manifest.signer_fingerprint != expected_fingerprint:
+        add(Check("签名者", False, f"签名者公钥指纹 {manifest.signer_fingerprint} 与应有的 "
+                                 f"{expected_fingerprint} 不符"))
+    if not _hashes(result, manifest, members):
+        return result
+    origins = _inner(result, manifest, forms, depth, limits) if manifest.inner else {}
+    if view is None:
+        add(Check("发送单位", None, "未核对（未指定登记库）。请对照纸质封面上印的公钥指纹："
+                                  f"{manifest.signer_fingerprint}"))
+        return result
+    _trust(result, manifest, view)
+    if manifest.kind == KIND_REGISTRATION:
+        _sequence(result, manifest, view)
+    else:
+        _returned(result, manifest, view)
+    if result.ok:
+        _data(result, manifest, forms, view, origins)
+    return result
+
+
+def _hashes(result: Verification, manifest: Manifest, members: dict[str, bytes]) -> bool:
+    present = set(members) - {MANIFEST, SIGNATURE}
+    listed = set(manifest.members)
+    problems = []
+    if manifest.data_member not in listed:
+        problems.append(f"清单中没有数据文件 {manifest.data_member}")
+    problems += [f"缺少文件 {name}" for name in sorted(listed - present)]
+    problems += [f"多出清单未列出的文件 {name}" for name in sorted(present - listed)]
+    for name in sorted(listed & present):
+        digest, size = manifest.members[name]
+        if len(members[name]) != size or hashlib.sha256(members[name]).hexdigest() != digest:
+            problems.append(f"{name} 的内容与清单中的哈希不符（被改动过或已损坏）")
+    if problems:
+        result.checks.append(Check("完整性", False, "；".join(problems[:5])))
+        return False
+    result.checks.append(Check("完整性", True, f"{len(listed)} 个文件的 SHA-256 均与清单一致"))
+    return True
+
+
+def _inner(result: Verification, manifest: Manifest, forms: FormSet, depth: int,
+           limits: Limits) -> dict[str, Origins]:
+    """Verify every original package carried under inner/ against the manifest's list."""
+    problems: list[str] = []
+    origins: dict[str, Origins] = {}
+    names = {ref.name for ref in manifest.inner}
+    on_disk = {name for name in result.members if name.startswith("inner/")}
+    if names != on_disk or len(names) != len(manifest.inner):
+        problems.append("内含数据包与清单所列不一致")
+    elif depth + 1 >= MAX_DEPTH:
+        problems.append("数据包嵌套层数过多")
+    else:
+        for ref in manifest.inner:
+            inner = verify_package(result.members[ref.name], ref.name, forms,
+                                   expected_fingerprint=ref.fingerprint, depth=depth + 1,
+                                   limits=limits)
+            m = inner.manifest
+            if not inner.ok or m is None:
+                problems.append(f"{ref.name}：{inner.reason()}")
+            elif (m.package_id != ref.package_id or m.sender.code != ref.sender_code
+                  or m.kind != KIND_REGISTRATION):
+                problems.append(f"{ref.name} 与清单中的记载不符")
+            elif m.recipient.code != manifest.sender.code:
+                problems.append(f"{ref.name} 不是发给 {manifest.sender.name} 的")
+            else:
+                result.inner[m.package_id] = m
+                origins[m.package_id] = Origins(
+                    frozenset({m.sender.code, *(u.code for u in m.units)}), m.record_digests)
+            if len(problems) >= 3:
+                break
+    if problems:
+        result.checks.append(Check("内含数据包", False, "；".join(problems)))
+    else:
+        result.checks.append(Check("内含数据包", True,
+                                   f"{len(origins)} 个原始数据包的签名和哈希均正确"))
+    return origins
+
+
+def _trust(result: Verification, manifest: Manifest, view: RegisterView) -> None:
+    sender = manifest.sender
+    who = _unit_text(sender.code, sender.name, sender.level)
+    fp = manifest.signer_fingerprint
+    if sender.code == view.own_code:
+        ok = fp == view.own_fingerprint
+        result.checks.append(Check("发送单位", ok, "本单位自己发出的数据包" if ok else
+                                   f"自称由本单位发出，但签名密钥不是本单位的（指纹 {fp}）"))
+        return
+    known = view.trusted.get(sender.code)
+    if not known:
+        result.checks.append(Check(
+            "发送单位", False,
+            f"{who}的公钥尚未核对。请对照该单位盖章纸质封面上印的公钥指纹，确认与 {fp} 一致后运行："
+            f"dengji keys --db 登记库 trust \"{result.source}\" --fingerprint \"{fp}\"，再重新导入"))
+    elif fp not in known:
+        result.checks.append(Check(
+            "发送单位", False,
+            f"签名所用的公钥（指纹 {fp}）不是已核对的{who}的公钥：数据包可能是伪造的；"
+            "如果对方确实更换了密钥，请对照新的纸质封面重新核对"))
+    else:
+        result.checks.append(Check("发送单位", True, f"{who}，公钥已核对"))
+    if manifest.recipient_fingerprint != view.own_fingerprint:
+        r = manifest.recipient
+        result.checks.append(Check("接收单位", False, f"这是发给 "
+                                   f"{_unit_text(r.code, r.name, r.level)} 的，不是发给本单位的"))
+    else:
+        result.checks.append(Check("接收单位", True, "发给本单位"))
+
+
+def _sequence(result: Verification, manifest: Manifest, view: RegisterView) -> None:
+    if manifest.sender.code == view.own_code:
+        result.checks.append(Check("序号", None, f"序号 {manifest.sequence}：本单位自己发出的"
+                                   "数据包，只能核验，不能合并到本登记库"))
+        return
+    merged = view.merged.get(manifest.sender.code, {})
+    seq = manifest.sequence
+    if manifest.package_id in merged.values():
+        result.already = True
+        result.checks.append(Check("序号", True, f"序号 {seq}：此数据包已合并过，不会重复写入"))
+    elif merged and seq < max(merged):
+        result.checks.append(Check("序号", False, f"序号 {seq} 比已合并的序号 {max(merged)} 旧："
+                                   "这是一个过时的数据包（或重放的旧数据包）"))
+    elif seq in merged:
+        result.checks.append(Check("序号", False, f"序号 {seq} 已被另一个已合并的数据包使用："
+                                   "数据包可能是伪造或重放的"))
+    else:
+        last = f"（上次合并的是序号 {max(merged)}）" if merged else "（首次收到该单位的数据包）"
+        result.checks.append(Check("序号", True, f"序号 {seq}{last}"))
+
+
+def recheck(result: Verification, view: RegisterView) -> None:
+    """Check the sequence (or the returned package) again against `view` as it is now: a
+    package verified ahead of time must still be new after the ones merged before it."""
+    m = result.manifest
+    if m is None or not result.ok:
+        return
+    result.checks = [c for c in result.checks if c.name not in ("序号", "退回对象")]
+    result.already = False
+    (_sequence if m.kind == KIND_REGISTRATION else _returned)(result, m, view)
+
+
+def _returned(result: Verification, manifest: Manifest, view: RegisterView) -> None:
+    if manifest.package_id in view.returns_seen:
+        result.already = True
+        result.checks.append(Check("退回对象", True, "此退回文件已导入过，不会重复写入"))
+    elif manifest.returns not in view.sent:
+        result.checks.append(Check("退回对象", False, "退回的数据包不是本单位发出的"))
+    else:
+        result.checks.append(Check("退回对象", True, f"退回本单位的数据包 {manifest.returns}"))
+
+
+def _data(result: Verification, manifest: Manifest, forms: FormSet, view: RegisterView,
+          origins: dict[str, Origins]) -> None:
+    ciphertext = result.members[manifest.data_member]
+    try:
+        plaintext = encryption.decrypt(ciphertext, manifest.encryption, view.decrypt_key,
+                                       manifest.package_id.encode())
+    except encryption.DecryptionFailed:
+        result.checks.append(Check("数据", False, "无法用本单位的密钥解密数据（本单位不是接收方，"
+                                   "或数据被改动过）"))
+        return
+    try:
+        if manifest.kind == KIND_RETURN:
+            result.comments = parse_comment_lines(plaintext)
+            n = len(result.comments)
+        else:
+            result.records = parse_record_lines(plaintext, forms, manifest.sender.code, origins,
+                                                manifest.record_digests)
+            n = len(result.records)
+            counts = Counter(r.form.id for r in result.records)
+            declared = {form_id: count for form_id, _, count in manifest.forms}
+            if counts != Counter({k: v for k, v in declared.items() if v}):
+                raise RecordsError("各表记录数与清单不符")
+    except RecordsError as err:
+        result.checks.append(Check("数据", False, str(err)))
+        return
+    if n != manifest.record_count:
+        result.checks.append(Check("数据", False, f"记录数 {n} 与清单中的 {manifest.record_count}"
+                                   " 不符"))
+        return
+    what = "条意见" if manifest.kind == KIND_RETURN else "条记录"
+    result.checks.append(Check("数据", True, f"已解密，{n} {what}逐条核对无误"))
