@@ -27,7 +27,9 @@ def register(sub) -> None:
     s.add_argument("--out", type=Path, required=True, help="数据包写入的文件夹")
     s.add_argument("--to", type=Path, help="接收单位的公钥文件（默认：已核对的上级单位）")
     s.add_argument("--attach", type=Path, action="append", default=[],
-                   help="随包附上的 .xlsx 或 .pdf 文件（可多次）")
+                   help="随包附上的 .xlsx 或 .pdf 文件（可多次；默认自动生成各表的 Excel 和 PDF）")
+    s.add_argument("--no-files", action="store_true",
+                   help="不附 Excel 和 PDF 文件，只含数据")
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("verify", help="核验数据包或退回文件（不改动任何登记库）")
@@ -131,7 +133,8 @@ def cmd_export(args) -> int:
     with open_db(args.db) as reg:
         try:
             result = run(svc.export_package(reg, shipped(), args.out, to=args.to,
-                                            attachments=_attachments(args.attach)),
+                                            attachments=({} if args.no_files else
+                                                         _attachments(args.attach) or None)),
                          progress_printer())
         except svc.ExportBlocked as blocked:
             for b in blocked.blockers:

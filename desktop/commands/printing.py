@@ -34,6 +34,12 @@ def register(sub) -> None:
                    help="扫描得到的二维码内容，或二维码下方印的一行（DJ1:R:…:…）")
     s.set_defaults(func=cmd_archive_check)
 
+    s = sub.add_parser("cover", help="打印已导出数据包的封面（含公钥指纹、盖章框），供接收方核对")
+    s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
+    s.add_argument("--package", metavar="ID", help="数据包编号（可只写前几位；默认最近导出的一个）")
+    s.add_argument("--out", type=Path, required=True, help="输出的 PDF 文件")
+    s.set_defaults(func=cmd_cover)
+
 
 def cmd_print(args) -> int:
     from desktop.errors import UsageError
@@ -66,3 +72,14 @@ def cmd_archive_check(args) -> int:
         check = archive_check(reg, shipped(), args.qr)
     print(check.message, file=sys.stdout if check.ok else sys.stderr)
     return 0 if check.ok else 1
+
+
+def cmd_cover(args) -> int:
+    from desktop.services.package_files import print_package_cover
+    from desktop.services.printing import write_pdf
+
+    with open_db(args.db) as reg:
+        result = print_package_cover(reg, shipped(), args.package)
+    write_pdf(args.out, result)
+    print(f"已打印数据包封面：{args.out}", file=sys.stderr)
+    return 0

@@ -158,24 +158,36 @@ def check_own_records(session, register: Register, forms: FormSet, today: date
     return out
 
 
+def _refuse_errors(blockers: list) -> None:
+    if blockers:
+        raise ExportBlocked(f"有 {len({b.record_id for b in blockers})} 条记录存在错误（E），"
+                            "改正后才能导出数据包。", blockers)
+
+
 def export_package(register: Register, forms: FormSet, out_dir: Path, *,
                    to: Path | None = None, attachments: dict[str, bytes] | None = None,
                    actor: str = ACTOR, today: date | None = None) -> Task[ExportResult]:
     """Check, build, sign and write the next package into `out_dir`.
 
     Refused (ExportBlocked) while an own record has an E or an included record is in an open
-    conflict. `attachments` ("xlsx/附件4.xlsx" -> bytes, "pdf/…") are hashed like every member.
+    conflict. `attachments` ("xlsx/附件4.xlsx" -> bytes, "pdf/…") are hashed like every member;
+    None generates the official workbooks and print PDFs (services/package_files.py).
     """
     today = today or date.today()
     yield Progress(0, 4, "校验本单位记录")
+    if attachments is None:
+        # the files are made (and their making audited) before the export's own transaction
+        # opens, so that transaction never works from a snapshot older than those writes
+        from desktop.services.package_files import package_attachments
+
+        with register.session() as session:
+            _refuse_errors(check_own_records(session, register, forms, today))
+        attachments = yield from package_attachments(register, forms, today=today)
     with register.session() as session:
         sender, _ = trust.own_sender(session, register)
         recipient = (read_public_key_file(_read(to, "公钥文件"), str(to)) if to
                      else trust.parent_recipient(session, register))
-        blockers = check_own_records(session, register, forms, today)
-        if blockers:
-            raise ExportBlocked(f"有 {len({b.record_id for b in blockers})} 条记录存在错误（E），"
-                                "改正后才能导出数据包。", blockers)
+        _refuse_errors(check_own_records(session, register, forms, today))
         yield Progress(1, 4, "汇集记录")
         sequence, supersedes = outbound.next_sequence(session, sender.info.code)
         content = outbound.build_content(session, register, forms, sequence, supersedes,

@@ -1,0 +1,57 @@
+"""A package carries the official workbooks and print PDFs by default; the cover page prints."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from desktop.services import packages as svc
+from desktop.services.package_files import print_package_cover
+from desktop.services.progress import run
+
+from .conftest import CITY
+
+
+def test_export_carries_workbooks_and_pdfs(world):
+    city = world.register(CITY)
+    firm = world.firm(seed=3, members=4)
+    world.link(firm.register, city)
+    result = run(svc.export_package(firm.register, world.forms, world.folder / "out"))
+    names = set(zipfile.ZipFile(result.path).namelist())
+    for expected in ("xlsx/附件1律师党员基本信息登记表.xlsx", "xlsx/附件3党组织基本信息登记表.xlsx",
+                     "xlsx/附件4律师党员基本信息汇总表.xlsx", "xlsx/附件6党组织基本信息汇总表.xlsx",
+                     "pdf/附件1律师党员基本信息登记表.pdf", "pdf/附件4律师党员基本信息汇总表.pdf"):
+        assert expected in names, sorted(names)
+    with zipfile.ZipFile(result.path) as z:
+        assert z.read("pdf/附件1律师党员基本信息登记表.pdf").startswith(b"%PDF")
+        book = load_workbook(io.BytesIO(z.read("xlsx/附件4律师党员基本信息汇总表.xlsx")))
+        assert "附件4" in str(book.active["A1"].value)
+    # the files are covered by the signature: the city verifies and merges it whole
+    world.trust(city, firm.register)
+    reports = world.merge(city, result.path)
+    assert [r.status for r in reports] == ["merged"], reports
+
+
+def test_export_without_files(world):
+    city = world.register(CITY)
+    firm = world.firm(seed=4, members=3)
+    world.link(firm.register, city)
+    result = run(svc.export_package(firm.register, world.forms, world.folder / "out",
+                                    attachments={}))
+    names = zipfile.ZipFile(result.path).namelist()
+    assert not any(n.startswith(("xlsx/", "pdf/")) for n in names)
+
+
+def test_cover_of_the_newest_sent_package(world):
+    city = world.register(CITY)
+    firm = world.firm(seed=5, members=3)
+    world.link(firm.register, city)
+    with pytest.raises(Exception, match="没有找到本单位导出的"):
+        print_package_cover(firm.register, world.forms)
+    result = run(svc.export_package(firm.register, world.forms, world.folder / "out",
+                                    attachments={}))
+    cover = print_package_cover(firm.register, world.forms, result.package_id[:8])
+    assert cover.pdf.startswith(b"%PDF") and cover.pages == 1
