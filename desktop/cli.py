@@ -68,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已取消。", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `dengji validate … | head`: the reader has had enough
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception:  # a bug: say so plainly, keep the details in a report file
         report = _write_crash_report()
         print(f"程序内部错误，操作未完成。这是软件缺陷，请将报告文件发给维护人员：{report}", file=sys.stderr)

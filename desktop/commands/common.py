@@ -49,10 +49,14 @@ def shipped():
 def print_findings(form, rows, fmt: str) -> None:
     out = []
     for row in rows:
+        where = getattr(row, "where", None)  # a workbook row: "附件1!D17"
         for f in row.findings:
             label = form.label_of(f.field) if f.field else ""
-            out.append({"row": row.no, "field": label, "severity": f.severity, "code": f.code,
-                        "message": f.message})
+            item = {"row": row.no, "field": label, "severity": f.severity, "code": f.code,
+                    "message": f.message}
+            if where is not None:
+                item["sheet"], _, item["cell"] = where(f).partition("!")
+            out.append(item)
     if fmt == "json":
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
@@ -60,7 +64,8 @@ def print_findings(form, rows, fmt: str) -> None:
         write = sys.stdout.write
         for o in out:  # one line of four columns, whatever the typed text contains
             field, message = _one_line(o["field"]), _one_line(o["message"])
-            write(f"{o['row']}\t{field}\t{o['severity']}\t{message}\n")
+            at = _one_line(f"{o['sheet']}!{o['cell']}") if "cell" in o else o["row"]
+            write(f"{at}\t{field}\t{o['severity']}\t{message}\n")
 
 
 def open_db(path: Path):

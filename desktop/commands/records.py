@@ -29,7 +29,10 @@ def register(sub) -> None:
     s.add_argument("--form", required=True, choices=FORM_IDS, help="表单")
     s.add_argument("--format", choices=["text", "json"], default="text", help="输出格式")
     s.add_argument("--db", type=Path, help="同时对照此登记库校验（查重、跨表规则）")
-    s.add_argument("file", type=Path, help=".jsonl 文件，每行一个 JSON 对象，键为栏目名称")
+    s.add_argument("--annotate", type=Path, metavar="OUT.xlsx",
+                   help="把问题标注在工作簿的副本上：错误的单元格填红色，警告填黄色，并加批注")
+    s.add_argument("file", type=Path,
+                   help=".jsonl 文件（每行一个 JSON 对象，键为栏目名称）或 Excel 工作簿（.xlsx）")
     s.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("import", help="将文件中的记录导入登记库（默认全部通过才导入）")
@@ -37,7 +40,9 @@ def register(sub) -> None:
     s.add_argument("--form", required=True, choices=FORM_IDS, help="表单")
     s.add_argument("--partial", action="store_true", help="只导入没有错误的记录，报告其余记录")
     s.add_argument("--format", choices=["text", "json"], default="text", help="问题的输出格式")
-    s.add_argument("file", type=Path, help=".jsonl 文件")
+    s.add_argument("--annotate", type=Path, metavar="OUT.xlsx",
+                   help="把问题标注在工作簿的副本上：错误的单元格填红色，警告填黄色，并加批注")
+    s.add_argument("file", type=Path, help=".jsonl 文件或 Excel 工作簿（.xlsx）")
     s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("audit", help="检查登记库的操作日志哈希链是否完整")
@@ -71,6 +76,7 @@ def cmd_validate(args) -> int:
     else:
         results = run(check_file(forms, form, args.file), progress_printer())
     print_findings(form, results, args.format)
+    _annotate(args, form, results)
     errors = sum(1 for r in results if has_errors(r.findings))
     if errors:
         print(f"共 {len(results)} 条记录，{errors} 条有错误（E）。", file=sys.stderr)
@@ -89,6 +95,7 @@ def cmd_import(args) -> int:
         result = run(import_file(reg, forms, form, args.file, partial=args.partial),
                      progress_printer())
     print_findings(form, result.rows, args.format)
+    _annotate(args, form, result.rows)
     total = len(result.rows)
     if result.imported == 0 and result.refused:
         print(f"未导入任何记录：{total} 条中有 {result.refused} 条有错误（E）。改正后重新导入，"
@@ -99,6 +106,19 @@ def cmd_import(args) -> int:
         print(f"{result.refused} 条记录有错误，未导入。", file=sys.stderr)
         return 1
     return 0
+
+
+def _annotate(args, form, rows) -> None:
+    """--annotate: the user's workbook back with the bad cells marked."""
+    if not args.annotate:
+        return
+    from desktop.errors import UsageError
+    from desktop.services.excel import annotate_results, is_workbook
+
+    if not is_workbook(args.file):
+        raise UsageError("--annotate 只能用于 Excel 工作簿（.xlsx）")
+    path = annotate_results(args.file, args.annotate, form, rows)
+    print(f"已把问题标注在 {path}（错误填红色，警告填黄色，批注中是说明）。", file=sys.stderr)
 
 
 def cmd_audit(args) -> int:

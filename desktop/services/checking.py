@@ -134,7 +134,13 @@ PARALLEL_FROM_BYTES = 2 << 20
 
 
 def check_file(forms: FormSet, form: FormSpec, path: Path, **kwargs) -> Task[list[RowResult]]:
-    """Check the records of a .jsonl file; a large file is read and checked on every core."""
+    """Check the records of a .jsonl file or an Excel workbook (.xlsx, .xlsm, .xls, .ods); a
+    large file is read and checked on every core. A workbook's results know the cell of each
+    finding (services.excel.CellRowResult.where)."""
+    from desktop.services.excel import check_workbook, is_workbook
+
+    if is_workbook(path):
+        return (yield from check_workbook(forms, form, path, **kwargs))
     size = check_readable(path)
     workers = min(os.cpu_count() or 1, 4)
     if size >= PARALLEL_FROM_BYTES and workers > 1 and form.path is not None:
@@ -146,17 +152,17 @@ def check_file(forms: FormSet, form: FormSpec, path: Path, **kwargs) -> Task[lis
         results = yield from _serial_local(form, rows, kwargs.get("today") or date.today())
     if not results:
         raise UsageError(f"文件中没有任何记录：{path}")
-    return (yield from _check_context(forms, form, results, **kwargs))
+    return (yield from check_context(forms, form, results, **kwargs))
 
 
 def check_rows(forms: FormSet, form: FormSpec, rows: Sequence[SourceRow], **kwargs
                ) -> Task[list[RowResult]]:
     """Parse and check rows already read; with a register, also against it."""
     results = yield from _serial_local(form, rows, kwargs.get("today") or date.today())
-    return (yield from _check_context(forms, form, results, **kwargs))
+    return (yield from check_context(forms, form, results, **kwargs))
 
 
-def _check_context(forms: FormSet, form: FormSpec, results: list[RowResult], *,
+def check_context(forms: FormSet, form: FormSpec, results: list[RowResult], *,
                    register: Register | None = None, session: Session | None = None,
                    unit_id: str | None = None, today: date | None = None
                    ) -> Task[list[RowResult]]:

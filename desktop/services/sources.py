@@ -28,11 +28,9 @@ def _bad(no: int, code: str, message: str) -> SourceRow:
 
 def check_readable(path: Path) -> int:
     """Refuse what cannot be a .jsonl record file; return its size in bytes."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        raise UsageError(f"暂不支持读取 Excel 文件：{path}。请先另存为 .jsonl（Excel 导入将在后续版本提供）")
-    if suffix != ".jsonl":
-        raise UsageError(f"无法识别的文件类型：{path}。请提供 .jsonl 文件（每行一个 JSON 对象）")
+    if path.suffix.lower() != ".jsonl":
+        raise UsageError(f"无法识别的文件类型：{path}。请提供 .jsonl 文件（每行一个 JSON 对象）"
+                         f"或 Excel 工作簿（.xlsx）")
     try:
         size = path.stat().st_size
         with path.open("rb"):

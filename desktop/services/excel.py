@@ -1,0 +1,342 @@
+"""Excel use cases: check a workbook, mark the user's workbook, export tables, write templates.
+
+- `check_workbook(forms, form, path, **check_kwargs)`: what `checking.check_file` does for a
+  .jsonl file, for a workbook: read it (reports.xlsx_read), run the local rules on every core
+  for large sheets, then the unique keys and cross rules. Each result is a `CellRowResult` that
+  knows the cell of each finding (`where(f)` → "附件1!D17"). What is said about the sheet
+  (extra columns, …) is added to the first row's findings, located at its header cell.
+- `annotate_results(source, out, form, results)`: the user's workbook with the bad cells marked.
+- `export_excel(register, forms, target, out, …)`: a form (附件1–3, 法学会会员) or a summary
+  (lawyer_summary, staff_summary, org_summary) in the official layout; masked unless `full`;
+  logged with append_audit.
+- `write_template(form, out)`: the fill-in template (reports.xlsx_template).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import multiprocessing
+import os
+import sys
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from desktop.domain.context import Environment
+from desktop.domain.findings import Finding
+from desktop.domain.levels import LEVELS
+from desktop.domain.summaries import SUMMARIES, build_summary, cell_text
+from desktop.domain.validation import Validator
+from desktop.domain.values import upgrade_stored
+from desktop.errors import UsageError
+from desktop.formspec.model import FormSet, FormSpec
+from desktop.reports.xlsx_annotate import Mark, annotate_workbook
+from desktop.reports.xlsx_read import WORKBOOK_SUFFIXES, Layout, open_sheet, where
+from desktop.reports.xlsx_tables import doc_props, form_sheet, summary_sheets
+from desktop.reports.xlsx_template import write_template
+from desktop.reports.xlsx_write import UnitLine, write_tables
+from desktop.services.checking import RowResult, check_context
+from desktop.services.progress import Progress, Task
+from desktop.storage import Record, Register, Unit, append_audit
+
+__all__ = ["EXPORT_TARGETS", "WORKBOOK_SUFFIXES", "CellRowResult", "ExportResult",
+           "annotate_results", "check_workbook", "export_excel", "is_workbook", "write_template"]
+
+#: sheets with at least this many rows are converted and checked on every core
+PARALLEL_FROM = 4000
+#: reading notes that replace the "required" finding of the same field (the value was unusable)
+_REPLACES_REQUIRED = ("xlsx_number_rounded", "xlsx_yearmonth_ambiguous")
+
+
+def is_workbook(path: Path) -> bool:
+    return Path(path).suffix.lower() in WORKBOOK_SUFFIXES
+
+
+@dataclass
+class CellRowResult(RowResult):
+    """A checked row of a workbook: also knows where each finding's cell is."""
+
+    layout: Layout | None = None
+    note_cells: dict[Finding, str] = field(default_factory=dict)
+
+    def where(self, finding: Finding) -> str:
+        """"附件1!D17", or "附件1!第17行" for a finding about the whole record."""
+        assert self.layout is not None
+        return where(self.layout, self.no, finding, self.note_cells)
+
+    def cell(self, finding: Finding) -> str:
+        """The cell to mark for a finding ("D17"); the row's first cell if no column fits."""
+        assert self.layout is not None
+        ref = self.note_cells.get(finding)
+        if ref is None:
+            letter = self.layout.letter(finding.field)
+            ref = f"{letter or _first_letter(self.layout)}{self.no}"
+        return ref
+
+
+def _first_letter(layout: Layout) -> str:
+    return next((rc.letter for rc in layout.columns if rc.path), "A")
+
+
+def check_workbook(forms: FormSet, form: FormSpec, path: Path, *, sheet: str | None = None,
+                   mapping: Mapping[int, str | None] | None = None, **kwargs
+                   ) -> Task[list[CellRowResult]]:
+    """Check the records of a workbook (see the module docstring); kwargs as check_rows
+    (register, session, unit_id, today); `sheet` and `mapping` as read_workbook."""
+    today = kwargs.get("today") or date.today()
+    kwargs["today"] = today
+    yield Progress(0, 1, "读取工作簿")
+    layout, data, notes, note_cells = open_sheet(path, form, sheet=sheet, mapping=mapping)
+    workers = min(os.cpu_count() or 1, 4)
+    with _gc_paused():  # a few hundred thousand acyclic objects: collecting them is all cost
+        if len(data) >= PARALLEL_FROM and workers > 1 and form.path is not None:
+            local = yield from _parallel(form, layout, data, workers, today)
+        else:
+            local = _check_chunk(_Job(form, layout, data, today))
+            yield Progress(len(data), len(data) * 2, "读取")
+        results = [CellRowResult(no, str(uuid.uuid4()), values, findings, layout, note_cells)
+                   for no, values, findings in local]
+        if not results:
+            from desktop.reports.xlsx_read import _no_data
+
+            raise _no_data(path, layout)
+        results[0].findings[:0] = notes
+        return (yield from check_context(forms, form, results, **kwargs))
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# --- local checks, on every core -------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    form: FormSpec | None
+    layout: Layout | None
+    rows: Sequence[tuple[int, list[Any]]] | None
+    today: date
+    # set instead of the above when the job crosses to another process
+    forms_dir: str = ""
+    form_id: str = ""
+    span: tuple[int, int] = (0, 0)
+    columns: tuple[tuple[int, str, str, str | None, int], ...] = ()
+    sheet: str = ""
+    header_row: int = 0
+
+
+_SHARED: tuple[Layout, Sequence[tuple[int, list[Any]]]] | None = None
+_VALIDATORS: dict[tuple[str, str, date], Validator] = {}
+
+
+def _check_chunk(job: _Job) -> list[tuple[int, dict | None, list[Finding]]]:
+    with _gc_paused():
+        return _check_rows(job)
+
+
+def _check_rows(job: _Job) -> list[tuple[int, dict | None, list[Finding]]]:
+    layout, rows = _inputs(job)
+    key = (job.forms_dir, job.form_id or layout.form.id, job.today)
+    validator = _VALIDATORS.get(key) if job.forms_dir else None
+    if validator is None:
+        validator = Validator(layout.form, Environment(today=job.today, convert_legacy=True))
+        if job.forms_dir:
+            _VALIDATORS[key] = validator
+    defaults = [(s.id, s.default) for s in layout.form.fields if s.default is not None]
+    out = []
+    for no, cells in rows:
+        raw, notes = layout.convert(cells, no)
+        if raw is None:
+            continue
+        values, findings = validator.parse(raw)
+        for fid, default in defaults:
+            if fid not in values:
+                values[fid] = default
+        findings += validator.check_local(values)
+        if notes:
+            gone = {n.field for n in notes if n.code in _REPLACES_REQUIRED}
+            findings = notes + [f for f in findings
+                                if not (f.code == "required" and f.field in gone)]
+        out.append((no, values, findings))
+    return out
+
+
+def _inputs(job: _Job) -> tuple[Layout, Sequence[tuple[int, list[Any]]]]:
+    if job.layout is not None:
+        return job.layout, job.rows or ()
+    if _SHARED is not None and job.rows is None:  # forked: the parent's rows are here already
+        layout, rows = _SHARED
+        return layout, rows[job.span[0]:job.span[1]]
+    from dataclasses import replace
+
+    from desktop.formspec import shipped_forms
+    from desktop.reports.xlsx_columns import column_for
+    from desktop.reports.xlsx_read import ReadColumn
+
+    form = shipped_forms(Path(job.forms_dir)).form(job.form_id)
+    columns = []
+    for i, letter, header, path, index in job.columns:
+        col = column_for(form, path) if path else None
+        columns.append(ReadColumn(i, letter, header, col and replace(col, index=index)))
+    return Layout(form, job.sheet, job.header_row, tuple(columns)), job.rows or ()
+
+
+def _parallel(form: FormSpec, layout: Layout, data: Sequence[tuple[int, list[Any]]],
+              workers: int, today: date) -> Task[list[tuple[int, dict | None, list[Finding]]]]:
+    global _SHARED
+    from concurrent.futures import ProcessPoolExecutor
+
+    fork = _use_fork()
+    context = multiprocessing.get_context("fork") if fork else None
+    chunks = workers * 4
+    size = -(-len(data) // chunks)
+    columns = tuple((rc.index, rc.letter, rc.header, rc.path,
+                     rc.column.index if rc.column else 0) for rc in layout.columns)
+    jobs = [_Job(None, None, None if fork else list(data[a:a + size]), today,
+                 str(form.path.parent), form.id, (a, a + size), columns, layout.sheet,
+                 layout.header_row) for a in range(0, len(data), size)]
+    local: list[tuple[int, dict | None, list[Finding]]] = []
+    _SHARED = (layout, data) if fork else None
+    gc.freeze()  # forked workers must not touch (and so copy) every object of the parent
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [pool.submit(_check_chunk, job) for job in jobs]
+            for k, future in enumerate(futures, start=1):
+                local += future.result()
+                yield Progress(k * size, len(data) * 2, "读取")
+    finally:
+        _SHARED = None
+        gc.unfreeze()
+    return local
+
+
+def _use_fork() -> bool:
+    """Fork (workers see the parent's rows without copying) where it is safe and available."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+# --- marking the user's workbook -------------------------------------------------------------
+
+
+def annotate_results(source: Path, out: Path, form: FormSpec,
+                     results: Sequence[RowResult]) -> Path:
+    """The user's workbook with each finding's cell filled and commented, saved as `out`."""
+    marks = []
+    for row in results:
+        if not isinstance(row, CellRowResult):
+            continue
+        sheet = row.layout.sheet if row.layout else ""
+        for f in row.findings:
+            label = form.label_of(f.field) if f.field else ""
+            marks.append(Mark(sheet, row.cell(f), f.severity, label, f.message))
+    return annotate_workbook(source, out, marks)
+
+
+# --- exporting tables ------------------------------------------------------------------------
+
+#: what export_excel accepts besides the form ids: the summaries 附件4–6
+EXPORT_TARGETS = tuple(SUMMARIES)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    title: str
+    records: int
+    excluded: int  # records in 未转入情形 4/5, listed apart (summaries of members)
+    full: bool
+
+
+def export_excel(register: Register, forms: FormSet, target: str, out: Path, *,
+                 full: bool = False, actor: str = "命令行", today: date | None = None,
+                 filler: str = "", phone: str = "") -> Task[ExportResult]:
+    """Export a form's records or a summary (EXPORT_TARGETS) in the official layout."""
+    today = today or date.today()
+    out = Path(out)
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"导出文件应以 .xlsx 结尾：{out}")
+    summary = SUMMARIES.get(target)
+    if summary is None and target not in forms.forms:
+        raise UsageError(f"没有这个表：{target}")
+    needed = [summary.source_form, "party_org"] if summary else [target]
+    yield Progress(0, 1, "读取记录")
+    with register.session() as session:
+        own = session.get(Unit, register.own_unit_id)
+        scope = _scope(session, own)
+        records = _load(session, forms, scope, needed)
+        contact, contact_phone = _contact(forms, records, own, full)
+        unit = UnitLine(own.name if own else "", filler or contact, phone or contact_phone,
+                        today)
+        if summary is not None:
+            built = build_summary(forms, target, records, today=today, full=full)
+            sheets = summary_sheets(built, unit)
+            title, count, excluded = built.title, built.count, len(built.excluded_rows)
+            form = forms.form(summary.source_form)
+        else:
+            form = forms.form(target)
+            values = sorted((v for _, fid, v in records if fid == target),
+                            key=lambda v: str(v.get(form.name_field) or ""))
+            sheets = [form_sheet(form, values, unit, full=full)]
+            title, count, excluded = form.display_title, len(values), 0
+        props = doc_props(title, unit_name=unit.unit, filler=unit.filler, form_id=target,
+                          form_version=form.version, records=count, full=full)
+        yield from write_tables(out, sheets, props)
+        append_audit(session, actor, "export_excel", out.name, {
+            "target": target, "title": title, "file": str(out), "records": count,
+            "excluded": excluded, "full": full})
+        session.commit()
+    return ExportResult(out, title, count, excluded, full)
+
+
+def _scope(session, own: Unit | None) -> list[str]:
+    """The own unit and every unit below its level in the same register (merged packages)."""
+    from sqlalchemy import select
+
+    if own is None:
+        return []
+    ladder = [lv for lv in LEVELS if lv.startswith("society") == own.level.startswith("society")]
+    below = set(ladder[:ladder.index(own.level)]) if own.level in ladder else set()
+    units = session.exec(select(Unit.id, Unit.level)).all()
+    return [uid for uid, level in units if uid == own.id or level in below]
+
+
+def _load(session, forms: FormSet, scope: list[str], form_ids: list[str]
+          ) -> list[tuple[str, str, dict]]:
+    from sqlalchemy import select
+
+    out = []
+    for i in range(0, len(scope), 500):
+        rows = session.exec(select(Record.id, Record.form_id, Record.data)
+                            .where(Record.unit_id.in_(scope[i:i + 500]),
+                                   Record.form_id.in_(form_ids))).all()
+        for rid, fid, data in rows:
+            spec = forms.forms.get(fid)
+            values = json.loads(data)
+            out.append((rid, fid, upgrade_stored(spec.fields, values) if spec else values))
+    return out
+
+
+def _contact(forms: FormSet, records, own: Unit | None, full: bool) -> tuple[str, str]:
+    """填报人 and 联系电话 from the own organisation's 附件3 record, when there is exactly one."""
+    if own is None or own.level != "firm" or "party_org" not in forms.forms:
+        return "", ""
+    orgs = [v for _, fid, v in records if fid == "party_org"]
+    if len(orgs) != 1:
+        return "", ""
+    form = forms.form("party_org")
+    phone = (cell_text(form.field("contact_phone"), orgs[0].get("contact_phone"), full)
+             if form.has_field("contact_phone") else "")
+    return str(orgs[0].get("contact") or ""), phone
