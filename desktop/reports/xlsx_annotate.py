@@ -12,8 +12,6 @@ the original is left untouched.
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,7 +25,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from desktop.errors import KnownError, UsageError
+from desktop.errors import UsageError
+from desktop.reports.output import atomic_file
 from desktop.reports.xlsx_write import needs_quote
 
 ANNOTATABLE = (".xlsx", ".xlsm")
@@ -72,18 +71,8 @@ def annotate_workbook(source: Path, out: Path, marks: Iterable[Mark]) -> Path:
     for (sheet, ref), found in by_cell.items():
         _mark(wb[sheet], ref, found)
     _result_sheet(wb, marks)
-    part = out.with_name(f".{out.name}.part")
-    try:
+    with atomic_file(out) as part:
         wb.save(part)
-        os.replace(part, out)
-    except PermissionError:
-        raise KnownError(f"无法写入 {out}：文件可能正在 Excel 或 WPS 中打开，请关闭后重试。"
-                         ) from None
-    except OSError as err:
-        raise KnownError(f"无法写入 {out}：{err.strerror}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            part.unlink()
     return out
 
 

@@ -10,15 +10,13 @@ format on date columns. Sheet 填写说明 explains each column. The header row 
 
 from __future__ import annotations
 
-import contextlib
-import os
 from datetime import date
 from pathlib import Path
 
 import xlsxwriter
 
-from desktop.errors import KnownError
 from desktop.formspec.model import FieldSpec, FormSpec
+from desktop.reports.output import atomic_file
 from desktop.reports.xlsx_columns import FormColumn, column_letter, form_columns
 from desktop.reports.xlsx_write import FONT, WIDTHS, needs_quote, text_width
 
@@ -56,12 +54,10 @@ def column_hint(spec: FieldSpec) -> str:
 def write_template(form: FormSpec, path: Path) -> Path:
     """Write the fill-in template of `form` to `path` (replaced atomically)."""
     path = Path(path)
-    if not path.parent.is_dir():
-        raise KnownError(f"文件夹不存在：{path.parent}。请先建好文件夹，或换一个保存位置。")
-    part = path.with_name(f".{path.name}.part")
-    wb = xlsxwriter.Workbook(str(part), {"strings_to_numbers": False,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
-    try:
+    with atomic_file(path) as part:
+        wb = xlsxwriter.Workbook(str(part), {"strings_to_numbers": False,
+                                             "strings_to_formulas": False,
+                                             "strings_to_urls": False})
         columns = form_columns(form)
         ws = wb.add_worksheet(form.attachment or "数据")
         codes = wb.add_worksheet(CODE_SHEET)
@@ -77,15 +73,6 @@ def write_template(form: FormSpec, path: Path) -> Path:
         wb.set_custom_property("dengji_form", form.id)
         wb.set_custom_property("dengji_form_version", form.version)
         wb.close()
-        os.replace(part, path)
-    except PermissionError:
-        raise KnownError(f"无法写入 {path}：文件可能正在 Excel 或 WPS 中打开，请关闭后重试。"
-                         ) from None
-    except OSError as err:
-        raise KnownError(f"无法写入 {path}：{err.strerror}。请换一个保存位置。") from None
-    finally:
-        with contextlib.suppress(OSError):
-            part.unlink()
     return path
 
 

@@ -16,9 +16,7 @@ constant_memory mode, 40 s with openpyxl's write-only mode (25 s unstyled) — s
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +27,7 @@ from typing import Any
 
 import xlsxwriter
 
-from desktop.errors import KnownError
+from desktop.reports.output import atomic_file
 from desktop.services.progress import Progress, Task
 
 FONT = "宋体"
@@ -97,28 +95,18 @@ class DocProps:
 def write_tables(path: Path, sheets: Sequence[TableSheet], props: DocProps) -> Task[Path]:
     """Write the sheets to `path` (replaced atomically); yields progress over all rows."""
     path = Path(path)
-    if not path.parent.is_dir():
-        raise KnownError(f"文件夹不存在：{path.parent}。请先建好文件夹，或换一个保存位置。")
-    part = path.with_name(f".{path.name}.part")
-    wb = xlsxwriter.Workbook(str(part), {"constant_memory": True, "strings_to_numbers": False,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
-    try:
+    total = sum(s.row_count for s in sheets) or 1
+    with atomic_file(path) as part:
+        wb = xlsxwriter.Workbook(str(part), {"constant_memory": True,
+                                             "strings_to_numbers": False,
+                                             "strings_to_formulas": False,
+                                             "strings_to_urls": False})
         styles = _Styles(wb)
-        total = sum(s.row_count for s in sheets) or 1
         done = 0
         for sheet in sheets:
             done = yield from _write_sheet(wb, styles, sheet, done, total)
         _set_properties(wb, props)
         wb.close()
-        os.replace(part, path)
-    except PermissionError:
-        raise KnownError(f"无法写入 {path}：文件可能正在 Excel 或 WPS 中打开，请关闭后重试。"
-                         ) from None
-    except OSError as err:
-        raise KnownError(f"无法写入 {path}：{err.strerror}。请换一个保存位置。") from None
-    finally:
-        with contextlib.suppress(OSError):
-            part.unlink()
     yield Progress(total, total, "完成")
     return path
 
