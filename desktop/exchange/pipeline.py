@@ -9,19 +9,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import shutil
 import zipfile
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy import text
 
 from desktop.exchange.manifest import MANIFEST, parse_manifest
 from desktop.exchange.merge import package_issues
@@ -74,15 +72,10 @@ def order_key(path: Path) -> tuple[str, int]:
 
 
 def backup_register(register: Register, tag: str = "merge") -> Path:
-    """Checkpoint the WAL and copy the register beside itself; keep the newest few copies."""
-    with register.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).all()
-    path = register.path
-    target = path.with_name(f"{path.name}.bak-{tag}-{datetime.now():%Y%m%d-%H%M%S-%f}")
-    shutil.copy2(path, target)
-    for old in sorted(path.parent.glob(f"{path.name}.bak-{tag}-*"))[:-KEEP_BACKUPS]:
-        old.unlink(missing_ok=True)
-    return target
+    """A checked backup in the register's 备份 folder (the newest ten are kept)."""
+    from desktop.storage.backup import auto_backup
+
+    return auto_backup(register, tag).path
 
 
 # --- in a worker process ------------------------------------------------------------------

@@ -21,7 +21,7 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, SQLModel
 
 from desktop.errors import KnownError, NotARegister, UsageError, WrongPassphrase
-from desktop.storage import crypto, migrations
+from desktop.storage import crypto, lock, migrations
 from desktop.storage.audit import append_audit
 from desktop.storage.crypto import DEFAULT_KDF, KdfParams
 from desktop.storage.keys import add_own_keys
@@ -43,11 +43,14 @@ class UnitInfo:
 class Register:
     """An open, encrypted register."""
 
-    def __init__(self, path: Path, engine: Engine, own_unit_id: str, secret: bytes) -> None:
+    def __init__(self, path: Path, engine: Engine, own_unit_id: str, secret: bytes, *,
+                 key_literal: str | None = None, lock_key: str | None = None) -> None:
         self.path = path
         self.engine = engine
         self.own_unit_id = own_unit_id
         self._secret = secret
+        self._key_literal = key_literal  # for backups and restores (storage/backup.py)
+        self._lock_key = lock_key
 
     def __repr__(self) -> str:
         return f"Register({str(self.path)!r})"
@@ -70,8 +73,12 @@ class Register:
         return self.key_hash("person", normalised_id)
 
     def close(self) -> None:
-        """Close pooled connections; the last one checkpoints the WAL into the file."""
+        """Close pooled connections (the last one checkpoints the WAL into the file) and let go
+        of the register's lock."""
         self.engine.dispose()
+        if self._lock_key is not None:
+            lock.release(self._lock_key)
+            self._lock_key = None
 
     def __enter__(self) -> Register:
         return self
@@ -89,7 +96,26 @@ def make_engine(path: Path, key_literal: str) -> Engine:
         poolclass=QueuePool,
     )
     event.listen(engine, "begin", _begin)
+    event.listen(engine, "handle_error", _disk_full)
     return engine
+
+
+class DiskFull(KnownError):
+    """The disk (or the folder's quota) is full; the transaction was rolled back."""
+
+
+SQLITE_FULL = 13
+
+
+def _disk_full(context) -> BaseException | None:
+    """Turn SQLite's "database or disk is full" into a message the user can act on."""
+    err = context.original_exception
+    if getattr(err, "sqlite_errorcode", None) == SQLITE_FULL or "disk is full" in str(err):
+        return DiskFull(
+            "磁盘空间已满，本次操作未完成，已全部撤销，登记库保持操作前的状态。"
+            "请腾出磁盘空间（或把登记库移到空间足够的磁盘）后重试。"
+        )
+    return None
 
 
 def _begin(conn: Connection) -> None:
@@ -155,6 +181,7 @@ def create_register(
     salt = crypto.new_salt()
     key_literal = crypto.raw_key(crypto.derive_key(passphrase, salt, kdf), salt)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.creating")
+    lock_key = lock.acquire(path)
     engine = make_engine(tmp, key_literal)
     try:
         secret = os.urandom(32)
@@ -201,8 +228,10 @@ def create_register(
     except BaseException:
         engine.dispose()
         _remove_with_side_files(tmp)
+        lock.release(lock_key)
         raise
-    return Register(path, make_engine(path, key_literal), own_unit_id, secret)
+    return Register(path, make_engine(path, key_literal), own_unit_id, secret,
+                    key_literal=key_literal, lock_key=lock_key)
 
 
 def _probe(path: Path, key_literal: str) -> int:
@@ -247,8 +276,14 @@ def open_register(
     except OSError as err:
         raise KnownError(f"无法读取登记库 {path}（{err.strerror}）。请检查文件的访问权限后重试。") from err
     key_literal = crypto.raw_key(crypto.derive_key(passphrase, salt, kdf), salt)
-    found = _probe(path, key_literal)
+    lock_key = lock.acquire(path)
+    try:
+        found = _probe(path, key_literal)
+    except BaseException:
+        lock.release(lock_key)
+        raise
     if found > migrations.SCHEMA_VERSION:
+        lock.release(lock_key)
         raise migrations.newer_schema_error(path, found)
 
     engine = make_engine(path, key_literal)
@@ -268,8 +303,9 @@ def open_register(
             )
     except BaseException:
         engine.dispose()
+        lock.release(lock_key)
         raise
-    return Register(path, engine, own_unit_id, secret)
+    return Register(path, engine, own_unit_id, secret, key_literal=key_literal, lock_key=lock_key)
 
 
 def _migrate(path: Path, engine: Engine, found: int) -> None:

@@ -26,6 +26,7 @@ from desktop.services.editing import load_peers, peer_forms
 from desktop.services.listing import UnitRow, count_form, forms_for_level, list_units
 from desktop.services.progress import run
 from desktop.storage import Register
+from desktop.ui.backup_actions import add_register_actions
 from desktop.ui.collation import PinyinKeys
 from desktop.ui.formtab import FormTab
 from desktop.ui.idle import IdleLock
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
             edit.addAction(action)
         window = self.menuBar().addMenu("登记库")
         window.addAction(self.lock_action)
+        add_register_actions(self, window)
 
     # -- behaviour --
 

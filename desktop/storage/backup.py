@@ -1,0 +1,246 @@
+"""Backups and restores of an open register.
+
+A backup is a consistent copy made by SQLCipher's ``sqlcipher_export`` inside one read
+transaction, into a new file ATTACHed with the register's own raw key and salt: the copy opens
+with the same passphrase and is itself a complete register. It is written to a temporary file
+beside the target, checked (it opens, ``quick_check`` passes, the audit chain verifies) and only
+then renamed to its name, so a backup that exists is a good one.
+
+Automatic backups go to ``<register folder>/备份/`` named ``<register>-<time>-<reason>.dengji``;
+the newest `KEEP_BACKUPS` of each register are kept. A restore refuses a file that is not a
+backup of *this* register (another unit, another salt), is damaged or is newer, and changes
+nothing then; otherwise it backs up the current register first and swaps the file atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import sqlcipher3
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+from desktop.errors import KnownError
+from desktop.storage import crypto, migrations
+from desktop.storage.audit import append_audit, verify_audit_chain
+from desktop.storage.engine import SIDE_FILES, DiskFull, Register, _fsync, _migrate, make_engine
+from desktop.storage.tables import Meta, Record
+
+BACKUP_DIR = "备份"
+KEEP_BACKUPS = 10
+#: why an automatic backup was taken (part of its file name)
+REASONS = ("manual", "migrate", "merge", "restore")
+DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """A checked backup (or a checked candidate for a restore)."""
+
+    path: Path
+    schema_version: int
+    records: int
+    audit_entries: int
+
+
+def backup_dir(register_path: Path) -> Path:
+    """Where the automatic backups of the register at `register_path` live."""
+    return register_path.parent / BACKUP_DIR
+
+
+def backup_register(register: Register, out: str | os.PathLike[str]) -> BackupInfo:
+    """Write a checked, consistent copy of the open `register` to `out` (replacing it)."""
+    out = Path(out)
+    if out.resolve() == register.path.resolve():
+        raise KnownError(f"备份文件不能就是登记库本身（{out}）。请另选一个文件名。")
+    if out.is_dir():
+        raise KnownError(f"{out} 是文件夹。请给出备份文件的完整文件名，例如 {out / '登记库备份.dengji'}。")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise KnownError(f"无法创建文件夹 {out.parent}（{err.strerror}）。请换一个可写入的位置。") from err
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        _export(register, tmp)
+        _fsync(tmp)
+        info = check_backup(tmp, register._key_literal, register, shown=out)
+        os.replace(tmp, out)
+        _fsync(out.parent, directory=True)
+    except OSError as err:
+        raise _os_error(err, out) from err
+    finally:
+        for suffix in ("", *SIDE_FILES):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{tmp}{suffix}")
+    return BackupInfo(out, info.schema_version, info.records, info.audit_entries)
+
+
+def _export(register: Register, tmp: Path) -> None:
+    raw = register.engine.raw_connection()
+    conn = raw.driver_connection
+    try:
+        conn.execute("ATTACH DATABASE ? AS dj_backup KEY ?", (str(tmp), register._key_literal))
+        try:
+            conn.execute("BEGIN")  # one snapshot for every table
+            conn.execute("SELECT sqlcipher_export('dj_backup')").fetchall()
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlcipher3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.execute("DETACH DATABASE dj_backup")
+    except sqlcipher3.Error as err:
+        if getattr(err, "sqlite_errorcode", None) == 13 or "disk is full" in str(err):
+            raise _disk_full(tmp) from err
+        raise KnownError(f"备份未完成（{err}），登记库未作任何改动。请检查目标位置后重试。") from err
+    finally:
+        raw.close()
+
+
+def _disk_full(target: Path) -> DiskFull:
+    return DiskFull(
+        f"磁盘空间不足，无法写入备份 {target.parent}，备份未完成；登记库未作任何改动。"
+        "请腾出空间或换一个磁盘（如 U 盘）后重试。"
+    )
+
+
+def _os_error(err: OSError, target: Path) -> KnownError:
+    if err.errno in DISK_FULL_ERRNOS:
+        return _disk_full(target)
+    return KnownError(f"无法写入 {target}（{err.strerror}）。请检查位置和权限后重试；登记库未作任何改动。")
+
+
+def check_backup(path: Path, key_literal: str | None, register: Register | None = None, *,
+                 shown: Path | None = None) -> BackupInfo:
+    """Open `path` read-only with `key_literal` and check it is a whole, unaltered register
+    (of `register`, when given). Raise a KnownError that names `shown` (or `path`) otherwise."""
+    name = shown or path
+    if key_literal is None:
+        raise KnownError("此登记库不是用口令打开的，无法备份或恢复。")
+    try:
+        crypto.check_is_register(path)
+        conn = crypto.connect(path, key_literal, configure=False)
+    except crypto.DatabaseError as err:
+        raise KnownError(
+            f"{name} 无法用当前登记库的口令打开：它不是本登记库的备份，或已损坏。未作任何改动。"
+        ) from err
+    conn.close()
+    engine = create_engine("sqlite://", poolclass=NullPool, module=sqlcipher3.dbapi2,
+                           creator=lambda: crypto.connect(path, key_literal, configure=False))
+    try:
+        with Session(engine, info={"register_path": str(name)}) as session:
+            if session.execute(text("PRAGMA quick_check")).scalar_one() != "ok":
+                raise KnownError(f"{name} 已损坏（数据库结构校验未通过）。未作任何改动。")
+            facts = dict(session.execute(select(Meta.key, Meta.value)).all())
+            version = int(facts.get("schema_version", "0"))
+            if register is not None and (
+                facts.get("own_unit_id") != register.own_unit_id
+                or facts.get("person_key_secret") != register._secret.hex()
+            ):
+                raise KnownError(f"{name} 是另一个登记库的文件，不是本登记库的备份。未作任何改动。")
+            audit = verify_audit_chain(session)
+            if not audit.ok:
+                raise KnownError(f"{name} 未通过审计日志校验：{audit.message}")
+            records = session.execute(select(func.count()).select_from(Record)).scalar_one()
+    except (crypto.DatabaseError, DBAPIError, ValueError) as err:
+        raise KnownError(f"{name} 已损坏，或不是登记库。未作任何改动。请选择另一个备份文件。") from err
+    finally:
+        engine.dispose()
+    if not 1 <= version <= migrations.SCHEMA_VERSION:
+        raise KnownError(
+            f"{name} 的版本（{version}）不是本软件支持的版本（1–{migrations.SCHEMA_VERSION}），"
+            "可能由更新版本的登记软件创建。请升级软件；未作任何改动。"
+        )
+    return BackupInfo(path, version, records, audit.entries)
+
+
+def auto_backup(register: Register, reason: str, *, keep: int = KEEP_BACKUPS) -> BackupInfo:
+    """Back up `register` into its 备份 folder and keep only the newest `keep` automatic
+    backups of it. Call before a merge, a restore or any other change that is hard to undo."""
+    if reason not in REASONS:
+        raise ValueError(f"unknown backup reason {reason!r}")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    target = backup_dir(register.path) / f"{register.path.stem}-{stamp}-{reason}.dengji"
+    info = backup_register(register, target)
+    prune_backups(register.path, keep)
+    return info
+
+
+def list_backups(register_path: Path) -> list[Path]:
+    """The automatic backups of the register at `register_path`, oldest first."""
+    pattern = re.compile(
+        re.escape(register_path.stem) + r"-\d{8}-\d{6}-\d{6}-(" + "|".join(REASONS) + r")\.dengji"
+    )
+    folder = backup_dir(register_path)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name))
+
+
+def prune_backups(register_path: Path, keep: int = KEEP_BACKUPS) -> list[Path]:
+    """Delete all but the newest `keep` automatic backups; return what was deleted."""
+    old = list_backups(register_path)[:-keep] if keep > 0 else []
+    for path in old:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return old
+
+
+def check_restore(register: Register, source: Path) -> BackupInfo:
+    """Check that `source` is a whole backup of `register` that can be restored; change nothing."""
+    if not source.is_file():
+        raise KnownError(f"找不到备份文件 {source}。请检查路径。")
+    if source.resolve() == register.path.resolve():
+        raise KnownError("要恢复的文件就是当前登记库本身。请选择备份文件。")
+    head = crypto.read_header(source)[: crypto.SALT_BYTES]
+    if head != crypto.read_header(register.path)[: crypto.SALT_BYTES]:
+        crypto.check_is_register(source)  # says what it is when it plainly is not a register
+        raise KnownError(f"{source} 不是本登记库的备份（属于另一个登记库或已损坏）。未作任何改动。")
+    return check_backup(source, register._key_literal, register)
+
+
+def restore_register(register: Register, source: str | os.PathLike[str], *,
+                     actor: str = "system") -> BackupInfo:
+    """Replace the open `register`'s file by the backup `source`, after checking it and taking
+    an automatic backup; the register stays open (on the restored file). Returns that automatic
+    backup. A wrong, damaged or foreign `source` is refused before anything changes."""
+    source = Path(source)
+    candidate = check_restore(register, source)
+    safety = auto_backup(register, "restore")
+    path = register.path
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.restoring")
+    try:
+        shutil.copyfile(source, tmp)
+        _fsync(tmp)
+    except OSError as err:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise _os_error(err, tmp) from err
+    register.engine.dispose()
+    if any(Path(f"{path}{s}").exists() for s in ("-wal", "-journal")):
+        tmp.unlink()
+        raise KnownError("登记库仍有未完成的操作（另一个任务正在使用它）。请等操作结束后重试；未作任何改动。")
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(f"{path}-shm")
+    os.replace(tmp, path)
+    _fsync(path.parent, directory=True)
+    register.engine = make_engine(path, register._key_literal)
+    if candidate.schema_version < migrations.SCHEMA_VERSION:
+        _migrate(path, register.engine, candidate.schema_version)
+    with register.session() as session:
+        append_audit(session, actor, "restore", path.name,
+                     {"from": source.name, "backup_before": safety.path.name,
+                      "records": candidate.records})
+        session.commit()
+    return safety

@@ -1,0 +1,44 @@
+"""Helpers for the fault tests: subprocesses that run `dengji` or a small script, and a check
+that a register opens with its audit chain whole.
+
+DENGJI_SOAK=1 runs the long versions (a hundred kills each) instead of the CI budget.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from desktop.storage import Record, open_register, verify_audit_chain
+from tests.conftest import PASSPHRASE
+
+ROOT = Path(__file__).resolve().parents[2]
+SOAK = os.environ.get("DENGJI_SOAK") == "1"
+
+
+def child_env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ, DENGJI_PASSPHRASE=PASSPHRASE, DENGJI_HOME=str(tmp_path / "home"),
+               PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    env.pop("DENGJI_FORMS_DIR", None)
+    return env
+
+
+def dengji_cmd(*argv: object) -> list[str]:
+    return [sys.executable, "-m", "desktop", *map(str, argv)]
+
+
+def run_dengji(tmp_path: Path, *argv: object, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(dengji_cmd(*argv), env=child_env(tmp_path), cwd=ROOT, timeout=timeout,
+                          capture_output=True, text=True)
+
+
+def check_register(path: Path, passphrase: str = PASSPHRASE, **kw) -> int:
+    """Open the register (as a user would), verify its audit chain, return its record count."""
+    with open_register(path, passphrase, **kw) as reg, reg.session() as session:
+        audit = verify_audit_chain(session)
+        assert audit.ok, audit.message
+        return session.execute(select(func.count()).select_from(Record)).scalar_one()

@@ -1,0 +1,97 @@
+"""SIGKILL during `dengji import` of 50,000 records: the register always opens, its audit chain
+verifies, and it holds either none or all of the records.
+
+Kills land both early (reading and checking the file) and while the records are written (when
+the register's -wal file grows). In CI the test kills as often as fits in about a minute (at
+least four times); `DENGJI_SOAK=1 pytest tests/robustness` kills a hundred times.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.robustness.conftest import (
+    ROOT,
+    SOAK,
+    check_register,
+    child_env,
+    dengji_cmd,
+    run_dengji,
+)
+
+RECORDS = 50_000
+BUDGET_SECONDS = 40
+MIN_KILLS = 4
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """An empty city register and a file of 50,000 lawyer members (made once)."""
+    sys.path.insert(0, str(ROOT))
+    from bench.datagen import lawyer_records, write_jsonl
+
+    folder = tmp_path_factory.mktemp("kill-import")
+    data = write_jsonl(folder / "附件1.jsonl", lawyer_records(RECORDS))
+    empty = folder / "empty.dengji"
+    r = run_dengji(folder, "init", "--db", empty, "--level", "city", "--unit-name",
+                   "某市律师行业党委", "--unit-code", "11110000MB0123456X")
+    assert r.returncode == 0, r.stderr
+    return empty, data
+
+
+def _wal_size(db: Path) -> int:
+    try:
+        return os.path.getsize(f"{db}-wal")
+    except FileNotFoundError:
+        return 0
+
+
+def _one_kill(empty: Path, data: Path, work: Path, early: bool, rng: random.Random) -> str:
+    db = work / "r.dengji"
+    for p in work.glob("r.dengji*"):
+        p.unlink()
+    shutil.copyfile(empty, db)
+    proc = subprocess.Popen(dengji_cmd("import", "--db", db, "--form", "lawyer_member", data),
+                            env=child_env(work), cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    if early:
+        time.sleep(rng.uniform(0.05, 3.0))
+    else:  # wait until a random amount has been written into the WAL
+        threshold = rng.uniform(0, 60) * 2**20
+        while proc.poll() is None and _wal_size(db) <= threshold:
+            time.sleep(0.01)
+    finished = proc.poll() is not None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    count = check_register(db)
+    assert count in (0, RECORDS), f"half an import survived: {count} records"
+    if finished:
+        assert count == RECORDS, proc.stderr.read()
+    return "finished" if finished else f"killed with {count}"
+
+
+def test_sigkill_during_import(prepared: tuple[Path, Path], tmp_path: Path) -> None:
+    empty, data = prepared
+    rng = random.Random()
+    seed = rng.randrange(10**6)
+    rng.seed(seed)
+    start, outcomes = time.monotonic(), []
+    while True:
+        n = len(outcomes)
+        if SOAK and n >= 100:
+            break
+        if not SOAK and n >= MIN_KILLS and time.monotonic() - start > BUDGET_SECONDS:
+            break
+        outcomes.append(_one_kill(empty, data, tmp_path, early=n % 2 == 0, rng=rng))
+    print(f"seed {seed}: {len(outcomes)} kills: {outcomes}")

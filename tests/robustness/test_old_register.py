@@ -1,0 +1,28 @@
+"""The version-1 fixture register: opened, it is backed up and migrated; the backup taken before
+the migration is a v1 register, and restoring it migrates it again with nothing lost. (Refusing a
+newer register untouched is covered in tests/storage/test_engine.py.)"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from desktop.storage import open_register
+from desktop.storage.backup import check_backup, list_backups, restore_register
+from tests.conftest import PASSPHRASE
+from tests.robustness.conftest import check_register
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "register-v1.dengji"
+
+
+def test_v1_register_is_backed_up_migrated_and_restorable(tmp_path: Path) -> None:
+    path = tmp_path / "old.dengji"
+    shutil.copyfile(FIXTURE, path)
+    records = check_register(path)  # opens: backup, then migration
+    assert records > 0
+    [backup] = tmp_path.glob("old.dengji.bak-v1-*")
+    with open_register(path, PASSPHRASE) as reg:
+        assert check_backup(backup, reg._key_literal, reg).schema_version == 1
+        restore_register(reg, backup, actor="测试")
+        assert len(list_backups(path)) == 1  # the migrated state, kept before restoring
+    assert check_register(path) == records
