@@ -109,6 +109,11 @@ def register(sub) -> None:
     s.set_defaults(func=cmd_conflicts)
 
 
+def _require_db(args, example: str) -> None:
+    if not getattr(args, "db", None):
+        raise UsageError(f"请用 --db 指定登记库，例如：dengji {example}")
+
+
 def _err(text: str) -> None:
     print(text, file=sys.stderr)
 
@@ -269,8 +274,7 @@ def cmd_return(args) -> int:
 def cmd_keys(args) -> int:
     from desktop.services import packages as svc
 
-    if not getattr(args, "db", None):
-        raise UsageError("请用 --db 指定登记库，例如：dengji keys --db 登记库 show")
+    _require_db(args, "keys --db 登记库 show")
     with open_db(args.db) as reg:
         if args.keys_op == "show":
             info = svc.own_public_key(reg)
@@ -309,8 +313,7 @@ def _b64(data: bytes) -> str:
 def cmd_units(args) -> int:
     from desktop.services import packages as svc
 
-    if not getattr(args, "db", None):
-        raise UsageError("请用 --db 指定登记库，例如：dengji units --db 登记库 list")
+    _require_db(args, "units --db 登记库 list")
     with open_db(args.db) as reg:
         if args.units_op == "import":
             added, updated = svc.import_expected_units(reg, args.file, args.deadline)
@@ -342,8 +345,7 @@ def cmd_units(args) -> int:
 def cmd_conflicts(args) -> int:
     from desktop.services import packages as svc
 
-    if not getattr(args, "db", None):
-        raise UsageError("请用 --db 指定登记库，例如：dengji conflicts --db 登记库 list")
+    _require_db(args, "conflicts --db 登记库 list")
     with open_db(args.db) as reg:
         if args.conflicts_op == "resolve":
             action = f"keep_{args.keep}" if args.keep else f"return_{args.ret}"

@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -175,15 +175,7 @@ def parse_record_lines(plaintext: bytes, forms: FormSet, sender_code: str,
     seen: set[str] = set()
     renamed = {f.id: any(spec.renamed_from for spec in f.fields) for f in forms.forms.values()}
     checkers: dict[str, dict[str, Any]] = {}
-    try:
-        text = plaintext.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise RecordsError("记录数据不是 UTF-8 文本") from err
-    for n, raw_line in enumerate(text.splitlines(), start=1):
-        try:
-            line = json.loads(raw_line)
-        except (ValueError, RecursionError) as err:
-            raise RecordsError(f"第 {n} 条记录不是有效的 JSON") from err
+    for n, line in _json_lines(plaintext, "记录数据", "记录"):
         _need(isinstance(line, dict) and _LINE_KEYS >= line.keys() >= _LINE_KEYS - {"origin",
                                                                                    "overrides"},
               n, "缺少必需的项目或含有多余的项目")
@@ -254,18 +246,24 @@ class Comment:
     comment: str
 
 
-def parse_comment_lines(plaintext: bytes) -> list[Comment]:
-    """Read the comments of a return file; RecordsError on a malformed line."""
-    out = []
+def _json_lines(plaintext: bytes, what: str, item: str) -> Iterator[tuple[int, Any]]:
+    """(line number, decoded JSON) of each line; RecordsError naming the bad line."""
     try:
         text = plaintext.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise RecordsError("退回意见不是 UTF-8 文本") from err
+        raise RecordsError(f"{what}不是 UTF-8 文本") from err
     for n, raw_line in enumerate(text.splitlines(), start=1):
         try:
             line = json.loads(raw_line)
         except (ValueError, RecursionError) as err:
-            raise RecordsError(f"第 {n} 条意见不是有效的 JSON") from err
+            raise RecordsError(f"第 {n} 条{item}不是有效的 JSON") from err
+        yield n, line
+
+
+def parse_comment_lines(plaintext: bytes) -> list[Comment]:
+    """Read the comments of a return file; RecordsError on a malformed line."""
+    out = []
+    for n, line in _json_lines(plaintext, "退回意见", "意见"):
         ok = (isinstance(line, dict)
               and set(line) == {"record_id", "form_id", "field", "label", "comment"}
               and all(line[k] is None or (isinstance(line[k], str) and len(line[k]) <= 100)
