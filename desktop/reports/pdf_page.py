@@ -118,3 +118,17 @@ def draw_lines(canvas: Canvas, m: Measure, x: float, y: float, w: float, size: f
             canvas.drawRightString(x + w, by, line)
         else:
             canvas.drawString(x, by, line)
+
+
+def pack_pages(items: list, room: float) -> tuple[list[list], float]:
+    """Fill pages of height `room` with items (each with a `.height`) in order; an item taller
+    than a page gets a page of its own. Returns the pages and the height used on the last."""
+    pages: list[list] = [[]]
+    used = 0.0
+    for item in items:
+        if used + item.height > room and pages[-1]:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(item)
+        used += item.height
+    return pages, used

@@ -30,6 +30,7 @@ from desktop.reports.pdf_page import (
     draw_lines,
     draw_signatures,
     new_canvas,
+    pack_pages,
 )
 from desktop.reports.pdf_qr import page_code
 
@@ -91,14 +92,7 @@ def layout_record(m: Measure, record: PrintedRecord, unit: str) -> list[RecordPa
     for i, section in enumerate(record.sections):
         rows += _section_rows(m, i, section)
     first_h = PAGE_H - MARGIN_TOP - HEADER_H - GAP - FOOTER_H - MARGIN_BOTTOM
-    pages: list[list[Row]] = [[]]
-    used = 0.0
-    for row in rows:
-        if used + row.height > first_h and pages[-1]:
-            pages.append([])
-            used = 0.0
-        pages[-1].append(row)
-        used += row.height
+    pages, used = pack_pages(rows, first_h)
     sign_h = min(SIGN_H, first_h - used)
     if sign_h < SIGN_MIN_H:  # no room for the signatures under the last rows
         pages.append([])

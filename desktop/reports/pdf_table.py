@@ -27,6 +27,7 @@ from desktop.reports.pdf_page import (
     draw_footer,
     draw_signatures,
     new_canvas,
+    pack_pages,
 )
 from desktop.reports.pdf_qr import page_code
 
@@ -144,14 +145,7 @@ def _plan(m: Measure, doc: TableDoc) -> _Plan:
     if doc.total_row is not None:
         body.append(_layout(m, doc.total_row, widths, SIZE, shaded=True, merge_first=True))
     room = PAGE_H - MARGIN_TOP - TITLE_H - head.height - FOOTER_H - MARGIN_BOTTOM - 4
-    pages: list[list[_Line]] = [[]]
-    used = 0.0
-    for line in body:
-        if used + line.height > room and pages[-1]:
-            pages.append([])
-            used = 0.0
-        pages[-1].append(line)
-        used += line.height
+    pages, used = pack_pages(body, room)
     if used + _totals_height(doc) + SIGN_H + 8 > room:  # totals and signatures: a page more
         pages.append([])
     return _Plan(doc, xs, head, pages)
