@@ -21,7 +21,6 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import sqlcipher3
@@ -36,7 +35,7 @@ from desktop.storage.audit import append_audit, verify_audit_chain
 from desktop.storage.engine import SIDE_FILES, DiskFull, Register, _fsync, _migrate, make_engine
 from desktop.storage.tables import Meta, Record
 
-BACKUP_DIR = "备份"
+BACKUP_DIR = migrations.BACKUP_DIR
 KEEP_BACKUPS = 10
 #: why an automatic backup was taken (part of its file name)
 REASONS = ("manual", "migrate", "merge", "restore")
@@ -170,8 +169,7 @@ def auto_backup(register: Register, reason: str, *, keep: int = KEEP_BACKUPS) ->
     backups of it. Call before a merge, a restore or any other change that is hard to undo."""
     if reason not in REASONS:
         raise ValueError(f"unknown backup reason {reason!r}")
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    target = backup_dir(register.path) / f"{register.path.stem}-{stamp}-{reason}.dengji"
+    target = migrations.backup_path(register.path, reason)
     info = backup_register(register, target)
     prune_backups(register.path, keep)
     return info

@@ -309,7 +309,10 @@ def open_register(
 
 
 def _migrate(path: Path, engine: Engine, found: int) -> None:
-    backup = migrations.backup_file(path, found)
+    from desktop.storage.backup import prune_backups  # backup.py imports this module
+
+    backup = migrations.backup_file(path)
+    prune_backups(path)
     with Session(engine) as session:
         new_version = migrations.migrate(session.connection(), found)
         append_audit(

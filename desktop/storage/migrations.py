@@ -2,11 +2,12 @@
 
 The version lives in the `meta` table (key ``schema_version``). A migration is a function that
 takes a SQLAlchemy Connection inside the transaction that also bumps the version, so a failed
-migration leaves the register as it was (and the backup beside it).
+migration leaves the register as it was (and its backup in the 备份 folder beside it).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from datetime import datetime
@@ -116,20 +117,36 @@ def newer_schema_error(path: Path, found: int) -> NewerSchema:
     )
 
 
-def backup_path(path: Path, old_version: int) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    candidate = path.with_name(f"{path.name}.bak-v{old_version}-{stamp}")
-    n = 1
-    while candidate.exists():  # two migrations within one second
-        n += 1
-        candidate = path.with_name(f"{path.name}.bak-v{old_version}-{stamp}-{n}")
-    return candidate
+#: the folder beside the register where every automatic backup goes (storage/backup.py)
+BACKUP_DIR = "备份"
 
 
-def backup_file(path: Path, old_version: int) -> Path:
-    """Copy the (closed, checkpointed) register beside itself before it is migrated."""
-    target = backup_path(path, old_version)
-    shutil.copy2(path, target)
+def backup_path(path: Path, reason: str = "migrate") -> Path:
+    """A new name in the register's 备份 folder, in the form storage/backup.py lists and prunes:
+    ``<register>-<YYYYmmdd-HHMMSS-ffffff>-<reason>.dengji``."""
+    folder = path.parent / BACKUP_DIR
+    while True:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        candidate = folder / f"{path.stem}-{stamp}-{reason}.dengji"
+        if not candidate.exists():
+            return candidate
+
+
+def backup_file(path: Path) -> Path:
+    """Copy the (closed, checkpointed) register into its 备份 folder before it is migrated:
+    written under a temporary name, flushed to disk, then renamed, so a backup that exists is
+    whole."""
+    target = backup_path(path)
+    target.parent.mkdir(exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        shutil.copy2(path, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return target
 
 

@@ -30,6 +30,7 @@ from desktop.storage import (
     open_register,
     verify_audit_chain,
 )
+from desktop.storage.backup import list_backups
 from tests.exchange.conftest import FAST_KDF, World
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "register-v1.dengji"
@@ -68,14 +69,15 @@ def test_a_version_1_register_opens_and_migrates(tmp_path: Path) -> None:
             assert verify_audit_chain(session).ok
             assert session.execute(select(Record.package_id)).scalars().all() == [None] * 5
         migrated = schema(register)
-    [backup] = tmp_path.glob("old.dengji.bak-v1-*")
+    [backup] = list_backups(path)
+    assert backup.parent == tmp_path / "备份" and backup.name.endswith("-migrate.dengji")
     assert backup.read_bytes() == original
     with create_register(tmp_path / "new.dengji", "x" * 8,
                          UnitInfo("A", "甲", "firm"), kdf=FAST_KDF) as fresh:
         assert schema(fresh) == migrated
     with open_register(path, V1_PASSPHRASE):  # opens again without another migration
         pass
-    assert len(list(tmp_path.glob("old.dengji.bak-v1-*"))) == 1
+    assert len(list_backups(path)) == 1
 
 
 def test_a_migrated_register_exports_a_package(tmp_path: Path, world: World) -> None:

@@ -20,9 +20,13 @@ def test_v1_register_is_backed_up_migrated_and_restorable(tmp_path: Path) -> Non
     shutil.copyfile(FIXTURE, path)
     records = check_register(path)  # opens: backup, then migration
     assert records > 0
-    [backup] = tmp_path.glob("old.dengji.bak-v1-*")
+    [backup] = list_backups(path)
+    assert backup.parent.name == "备份" and backup.name.endswith("-migrate.dengji")
     with open_register(path, PASSPHRASE) as reg:
         assert check_backup(backup, reg._key_literal, reg).schema_version == 1
         restore_register(reg, backup, actor="测试")
-        assert len(list_backups(path)) == 1  # the migrated state, kept before restoring
+        # the migrated state is kept before restoring, and the restored version-1 file is
+        # backed up again before it is migrated again
+        reasons = [p.name.rsplit("-", 1)[1] for p in list_backups(path)]
+        assert reasons == ["migrate.dengji", "restore.dengji", "migrate.dengji"]
     assert check_register(path) == records

@@ -12,6 +12,7 @@ from sqlmodel import select
 from desktop.errors import KnownError, NewerSchema, NotARegister, WrongPassphrase
 from desktop.storage import Meta, Register, Unit, create_register, migrations, open_register
 from desktop.storage import engine as engine_module
+from desktop.storage.backup import list_backups
 from tests.storage.conftest import FAST_KDF, OWN_UNIT, PASSPHRASE
 
 
@@ -201,7 +202,7 @@ def test_older_schema_is_backed_up_then_migrated(
             assert session.get(Meta, "schema_version").value == str(current + 1)
             session.execute(text("SELECT count(*) FROM added_in_next")).scalar_one()
     assert calls == [1]
-    backups = sorted(path.parent.glob(f"{path.name}.bak-v{current}-*"))
+    backups = list_backups(path)
     assert len(backups) == 1
     assert backups[0].read_bytes() == original
 
