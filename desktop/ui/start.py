@@ -9,7 +9,7 @@ import traceback
 from datetime import date, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QTranslator
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop.formspec.model import FormSet
@@ -31,9 +31,20 @@ def application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("登记")
+    install_chinese(app)
     load_cjk_font(app)
     app.setStyleSheet(STYLE_SHEET)
     return app
+
+
+def install_chinese(app: QApplication) -> None:
+    """Qt's own dialogs (file, print, message box buttons) in Chinese, whatever the system's
+    language: the translations ship with Qt."""
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    translator = QTranslator(app)
+    if translator.load("qtbase_zh_CN", folder):
+        app.installTranslator(translator)
 
 
 def warm_up() -> None:

@@ -115,3 +115,15 @@ def test_a_cjk_font_is_loaded_and_draws_chinese(qapp):
     assert QFontDatabase.WritingSystem.SimplifiedChinese in QFontDatabase.writingSystems(family)
     metrics = QFontMetrics(qapp.font())
     assert all(metrics.inFontUcs4(ord(ch)) for ch in "律师党员登记表")
+
+
+def test_qt_own_dialogs_speak_chinese(qapp):
+    """File, print and message-box buttons come from Qt: its Chinese translation is loaded."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from desktop.ui.start import install_chinese
+
+    install_chinese(qapp)
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                           | QDialogButtonBox.StandardButton.Cancel)
+    assert sorted(b.text() for b in box.buttons()) == sorted(["确定", "取消"])
