@@ -27,6 +27,7 @@ from desktop.services.editing import EditSession
 from desktop.ui.fields import EnterFilter, FieldEditor, make_field
 from desktop.ui.findings import FindingsPanel, group_by_path
 from desktop.ui.group import GroupField
+from desktop.ui.package_notes import note_line, record_banner, show_notes
 from desktop.ui.style import STATE_COLOURS
 
 UNDO_ID = 0x5EED
@@ -71,6 +72,8 @@ class RecordEditor(QWidget):
         self.session, self.form = session, session.form
         self.undo_stack = QUndoStack(self)
         self.editors: dict[str, FieldEditor] = {}  # top-level field id → editor
+        self.note_labels: dict[str, QLabel] = {}  # field id → its return comment line
+        self.notes: list = []  # open return comments on this record (services NoteView)
         self._paths: dict[str, FieldEditor] = {}  # every path (group cells too) → editor
         self._raw: dict[str, Any] = {}
         self._shown: dict[str, tuple] = {}
@@ -99,6 +102,7 @@ class RecordEditor(QWidget):
         self.submit_button.setToolTip("没有错误（E）、每个警告（W）都已确认理由后，标记为待提交  Ctrl+Enter")
         self.submit_button.clicked.connect(self.submit)
         top.addWidget(self.submit_button)
+        self.record_notes = record_banner()
 
         body = QWidget()
         metrics = body.fontMetrics()
@@ -128,6 +132,7 @@ class RecordEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.record_notes)
         layout.addWidget(self.splitter, 1)
         self._rebuild_order()
 
@@ -137,7 +142,8 @@ class RecordEditor(QWidget):
         grid.setColumnStretch(1, 1)
         grid.setColumnMinimumWidth(0, self._label_width)
         grid.setVerticalSpacing(6)
-        for row, spec in enumerate(fields):
+        for i, spec in enumerate(fields):
+            row = 2 * i  # the row below holds the field's return comment, when there is one
             caption = QLabel(spec.label + ("＊" if spec.required else ""))
             caption.setObjectName("fieldLabel")
             caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -152,6 +158,9 @@ class RecordEditor(QWidget):
             editor.done.connect(self._done)
             grid.addWidget(caption, row, 0)
             grid.addWidget(editor, row, 1)
+            note = note_line(spec.id)
+            grid.addWidget(note, row + 1, 1)
+            self.note_labels[spec.id] = note
             self.editors[spec.id] = editor
         return box
 
@@ -188,6 +197,11 @@ class RecordEditor(QWidget):
                        for path, ed in self._paths.items()}
         self._show_findings(self.session.check())
         self._show_state()
+        self.show_notes()
+
+    def show_notes(self) -> None:
+        """The open return comments on this record, beside its fields (package_notes)."""
+        show_notes(self)
 
     def set_session(self, session: EditSession) -> None:
         """Edit through another session (the unit changed)."""

@@ -64,13 +64,20 @@ class FieldEditor(QWidget):
         super().__init__(parent)
         self.spec, self.path, self.label = spec, path, label
         self.mark = Mark()
+        self.note_mark = QLabel()  # 意见: a return comment on this field (text under it)
+        self.note_mark.setObjectName(f"noteMark:{path}")
+        self.note_mark.setStyleSheet("color: #ffffff; background: #b25900; border-radius: 3px;"
+                                     " padding: 0 3px;")
+        self.note_mark.hide()
         self.findings: list[Finding] = []
+        self.notes: list[str] = []
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
 
     def _finish_layout(self) -> None:
         self._layout.addWidget(self.mark)
+        self._layout.addWidget(self.note_mark, 0, Qt.AlignmentFlag.AlignVCenter)
         for w in self.inputs():
             w.setAccessibleName(self.accessible_name_of(w))
             w.setAccessibleDescription("")
@@ -95,6 +102,14 @@ class FieldEditor(QWidget):
     def set_read_only(self, read_only: bool) -> None:
         for w in self.inputs():
             w.setEnabled(not read_only)
+
+    def show_notes(self, notes: list[str]) -> None:
+        """Mark the field with the return comments on it (an 意见 tag whose tooltip reads them)."""
+        self.notes = list(notes)
+        self.note_mark.setText("意见")
+        self.note_mark.setToolTip("\n".join(notes))
+        self.note_mark.setAccessibleName("\n".join(notes))
+        self.note_mark.setVisible(bool(notes))
 
     def show_findings(self, findings: list[Finding]) -> None:
         """Mark the field and describe its issues to assistive technology."""

@@ -13,6 +13,7 @@ from desktop.formspec.model import FormSpec
 from desktop.ui.style import MARK_COLOURS, MARK_GLYPH, SEVERITY_WORDS
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+NOTE_COLOUR = "#b25900"
 
 
 def group_by_path(findings: list[Finding], paths: Mapping[str, object]) -> dict[str, list[Finding]]:
@@ -27,7 +28,7 @@ def group_by_path(findings: list[Finding], paths: Mapping[str, object]) -> dict[
 
 
 class FindingsPanel(QWidget):
-    jump = Signal(str)  # the field path of the finding clicked
+    jump = Signal(str)  # the field path of the finding (or return comment) clicked
 
     def __init__(self, form: FormSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,7 +45,35 @@ class FindingsPanel(QWidget):
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self.heading)
         layout.addWidget(self.list, 1)
+        self.notes_heading = QLabel()
+        self.notes_heading.setWordWrap(True)
+        self.notes_list = QListWidget()
+        self.notes_list.setObjectName("returnNotes")
+        self.notes_list.setAccessibleName("退回意见")
+        self.notes_list.setWordWrap(True)
+        self.notes_list.itemClicked.connect(self._clicked)
+        self.notes_list.itemActivated.connect(self._clicked)
+        layout.addWidget(self.notes_heading)
+        layout.addWidget(self.notes_list, 1)
+        self.notes_heading.hide()
+        self.notes_list.hide()
         self._shown: tuple = ()
+
+    def show_notes(self, notes: list) -> None:
+        """The return comments on this record (services NoteView: field, label, comment,
+        author); a click jumps to the field."""
+        self.notes_list.clear()
+        for n in notes:
+            where = n.label or (self.form.label_of(n.field) if n.field else "整条记录")
+            item = QListWidgetItem(f"意见  {where}：{n.comment}（{n.author}）")
+            item.setForeground(QColor(NOTE_COLOUR))
+            item.setData(PATH_ROLE, n.field)
+            item.setToolTip(n.comment)
+            self.notes_list.addItem(item)
+        self.notes_heading.setText(f"上级退回意见 {len(notes)} 条：改正后重新导出上报包，"
+                                   "导出即视为已答复。")
+        self.notes_heading.setVisible(bool(notes))
+        self.notes_list.setVisible(bool(notes))
 
     def show_findings(self, findings: list[Finding],
                       reasons: Mapping[tuple[str, str], str] = {}, unfilled: int = 0) -> None:

@@ -155,6 +155,18 @@ class FormTab(QWidget):
         if self._editor is not None:
             self._editor.set_read_only(self.unit_id != self.own_unit_id)
 
+    def refresh_record(self) -> None:
+        """Read the record in the editor again (its state or return comments changed: a merge,
+        an export, a return file imported); unsaved typing is never thrown away."""
+        if self._editor is None or self.session.dirty:
+            return
+        record_id = self.session.record_id
+        if record_id and listing.rowid_of(self.register, record_id):
+            self.session.load(record_id)
+        elif record_id:
+            self.session.new()  # the record left this register (a resolved conflict)
+        self._editor.show_record()
+
     def attach_peers(self, unit_id: str, cache: dict) -> None:
         """What cross rules need, read once for the unit by the window (shared by the tabs)."""
         if unit_id == self.unit_id:

@@ -27,9 +27,13 @@ from desktop.services.listing import UnitRow, count_form, forms_for_level, list_
 from desktop.services.progress import run
 from desktop.storage import Register
 from desktop.ui.backup_actions import add_register_actions
+from desktop.ui.cleanup_actions import add_cleanup_actions
 from desktop.ui.collation import PinyinKeys
+from desktop.ui.excel_actions import add_excel_actions
 from desktop.ui.formtab import FormTab
 from desktop.ui.idle import IdleLock
+from desktop.ui.package_actions import add_package_actions
+from desktop.ui.print_actions import add_print_actions
 from desktop.ui.workers import Workers
 
 UNIT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -145,6 +149,11 @@ class MainWindow(QMainWindow):
         edit = self.menuBar().addMenu("编辑")
         for action in (self.undo_action, self.redo_action, self.find_action):
             edit.addAction(action)
+        add_excel_actions(self, self.menuBar().addMenu("Excel"))
+        add_print_actions(self, self.menuBar().addMenu("打印"))
+        add_package_actions(self, self.menuBar().addMenu("上报"))
+        if self.own.level.startswith("society"):
+            add_cleanup_actions(self, self.menuBar().addMenu("清理"))
         window = self.menuBar().addMenu("登记库")
         window.addAction(self.lock_action)
         add_register_actions(self, window)

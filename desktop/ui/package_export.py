@@ -1,0 +1,235 @@
+"""导出上报包…: refuse with the records that have an E, else write the signed package for the
+parent unit's trusted key (or a chosen public key file) on the write pool, then say where it is
+and which fingerprint the paper cover must carry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.errors import KnownError
+from desktop.services import packages as svc
+
+if TYPE_CHECKING:
+    from desktop.ui.mainwindow import MainWindow
+
+KEY_FILTER = "公钥文件 (*.djkey);;所有文件 (*)"
+
+
+def fingerprint_label(fingerprint: str) -> QLabel:
+    """A fingerprint in large monospaced type, in two lines of eight groups, selectable."""
+    groups = fingerprint.split()
+    text = " ".join(groups[:8]) + "\n" + " ".join(groups[8:])
+    label = QLabel(text)
+    label.setObjectName("fingerprint")
+    font = QFont("monospace")
+    font.setStyleHint(QFont.StyleHint.Monospace)
+    font.setPointSize(16)
+    font.setBold(True)
+    label.setFont(font)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setStyleSheet("QLabel#fingerprint { background: #f4f6f9; border: 1px solid #c9ced6;"
+                        " padding: 10px; color: #1d2b3a; }")
+    label.setAccessibleName("公钥指纹")
+    return label
+
+
+class BlockersDialog(QDialog):
+    """Why the package was not exported: every E (or open conflict), one row each."""
+
+    def __init__(self, blocked: svc.ExportBlocked, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("不能导出上报包")
+        self.setObjectName("exportBlockers")
+        heading = QLabel(f"{blocked}\n以下问题改正后再导出（双击一行，到主窗口中打开该记录）：")
+        heading.setWordWrap(True)
+        self.table = QTableWidget(len(blocked.blockers), 4)
+        self.table.setObjectName("blockers")
+        self.table.setHorizontalHeaderLabels(["表", "姓名/名称", "栏目", "问题"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(True)
+        for row, b in enumerate(blocked.blockers):
+            for col, text in enumerate((b.form_title, b.name, b.field or "整条记录", b.message)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.table.setItem(row, col, item)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.resizeRowsToContents()
+        self.table.cellDoubleClicked.connect(self._open)
+        self.blockers = blocked.blockers
+        self.window_ = parent
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(buttons)
+        self.resize(860, 420)
+
+
+    def _open(self, row: int, _column: int = 0) -> None:
+        b = self.blockers[row]
+        if open_record(self.window_, b.form_title, b.name, b.record_id):
+            self.accept()
+
+
+def open_record(window: MainWindow, form_title: str, name: str, record_id: str) -> bool:
+    """Show an own record in its tab's editor (found by its form's title, name and id)."""
+    from desktop.ui.mainwindow import MainWindow
+
+    if not isinstance(window, MainWindow):
+        return False
+    tab = next((t for t in window.form_tabs if form_title in (t.form.display_title, t.form.id)),
+               None)
+    if tab is None:
+        return False
+    if tab.unit_id != window.own.id:
+        window.tree.setCurrentItem(window.tree.topLevelItem(0))
+    window.tabs.setCurrentWidget(tab)
+    tab.search.setText(name)
+    for row in range(tab.model.rowCount()):  # a handful of rows: those of this name
+        if tab.model.record_id(row) == record_id:
+            tab.view.selectRow(row)
+            return True
+    return False
+
+
+class ExportDoneDialog(QDialog):
+    """Where the package was saved, and the fingerprint to print on the stamped cover."""
+
+    def __init__(self, result: svc.ExportResult, own_fingerprint: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("上报包已导出")
+        self.setObjectName("exportDone")
+        r = result.recipient
+        lines = [f"已保存到：{result.path}",
+                 f"序号 {result.sequence}，{result.records} 条记录"
+                 + (f"，内含 {result.inner} 个原始数据包" if result.inner else "")
+                 + ("（取代上一次导出的数据包）" if result.supersedes else ""),
+                 f"接收单位：{r.describe()}，已为其加密。"]
+        if result.answered:
+            lines.append(f"已答复 {result.answered} 条退回意见。")
+        info = QLabel("\n".join(lines))
+        info.setObjectName("exportInfo")
+        info.setWordWrap(True)
+        info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        cover = QLabel("请在盖章的纸质封面上印出本单位的公钥指纹，接收单位据此核对：")
+        cover.setWordWrap(True)
+        self.fingerprint = own_fingerprint
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("知道了")
+        copy = buttons.addButton("复制指纹", QDialogButtonBox.ButtonRole.ActionRole)
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(own_fingerprint))
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(info)
+        layout.addSpacing(8)
+        layout.addWidget(cover)
+        layout.addWidget(fingerprint_label(own_fingerprint))
+        layout.addWidget(buttons)
+        self.setMinimumWidth(720)
+        self.adjustSize()
+
+
+def _task(window: MainWindow, out_dir: Path, to: Path | None) -> Iterator:
+    """The export, with a refusal for E records returned as a value (the worker would turn it
+    into a bare message and lose the list)."""
+    try:
+        return (yield from svc.export_package(window.register, window.forms, out_dir, to=to,
+                                              actor=window.actor))
+    except svc.ExportBlocked as blocked:
+        return blocked
+
+
+def busy(window: MainWindow, running: bool) -> None:
+    """While a package is exported or imported, the entries that would start another wait."""
+    for name in ("export_package_action", "export_package_to_action", "import_package_action",
+                 "import_return_action"):
+        action = getattr(window, name, None)
+        if action is not None:
+            action.setEnabled(not running)
+    window.package_busy = running
+    if not running:
+        window.progress.hide()
+
+
+def parent_known(window: MainWindow) -> bool:
+    """Whether a parent unit's key has been trusted (else a public key file is chosen)."""
+    from desktop.exchange.trust import parent_recipient
+
+    with window.register.session() as session:
+        try:
+            parent_recipient(session, window.register)
+        except KnownError:
+            return False
+    return True
+
+
+def start_export(window: MainWindow, *, choose_key: bool = False) -> None:
+    """Ask for the folder (and, without a trusted parent, the recipient's key file), then
+    export on the write pool."""
+    if getattr(window, "package_busy", False):
+        return
+    for tab in window.form_tabs:
+        tab.save_draft()
+    to: Path | None = None
+    if choose_key or not parent_known(window):
+        if not choose_key:
+            QMessageBox.information(window, "选择接收单位的公钥",
+                                    "还没有核对过上级单位的公钥。请选择上级单位提供的公钥文件"
+                                    "（.djkey），数据包将为它加密。")
+        name, _ = QFileDialog.getOpenFileName(window, "接收单位的公钥文件", "", KEY_FILTER)
+        if not name:
+            return
+        to = Path(name)
+    start = window.settings.value("packages/export_dir", str(window.register.path.parent))
+    folder = QFileDialog.getExistingDirectory(window, "上报包保存到哪个文件夹", str(start))
+    if not folder:
+        return
+    window.settings.setValue("packages/export_dir", folder)
+
+    busy(window, True)
+
+    def done(result) -> None:
+        busy(window, False)
+        if isinstance(result, svc.ExportBlocked):
+            window.show_status("未导出：有记录存在错误")
+            window.last_package_dialog = BlockersDialog(result, window)
+            window.last_package_dialog.exec()
+            return
+        window.show_status(f"已导出上报包 {result.path.name}")
+        for tab in window.form_tabs:
+            tab.reload()
+            tab.refresh_record()
+        own = svc.own_public_key(window.register).fingerprint
+        window.last_package_dialog = ExportDoneDialog(result, own, window)
+        window.last_package_dialog.exec()
+
+    def failed(message: str) -> None:
+        busy(window, False)
+        QMessageBox.warning(window, "上报包未导出", message)
+
+    window.workers.start(lambda: _task(window, Path(folder), to), on_done=done,
+                         on_progress=window._progress, on_error=failed, writes=True)
