@@ -42,8 +42,8 @@ REASON_NO_DUTY = "9"  # 长期（三年及以上）不履行会员义务
 
 #: fields a status change writes (besides `status`); the form's required_if rules say which
 #: of them each status needs
-CLEANUP_FIELDS = ("ineligible_reason", "cleanup_batch", "cleanup_date", "basis", "handler",
-                  "approver")
+CLEANUP_FIELDS = ("ineligible_reason", "merged_into", "cleanup_batch", "cleanup_date", "basis",
+                  "handler", "approver")
 
 #: fields that do not make a record "more complete" (they are the cleanup's own)
 _NOT_CONTENT = frozenset({"status", *CLEANUP_FIELDS})

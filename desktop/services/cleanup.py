@@ -302,14 +302,17 @@ def write_changes(session: Session, writes: Sequence[Write], *, actor: str, acti
 
 
 def cleanup_values(values: Mapping[str, Any], target: str, *, basis: str, handler: str,
-                   approver: str, reason: str, batch: str, when: date) -> dict[str, Any]:
+                   approver: str, reason: str, batch: str, when: date,
+                   merged_into: str = "") -> dict[str, Any]:
     """The stored values after a status change: the status and the cleanup fields set (the
-    不符合条件 sub-reason only for that status); every other value kept."""
+    不符合条件 sub-reason only for that status, 并入会员证号 — the kept entry's member number —
+    only for a removed duplicate); every other value kept."""
     new = {k: v for k, v in values.items() if k not in CLEANUP_FIELDS}
     new["status"] = target
     for key, value in (("basis", basis), ("handler", handler), ("approver", approver),
                        ("cleanup_batch", batch), ("cleanup_date", when.isoformat()),
-                       ("ineligible_reason", reason if target == INELIGIBLE else "")):
+                       ("ineligible_reason", reason if target == INELIGIBLE else ""),
+                       ("merged_into", merged_into if target == DUPLICATE else "")):
         if value:
             new[key] = value
     return new

@@ -127,8 +127,12 @@ def check_decisions(session: Session, form: FormSpec, validator: Validator,
             plan.findings.append(CellFinding(_cell(d, "decision"), "I",
                                  f"{d.row}：{name}已有公民身份号码，不再移出"))
             continue
+        kept_no = ""
+        if d.target == DUPLICATE and d.merged_into in stored:
+            kept_no = str(stored[d.merged_into][0].get("member_no") or "")
         new = cleanup_values(values, d.target, basis=d.basis, handler=d.handler,
-                             approver=d.approver, reason=d.reason, batch=batch, when=when)
+                             approver=d.approver, reason=d.reason, batch=batch, when=when,
+                             merged_into=kept_no)
         problems = cleanup_findings(validator, new, rid)
         for field_id, message in problems:
             plan.findings.append(CellFinding(_cell(d, _ITEM.get(field_id, "row")), "E",
@@ -142,6 +146,8 @@ def check_decisions(session: Session, form: FormSpec, validator: Validator,
             detail["ineligible_reason"] = d.reason
         if d.merged_into:
             detail["merged_into"] = d.merged_into
+            if kept_no:
+                detail["merged_into_member_no"] = kept_no
         if d.cells.get("row"):
             detail["cell"] = d.cells["row"]
         write = Write(rid, revision, new, before, detail)

@@ -18,8 +18,11 @@ _AT_LEAST_BENKE = {"研究生", "大学本科"}
 
 @rule("member_number", "field")
 def member_number(value: str, ctx: RuleContext):
+    """区号-六位序号. An error for a number the clerk types; a warning on import
+    (`Environment.convert_legacy`), so a legacy register with malformed old numbers can be
+    imported — it is what the cleanup is for, and `dengji members check` lists them."""
     if not MEMBER_NUMBER.match(value):
-        yield Problem("E", "member_number")
+        yield Problem("W" if ctx.env.convert_legacy else "E", "member_number")
 
 
 @rule("admission_rule", "record")
