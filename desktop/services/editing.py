@@ -179,10 +179,12 @@ class EditSession:
 
     # -- lifecycle --
 
-    def new(self) -> None:
-        """Start a new record with the form's defaults (stored on its first change)."""
+    def new(self, initial: Mapping[str, Any] | None = None) -> None:
+        """Start a new record with the form's defaults and `initial` (stored values, such as the
+        next free member number), all stored on the record's first change."""
         self.record_id, self.state, self.revision = None, DRAFT, 0
         self.values = {f.id: f.default for f in self.form.fields if f.default is not None}
+        self.values.update({k: v for k, v in (initial or {}).items() if v not in (None, "")})
         self._saved, self._problems, self.reasons = dict(self.values), {}, {}
         self._refresh_peers()
 

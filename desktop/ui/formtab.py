@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,6 +45,9 @@ class FormTab(QWidget):
         self.register, self.forms, self.form = register, forms, form
         self.actor, self.own_unit_id, self.workers = actor, own_unit_id, workers
         self.unit_id = unit_id
+        #: the stored values a new record starts with besides the form's defaults (e.g. the next
+        #: free member number); set by the menu that knows them
+        self.new_record_values: Callable[[], dict[str, Any]] | None = None
         self.model = RecordTableModel(register, forms, form, unit_id, pinyin, self)
         self.model.needs_scan.connect(self._scan_then_sort)
         self.model.needs_names.connect(self._read_names)
@@ -215,7 +221,7 @@ class FormTab(QWidget):
         with QSignalBlocker(self.view.selectionModel()):
             self.view.clearSelection()
             self.view.setCurrentIndex(self.model.index(-1, -1))
-        self.session.new()
+        self.session.new(self.new_record_values() if self.new_record_values else None)
         self.editor.show_record()
         self.editor.focus_first()
 
