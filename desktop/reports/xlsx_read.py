@@ -253,7 +253,7 @@ def open_sheet(path: Path, form: FormSpec, *, sheet: str | None = None,
         best: tuple[int, str, int, list[list[Any]]] | None = None
         for name in names:
             grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            score, row = _header_row(grid, matcher, 1 if mapping else min(2, len(form.fields)))
+            score, row = header_row(grid, matcher, 1 if mapping else min(2, len(form.fields)))
             if row >= 0 and (best is None or score > best[0]):
                 best = (score, name, row, grid)
     except pc.CalamineError as err:
@@ -289,7 +289,7 @@ def open_sheet(path: Path, form: FormSpec, *, sheet: str | None = None,
     return layout, data, notes, note_cells
 
 
-def _header_row(grid: list[list[Any]], matcher: HeaderMatcher, needed: int
+def header_row(grid: list[list[Any]], matcher: HeaderMatcher, needed: int
                 ) -> tuple[int, int]:
     """(number of fields named, 0-based row) of the best header row among the first rows;
     (0, -1) when no row names `needed` fields (a hand-made mapping needs one)."""

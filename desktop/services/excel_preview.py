@@ -36,7 +36,7 @@ from desktop.reports.xlsx_columns import (
     column_letter,
     form_columns,
 )
-from desktop.reports.xlsx_read import HEADER_SCAN_ROWS
+from desktop.reports.xlsx_read import HEADER_SCAN_ROWS, header_row
 from desktop.services.excel import check_workbook
 from desktop.services.importing import ImportResult, _record_row, blocks
 from desktop.services.progress import Progress, Task
@@ -93,17 +93,6 @@ def cell_text(value: Any) -> str:
     return str(value).replace("\r\n", "\n").strip()
 
 
-def _score(grid: list[list[Any]], matcher: HeaderMatcher) -> tuple[int, int]:
-    """(fields named, 0-based row) of the row of the first rows naming most fields."""
-    best, best_row = 0, -1
-    for i, cells in enumerate(grid[:HEADER_SCAN_ROWS]):
-        named = {c.path for c in (matcher.match(v) for v in cells if isinstance(v, str) and v)
-                 if c is not None}
-        if len(named) > best:
-            best, best_row = len(named), i
-    return best, best_row
-
-
 def preview_workbook(path: Path, form: FormSpec, sheet: str | None = None,
                      rows: int = PREVIEW_ROWS) -> WorkbookPreview:
     """The first rows of a sheet and the field each column is taken for (see the module
@@ -119,7 +108,7 @@ def preview_workbook(path: Path, form: FormSpec, sheet: str | None = None,
         for name in names:
             ws = book.get_sheet_by_name(name)
             grid = ws.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS + rows + 1)
-            score, hrow = _score(grid, matcher)
+            score, hrow = header_row(grid, matcher, 0)
             found.append((score if score >= needed else 0, name, hrow, grid, ws.height))
     except pc.CalamineError as err:
         raise UsageError(f"无法读取工作簿 {path}：文件可能已损坏（{err}）") from None
