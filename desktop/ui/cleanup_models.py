@@ -2,9 +2,8 @@
 flat (a group row, then its entries).
 
 Models, not QTableWidget/QTreeWidget items: a province's register proposes tens of thousands of
-rows, and with PySide6 6.12 on Python 3.11 every call of a Qt method that returns nothing drops
-a reference to None — filling item widgets row by row aborts the process after a few thousand
-calls ("none_dealloc"). Here Qt asks Python for the cells it paints; no per-cell calls are made.
+rows; here Qt asks Python only for the cells it paints, with no per-cell calls to fill items
+(PySide6 6.12 even freed None on such calls under Python 3.11 — see tests/ui/test_qt_binding.py).
 """
 
 from __future__ import annotations
@@ -27,7 +26,25 @@ _BOLD.setBold(True)
 _GROUP_BACK = QBrush(QColor("#eef3f9"))
 
 
-class CheckRowsModel(QAbstractTableModel):
+class _RowsModel(QAbstractTableModel):
+    """A flat table of `rows` under `headers` (the shape both models share)."""
+
+    headers: list[str]
+    rows: list
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt's name)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.headers)
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers[section]
+        return None
+
+
+class CheckRowsModel(_RowsModel):
     """Rows of text; column 0 is a check box; `editable` columns can be typed into."""
 
     def __init__(self, headers: Sequence[str], editable: Sequence[int] = ()) -> None:
@@ -43,17 +60,6 @@ class CheckRowsModel(QAbstractTableModel):
         self.rows = [["", *r] for r in rows]
         self.checks = [False] * len(rows)
         self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt's name)
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.headers[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         r, c = index.row(), index.column()
@@ -103,7 +109,7 @@ class CheckRowsModel(QAbstractTableModel):
         return next((r for r, row in enumerate(self.rows) if row[column] == text), -1)
 
 
-class GroupsModel(QAbstractTableModel):
+class GroupsModel(_RowsModel):
     """Duplicate groups, flat: per group one header row (决定, 第 n 组, name, count, kind) and
     a row per entry (★ 保留 / 清理, its cells, why it matches). `decision(gi)` and `kept(gi)`
     come from the dialog, which owns the clerk's choices."""
@@ -128,17 +134,6 @@ class GroupsModel(QAbstractTableModel):
             self.rows.append((gi, "", head))
             self.rows += [(gi, rid, cells) for rid, cells in entries]
         self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.headers[section]
-        return None
 
     def text(self, row: int, column: int) -> str:
         gi, rid, cells = self.rows[row]
