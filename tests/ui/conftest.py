@@ -151,3 +151,26 @@ def store(reg: Register, form_id: str, by_label: dict, *, submit: bool = False) 
         return session.record_id
     finally:
         session.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator:
+    """Firm, city and province registers with keys that trust each other (package tests)."""
+    from tests.exchange.conftest import World
+
+    w = World(tmp_path, shipped_forms())
+    yield w
+    for r in w.opened:
+        r.close()
+
+
+@pytest.fixture
+def boxes(monkeypatch) -> list[tuple[str, str, str]]:
+    """Message boxes are recorded as (kind, title, text) instead of waiting for a click."""
+    from PySide6.QtWidgets import QMessageBox
+
+    said: list[tuple[str, str, str]] = []
+    for kind in ("information", "warning"):
+        monkeypatch.setattr(QMessageBox, kind, staticmethod(
+            lambda _parent, title, text, *a, kind=kind, **k: said.append((kind, title, text))))
+    return said

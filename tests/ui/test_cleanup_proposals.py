@@ -7,22 +7,12 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
-from PySide6.QtWidgets import QMessageBox
 
 from desktop.ui import cleanup_actions
 from desktop.ui.cleanup_proposals import CONFIRMED, KEEP_MARK, REJECTED
 from desktop.ui.cleanup_revoke import Revocation
 from tests.conftest import PASSPHRASE
 from tests.ui.cleanup_data import audit, society_register, statuses, values_of
-
-
-@pytest.fixture
-def boxes(monkeypatch) -> list[tuple[str, str]]:
-    said: list[tuple[str, str]] = []
-    for kind in ("information", "warning"):
-        monkeypatch.setattr(QMessageBox, kind, staticmethod(
-            lambda _p, title, text, *a, k=kind, **kw: said.append((k, f"{title}：{text}"))))
-    return said
 
 
 @pytest.fixture
@@ -120,7 +110,7 @@ def test_confirm_change_kept_revoke_and_apply(proposals, qtbot, boxes):
     actor, action, detail = audit(reg)[-1]
     assert (actor, action, detail["count"]) == ("测试员", "society.cleanup.apply", 5)
     assert {c["to"] for c in detail["changes"]} == {"2", "3", "4", "5"}
-    assert boxes and boxes[-1][0] == "information" and "已处理 5 条" in boxes[-1][1]
+    assert boxes and boxes[-1][0] == "information" and "已处理 5 条" in boxes[-1][2]
     # the proposals are computed again and the member tab shows the new statuses
     qtbot.waitUntil(lambda: dialog.proposal is not None and not dialog.proposal.groups,
                     timeout=20000)
@@ -154,7 +144,7 @@ def test_a_refused_decision_shows_its_finding_and_changes_nothing(proposals, qtb
     assert any("0024-999999" in m and "不在会员登记库中" in m for m in dialog.findings.messages())
     assert dialog.findings.isVisible()
     assert statuses(reg) == before and len(audit(reg)) == entries
-    assert boxes[-1][0] == "warning" and "未作任何改动" in boxes[-1][1]
+    assert boxes[-1][0] == "warning" and "未作任何改动" in boxes[-1][2]
     dialog.grab().save(str(reg.path.with_name("refused.png")))
 
 
@@ -170,14 +160,14 @@ def test_an_overdue_member_needs_an_approver(proposals, qtbot, boxes):
 def test_nothing_chosen_is_said(proposals, boxes):
     _window, dialog = proposals
     dialog.apply()
-    assert boxes and "没有选择处理决定" in boxes[-1][1]
+    assert boxes and boxes[-1][1] == "没有选择处理决定"
 
 
 def test_the_excel_route_from_the_window(make_window, society, qtbot, tmp_path, boxes):
     window = make_window(society)
     out = tmp_path / "清理表.xlsx"
     cleanup_actions.export_proposal(window, out)
-    qtbot.waitUntil(lambda: any("清理表已导出" in t for _k, t in boxes), timeout=20000)
+    qtbot.waitUntil(lambda: any("清理表已导出" in title + text for _k, title, text in boxes), timeout=20000)
     assert audit(society)[-1][1] == "cleanup.propose"
     wb = load_workbook(out)
     ws = wb["重复录入"]

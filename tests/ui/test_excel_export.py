@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 from sqlalchemy import select
 
 from desktop.domain.identifiers import mask_id
@@ -23,15 +23,6 @@ def save_as(monkeypatch):
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: (str(chosen["path"]), "")))
     return chosen
-
-
-@pytest.fixture
-def boxes(monkeypatch):
-    said: list[tuple[str, str, str]] = []
-    for kind in ("information", "warning"):
-        monkeypatch.setattr(QMessageBox, kind, staticmethod(
-            lambda _parent, title, text, *a, kind=kind, **k: said.append((kind, title, text))))
-    return said
 
 
 @pytest.fixture

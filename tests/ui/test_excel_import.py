@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
 from desktop.storage import AuditEntry, Record
 from tests.ui.conftest import firm_set
@@ -59,16 +59,6 @@ def choose(monkeypatch):
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: (str(chosen["save"]), "")))
     return chosen
-
-
-@pytest.fixture
-def boxes(monkeypatch):
-    """Message boxes are recorded instead of shown."""
-    said: list[tuple[str, str, str]] = []
-    for kind in ("information", "warning"):
-        monkeypatch.setattr(QMessageBox, kind, staticmethod(
-            lambda _parent, title, text, *a, kind=kind, **k: said.append((kind, title, text))))
-    return said
 
 
 def open_dialog(qtbot, window, choose, path: Path):

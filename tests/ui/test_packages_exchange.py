@@ -20,20 +20,11 @@ from PySide6.QtWidgets import (  # noqa: E402
     QMessageBox,
 )
 
-from desktop.formspec import shipped_forms  # noqa: E402
 from desktop.services import packages as svc  # noqa: E402
 from desktop.ui.package_export import BlockersDialog, ExportDoneDialog  # noqa: E402
 from desktop.ui.package_import import ImportResultsDialog  # noqa: E402
 from desktop.ui.package_trust import TrustDialog  # noqa: E402
-from tests.exchange.conftest import CITY, World, counts, fingerprint_of  # noqa: E402
-
-
-@pytest.fixture
-def world(tmp_path: Path):
-    w = World(tmp_path, shipped_forms())
-    yield w
-    for r in w.opened:
-        r.close()
+from tests.exchange.conftest import CITY, counts, fingerprint_of  # noqa: E402
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ resolving a conflict in the dialog."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("PySide6")
@@ -13,7 +11,6 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMessageBox  # noqa: E402
 
-from desktop.formspec import shipped_forms  # noqa: E402
 from desktop.services import packages as svc  # noqa: E402
 from desktop.ui.package_conflicts import ConflictsDialog  # noqa: E402
 from desktop.ui.package_dashboard import (  # noqa: E402
@@ -31,14 +28,6 @@ from desktop.ui.package_dashboard import (  # noqa: E402
 from desktop.ui.package_import import ImportResultsDialog  # noqa: E402
 from desktop.ui.package_return import ReturnDialog  # noqa: E402
 from tests.exchange.conftest import CITY, World, counts  # noqa: E402
-
-
-@pytest.fixture
-def world(tmp_path: Path):
-    w = World(tmp_path, shipped_forms())
-    yield w
-    for r in w.opened:
-        r.close()
 
 
 @pytest.fixture
