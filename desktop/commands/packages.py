@@ -165,7 +165,7 @@ def _verification_json(v) -> dict:
             "records": m.record_count if m else None,
             "forms": [{"id": f, "version": ver, "records": n} for f, ver, n in m.forms] if m
             else [], "checks": [{"name": c.name, "ok": c.ok, "message": c.message}
-                                for c in v.checks]}
+                                for c in v.checks], "findings": list(v.findings)}
 
 
 def _describe(v) -> list[str]:
@@ -213,6 +213,8 @@ def cmd_verify(args) -> int:
         for c in v.checks:
             mark = {True: "通过", False: "未通过", None: "未检查"}[c.ok]
             print(f"[{mark}] {c.name}：{c.message}")
+        for finding in v.findings:
+            print(f"[注意] {finding}")
     if v.ok:
         _err("核验通过。")
         return 0
@@ -226,7 +228,7 @@ def cmd_merge(args) -> int:
 
     with open_db(args.db) as reg:
         reports = run(svc.merge_packages(reg, shipped(), args.packages), progress_printer())
-    refused = conflicts = 0
+    refused = conflicts = findings = 0
     for r in reports:
         if r.status == "merged":
             o = r.outcome
@@ -236,6 +238,9 @@ def cmd_merge(args) -> int:
             print(f"已合并\t{r.path.name}\t{o.sender.name}\t序号 {o.sequence}\t{o.records} 条记录"
                   f"{extra}{issues}" + (f"\t重复登记冲突 {o.conflicts} 个" if o.conflicts else ""))
             conflicts += o.conflicts
+            if r.stats_finding:
+                findings += 1
+                print(f"注意\t{r.path.name}\t{r.stats_finding}")
         elif r.status == "already":
             print(f"已合并过\t{r.path.name}\t未重复写入")
         elif r.status == "returned":
@@ -246,7 +251,9 @@ def cmd_merge(args) -> int:
     done = len(reports) - refused
     _err(f"共 {len(reports)} 个文件：{done} 个已处理，{refused} 个被拒绝（被拒绝的未写入任何内容）。"
          + (f"发现 {conflicts} 个重复登记冲突，请用 dengji conflicts --db 登记库 list 查看并处理。"
-            if conflicts else ""))
+            if conflicts else "")
+         + (f"{findings} 个数据包的统计表与其记录不符（见“注意”行），已照收，请与报送单位核对。"
+            if findings else ""))
     return 1 if refused else 0
 
 
@@ -295,12 +302,9 @@ def cmd_keys(args) -> int:
             info, new = svc.trust_key(reg, shipped(), args.file, args.fingerprint)
             print(("已信任 " if new else "此前已信任 ") + f"{info.describe()} 的公钥，指纹 {info.fingerprint}。")
         else:
-            from desktop.exchange.trust import trusted_keys
-
-            with reg.session() as session:
-                for k in trusted_keys(session):
-                    print(f"{k.unit_code}\t{k.unit_name}\t{k.level}\t{k.fingerprint}\t"
-                          f"{k.created_at:%Y-%m-%d}\t{k.confirmed_how}")
+            for k in svc.list_trusted(reg):
+                print(f"{k.unit_code}\t{k.unit_name}\t{k.level}\t{k.fingerprint}\t"
+                      f"{k.created_at:%Y-%m-%d}\t{k.confirmed_how}")
     return 0
 
 

@@ -80,7 +80,7 @@ def register(sub) -> None:
     s.add_argument("--add", type=Path, action="append", default=[], metavar="FILE.json",
                    help="下级法学会的统计表（stats.json，可重复），与本会的一并汇总")
     s.add_argument("--received", action="store_true",
-                   help="连同本库中已接收的下级法学会会员记录，按单位分别统计后汇总")
+                   help="连同已收到的下级法学会数据包中的统计表（未附统计表的按其会员记录计算）一并汇总")
     s.add_argument("--out", type=Path, help="另存为 .xlsx、.pdf 或 .json（供上报）")
     s.add_argument("--filler", default="", help="填报人")
     s.add_argument("--contact", default="", help="联系方式")
@@ -217,8 +217,9 @@ def cmd_notice(args) -> int:
 
 def cmd_stats(args) -> int:
     from desktop.domain.stats import stats_from_json, sum_tables
-    from desktop.services.cleanup_members import register_stats, stats_by_unit
+    from desktop.services.cleanup_members import register_stats
     from desktop.services.cleanup_print import log_export, print_stats, write_stats
+    from desktop.services.package_stats import received_tables
 
     when = (args.date or date.today()).isoformat()
     added = []
@@ -234,7 +235,7 @@ def cmd_stats(args) -> int:
             raise KnownError(str(err)) from None
     with open_db(args.db) as reg:
         own = register_stats(reg, filler=args.filler, contact=args.contact, filed=when)
-        received = stats_by_unit(reg, filed=when, own=False) if args.received else []
+        received = received_tables(reg, filed=when) if args.received else []
         if added or received:
             parts = ([own] if own.entries else []) + received + added
             try:

@@ -3,7 +3,8 @@
 A package is a zip holding ``manifest.json`` (what the package is, SHA-256 and size of every
 other member, the signer's public keys), ``manifest.sig`` (the Ed25519 signature of the
 manifest's exact bytes), the encrypted data, the sender's audit log, optional ``xlsx/`` and
-``pdf/`` attachments and, for a city or province, the merged packages unchanged under
+``pdf/`` attachments, a law society's statistics table
+under ``stats/`` and, for a city or province, the merged packages unchanged under
 ``inner/``. A return file (.djret) has the same frame with kind "return".
 """
 
@@ -34,7 +35,8 @@ FORM_SETS = {"firm": "party", "city": "party", "province": "party", "national": 
              "society-county": "society", "society-city": "society",
              "society-province": "society"}
 _FIXED = {MANIFEST, SIGNATURE, RECORDS, COMMENTS, AUDIT}
-_FOLDERS = re.compile(r"^(xlsx/[^/]+\.xlsx|pdf/[^/]+\.pdf|inner/[^/]+\.djpkg)$")
+#: stats/<unit code>.json: a law society's 个人会员清理工作情况统计表 (exchange/stats_check.py)
+_FOLDERS = re.compile(r"^(xlsx/[^/]+\.xlsx|pdf/[^/]+\.pdf|inner/[^/]+\.djpkg|stats/[^/]+\.json)$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 MAX_TEXT = 500
 

@@ -9,12 +9,15 @@ of two units becomes a conflict for the clerk, never a silent overwrite.
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, update
 from sqlmodel import Session
 
 from desktop.domain.context import Environment, Peer
@@ -22,11 +25,12 @@ from desktop.domain.findings import ERROR, WARNING
 from desktop.domain.identifiers import normalise_id
 from desktop.domain.keys import record_keys
 from desktop.domain.validation import Validator
+from desktop.exchange import sqlfast as sql
 from desktop.exchange.errors import PackageRefused
 from desktop.exchange.manifest import KIND_REGISTRATION, UnitRef
 from desktop.exchange.reader import Verification
 from desktop.exchange.records import Incoming
-from desktop.storage import Override, Record, RecordKey, Register, Unit, bulk_insert_records
+from desktop.storage import Override, Register, Unit, bulk_insert_records
 from desktop.storage.tables import (
     PACKAGE_RECEIVED,
     Conflict,
@@ -59,7 +63,7 @@ def _chunks(values: list) -> list[list]:
 
 class Units:
     """The register's other units by code, read once per merge, made or updated from what
-    packages say about them (Core statements, no ORM objects)."""
+    packages say about them (driver statements, no ORM objects)."""
 
     def __init__(self, session: Session, own_code: str) -> None:
         self._session, self.own_code = session, own_code
@@ -67,35 +71,37 @@ class Units:
 
     def reload(self) -> None:
         """Read again (after a rolled-back package, whose new units are gone)."""
-        table = Unit.__table__
-        self._by_code = {row.code: row for row in self._session.execute(
-            select(table.c.id, table.c.code, table.c.name, table.c.level, table.c.parent_code)
-            .where(table.c.is_own.is_(False)))}
+        self._by_code = {row[1]: _UnitRow(*row) for row in sql.query(
+            self._session.connection(),
+            "SELECT id, code, name, level, parent_code FROM unit WHERE is_own = 0")}
 
-    def ids_for(self, refs: list[UnitRef]) -> dict[str, str]:
-        """code -> unit id for every ref: new units inserted together, changed ones updated."""
-        table = Unit.__table__
-        out, new = {}, []
+    def refuse_own(self, refs: list[UnitRef]) -> None:
+        """PackageRefused when a package names the own unit as one of its units."""
         for ref in refs:
             if ref.code == self.own_code:
                 raise PackageRefused(f"数据包中含有本单位（代码 {ref.code}）的记录，不能合并。",
                                      reason="含有本单位的记录")
+
+    def ids_for(self, refs: list[UnitRef]) -> dict[str, str]:
+        """code -> unit id for every ref: new units inserted together, changed ones updated."""
+        self.refuse_own(refs)
+        conn = self._session.connection()
+        out, new = {}, []
+        for ref in refs:
             known = self._by_code.get(ref.code)
-            fresh = {"name": ref.name, "level": ref.level, "parent_code": ref.parent_code}
+            fresh = (ref.name, ref.level, ref.parent_code)
             if known is None:
                 unit_id = new_id()
                 new.append(dict(id=unit_id, code=ref.code, is_own=False, created_at=utcnow(),
-                                **fresh))
+                                name=ref.name, level=ref.level, parent_code=ref.parent_code))
             else:
                 unit_id = known.id
-                if (known.name, known.level, known.parent_code) != tuple(fresh.values()):
-                    self._session.execute(update(table).where(table.c.id == unit_id)
-                                          .values(**fresh))
-            self._by_code[ref.code] = _UnitRow(unit_id, ref.code, ref.name, ref.level,
-                                               ref.parent_code)
+                if (known.name, known.level, known.parent_code) != fresh:
+                    sql.execute(conn, "UPDATE unit SET name = ?, level = ?, parent_code = ? "
+                                "WHERE id = ?", (*fresh, unit_id))
+            self._by_code[ref.code] = _UnitRow(unit_id, ref.code, *fresh)
             out[ref.code] = unit_id
-        if new:
-            self._session.execute(insert(table), new)
+        sql.insert_many(conn, Unit.__table__, new)
         return out
 
 
@@ -150,10 +156,14 @@ def package_issues(v: Verification, today: date) -> tuple[int, int]:
 
 def apply_package(session: Session, register: Register, v: Verification, file_name: str,
                   data: bytes, today: date, units: Units,
-                  issues: tuple[int, int] | None = None) -> MergeOutcome:
+                  issues: tuple[int, int] | None = None,
+                  extra: dict[str, Any] | None = None) -> MergeOutcome:
     """Write the verified package `v` (all checks passed, records read) into `session`.
 
-    `issues` are the (errors, warnings) of its records when already counted elsewhere."""
+    What can still refuse a package (a unit that is the own unit, a record id that belongs to
+    another unit) is checked before anything is written, so a PackageRefused leaves no trace.
+    `issues` are the (errors, warnings) of its records when already counted elsewhere; `extra`
+    goes into the package's summary (the society's statistics table and its finding)."""
     m, records = v.manifest, v.records
     assert m is not None and records is not None and m.kind == KIND_REGISTRATION and v.ok
     refs = {m.sender.code: m.sender}
@@ -161,50 +171,59 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
         refs.update({u.code: u for u in (inner.sender, *inner.units)})
     refs.update({u.code: u for u in m.units if u.code != m.sender.code})
     needed = {r.unit_code for r in records} | {m.sender.code}
-    unit_ids = units.ids_for([refs[code] for code in sorted(needed)])
+    unit_refs = [refs[code] for code in sorted(needed)]
 
     conn = session.connection()
-    packages, record_table = Package.__table__, Record.__table__
-    older = list(conn.execute(select(packages.c.id).where(
-        packages.c.direction == PACKAGE_RECEIVED, packages.c.kind == KIND_REGISTRATION,
-        packages.c.sender_code == m.sender.code)).scalars())
+    units.refuse_own(unit_refs)
+    older = [row[0] for row in sql.query(
+        conn, "SELECT id FROM package WHERE direction = ? AND kind = ? AND sender_code = ?",
+        (PACKAGE_RECEIVED, KIND_REGISTRATION, m.sender.code))]
     replaced: set[str] = set()
     for chunk in _chunks(older):
-        replaced.update(conn.execute(select(record_table.c.id)
-                                     .where(record_table.c.package_id.in_(chunk))).scalars())
-    _refuse_foreign_ids(session, [r.id for r in records], replaced, v.source)
-    kept = _forget_conflicts(session, replaced)
+        replaced.update(row[0] for row in sql.query(
+            conn, f"SELECT id FROM record WHERE package_id IN ({sql.marks(chunk)})", chunk))
+    _refuse_foreign_ids(conn, [r.id for r in records], replaced, v.source)
+
+    # every check passed: from here on nothing refuses the package
+    unit_ids = units.ids_for(unit_refs)
+    kept = _forget_conflicts(conn, replaced)
     for chunk in _chunks(older):
-        session.execute(delete(Record).where(Record.package_id.in_(chunk)))
+        sql.execute(conn, f"DELETE FROM record WHERE package_id IN ({sql.marks(chunk)})", chunk)
 
     rows, keys, overrides = [], [], []
     now = utcnow()
+    key_hash = _key_hasher(register)
+    person_fields = {}
     for r in records:
-        person = next((r.current.get(k.field) for k in r.form.keys
-                       if k.kind.endswith("person")), None)
+        form = r.form
+        person_field = person_fields.get(form.id, 0)
+        if person_field == 0:
+            person_field = person_fields[form.id] = next(
+                (k.field for k in form.keys if k.kind.endswith("person")), None)
+        person = r.current.get(person_field) if person_field else None
         rows.append({
-            "id": r.id, "form_id": r.form.id, "form_version": r.form_version,
+            "id": r.id, "form_id": form.id, "form_version": r.form_version,
             "unit_id": unit_ids[r.unit_code],
             "data": r.values_json,
-            "name": str(r.current.get(r.form.name_field) or ""),
-            "person_key": register.person_hash(normalise_id(str(person))) if person else None,
+            "name": str(r.current.get(form.name_field) or ""),
+            "person_key": key_hash("person", normalise_id(str(person))) if person else None,
             "state": r.state, "revision": r.revision, "package_id": m.package_id,
             "created_at": now, "updated_at": now})
-        keys += [{"record_id": r.id, "form_id": r.form.id, "kind": k.kind,
-                  "value": register.key_hash(k.kind, value) if k.hashed else value}
-                 for k, value in record_keys(r.form, r.current)]
+        keys += [{"record_id": r.id, "form_id": form.id, "kind": k.kind,
+                  "value": key_hash(k.kind, value) if k.hashed else value}
+                 for k, value in record_keys(form, r.current)]
         overrides += [{"record_id": r.id, "field": o["field"], "rule": o["rule"],
                        "reason": o["reason"], "actor": o["actor"],
                        "created_at": datetime.fromisoformat(o["created_at"]).astimezone(UTC)}
                       for o in r.overrides]
-    conflicts = _find_conflicts(session, records, keys, unit_ids, m.package_id, kept)
-    bulk_insert_records(session, rows, keys)
-    if overrides:
-        session.execute(insert(Override.__table__), overrides)
+    conflicts = _find_conflicts(conn, records, keys, unit_ids, m.package_id, kept)
+    bulk_insert_records(conn, rows, keys)
+    sql.insert_many(conn, Override.__table__, overrides)
 
     errors, warnings = issues if issues is not None else package_issues(v, today)
-    # parameters apart from the statement, so SQLAlchemy compiles it once per merge
-    session.execute(insert(Package.__table__), [dict(
+    summary = {"forms": [list(f) for f in m.forms], "inner": len(m.inner),
+               "checks": [[c.name, c.ok, c.message] for c in v.checks], **(extra or {})}
+    sql.insert_many(conn, Package.__table__, [dict(
         id=m.package_id, kind=m.kind, direction=PACKAGE_RECEIVED, sender_code=m.sender.code,
         sender_name=m.sender.name, sender_level=m.sender.level,
         sender_unit_id=unit_ids[m.sender.code], recipient_code=m.recipient.code,
@@ -212,9 +231,7 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
         supersedes=m.supersedes, created=datetime.fromisoformat(m.created).astimezone(UTC),
         file_name=file_name, file_sha256=v.sha256, signer_fingerprint=m.signer_fingerprint,
         record_count=len(records), errors=errors, warnings=warnings, status="received",
-        summary=json.dumps({"forms": [list(f) for f in m.forms], "inner": len(m.inner),
-                            "checks": [[c.name, c.ok, c.message] for c in v.checks]},
-                           ensure_ascii=False),
+        summary=json.dumps(summary, ensure_ascii=False),
         handled_at=now, superseded_by=None, returns=None, content=data)])
     if older:
         session.execute(update(Package).where(Package.id.in_(older),
@@ -227,34 +244,47 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
                         len(replaced), conflicts, errors, warnings)
 
 
-def _refuse_foreign_ids(session: Session, ids: list[str], replaced: set[str], source: str
+def _key_hasher(register: Register) -> Callable[[str, str], str]:
+    """Register.key_hash, computed with the one-shot HMAC (several times faster than building
+    an hmac object per value) when it gives exactly the register's hashes; the register's own
+    method otherwise."""
+    secret = getattr(register, "_secret", None)
+
+    def fast(kind: str, value: str) -> str:
+        return hmac.digest(secret, f"{kind}\x00{value}".encode(), "sha256").hex()[:32]
+
+    probe = ("person", "11010519491231002X")
+    if isinstance(secret, bytes) and fast(*probe) == register.key_hash(*probe):
+        return fast
+    return register.key_hash
+
+
+def _refuse_foreign_ids(conn: Connection, ids: list[str], replaced: set[str], source: str
                         ) -> None:
-    table = Record.__table__
     for chunk in _chunks(ids):
-        for rid, name in session.connection().execute(select(table.c.id, table.c.name)
-                                                      .where(table.c.id.in_(chunk))):
+        for rid, name in sql.query(conn, f"SELECT id, name FROM record WHERE id IN "
+                                   f"({sql.marks(chunk)})", chunk):
             if rid not in replaced:
                 why = f"记录编号 {rid}（{name}）已属于登记库中别的单位或别的数据包"
                 raise PackageRefused(f"数据包 {source} 被拒绝，未写入任何内容：{why}。", reason=why)
 
 
-def _forget_conflicts(session: Session, replaced: set[str]) -> dict[tuple, tuple[str, str]]:
+def _forget_conflicts(conn: Connection, replaced: set[str]) -> dict[tuple, tuple[str, str]]:
     """Delete the conflicts of records about to be replaced; return the "keep both" decisions
     (by key and pair of units), which the replacing records inherit."""
     kept: dict[tuple, tuple[str, str]] = {}
-    ids = sorted(replaced)
-    for chunk in _chunks(ids):
-        for c in session.execute(select(Conflict).where(
-                Conflict.record_a.in_(chunk) | Conflict.record_b.in_(chunk))).scalars():
-            if c.resolution == "keep_both":
-                kept[(c.kind, c.key_value, frozenset((c.unit_a, c.unit_b)))] = (
-                    c.note, c.resolved_by or "")
-        session.execute(delete(Conflict).where(Conflict.record_a.in_(chunk)
-                                               | Conflict.record_b.in_(chunk)))
+    for chunk in _chunks(sorted(replaced)):
+        where = f"record_a IN ({sql.marks(chunk)}) OR record_b IN ({sql.marks(chunk)})"
+        for kind, value, unit_a, unit_b, resolution, note, by in sql.query(
+                conn, "SELECT kind, key_value, unit_a, unit_b, resolution, note, resolved_by "
+                f"FROM record_conflict WHERE {where}", chunk + chunk):
+            if resolution == "keep_both":
+                kept[(kind, value, frozenset((unit_a, unit_b)))] = (note, by or "")
+        sql.execute(conn, f"DELETE FROM record_conflict WHERE {where}", chunk + chunk)
     return kept
 
 
-def _find_conflicts(session: Session, records: list[Incoming], keys: list[dict],
+def _find_conflicts(conn: Connection, records: list[Incoming], keys: list[dict],
                     unit_ids: dict[str, str], package_id: str,
                     kept: dict[tuple, tuple[str, str]]) -> int:
     """Record a conflict for every unique key an incoming record shares with another record.
@@ -270,23 +300,21 @@ def _find_conflicts(session: Session, records: list[Incoming], keys: list[dict],
         if k["kind"] in unique:
             wanted[k["kind"]].add(k["value"])
             arriving[k["kind"], k["value"]].append((k["record_id"], unit_of[k["record_id"]]))
-    key_table, record_table = RecordKey.__table__, Record.__table__
-    conn = session.connection()
-    made = 0
-    now = utcnow()
     holders: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    kinds = sorted(wanted)
     every = sorted({v for values in wanted.values() for v in values})
     for chunk in _chunks(every):  # one indexed query for all kinds: (kind IN …, value IN …)
-        for kind, value, rid, unit in conn.execute(
-                select(key_table.c.kind, key_table.c.value, key_table.c.record_id,
-                       record_table.c.unit_id)
-                .join(record_table, record_table.c.id == key_table.c.record_id)
-                .where(key_table.c.kind.in_(sorted(wanted)), key_table.c.value.in_(chunk))):
+        for kind, value, rid, unit in sql.query(
+                conn, "SELECT k.kind, k.value, k.record_id, r.unit_id FROM record_key k "
+                "JOIN record r ON r.id = k.record_id "
+                f"WHERE k.kind IN ({sql.marks(kinds)}) AND k.value IN ({sql.marks(chunk)})",
+                [*kinds, *chunk]):
             if value in wanted[kind]:
                 holders[kind, value].append((rid, unit))
     for key, found in arriving.items():
         if len(found) > 1 or key in holders:
             holders[key] += found
+    made, now, rows = 0, utcnow(), []
     for (kind, value), found in holders.items():
         if len(found) < 2:
             continue
@@ -297,7 +325,7 @@ def _find_conflicts(session: Session, records: list[Incoming], keys: list[dict],
                 continue
             for other, other_unit in found[:j]:
                 decision = kept.get((kind, value, frozenset((other_unit, unit))))
-                session.add(Conflict(
+                rows.append(dict(
                     kind=kind, key_value=value, record_a=other, unit_a=other_unit,
                     record_b=rid, unit_b=unit, package_b=package_id,
                     status="resolved" if decision else "open",
@@ -306,4 +334,5 @@ def _find_conflicts(session: Session, records: list[Incoming], keys: list[dict],
                     resolved_by=decision[1] if decision else None,
                     resolved_at=now if decision else None, created_at=now))
                 made += 0 if decision else 1
+    sql.insert_many(conn, Conflict.__table__, rows)
     return made

@@ -1,6 +1,6 @@
 """Preparing the files of a merge: read, verify, decrypt, read every record and count issues —
-in a worker process, a file or two ahead of the one the main process is writing, so the CPU
-work and the database work of a large merge overlap. Small merges (and forms that were not
+in worker processes (as many as the cores, at most WORKERS), a few files ahead of the one the
+main process is writing, so the CPU work and the database work of a large merge overlap. Small merges (and forms that were not
 loaded from a folder) are prepared in process. Nothing here touches the register.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from desktop.exchange.manifest import MANIFEST, parse_manifest
+from desktop.exchange.manifest import MANIFEST, Manifest, parse_manifest
 from desktop.exchange.merge import package_issues
 from desktop.exchange.reader import RegisterView, Verification, verify_package
 from desktop.exchange.records import Incoming
@@ -30,7 +30,9 @@ from desktop.storage import Register
 
 #: a merge of at least this many files (or bytes) is prepared in a worker process
 PARALLEL_FILES, PARALLEL_BYTES = 8, 8 << 20
-LOOKAHEAD = 1  # files prepared ahead of the one being written
+WORKERS = 2  # processes preparing files (at most the machine's cores) …
+MANY_FILES = 50  # … for a merge of at least this many files (one worker keeps up otherwise)
+LOOKAHEAD = 3  # files prepared ahead of the one being written
 KEEP_BACKUPS = 3
 
 
@@ -100,14 +102,27 @@ def _prepare_in_worker(path: Path, today: date) -> Prepared:
     prepared = prepare(path, _WORKER["forms"], _WORKER["view"], today)
     prepared.data = b""  # read again at home rather than sent through a pipe
     v = prepared.verification
-    if v is not None:
+    if v is not None:  # what the writer needs travels back, not the whole files
         v.members = {}
+        v.inner = {pid: _light(m) for pid, m in v.inner.items()}
+        if v.manifest is not None:
+            v.manifest = _light(v.manifest)
     if v is not None and v.records is not None:  # FormSpecs stay home: ids travel instead
         prepared.wire = [(r.id, r.unit_code, r.form.id, r.form_version, r.state, r.revision,
                           r.values, r.current, r.overrides, r.origin, r.digest, r.values_json)
                          for r in v.records]
         v.records = None
     return prepared
+
+
+_HEAVY = ("record_digests", "members")
+
+
+def _light(m: Manifest) -> Manifest:
+    """A manifest without its per-record digests and member hashes (checked in the worker;
+    the writer needs neither), so it crosses the pipe cheaply."""
+    return dataclasses.replace(m, raw={k: v for k, v in m.raw.items() if k not in _HEAVY},
+                               record_digests=frozenset(), members={})
 
 
 def _arrived(prepared: Prepared, forms: FormSet) -> Prepared:
@@ -150,7 +165,8 @@ def prepared_files(paths: Sequence[Path], forms: FormSet, view: RegisterView, to
         for path in paths:
             yield prepare(path, forms, view, today)
         return
-    pool = ProcessPoolExecutor(1, initializer=_init_worker,
+    workers = min(WORKERS if len(paths) >= MANY_FILES else 1, os.cpu_count() or 1)
+    pool = ProcessPoolExecutor(workers, initializer=_init_worker,
                                initargs=(str(forms_dir), _view_state(view)))
     try:
         queue: deque[Future] = deque()

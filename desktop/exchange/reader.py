@@ -36,6 +36,7 @@ from desktop.exchange.records import (
     parse_record_lines,
 )
 from desktop.exchange.signing import signature_ok
+from desktop.exchange.stats_check import check_stats
 from desktop.exchange.zipcheck import LIMITS, Limits, read_members
 from desktop.formspec.model import FormSet
 
@@ -76,6 +77,8 @@ class Verification:
     comments: list[Comment] | None = None
     inner: dict[str, Manifest] = field(default_factory=dict)  # package id -> manifest
     already: bool = False  # merged or imported before: nothing to do
+    stats: dict | None = None  # a society's statistics table (stats/<code>.json), as read
+    findings: list[str] = field(default_factory=list)  # for the clerk; they refuse nothing
 
     @property
     def ok(self) -> bool:
@@ -141,7 +144,23 @@ def verify_package(data: bytes, source: str, forms: FormSet, view: RegisterView 
         _returned(result, manifest, view)
     if result.ok:
         _data(result, manifest, forms, view, origins)
+    if result.ok and result.records is not None:
+        _stats(result, manifest)
     return result
+
+
+def _stats(result: Verification, manifest: Manifest) -> None:
+    found = check_stats(result.members, manifest.sender.code, manifest.sender.level,
+                        result.records)
+    if found.error:
+        result.checks.append(Check("统计表", False, found.error))
+        return
+    result.stats = found.table
+    if found.finding:
+        result.findings.append(found.finding)
+    if found.table is not None:
+        result.checks.append(Check("统计表", True, "个人会员清理工作情况统计表格式正确、合计无误"
+                                   + ("；但与记录不符（见提示）" if found.finding else "，与记录一致")))
 
 
 def _hashes(result: Verification, manifest: Manifest, members: dict[str, bytes]) -> bool:

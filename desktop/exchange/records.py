@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from desktop.domain.values import upgrade_stored
@@ -42,6 +43,22 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+_PLAIN = re.compile(r'^[0-9A-Za-z._-]*$')
+
+
+@lru_cache(maxsize=256)
+def _cached_text(value: str) -> str:
+    return _canonical(value)
+
+
+def _canonical_text(value: str) -> str:
+    """_canonical of a string: as is in quotes for plain ASCII (a UUID), cached for the few
+    form ids and versions, json.dumps otherwise (exactly the same text in every case)."""
+    if type(value) is str and _PLAIN.match(value):
+        return f'"{value}"'
+    return _cached_text(value) if type(value) is str and len(value) <= 100 else _canonical(value)
+
+
 def canonical_values(values: Mapping[str, Any]) -> str:
     """The canonical JSON text of a record's values (sorted keys, no spaces, UTF-8 as is)."""
     return _canonical(values)
@@ -52,8 +69,9 @@ def digest(record_id: str, form_id: str, form_version: str, revision: int,
     """SHA-256 of what must stay identical from the firm up to the national level: the
     canonical JSON of {"form_id", "form_version", "id", "revision", "values"} (built from the
     values' canonical text when it is already at hand)."""
-    body = (f'{{"form_id":{_canonical(form_id)},"form_version":{_canonical(form_version)},'
-            f'"id":{_canonical(record_id)},"revision":{revision},"values":'
+    body = (f'{{"form_id":{_canonical_text(form_id)},'
+            f'"form_version":{_canonical_text(form_version)},'
+            f'"id":{_canonical_text(record_id)},"revision":{revision},"values":'
             f'{values_json if values_json is not None else _canonical(values)}}}')
     return hashlib.sha256(body.encode()).hexdigest()
 

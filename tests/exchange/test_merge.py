@@ -295,3 +295,34 @@ def test_a_large_merge_prepares_files_in_a_worker_process(world: World) -> None:
         pipeline._arrived = original
     assert report.status == "refused" and "核验后被改动" in report.reason
     assert counts(city) == before
+
+
+def test_a_merge_is_one_transaction_a_cancel_or_a_late_failure_keeps_nothing(
+        world: World, monkeypatch) -> None:
+    """Fully in or fully out: a merge cancelled after its first package, or failing at its
+    last, leaves none of its packages behind (issue 8)."""
+    city = world.register(CITY)
+    paths = [world.export(world.firm(seed=s, parent=city).register).path for s in (61, 62, 63)]
+    before = counts(city)
+    task = svc.merge_packages(city, world.forms, paths)
+    steps = [next(task) for _ in range(2)]  # the first package written, the second next
+    assert steps[1].done == 1
+    task.close()  # the clerk cancels
+    assert counts(city) == before
+
+    import desktop.exchange.merge as merge_module
+
+    real, calls = merge_module._find_conflicts, []
+
+    def fail_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(merge_module, "_find_conflicts", fail_third)
+    with pytest.raises(RuntimeError, match="disk full"):
+        world.merge(city, *paths)
+    assert counts(city) == before
+    monkeypatch.undo()
+    assert [r.status for r in world.merge(city, *paths)] == ["merged"] * 3

@@ -192,3 +192,20 @@ def test_the_law_society_chain(world: World) -> None:
     assert "-society-" in sent.path.name and sent.path.name.startswith("SC-130102-society-")
     [report] = world.merge(society_city, sent.path)
     assert report.status == "merged" and report.outcome.records == 3
+
+
+def test_the_province_merges_a_city_package_prepared_in_a_worker(chain) -> None:
+    """Prepared in a worker process, the manifests travel back without their digests; the
+    records still arrive under their firms, as in process."""
+    from desktop.services.progress import run
+
+    world, city, province, firms, sent = chain
+    svc.accept_package(city, sent[1].package_id)
+    up = world.export(city)
+    [report] = run(svc.merge_packages(province, world.forms, [up.path], parallel=True))
+    assert report.status == "merged", report.reason
+    assert report.outcome.records == up.records
+    with province.session() as session:
+        codes = set(session.execute(select(Unit.code).join(Record, Record.unit_id == Unit.id))
+                    .scalars())
+    assert codes == {s.path.name.split("-")[0] for s in sent}

@@ -1,0 +1,64 @@
+"""The few statements a merge runs per package, through the driver itself.
+
+A merge of 500 packages runs a handful of statements per package; through SQLAlchemy's Core
+each one costs more in compiling, cache keys and parameter processing than in SQLite. Here the
+SQL is written once and executed by the driver (SQLite's qmark style), with the column types'
+own bind processors (aware datetimes stored as every other writer stores them). Other
+databases (DESIGN.md §9) take the Core path. No commits here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, text
+
+
+def _sqlite(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def query(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    """Rows of a SELECT written with `?` placeholders."""
+    if _sqlite(conn):
+        return [tuple(r) for r in conn.exec_driver_sql(sql, tuple(params)).fetchall()]
+    names = {f"p{i}": v for i, v in enumerate(params)}
+    parts = sql.split("?")
+    sql = "".join(p + (f":p{i}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
+    return [tuple(r) for r in conn.execute(text(sql), names).fetchall()]
+
+
+def execute(conn: Connection, sql: str, params: Sequence[Any] = ()) -> int:
+    """Run an UPDATE or DELETE written with `?` placeholders; the number of rows it changed."""
+    if _sqlite(conn):
+        return conn.exec_driver_sql(sql, tuple(params)).rowcount
+    names = {f"p{i}": v for i, v in enumerate(params)}
+    parts = sql.split("?")
+    sql = "".join(p + (f":p{i}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
+    return conn.execute(text(sql), names).rowcount
+
+
+def marks(values: Iterable[Any]) -> str:
+    """`?, ?, ?` for an IN list of `values`."""
+    return ", ".join("?" for _ in values)
+
+
+def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One INSERT of `rows` (dicts with the same keys) executed by the driver."""
+    if not rows:
+        return
+    if not _sqlite(conn):
+        conn.execute(insert(table), rows)
+        return
+    columns = [c for c in table.columns if c.name in rows[0]]
+    names = [c.name for c in columns]
+    processors = [c.type.bind_processor(conn.dialect) for c in columns]
+    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
+           f"VALUES ({', '.join('?' for _ in names)})")
+    if any(processors):
+        params = [tuple(p(r[n]) if p else r[n] for p, n in zip(processors, names, strict=True))
+                  for r in rows]
+    else:
+        params = [tuple(r[n] for n in names) for r in rows]
+    conn.exec_driver_sql(sql, params)
