@@ -9,10 +9,8 @@ of two units becomes a conflict for the clerk, never a silent overwrite.
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -192,7 +190,7 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
 
     rows, keys, overrides = [], [], []
     now = utcnow()
-    key_hash = _key_hasher(register)
+    key_hash = register.key_hash
     person_fields = {}
     for r in records:
         form = r.form
@@ -242,21 +240,6 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
             .values(status="answered", answered_in=m.package_id, answered_at=now))
     return MergeOutcome(m.package_id, v.source, m.sender, m.sequence, len(records),
                         len(replaced), conflicts, errors, warnings)
-
-
-def _key_hasher(register: Register) -> Callable[[str, str], str]:
-    """Register.key_hash, computed with the one-shot HMAC (several times faster than building
-    an hmac object per value) when it gives exactly the register's hashes; the register's own
-    method otherwise."""
-    secret = getattr(register, "_secret", None)
-
-    def fast(kind: str, value: str) -> str:
-        return hmac.digest(secret, f"{kind}\x00{value}".encode(), "sha256").hex()[:32]
-
-    probe = ("person", "11010519491231002X")
-    if isinstance(secret, bytes) and fast(*probe) == register.key_hash(*probe):
-        return fast
-    return register.key_hash
 
 
 def _refuse_foreign_ids(conn: Connection, ids: list[str], replaced: set[str], source: str

@@ -8,7 +8,6 @@ Services open sessions from it and commit themselves.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import hmac
 import os
 import uuid
@@ -65,8 +64,7 @@ class Register:
         The key is this register's own secret, so the hashes mean nothing outside it, and a
         record that arrives from elsewhere is hashed again from its plain value.
         """
-        message = f"{kind}\x00{value}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(self._secret, f"{kind}\x00{value}".encode(), "sha256").hex()[:32]
 
     def person_hash(self, normalised_id: str) -> str:
         """`person_key` of a record: key_hash("person", normalised ID number)."""
