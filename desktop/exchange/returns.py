@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -70,17 +72,28 @@ def read_comments(path: Path, session: Session, forms: FormSet, package_id: str
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"无法读取意见文件 {path}：{err}。请提供 UTF-8 编码的 .jsonl 文件。") from err
-    records = {rid: fid for rid, fid in session.execute(
-        select(Record.id, Record.form_id).where(Record.package_id == package_id))}
-    out, problems = [], []
+    lines: list[tuple[int, Any]] = []
+    problems: list[str] = []
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            lines.append((n, json.loads(line)))
         except (ValueError, RecursionError):
             problems.append(f"第 {n} 行不是有效的 JSON")
-            continue
+    return check_comments(lines, session, forms, package_id, f"意见文件 {path}", problems)
+
+
+def check_comments(lines: Iterable[tuple[int, Any]], session: Session, forms: FormSet,
+                   package_id: str, where: str = "意见", problems: list[str] | None = None
+                   ) -> list[NoteInput]:
+    """Check comments — (line number, {record id, field label, comment}) — against the
+    package's records and forms; all problems are reported together."""
+    records = {rid: fid for rid, fid in session.execute(
+        select(Record.id, Record.form_id).where(Record.package_id == package_id))}
+    out: list[NoteInput] = []
+    problems = list(problems or [])
+    for n, obj in lines:
         if not isinstance(obj, dict):
             problems.append(f"第 {n} 行应为一个 JSON 对象")
             continue
@@ -107,7 +120,7 @@ def read_comments(path: Path, session: Session, forms: FormSet, package_id: str
         out.append(NoteInput(rid, form.id if form else None, field, label or "",
                              comment.strip()))
     if problems:
-        raise KnownError(f"意见文件 {path} 有 {len(problems)} 处问题，未退回：\n"
+        raise KnownError(f"{where} 有 {len(problems)} 处问题，未退回：\n"
                          + "\n".join(problems[:20]))
     return out
 

@@ -4,8 +4,10 @@ the comments received on own records. UI-free; re-exported by desktop.services.p
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -40,15 +42,22 @@ def accept_package(register: Register, package: str, actor: str = ACTOR) -> Pack
     return p
 
 
-def return_package(register: Register, forms: FormSet, package: str, comments: Path | None,
-                   out: Path, actor: str = ACTOR) -> tuple[Package, Written, Path]:
-    """Return a received package with the comments of a .jsonl file (and those drafted while
-    resolving conflicts); write the signed return file to `out` (a file, or a folder)."""
+def return_package(register: Register, forms: FormSet, package: str,
+                   comments: Path | Sequence[Mapping[str, Any]] | None, out: Path,
+                   actor: str = ACTOR) -> tuple[Package, Written, Path]:
+    """Return a received package with the comments of a .jsonl file or given as dicts
+    (record_id, field label, comment), and those drafted while resolving conflicts; write the
+    signed return file to `out` (a file, or a folder)."""
     with register.session() as session:
         p = returns.find_package(session, package)
         if p.superseded_by:
             raise KnownError(f"数据包 {p.id} 已被同一单位更新的数据包取代，请退回最新的数据包。")
-        notes = returns.read_comments(Path(comments), session, forms, p.id) if comments else []
+        if comments is None:
+            notes = []
+        elif isinstance(comments, str | Path):
+            notes = returns.read_comments(Path(comments), session, forms, p.id)
+        else:
+            notes = returns.check_comments(enumerate(comments, start=1), session, forms, p.id)
         sender, _ = trust.own_sender(session, register)
         recipient = trust.trusted_info(session, p.sender_code, p.signer_fingerprint)
         if recipient is None:

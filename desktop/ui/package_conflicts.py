@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop.errors import KnownError
 from desktop.exchange.conflicts import ACTION_NAMES, ConflictView
 from desktop.services import packages as svc
-from desktop.ui.package_records import read_records, shown_values
+from desktop.services.package_records import read_records, shown_values
 
 if TYPE_CHECKING:
     from desktop.ui.mainwindow import MainWindow

@@ -3,8 +3,6 @@ one of its fields (labels from the form), and writes the signed return file."""
 
 from __future__ import annotations
 
-import json
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import KnownError
 from desktop.services import packages as svc
-from desktop.ui.package_records import drafted_notes, package_records
+from desktop.services.package_records import drafted_notes, package_records
 
 if TYPE_CHECKING:
     from desktop.ui.mainwindow import MainWindow
@@ -188,19 +186,15 @@ class ReturnDialog(QDialog):
         out = Path(name)
         if out.suffix.lower() != ".djret":
             out = out.with_name(out.name + ".djret")
-        with tempfile.TemporaryDirectory(prefix="dengji-return-") as folder:
-            path = Path(folder) / "comments.jsonl"
-            path.write_text("".join(json.dumps(
-                {"record_id": c["record_id"], "comment": c["comment"],
-                 **({"field": c["field"]} if c["field"] else {})}, ensure_ascii=False) + "\n"
-                for c in self.comments), encoding="utf-8")
-            try:
-                _p, written, target = svc.return_package(
-                    self.window_.register, self.forms, self.package_id,
-                    path if self.comments else None, out, actor=self.window_.actor)
-            except KnownError as err:
-                QMessageBox.warning(self, "未退回", str(err))
-                return False
+        comments = [{"record_id": c["record_id"], "comment": c["comment"],
+                     **({"field": c["field"]} if c["field"] else {})} for c in self.comments]
+        try:
+            _p, written, target = svc.return_package(
+                self.window_.register, self.forms, self.package_id, comments or None, out,
+                actor=self.window_.actor)
+        except KnownError as err:
+            QMessageBox.warning(self, "未退回", str(err))
+            return False
         self.written = target
         QMessageBox.information(
             self, "已退回", f"退回文件已保存到：\n{target}\n\n共 "

@@ -95,6 +95,19 @@ def test_a_bad_comments_file_returns_nothing(merged) -> None:
     assert not list(world.folder.glob("*.djret"))
 
 
+def test_comments_given_as_a_list(merged) -> None:
+    """The window passes its comments as dicts: checked the same way as a file's lines."""
+    world, city, firm, sent, member = merged
+    before = counts(city)
+    with pytest.raises(KnownError, match="没有这个栏目"):
+        svc.return_package(city, world.forms, sent.package_id, [
+            {"record_id": member.id, "field": "没有这个栏目", "comment": "x"}], world.folder)
+    assert counts(city) == before and not list(world.folder.glob("*.djret"))
+    _, written, ret = svc.return_package(city, world.forms, sent.package_id, [
+        {"record_id": member.id, "field": "手机号码", "comment": "请核实"}], world.folder)
+    assert ret.exists() and written.manifest["record_count"] == 1
+
+
 def test_return_of_an_unknown_package(merged) -> None:
     world, city, firm, sent, member = merged
     path = comments_file(world, [{"record_id": member.id, "comment": "x"}])

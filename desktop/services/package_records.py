@@ -1,7 +1,5 @@
-"""Read-only look-ups the package dialogs need that the package services do not offer (yet):
-the records a received package delivered, and records by id with their values (conflicts side
-by side). Plain data only; no Qt here, so these can move to desktop/services unchanged.
-"""
+"""Read-only look-ups of the package dialogs: the records a received package delivered, and
+records by id with their values (conflicts side by side)."""
 
 from __future__ import annotations
 
