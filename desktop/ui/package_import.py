@@ -53,6 +53,8 @@ def describe(report: svc.MergeReport) -> str:
             text += "；" + "、".join(issues)
         if o.conflicts:
             text += f"；重复登记冲突 {o.conflicts} 个（上报 → 冲突… 处理）"
+        if report.stats_finding:
+            text += f"；注意：{report.stats_finding}"
         return text
     if report.status == "already":
         return "此前已合并过，未重复写入"

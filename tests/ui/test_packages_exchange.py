@@ -299,3 +299,18 @@ def test_many_packages_show_progress_and_one_row_each(world, make_window, qtbot,
     assert {t for _d, t, _m in steps} == {3}
     assert any("核验" in m for _d, _t, m in steps)
     assert len(window.units) == 4 and window.import_package_action.isEnabled()
+
+
+def test_a_statistics_table_that_disagrees_is_said_in_the_results(world) -> None:
+    """A society package whose table disagrees with its records is merged and the clerk is
+    told so in the results row."""
+    from dataclasses import replace
+
+    from desktop.ui.package_import import describe
+
+    city = world.register(CITY, "city.dengji")
+    firm = world.firm(seed=82, parent=city)
+    [report] = world.merge(city, world.export(firm.register).path)
+    assert "注意" not in describe(report)
+    said = describe(replace(report, stats_finding="统计表与数据包中的会员记录不符"))
+    assert said.endswith("；注意：统计表与数据包中的会员记录不符")
