@@ -51,7 +51,8 @@ def run_smoke_test(out=sys.stdout) -> int:
             if not pdf.read_bytes().startswith(b"%PDF"):
                 out.write("自检失败：PDF 文件无效\n")
                 return 1
-            out.write(f"PDF：{pdf.stat().st_size} 字节\n")
+            pages = _render_first_page(pdf)
+            out.write(f"PDF：{pdf.stat().st_size} 字节，{pages} 页，预览可显示\n")
             workbook = folder / "附件4.xlsx"
             _write_workbook(reg, forms, workbook)
             out.write(f"Excel：{workbook.stat().st_size} 字节\n")
@@ -72,3 +73,19 @@ def _write_workbook(reg, forms, path: Path) -> None:
             raise RuntimeError("workbook has no sheet")
     finally:
         book.close()
+
+
+def _render_first_page(pdf: Path) -> int:
+    """Render the first page as the print preview does (PDFium): proves the bundle carries it.
+    Returns the page count."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        bitmap = doc[0].render(scale=0.5)
+        if bitmap.width <= 0 or bitmap.height <= 0:
+            raise RuntimeError("PDFium rendered an empty page")
+        bitmap.close()
+        return len(doc)
+    finally:
+        doc.close()
