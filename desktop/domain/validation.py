@@ -6,7 +6,8 @@ and `check` on every change; batch commands call `validate` per record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from desktop.domain.context import Environment, RuleContext
@@ -34,9 +35,21 @@ class Validator:
         # (spec, [(rule fn, params, severity)]) per field, resolved once
         self._field_rules = [(f, [(RULES[r.rule].fn, dict(r.params), r.severity) for r in f.rules])
                              for f in form.fields]
-        # typed values of these types repeat across records ("男", "汉族", "是"): parse once
-        self._cacheable = frozenset(f.id for f in form.fields if f.type in ("code", "bool"))
-        self._parsed: dict[tuple[str, str], tuple[Any, list[Problem]]] = {}
+        # the hot loops below read these plans instead of the specs (same rules, same order)
+        plans = {f.id: _ParsePlan(f) for f in form.fields}
+        self._plans: dict[str, _ParsePlan] = {k: plans[f.id] for k, f in self._by_key.items()}
+        self._rows = 0  # records parsed, for _ParsePlan.remember
+        self._convert = self.env.convert_legacy
+        # a field that is not required and has no rule, length or rows to check never has a
+        # finding of check_local: it is left out of its loop
+        self._local = [(f, f.id, f.required, f.min_rows, f.type == "group", f.max_length,
+                        [(_bind(fn, params), severity) for fn, params, severity in rules])
+                       for f, rules in self._field_rules
+                       if f.required or f.min_rows or f.type == "group" or f.max_length or rules]
+        self._record_calls = [(_bind(fn, params), severity)
+                              for fn, params, severity in self._record_fns]
+        self._cross_calls = [(_bind(RULES[r.rule].fn, dict(r.params)), r.severity)
+                             for r in self._cross_rules]
 
     # --- parsing ----------------------------------------------------------------------------
 
@@ -44,26 +57,31 @@ class Validator:
         """Map labels (or header variants, or field ids) to stored values."""
         values: dict[str, Any] = {}
         findings: list[Finding] = []
-        by_key = self._by_key
+        plans = self._plans
         convert = self.env.convert_legacy
+        if convert is not self._convert:  # the caches hold results for one setting
+            self._convert = convert
+            for plan in set(plans.values()):
+                plan.reset()
+        self._rows += 1
         for key, value in raw.items():
-            spec = by_key.get(key)
-            if spec is None:
+            plan = plans.get(key)
+            if plan is None:
                 findings.append(Finding(str(key), "E", "unknown_field",
                                         render("unknown_field", str(key), {}), "value"))
                 continue
-            if spec.id in self._cacheable and value.__class__ is str and len(value) < 40:
-                hit = self._parsed.get((spec.id, value))
+            cache = plan.cache
+            if cache is not None and value.__class__ is str and len(value) < 40:
+                hit = cache.get(value)
                 if hit is None:
-                    hit = parse_value(spec, value, convert_legacy=convert)
-                    if len(self._parsed) < 50_000:
-                        self._parsed[spec.id, value] = hit
+                    hit = parse_value(plan.spec, value, convert_legacy=convert)
+                    plan.remember(value, hit, self._rows)
                 parsed, problems = hit
             else:
-                parsed, problems = parse_value(spec, value, convert_legacy=convert)
-            values[spec.id] = parsed
+                parsed, problems = parse_value(plan.spec, value, convert_legacy=convert)
+            values[plan.id] = parsed
             if problems:
-                findings += self._word(problems, spec.id, "value")
+                findings += self._word(problems, plan.id, "value")
         return values, findings
 
     # --- checking ---------------------------------------------------------------------------
@@ -92,30 +110,31 @@ class Validator:
         not reported again as missing."""
         ctx = RuleContext(self.form, values, self.env, record_id)
         findings: list[Finding] = []
-        for spec, rules in self._field_rules:
-            value = values.get(spec.id)
-            if value is None or value == "" or value == []:
-                if spec.id in unparsed:
+        get = values.get
+        for spec, fid, required, min_rows, is_group, max_length, rules in self._local:
+            value = get(fid)
+            if not value and (value is None or value == "" or value == []):
+                if fid in unparsed:
                     continue
-                if spec.required:
-                    findings += self._word([Problem("E", "required")], spec.id, "field")
-                elif spec.min_rows:
-                    findings += self._word([Problem("E", "min_rows", {"min": spec.min_rows})],
-                                           spec.id, "field")
-            elif spec.type == "group":
-                findings += self._field_findings(spec, value, ctx, spec.id)
+                if required:
+                    findings += self._word([Problem("E", "required")], fid, "field")
+                elif min_rows:
+                    findings += self._word([Problem("E", "min_rows", {"min": min_rows})],
+                                           fid, "field")
+            elif is_group:
+                findings += self._field_findings(spec, value, ctx, fid)
             else:
-                if spec.max_length and isinstance(value, str) and len(value) > spec.max_length:
+                if max_length and isinstance(value, str) and len(value) > max_length:
                     findings += self._word([Problem("E", "too_long", {
-                        "max": spec.max_length, "n": len(value)})], spec.id, "field")
+                        "max": max_length, "n": len(value)})], fid, "field")
                 if rules:
                     ctx.field = spec
-                    for fn, params, severity in rules:
-                        problems = list(fn(value, ctx, **params))
+                    for call, severity in rules:
+                        problems = [*call(value, ctx)]
                         if problems:
-                            findings += self._word(problems, spec.id, "field", severity)
-        for fn, params, severity in self._record_fns:
-            problems = list(fn(ctx, **params))
+                            findings += self._word(problems, fid, "field", severity)
+        for call, severity in self._record_calls:
+            problems = [*call(ctx)]
             if problems:
                 findings += self._word(problems, "", "record", severity)
         return findings
@@ -123,13 +142,34 @@ class Validator:
     def check_context(self, values: Mapping[str, Any], record_id: str | None = None, *,
                       cross: bool = True) -> list[Finding]:
         """Register rules (unique keys) and cross rules (the unit's other records)."""
-        findings: list[Finding] = []
-        if self.env.keys is not None:
-            findings += self._register_findings(values, record_id)
-        if cross and self.env.peers is not None:
-            ctx = RuleContext(self.form, values, self.env, record_id)
-            findings += self._run(self._cross_rules, ctx, "cross")
+        findings = self.check_keys(values, record_id)
+        if cross:
+            findings += self.check_cross(values, record_id)
         return findings
+
+    @property
+    def has_cross_rules(self) -> bool:
+        return bool(self._cross_rules)
+
+    def check_keys(self, values: Mapping[str, Any], record_id: str | None = None
+                   ) -> list[Finding]:
+        """Register rules: unique keys already held by another record (env.keys)."""
+        if self.env.keys is None:
+            return []
+        return self._register_findings(values, record_id)
+
+    def check_cross(self, values: Mapping[str, Any], record_id: str | None = None
+                    ) -> list[Finding]:
+        """Cross rules: the unit's other records (env.peers)."""
+        if self.env.peers is None or not self._cross_rules:
+            return []
+        ctx = RuleContext(self.form, values, self.env, record_id)
+        out: list[Finding] = []
+        for call, severity in self._cross_calls:
+            problems = [*call(ctx)]
+            if problems:
+                out += self._word(problems, "", "cross", severity)
+        return out
 
     def sort(self, findings: list[Finding]) -> list[Finding]:
         return sorted(findings, key=self._sort_key)
@@ -212,6 +252,45 @@ class Validator:
                     out += self._word([Problem("E", code, {"where": where, "value_text": shown})],
                                       key.field, "register")
         return out
+
+
+class _ParsePlan:
+    """How one field's raw values are parsed, with a cache of the results for the values that
+    repeat across records ("男", "汉族", a firm's name, a date). parse_value is a pure function
+    of (field, raw text); only results that cannot be changed in place (str, int, bool, None)
+    are cached, and a field whose values hardly repeat (names, ID numbers) stops caching."""
+
+    __slots__ = ("spec", "id", "cache", "_misses")
+
+    #: entries kept per field; after PROBATION different values, a field whose values were
+    #: new in more than four records of five stops caching
+    LIMIT, PROBATION = 20_000, 2_000
+
+    def __init__(self, spec: FieldSpec) -> None:
+        self.spec, self.id = spec, spec.id
+        self.reset()
+
+    def reset(self) -> None:
+        self.cache: dict[str, tuple[Any, list[Problem]]] | None = (
+            None if self.spec.type in ("group", "region") else {})
+        self._misses = 0
+
+    def remember(self, text: str, hit: tuple[Any, list[Problem]], rows: int) -> None:
+        cache = self.cache
+        if cache is None:
+            return
+        self._misses += 1
+        if self._misses == self.PROBATION and self._misses * 5 > rows * 4:
+            self.cache = None
+            return
+        value = hit[0]
+        if len(cache) < self.LIMIT and (value is None or value.__class__ in (str, int, bool)):
+            cache[text] = hit
+
+
+def _bind(fn: Callable[..., Any], params: dict[str, Any]) -> Callable[..., Any]:
+    """A rule function with its parameters applied (the plain function when there are none)."""
+    return partial(fn, **params) if params else fn
 
 
 def unparsed_fields(findings: list[Finding]) -> frozenset[str]:

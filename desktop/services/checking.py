@@ -3,16 +3,18 @@
 The register's unique keys are looked up once for the whole batch (an indexed IN query per
 chunk), so a row costs no query of its own; cross rules see the unit's stored records plus the
 rows of the batch, so the order in which forms are imported never matters.
+
+A file is read and checked locally chunk by chunk on every core (services.rowcheck); the
+workers also give each row's normalised key values, so the batch's keys are never computed
+twice, and only the rows whose key value occurs twice (or is in the register) are looked at
+again for the unique-key findings.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections import defaultdict
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,8 +30,10 @@ from desktop.domain.validation import Validator, unparsed_fields
 from desktop.domain.values import upgrade_stored
 from desktop.errors import UsageError
 from desktop.formspec.model import FormSet, FormSpec
+from desktop.services import rowcheck
+from desktop.services.ids import IdMaker
 from desktop.services.progress import Progress, Task
-from desktop.services.sources import Segment, SourceRow, check_readable, read_segment, split_lines
+from desktop.services.sources import SourceRow, check_readable
 from desktop.storage import Record, Register, find_keys
 
 PROGRESS_EVERY = 2000
@@ -43,19 +47,38 @@ class RowResult:
     findings: list[Finding] = field(default_factory=list)
 
 
-class BatchKeys:
-    """Unique keys among the rows of one file."""
+#: what a source hands on per chunk: its results and the rows as the workers packed them
+OnRows = Callable[[list[RowResult], list[rowcheck.Packed]], None]
 
-    def __init__(self, form: FormSpec, rows: Sequence[RowResult]) -> None:
+
+class BatchKeys:
+    """Unique keys among the rows of one file. `keys`: each row's normalised key values in the
+    order of form.keys, when the workers computed them already (then only unique keys)."""
+
+    def __init__(self, form: FormSpec, rows: Sequence[RowResult],
+                 keys: Sequence[tuple] | None = None) -> None:
         self._form_id = form.id
         self._map: dict[tuple[str, str], list[RowResult]] = defaultdict(list)
-        for row in rows:
-            if row.values is not None:
-                for key, value in record_keys(form, row.values):
-                    self._map[key.kind, value].append(row)
+        if keys is None:
+            for row in rows:
+                if row.values is not None:
+                    for key, value in record_keys(form, row.values):
+                        self._map[key.kind, value].append(row)
+            return
+        unique = [(i, k.kind) for i, k in enumerate(form.keys) if k.unique]
+        if not unique:
+            return
+        for row, values in zip(rows, keys, strict=True):
+            for i, kind in unique:
+                if i < len(values) and values[i] is not None:
+                    self._map[kind, values[i]].append(row)
 
     def values(self, kind: str) -> list[str]:
         return [v for (k, v) in self._map if k == kind]
+
+    def repeated(self) -> set[tuple[str, str]]:
+        """(kind, value) of the keys that more than one row of the file has."""
+        return {key for key, rows in self._map.items() if len(rows) > 1}
 
     def hits(self, kind: str, value: str, exclude_id: str | None) -> list[KeyHit]:
         return [KeyHit(r.record_id, self._form_id, f"第 {r.no} 行", False)
@@ -63,28 +86,54 @@ class BatchKeys:
 
 
 class RegisterKeys:
-    """Unique keys already in the register, fetched once for every value of the batch."""
+    """Unique keys already in the register, fetched once for every value of the batch.
+
+    Without `batch`, nothing is looked up yet: `look_up` then fetches a chunk's values as they
+    arrive (the import, before it writes the chunk) and `finish` the names of the records found.
+    """
 
     def __init__(self, register: Register, session: Session, forms: FormSet, form: FormSpec,
-                 batch: BatchKeys) -> None:
+                 batch: BatchKeys | None = None) -> None:
         self._hits: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        names: dict[str, str] = {}
+        self._asked: set[tuple[str, str]] = set()
+        self._names: dict[str, str] = {}
+        self._titles = {f.id: f.display_title for f in forms.forms.values()}
+        if batch is None:
+            return
         for key in form.keys:
             if not key.unique:
                 continue
             plain = batch.values(key.kind)
             stored = {register.key_hash(key.kind, v) if key.hashed else v: v for v in plain}
-            for value, found in find_keys(session, key.kind, list(stored)).items():
-                self._hits[key.kind, stored[value]] = found
-                names.update({rid: "" for rid, _ in found})
-        if names:
-            ids = list(names)
-            for i in range(0, len(ids), 900):
-                rows = session.exec(select(Record.id, Record.name)
-                                    .where(Record.id.in_(ids[i:i + 900]))).all()
-                names.update(dict(rows))
-        self._names = names
-        self._titles = {f.id: f.display_title for f in forms.forms.values()}
+            self.look_up(session, key.kind, stored)
+        self.finish(session)
+
+    def look_up(self, session: Session, kind: str, stored: dict[str, str],
+                exclude: Collection[str] = frozenset()) -> None:
+        """Fetch the records holding these values (stored form → plain value) of a key, leaving
+        out the records of `exclude`; a value asked for before is not asked again."""
+        new = [v for v in stored if (kind, v) not in self._asked]
+        self._asked.update((kind, v) for v in new)
+        for value, found in find_keys(session, kind, new, exclude).items():
+            self._hits.setdefault((kind, stored[value]), []).extend(found)
+            self._names.update({rid: "" for rid, _ in found})
+
+    def found(self) -> set[tuple[str, str]]:
+        """(kind, plain value) of the keys the register holds."""
+        return set(self._hits)
+
+    @property
+    def found_keys(self) -> Collection[tuple[str, str]]:
+        """The same, as it grows (no copy)."""
+        return self._hits.keys()
+
+    def finish(self, session: Session) -> None:
+        """Fetch the names of the records found (for the messages)."""
+        ids = [rid for rid, name in self._names.items() if not name]
+        for i in range(0, len(ids), 900):
+            rows = session.exec(select(Record.id, Record.name)
+                                .where(Record.id.in_(ids[i:i + 900]))).all()
+            self._names.update(dict(rows))
 
     def hits(self, kind: str, value: str, exclude_id: str | None) -> list[KeyHit]:
         return [KeyHit(rid, fid, f"{self._titles.get(fid, fid)}中“{self._names.get(rid, '')}”",
@@ -101,14 +150,17 @@ class CombinedKeys:
 
 
 class UnitPeers:
-    """The unit's stored records (loaded per form on first use) plus the rows of the batch."""
+    """The unit's stored records (loaded per form on first use) plus the rows of the batch.
+    `exclude`: ids of stored records to leave out (the batch's own rows, already written)."""
 
     def __init__(self, session: Session, forms: FormSet, unit_id: str,
-                 batch_form: str | None = None, batch: Sequence[RowResult] = ()) -> None:
+                 batch_form: str | None = None, batch: Sequence[RowResult] = (),
+                 exclude: Collection[str] = frozenset()) -> None:
         self._session, self._forms, self._unit_id = session, forms, unit_id
         self._batch_form = batch_form
         self._batch = [Peer(r.record_id, batch_form or "", r.values) for r in batch
                        if r.values is not None]
+        self._exclude = exclude
         self._cache: dict[str, list[Peer]] = {}
 
     def records(self, form_id: str) -> Sequence[Peer]:
@@ -117,8 +169,10 @@ class UnitPeers:
             rows = self._session.exec(
                 select(Record.id, Record.data)
                 .where(Record.unit_id == self._unit_id, Record.form_id == form_id)).all()
+            exclude = self._exclude if form_id == self._batch_form else ()
             stored = [Peer(rid, form_id, upgrade_stored(spec.fields, json.loads(data))
-                           if spec else json.loads(data)) for rid, data in rows]
+                           if spec else json.loads(data)) for rid, data in rows
+                      if rid not in exclude]
             if form_id == self._batch_form:
                 stored += self._batch
             self._cache[form_id] = stored
@@ -141,18 +195,55 @@ def check_file(forms: FormSet, form: FormSpec, path: Path, **kwargs) -> Task[lis
 
     if is_workbook(path):
         return (yield from check_workbook(forms, form, path, **kwargs))
+    today = kwargs.get("today") or date.today()
+    results, keys = yield from read_source(forms, form, Path(path), today=today)
+    return (yield from check_context(forms, form, results, keys=keys, **kwargs))
+
+
+def read_source(forms: FormSet, form: FormSpec, path: Path, *, today: date,
+                storage: bool = False, on_rows: OnRows | None = None,
+                sheet: str | None = None, mapping: Any = None
+                ) -> Task[tuple[list[RowResult], list[tuple]]]:
+    """Read a .jsonl file or a workbook and run the local rules on every row (every core for a
+    large file): the results and each row's key values, in file order. `on_rows` gets every
+    chunk as soon as it is checked; `storage` also packs the JSON to store."""
+    from desktop.services.excel import is_workbook, read_sheet
+
+    if is_workbook(path):
+        return (yield from read_sheet(form, path, today=today, storage=storage,
+                                      on_rows=on_rows, sheet=sheet, mapping=mapping))
     size = check_readable(path)
-    workers = min(os.cpu_count() or 1, 4)
-    if size >= PARALLEL_FROM_BYTES and workers > 1 and form.path is not None:
-        local = yield from _parallel_local(form, path, workers, kwargs.get("today") or date.today())
-        results = [RowResult(no, str(uuid.uuid4()) if values is not None else "", values, findings)
-                   for no, values, findings in local]
+    collect = Collector(RowResult, on_rows)
+    if size >= PARALLEL_FROM_BYTES and rowcheck.workers() > 1 and form.path is not None:
+        yield from rowcheck.parallel_lines(form, path, size, today, storage, collect)
     else:
-        rows = read_segment(path, Segment(0, None, 1))
-        results = yield from _serial_local(form, rows, kwargs.get("today") or date.today())
-    if not results:
+        checker = rowcheck.RowChecker(form, today, storage)
+        yield from rowcheck.serial_rows(
+            checker, lambda: rowcheck.check_lines_here(checker, path), collect)
+    if not collect.results:
         raise UsageError(f"文件中没有任何记录：{path}")
-    return (yield from check_context(forms, form, results, **kwargs))
+    return collect.results, collect.keys
+
+
+class Collector:
+    """Turns the packed chunks into results (with new record ids) in file order."""
+
+    def __init__(self, make: Callable[..., RowResult], on_rows: OnRows | None = None,
+                 first: Callable[[RowResult], None] | None = None) -> None:
+        self.make, self.on_rows, self.first = make, on_rows, first
+        self.results: list[RowResult] = []
+        self.keys: list[tuple] = []
+        self._ids = IdMaker()
+
+    def __call__(self, chunk: list[rowcheck.Packed]) -> None:
+        new_id, make = self._ids.next, self.make
+        made = [make(p[0], new_id() if p[1] is not None else "", p[1], p[2]) for p in chunk]
+        if made and not self.results and self.first is not None:
+            self.first(made[0])
+        self.results += made
+        self.keys += [p[3] for p in chunk]
+        if self.on_rows is not None:
+            self.on_rows(made, chunk)
 
 
 def check_rows(forms: FormSet, form: FormSpec, rows: Sequence[SourceRow], **kwargs
@@ -163,22 +254,37 @@ def check_rows(forms: FormSet, form: FormSpec, rows: Sequence[SourceRow], **kwar
 
 
 def check_context(forms: FormSet, form: FormSpec, results: list[RowResult], *,
-                   register: Register | None = None, session: Session | None = None,
-                   unit_id: str | None = None, today: date | None = None
-                   ) -> Task[list[RowResult]]:
-    """Unique keys within the file and the register; cross rules against the unit's records."""
+                  register: Register | None = None, session: Session | None = None,
+                  unit_id: str | None = None, today: date | None = None,
+                  keys: Sequence[tuple] | None = None, looked_up: RegisterKeys | None = None,
+                  written: Collection[str] = frozenset()) -> Task[list[RowResult]]:
+    """Unique keys within the file and the register; cross rules against the unit's records.
+
+    Optional, from a pipeline that did part of the work already: `keys`, each row's key values
+    (rowcheck.Packed); `looked_up`, the register's keys for them; `written`, ids of the batch's
+    rows already in the register (not counted twice by cross rules)."""
     env = Environment(today=today or date.today(), convert_legacy=True)
     validator = Validator(form, env)
     total = len(results)
-    batch = BatchKeys(form, results)
+    batch = BatchKeys(form, results, keys)
+    in_register: set[tuple[str, str]] = set()
     if register is not None and session is not None:
-        env.keys = CombinedKeys(RegisterKeys(register, session, forms, form, batch), batch)
-        env.peers = UnitPeers(session, forms, unit_id or register.own_unit_id, form.id, results)
+        found = looked_up or RegisterKeys(register, session, forms, form, batch)
+        in_register = found.found()
+        env.keys = CombinedKeys(found, batch)
+        env.peers = UnitPeers(session, forms, unit_id or register.own_unit_id, form.id, results,
+                              exclude=written)
     else:
         env.keys = batch
+    hot = _hot_rows(form, results, keys, batch.repeated() | in_register)
+    cross = validator.has_cross_rules and env.peers is not None
     for i, result in enumerate(results):
-        if result.values is not None:
-            result.findings += validator.check_context(result.values, result.record_id)
+        values = result.values
+        if values is not None:
+            if hot is None or i in hot:
+                result.findings += validator.check_keys(values, result.record_id)
+            if cross:
+                result.findings += validator.check_cross(values, result.record_id)
             if len(result.findings) > 1:
                 result.findings = validator.sort(result.findings)
         if i % PROGRESS_EVERY == 0:
@@ -187,54 +293,39 @@ def check_context(forms: FormSet, form: FormSpec, results: list[RowResult], *,
     return results
 
 
+def _hot_rows(form: FormSpec, results: list[RowResult], keys: Sequence[tuple] | None,
+              hot_keys: set[tuple[str, str]]) -> set[int] | None:
+    """Indexes of the rows with a unique key value that occurs elsewhere (None: every row,
+    when the key values are not known)."""
+    if keys is None:
+        return None
+    unique = [(i, k.kind) for i, k in enumerate(form.keys) if k.unique]
+    if not unique or not hot_keys:
+        return set()
+    return {n for n, values in enumerate(keys)
+            if any(i < len(values) and (kind, values[i]) in hot_keys for i, kind in unique)}
+
+
 def _serial_local(form: FormSpec, rows: Sequence[SourceRow], today: date
                   ) -> Task[list[RowResult]]:
     validator = Validator(form, Environment(today=today, convert_legacy=True))
     results = []
+    ids = IdMaker()
     for i, row in enumerate(rows):
         if row.raw is None:
             results.append(RowResult(row.no, "", None, [row.problem] if row.problem else []))
         else:
             values, findings = _check_one(validator, form, row.raw)
-            results.append(RowResult(row.no, str(uuid.uuid4()), values, findings))
+            results.append(RowResult(row.no, ids.next(), values, findings))
         if i % PROGRESS_EVERY == 0:
             yield Progress(i, len(rows) * 2, "读取")
     return results
-
-
-def _parallel_local(form: FormSpec, path: Path, workers: int, today: date
-                    ) -> Task[list[tuple[int, dict | None, list[Finding]]]]:
-    segments = split_lines(path, workers * 4)
-    local: list[tuple[int, dict | None, list[Finding]]] = []
-    with ProcessPoolExecutor(workers) as pool:
-        jobs = [pool.submit(_check_segment, str(form.path.parent), form.id, str(path), seg, today)
-                for seg in segments]
-        for k, job in enumerate(jobs, start=1):
-            local += job.result()
-            yield Progress(k, len(jobs) * 2, "读取")
-    return local
 
 
 def _check_one(validator: Validator, form: FormSpec, raw: dict) -> tuple[dict, list[Finding]]:
     values, findings = validator.parse(raw)
     _apply_defaults(form, values)
     return values, findings + validator.check_local(values, unparsed=unparsed_fields(findings))
-
-
-def _check_segment(forms_dir: str, form_id: str, path: str, seg: Segment, today: date
-                   ) -> list[tuple[int, dict | None, list[Finding]]]:
-    """In a worker process: read a segment of the file and run the local rules on it."""
-    from desktop.formspec import shipped_forms
-
-    form = shipped_forms(Path(forms_dir)).form(form_id)
-    validator = Validator(form, Environment(today=today, convert_legacy=True))
-    out: list[tuple[int, dict | None, list[Finding]]] = []
-    for row in read_segment(Path(path), seg):
-        if row.raw is None:
-            out.append((row.no, None, [row.problem] if row.problem else []))
-        else:
-            out.append((row.no, *_check_one(validator, form, row.raw)))
-    return out
 
 
 def _apply_defaults(form: FormSpec, values: dict[str, Any]) -> None:
@@ -259,3 +350,4 @@ class LiveRegisterKeys:
             name = self._session.exec(select(Record.name).where(Record.id == rid)).first() or ""
             out.append(KeyHit(rid, fid, f"{self._titles.get(fid, fid)}中“{name}”", True))
         return out
+

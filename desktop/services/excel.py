@@ -14,24 +14,15 @@
 
 from __future__ import annotations
 
-import gc
 import json
-import multiprocessing
-import os
-import sys
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from desktop.domain.context import Environment
 from desktop.domain.findings import Finding
 from desktop.domain.levels import LEVELS
 from desktop.domain.summaries import SUMMARIES, build_summary, cell_text
-from desktop.domain.validation import Validator
 from desktop.domain.values import upgrade_stored
 from desktop.errors import UsageError
 from desktop.formspec.model import FormSet, FormSpec
@@ -40,8 +31,10 @@ from desktop.reports.xlsx_read import WORKBOOK_SUFFIXES, Layout, open_sheet, whe
 from desktop.reports.xlsx_tables import doc_props, form_sheet, summary_sheets
 from desktop.reports.xlsx_template import write_template
 from desktop.reports.xlsx_write import UnitLine, write_tables
-from desktop.services.checking import RowResult, check_context
+from desktop.services import rowcheck
+from desktop.services.checking import Collector, OnRows, RowResult, check_context
 from desktop.services.progress import Progress, Task
+from desktop.services.rowcheck import gc_paused
 from desktop.storage import Record, Register, Unit, append_audit
 
 __all__ = ["EXPORT_TARGETS", "WORKBOOK_SUFFIXES", "CellRowResult", "ExportResult",
@@ -49,8 +42,6 @@ __all__ = ["EXPORT_TARGETS", "WORKBOOK_SUFFIXES", "CellRowResult", "ExportResult
 
 #: sheets with at least this many rows are converted and checked on every core
 PARALLEL_FROM = 4000
-#: reading notes that replace the "required" finding of the same field (the value was unusable)
-_REPLACES_REQUIRED = ("xlsx_number_rounded", "xlsx_yearmonth_ambiguous")
 
 
 def is_workbook(path: Path) -> bool:
@@ -90,142 +81,48 @@ def check_workbook(forms: FormSet, form: FormSpec, path: Path, *, sheet: str | N
     (register, session, unit_id, today); `sheet` and `mapping` as read_workbook."""
     today = kwargs.get("today") or date.today()
     kwargs["today"] = today
+    with gc_paused():  # a few hundred thousand acyclic objects: collecting them is all cost
+        results, keys = yield from read_sheet(form, path, today=today, sheet=sheet,
+                                              mapping=mapping)
+        return (yield from check_context(forms, form, results, keys=keys, **kwargs))
+
+
+def read_sheet(form: FormSpec, path: Path, *, today: date, storage: bool = False,
+               on_rows: OnRows | None = None, sheet: str | None = None,
+               mapping: Mapping[int, str | None] | None = None
+               ) -> Task[tuple[list[CellRowResult], list[tuple]]]:
+    """Read a sheet and run the local rules on its rows, on every core for a large sheet
+    (services.rowcheck): the results in sheet order and each row's key values. What is said
+    about the sheet goes to the first row's findings, before `on_rows` sees it."""
     yield Progress(0, 1, "读取工作簿")
-    layout, data, notes, note_cells = open_sheet(path, form, sheet=sheet, mapping=mapping)
-    workers = min(os.cpu_count() or 1, 4)
-    with _gc_paused():  # a few hundred thousand acyclic objects: collecting them is all cost
-        if len(data) >= PARALLEL_FROM and workers > 1 and form.path is not None:
-            local = yield from _parallel(form, layout, data, workers, today)
+    with gc_paused():
+        layout, data, notes, note_cells = open_sheet(path, form, sheet=sheet, mapping=mapping)
+
+    def make(no: int, rid: str, values: dict | None, findings: list[Finding]) -> CellRowResult:
+        return CellRowResult(no, rid, values, findings, layout, note_cells)
+
+    def first(row: RowResult) -> None:
+        row.findings[:0] = notes
+
+    collect = Collector(make, on_rows, first)
+    with gc_paused():
+        if len(data) >= PARALLEL_FROM and rowcheck.workers() > 1 and form.path is not None:
+            yield from rowcheck.parallel_sheet(form, layout, data, today, storage, collect,
+                                               fork=_use_fork())
         else:
-            local = _check_chunk(_Job(form, layout, data, today))
-            yield Progress(len(data), len(data) * 2, "读取")
-        results = [CellRowResult(no, str(uuid.uuid4()), values, findings, layout, note_cells)
-                   for no, values, findings in local]
-        if not results:
-            from desktop.reports.xlsx_read import _no_data
+            checker = rowcheck.RowChecker(form, today, storage)
+            yield from rowcheck.serial_rows(
+                checker, lambda: rowcheck.check_sheet_rows(checker, layout, data), collect)
+    if not collect.results:
+        from desktop.reports.xlsx_read import _no_data
 
-            raise _no_data(path, layout)
-        results[0].findings[:0] = notes
-        return (yield from check_context(forms, form, results, **kwargs))
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-# --- local checks, on every core -------------------------------------------------------------
-
-
-@dataclass
-class _Job:
-    form: FormSpec | None
-    layout: Layout | None
-    rows: Sequence[tuple[int, list[Any]]] | None
-    today: date
-    # set instead of the above when the job crosses to another process
-    forms_dir: str = ""
-    form_id: str = ""
-    span: tuple[int, int] = (0, 0)
-    columns: tuple[tuple[int, str, str, str | None, int], ...] = ()
-    sheet: str = ""
-    header_row: int = 0
-
-
-_SHARED: tuple[Layout, Sequence[tuple[int, list[Any]]]] | None = None
-_VALIDATORS: dict[tuple[str, str, date], Validator] = {}
-
-
-def _check_chunk(job: _Job) -> list[tuple[int, dict | None, list[Finding]]]:
-    with _gc_paused():
-        return _check_rows(job)
-
-
-def _check_rows(job: _Job) -> list[tuple[int, dict | None, list[Finding]]]:
-    layout, rows = _inputs(job)
-    key = (job.forms_dir, job.form_id or layout.form.id, job.today)
-    validator = _VALIDATORS.get(key) if job.forms_dir else None
-    if validator is None:
-        validator = Validator(layout.form, Environment(today=job.today, convert_legacy=True))
-        if job.forms_dir:
-            _VALIDATORS[key] = validator
-    defaults = [(s.id, s.default) for s in layout.form.fields if s.default is not None]
-    out = []
-    for no, cells in rows:
-        raw, notes = layout.convert(cells, no)
-        if raw is None:
-            continue
-        values, findings = validator.parse(raw)
-        for fid, default in defaults:
-            if fid not in values:
-                values[fid] = default
-        findings += validator.check_local(values)
-        if notes:
-            gone = {n.field for n in notes if n.code in _REPLACES_REQUIRED}
-            findings = notes + [f for f in findings
-                                if not (f.code == "required" and f.field in gone)]
-        out.append((no, values, findings))
-    return out
-
-
-def _inputs(job: _Job) -> tuple[Layout, Sequence[tuple[int, list[Any]]]]:
-    if job.layout is not None:
-        return job.layout, job.rows or ()
-    if _SHARED is not None and job.rows is None:  # forked: the parent's rows are here already
-        layout, rows = _SHARED
-        return layout, rows[job.span[0]:job.span[1]]
-    from dataclasses import replace
-
-    from desktop.formspec import shipped_forms
-    from desktop.reports.xlsx_columns import column_for
-    from desktop.reports.xlsx_read import ReadColumn
-
-    form = shipped_forms(Path(job.forms_dir)).form(job.form_id)
-    columns = []
-    for i, letter, header, path, index in job.columns:
-        col = column_for(form, path) if path else None
-        columns.append(ReadColumn(i, letter, header, col and replace(col, index=index)))
-    return Layout(form, job.sheet, job.header_row, tuple(columns)), job.rows or ()
-
-
-def _parallel(form: FormSpec, layout: Layout, data: Sequence[tuple[int, list[Any]]],
-              workers: int, today: date) -> Task[list[tuple[int, dict | None, list[Finding]]]]:
-    global _SHARED
-    from concurrent.futures import ProcessPoolExecutor
-
-    fork = _use_fork()
-    context = multiprocessing.get_context("fork") if fork else None
-    chunks = workers * 4
-    size = -(-len(data) // chunks)
-    columns = tuple((rc.index, rc.letter, rc.header, rc.path,
-                     rc.column.index if rc.column else 0) for rc in layout.columns)
-    jobs = [_Job(None, None, None if fork else list(data[a:a + size]), today,
-                 str(form.path.parent), form.id, (a, a + size), columns, layout.sheet,
-                 layout.header_row) for a in range(0, len(data), size)]
-    local: list[tuple[int, dict | None, list[Finding]]] = []
-    _SHARED = (layout, data) if fork else None
-    gc.freeze()  # forked workers must not touch (and so copy) every object of the parent
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = [pool.submit(_check_chunk, job) for job in jobs]
-            for k, future in enumerate(futures, start=1):
-                local += future.result()
-                yield Progress(k * size, len(data) * 2, "读取")
-    finally:
-        _SHARED = None
-        gc.unfreeze()
-    return local
+        raise _no_data(path, layout)
+    return collect.results, collect.keys  # type: ignore[return-value]
 
 
 def _use_fork() -> bool:
     """Fork (workers see the parent's rows without copying) where it is safe and available."""
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    return rowcheck.use_fork()
 
 
 # --- marking the user's workbook -------------------------------------------------------------

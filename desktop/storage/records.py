@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
@@ -69,6 +69,50 @@ def bulk_insert_records(
         _executemany(conn, RecordKey.__table__, keys)
 
 
+#: the columns of bulk_insert_rows' tuples
+RECORD_ROW = ("id", "form_id", "form_version", "unit_id", "data", "name", "person_key")
+KEY_ROW = ("record_id", "form_id", "kind", "value")
+
+
+def bulk_insert_rows(
+    connection_or_session: Connection | Session,
+    records: list[tuple[Any, ...]],
+    keys: list[tuple[Any, ...]],
+) -> None:
+    """bulk_insert_records for rows already in column order (no dict per row): records as
+    RECORD_ROW tuples (data already JSON text), keys as KEY_ROW tuples. State, revision and the
+    timestamps get their defaults. Runs in the caller's transaction and does not commit."""
+    conn = _connection(connection_or_session)
+    if conn.dialect.name != "sqlite":  # the general path
+        bulk_insert_records(conn, [dict(zip(RECORD_ROW, r, strict=True)) for r in records],
+                            [dict(zip(KEY_ROW, k, strict=True)) for k in keys])
+        return
+    if records:
+        now = utcnow()
+        fixed = _record_row({}, now)
+        tail_names = ["state", "revision", "created_at", "updated_at"]
+        table = Record.__table__
+        tail = tuple(_processed_once(conn, table.c[n], fixed[n]) for n in tail_names)
+        names = [*RECORD_ROW, *tail_names]
+        conn.exec_driver_sql(
+            f"INSERT INTO record ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+            [r + tail for r in records])
+    if keys:
+        conn.exec_driver_sql(
+            f"INSERT INTO record_key ({', '.join(KEY_ROW)}) VALUES (?, ?, ?, ?)", keys)
+
+
+def _processed_once(conn: Connection, column, value: Any) -> Any:
+    """A value as _executemany hands it to the driver."""
+    process = column.type.bind_processor(conn.dialect)
+    if process is not None:
+        value = process(value)
+    adapt = getattr(conn.dialect.dbapi, "adapt", None)
+    if adapt is not None and isinstance(value, date):
+        value = adapt(value)
+    return value
+
+
 def _executemany(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
     """One INSERT executed for many rows by the driver itself.
 
@@ -84,12 +128,29 @@ def _executemany(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
     sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
            f"VALUES ({', '.join('?' for _ in names)})")
     processors = [c.type.bind_processor(conn.dialect) for c in columns]
-    if any(processors):
-        params = [tuple(p(r[n]) if p else r[n] for p, n in zip(processors, names, strict=True))
-                  for r in rows]
-    else:
-        params = [tuple(r[n] for n in names) for r in rows]
-    conn.exec_driver_sql(sql, params)
+    values = [[r[n] for r in rows] for n in names]  # column by column
+    adapt = getattr(conn.dialect.dbapi, "adapt", None)  # what the driver does to a datetime
+    for i, process in enumerate(processors):
+        column = values[i]
+        if process is not None:
+            column = _processed(process, column)
+        if adapt is not None and isinstance(column[0], date):
+            column = _processed(lambda v: adapt(v) if isinstance(v, date) else v, column)
+        values[i] = column
+    conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
+
+
+def _processed(process, column: list[Any]) -> list[Any]:
+    """A column through its bind processor; a value repeated from the row before (the same
+    timestamp on every row of a batch) is processed once."""
+    out = []
+    last: Any = out  # no value is this list
+    done = None
+    for v in column:
+        if v is not last:
+            last, done = v, process(v)
+        out.append(done)
+    return out
 
 
 def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
