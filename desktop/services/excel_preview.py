@@ -26,7 +26,6 @@ from typing import Any
 
 import python_calamine as pc
 
-from desktop.domain.keys import record_keys
 from desktop.errors import UsageError
 from desktop.formspec.model import FormSet, FormSpec
 from desktop.reports.xlsx_book import open_book, worksheet_names
@@ -37,10 +36,9 @@ from desktop.reports.xlsx_columns import (
     form_columns,
 )
 from desktop.reports.xlsx_read import HEADER_SCAN_ROWS, header_row
-from desktop.services.excel import check_workbook
-from desktop.services.importing import ImportResult, _record_row, blocks
-from desktop.services.progress import Progress, Task
-from desktop.storage import Register, append_audit, bulk_insert_records
+from desktop.services.importing import ImportResult, import_file
+from desktop.services.progress import Task
+from desktop.storage import Register
 
 PREVIEW_ROWS = 20
 #: a choice in the mapping: this column is not imported
@@ -214,27 +212,5 @@ def import_workbook(register: Register, forms: FormSet, form: FormSpec, path: Pa
                     actor: str = "窗口") -> Task[ImportResult]:
     """Check a sheet against the register and import all its records in one transaction, or
     none of them when any row has a blocking error."""
-    path = Path(path)
-    with register.session() as session:
-        results = yield from check_workbook(forms, form, path, sheet=sheet, mapping=mapping,
-                                            register=register, session=session)
-        refused = [r for r in results if blocks(r)]
-        if refused:
-            return ImportResult(results, 0, len(refused))
-        yield Progress(0, len(results), "写入")
-        records, keys = [], []
-        for r in results:
-            records.append(_record_row(register, form, r))
-            keys += [{"record_id": r.record_id, "form_id": form.id, "kind": k.kind,
-                      "value": register.key_hash(k.kind, v) if k.hashed else v}
-                     for k, v in record_keys(form, r.values or {})]
-        bulk_insert_records(session, records, keys)
-        append_audit(session, actor, "import", path.name, {
-            "form": form.id, "form_version": form.version, "file": str(path),
-            "sheet": results[0].layout.sheet if results and results[0].layout else sheet,
-            "mapping": {column_letter(k): v for k, v in (mapping or {}).items()},
-            "imported": len(results), "refused": 0, "partial": False,
-        })
-        session.commit()
-        yield Progress(len(results), len(results), "写入")
-    return ImportResult(results, len(results), 0)
+    return (yield from import_file(register, forms, form, Path(path), actor=actor, sheet=sheet,
+                                   mapping=dict(mapping) if mapping is not None else {}))
