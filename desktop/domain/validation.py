@@ -7,6 +7,7 @@ and `check` on every change; batch commands call `validate` per record.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -71,7 +72,8 @@ class Validator:
                                         render("unknown_field", str(key), {}), "value"))
                 continue
             cache = plan.cache
-            if cache is not None and value.__class__ is str and len(value) < 40:
+            if cache is not None and (value.__class__ is str and len(value) < 40
+                                      or value.__class__ is date):  # a date cell
                 hit = cache.get(value)
                 if hit is None:
                     hit = parse_value(plan.spec, value, convert_legacy=convert)

@@ -269,7 +269,9 @@ def open_sheet(path: Path, form: FormSpec, *, sheet: str | None = None,
     data, foot, after = [], 0, 0
     for i in range(hrow + 1, len(grid)):
         cells = grid[i]
-        first = next((c for c in cells if c not in ("", None)), None)
+        first = cells[0] if cells else None  # the first cell that is not empty
+        if first is None or first == "":
+            first = next((c for c in cells if c not in ("", None)), None)
         if first is None:
             continue
         if foot:  # below the foot: say so if something there looks like a record

@@ -239,7 +239,10 @@ def parallel_sheet(form: FormSpec, layout: Any, data: Sequence[tuple[int, list[A
     global _SHARED
     assert form.path is not None
     fork = use_fork() if fork is None else fork
-    size = max(min(CHUNK_ROWS, -(-len(data) // (workers() * 4))), 1)
+    n = workers()
+    count = max(-(-len(data) // CHUNK_ROWS), n * 4)
+    count = -(-count // n) * n  # as many chunks for each worker: none waits for another's last
+    size = max(-(-len(data) // count), 1)
     columns = tuple((rc.index, rc.letter, rc.header, rc.path,
                      rc.column.index if rc.column else 0) for rc in layout.columns)
     jobs = [(SheetJob(str(form.path.parent), form.id, today, storage, (a, a + size),
@@ -253,6 +256,22 @@ def parallel_sheet(form: FormSpec, layout: Any, data: Sequence[tuple[int, list[A
         _SHARED = None
 
 
+def _die_with_parent(parent: int) -> None:
+    """In a worker (Linux): end when the parent ends. A parent that is killed (SIGKILL) cannot
+    stop its pool, and the workers would wait for work for ever, each holding its memory."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the line above
+        os._exit(1)
+
+
 def _pool(fn: Callable[..., list[Packed]], args: list[tuple], *, fork: bool, total_rows: int,
           on_chunk: OnChunk) -> Task[int]:
     from concurrent.futures import ProcessPoolExecutor
@@ -260,7 +279,8 @@ def _pool(fn: Callable[..., list[Packed]], args: list[tuple], *, fork: bool, tot
     context = multiprocessing.get_context("fork" if fork else "spawn")
     rows = 0
     gc.freeze()  # forked workers must not touch (and so copy) every object of the parent
-    pool = ProcessPoolExecutor(workers(), mp_context=context)
+    pool = ProcessPoolExecutor(workers(), mp_context=context, initializer=_die_with_parent,
+                               initargs=(os.getpid(),))
     try:
         futures: list[Any] = [pool.submit(fn, *a) for a in args]
         for k in range(len(futures)):
