@@ -26,6 +26,7 @@ from desktop.exchange.merge import package_issues
 from desktop.exchange.reader import RegisterView, Verification, verify_package
 from desktop.exchange.records import Incoming
 from desktop.formspec.model import FormSet
+from desktop.processes import die_with_parent
 from desktop.storage import Register
 
 #: a merge of at least this many files (or bytes) is prepared in a worker process
@@ -90,8 +91,10 @@ def _view_state(view: RegisterView) -> dict[str, Any]:
     return {**dataclasses.asdict(dataclasses.replace(view, decrypt_key=None)), "key": raw}
 
 
-def _init_worker(forms_dir: str, state: dict[str, Any]) -> None:
+def _init_worker(forms_dir: str, state: dict[str, Any], parent: int) -> None:
     from desktop.formspec import shipped_forms
+
+    die_with_parent(parent)
 
     key = X25519PrivateKey.from_private_bytes(state.pop("key"))
     _WORKER["forms"] = shipped_forms(Path(forms_dir))
@@ -167,7 +170,7 @@ def prepared_files(paths: Sequence[Path], forms: FormSet, view: RegisterView, to
         return
     workers = min(WORKERS if len(paths) >= MANY_FILES else 1, os.cpu_count() or 1)
     pool = ProcessPoolExecutor(workers, initializer=_init_worker,
-                               initargs=(str(forms_dir), _view_state(view)))
+                               initargs=(str(forms_dir), _view_state(view), os.getpid()))
     try:
         queue: deque[Future] = deque()
         todo = iter(paths)

@@ -32,6 +32,7 @@ from desktop.domain.identifiers import normalise_id
 from desktop.domain.keys import key_value
 from desktop.domain.validation import Validator, unparsed_fields
 from desktop.formspec.model import FormSpec
+from desktop.processes import die_with_parent
 from desktop.services.progress import Progress, Task
 from desktop.services.sources import Segment, read_segment, split_lines
 
@@ -256,22 +257,6 @@ def parallel_sheet(form: FormSpec, layout: Any, data: Sequence[tuple[int, list[A
         _SHARED = None
 
 
-def _die_with_parent(parent: int) -> None:
-    """In a worker (Linux): end when the parent ends. A parent that is killed (SIGKILL) cannot
-    stop its pool, and the workers would wait for work for ever, each holding its memory."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent ended before the line above
-        os._exit(1)
-
-
 def _pool(fn: Callable[..., list[Packed]], args: list[tuple], *, fork: bool, total_rows: int,
           on_chunk: OnChunk) -> Task[int]:
     from concurrent.futures import ProcessPoolExecutor
@@ -279,7 +264,7 @@ def _pool(fn: Callable[..., list[Packed]], args: list[tuple], *, fork: bool, tot
     context = multiprocessing.get_context("fork" if fork else "spawn")
     rows = 0
     gc.freeze()  # forked workers must not touch (and so copy) every object of the parent
-    pool = ProcessPoolExecutor(workers(), mp_context=context, initializer=_die_with_parent,
+    pool = ProcessPoolExecutor(workers(), mp_context=context, initializer=die_with_parent,
                                initargs=(os.getpid(),))
     try:
         futures: list[Any] = [pool.submit(fn, *a) for a in args]

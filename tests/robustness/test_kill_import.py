@@ -57,6 +57,37 @@ def _wal_size(db: Path) -> int:
         return 0
 
 
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (the check workers), from /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _assert_gone(pids: set[int], timeout: float = 10.0) -> None:
+    """The workers of a killed import end with it (they would otherwise wait for ever)."""
+    end = time.monotonic() + timeout
+    alive = set(pids)
+    while alive and time.monotonic() < end:
+        alive = {p for p in alive if Path(f"/proc/{p}").exists()
+                 and "Z" not in _state(p)}
+        time.sleep(0.05)
+    assert not alive, f"check workers outlived the killed import: {sorted(alive)}"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "Z"
+
+
 def _one_kill(empty: Path, data: Path, work: Path, early: bool, rng: random.Random) -> str:
     db = work / "r.dengji"
     for p in work.glob("r.dengji*"):
@@ -72,8 +103,10 @@ def _one_kill(empty: Path, data: Path, work: Path, early: bool, rng: random.Rand
         while proc.poll() is None and _wal_size(db) <= threshold:
             time.sleep(0.01)
     finished = proc.poll() is not None
+    workers = _children(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
+    _assert_gone(workers)
     count = check_register(db)
     assert count in (0, RECORDS), f"half an import survived: {count} records"
     if finished:
