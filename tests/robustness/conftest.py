@@ -7,8 +7,11 @@ DENGJI_SOAK=1 runs the long versions (a hundred kills each) instead of the CI bu
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -42,3 +45,23 @@ def check_register(path: Path, passphrase: str = PASSPHRASE, **kw) -> int:
         audit = verify_audit_chain(session)
         assert audit.ok, audit.message
         return session.execute(select(func.count()).select_from(Record)).scalar_one()
+
+
+def kill_repeatedly(one_kill: Callable[[bool, random.Random], str], budget_seconds: float,
+                    min_kills: int = 4) -> list[str]:
+    """Run `one_kill(early, rng)` again and again: as often as fits in `budget_seconds` (at
+    least `min_kills` times), or a hundred times with DENGJI_SOAK=1. Kills alternate between
+    early and late ones; the seed is printed so that a failure can be replayed."""
+    rng = random.Random()
+    seed = rng.randrange(10**6)
+    rng.seed(seed)
+    start, outcomes = time.monotonic(), []
+    while True:
+        n = len(outcomes)
+        if SOAK and n >= 100:
+            break
+        if not SOAK and n >= min_kills and time.monotonic() - start > budget_seconds:
+            break
+        outcomes.append(one_kill(n % 2 == 0, rng))
+    print(f"seed {seed}: {len(outcomes)} kills: {outcomes}")
+    return outcomes

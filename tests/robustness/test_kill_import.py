@@ -21,10 +21,10 @@ import pytest
 
 from tests.robustness.conftest import (
     ROOT,
-    SOAK,
     check_register,
     child_env,
     dengji_cmd,
+    kill_repeatedly,
     run_dengji,
 )
 
@@ -116,15 +116,5 @@ def _one_kill(empty: Path, data: Path, work: Path, early: bool, rng: random.Rand
 
 def test_sigkill_during_import(prepared: tuple[Path, Path], tmp_path: Path) -> None:
     empty, data = prepared
-    rng = random.Random()
-    seed = rng.randrange(10**6)
-    rng.seed(seed)
-    start, outcomes = time.monotonic(), []
-    while True:
-        n = len(outcomes)
-        if SOAK and n >= 100:
-            break
-        if not SOAK and n >= MIN_KILLS and time.monotonic() - start > BUDGET_SECONDS:
-            break
-        outcomes.append(_one_kill(empty, data, tmp_path, early=n % 2 == 0, rng=rng))
-    print(f"seed {seed}: {len(outcomes)} kills: {outcomes}")
+    kill_repeatedly(lambda early, rng: _one_kill(empty, data, tmp_path, early=early, rng=rng),
+                    BUDGET_SECONDS, MIN_KILLS)

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from desktop.storage import Record, open_register, verify_audit_chain
 from desktop.storage.tables import Package
 from tests.conftest import PASSPHRASE
-from tests.robustness.conftest import ROOT, SOAK, child_env, dengji_cmd, run_dengji
+from tests.robustness.conftest import ROOT, child_env, dengji_cmd, kill_repeatedly, run_dengji
 
 PACKAGES, PER_FIRM = 100, 30
 RECORDS = PACKAGES * PER_FIRM
@@ -115,18 +115,8 @@ def _one_kill(empty: Path, paths: list[Path], work: Path, early: bool, rng: rand
 
 def test_sigkill_during_merge(packages: tuple[Path, list[Path]], tmp_path: Path) -> None:
     empty, paths = packages
-    rng = random.Random()
-    seed = rng.randrange(10**6)
-    rng.seed(seed)
-    start, outcomes = time.monotonic(), []
-    while True:
-        n = len(outcomes)
-        if SOAK and n >= 100:
-            break
-        if not SOAK and n >= MIN_KILLS and time.monotonic() - start > BUDGET_SECONDS:
-            break
-        outcomes.append(_one_kill(empty, paths, tmp_path, early=n % 2 == 0, rng=rng))
-    print(f"seed {seed}: {len(outcomes)} kills: {outcomes}")
+    kill_repeatedly(lambda early, rng: _one_kill(empty, paths, tmp_path, early=early, rng=rng),
+                    BUDGET_SECONDS, MIN_KILLS)
 
 
 def test_an_unkilled_merge_is_fully_in(packages: tuple[Path, list[Path]], tmp_path: Path
