@@ -9,7 +9,7 @@ print that leaves the program (a file or a printer), masked or not — only a ma
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -67,15 +67,9 @@ def print_records(register: Register, forms: FormSet, form_id: str,
             items.sort(key=lambda it: (it[1], _name_of(form, it[0]), it[0].record_id))
         total = len(items)
         yield Progress(0, total, "排版")
-        task = records_pdf(items, print_note(today, full), form.display_title)
-        while True:
-            try:
-                done = next(task)
-            except StopIteration as stop:
-                pdf, pages = stop.value
-                break
-            if done % 20 == 0 or done == total:
-                yield Progress(done, total, "排版")
+        pdf, pages = yield from _laid_out(
+            records_pdf(items, print_note(today, full), form.display_title), 20,
+            lambda done: (done, total))
         if full or not preview:
             append_audit(session, actor, "print_full" if full else "print",
                          items[0][0].record_id if len(items) == 1 else form.id, {
@@ -165,6 +159,21 @@ def archive_check(register: Register, forms: FormSet, qr_text: str) -> ArchiveCh
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _laid_out(task: Iterator[Any], every: int, step: Callable[[Any], tuple[int, int]]
+              ) -> Task[Any]:
+    """Run a PDF layout generator, reporting (done, total) from each of its steps — `step`
+    turns what it yields into that — at every `every`th step and the last; return its
+    result."""
+    while True:
+        try:
+            item = next(task)
+        except StopIteration as stop:
+            return stop.value
+        done, total = step(item)
+        if done % every == 0 or done == total:
+            yield Progress(done, total, "排版")
 
 
 def _record_form(forms: FormSet, form_id: str) -> FormSpec:
@@ -292,15 +301,8 @@ def print_tables(register: Register, forms: FormSet, table_id: str, *, full: boo
         if table_id != STATS_ID:
             docs, count = _summary_docs(session, register, forms, table_id, today, full,
                                         filler, contact, ident)
-        task = table_pdf(docs, print_note(today, full))
-        while True:
-            try:
-                page, pages = next(task)
-            except StopIteration as stop:
-                pdf, pages = stop.value
-                break
-            if page % 25 == 0 or page == pages:
-                yield Progress(page, pages, "排版")
+        pdf, pages = yield from _laid_out(table_pdf(docs, print_note(today, full)), 25,
+                                          lambda step: step)
         if full or not preview:
             append_audit(session, actor, "print_full" if full else "print", table_id, {
                 "form": table_id, "rows": count, "pages": pages, "masked": not full,
