@@ -1,6 +1,6 @@
 """What the window's 导入Excel dialog needs besides the services: a quick look at a workbook
 (its sheets, header row, first rows and the field each column is taken for), the problems of a
-column mapping a person is editing, and the all-or-nothing import of a sheet with that mapping.
+column mapping a person is editing.
 
 - `preview_workbook(path, form, sheet=None, rows=20)` reads only the first rows of one sheet
   (python-calamine) and guesses each column's field from its header as the reader does
@@ -10,9 +10,8 @@ column mapping a person is editing, and the all-or-nothing import of a sheet wit
   (only the columns a person changed; the others keep the reader's own choice), and
   `mapping_problems(form, preview, chosen)` → what is wrong with it (a field taken by two columns,
   a required field no column fills), in Chinese.
-- `import_workbook(register, forms, form, path, sheet=, mapping=, actor=)`: check the sheet
-  against the register and write every record in one transaction — or none when any row has a
-  blocking error (importing.blocks).
+
+The import itself is importing.import_file with the chosen `sheet` and `mapping`.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from typing import Any
 import python_calamine as pc
 
 from desktop.errors import UsageError
-from desktop.formspec.model import FormSet, FormSpec
+from desktop.formspec.model import FormSpec
 from desktop.reports.xlsx_book import open_book, worksheet_names
 from desktop.reports.xlsx_columns import (
     FormColumn,
@@ -36,9 +35,6 @@ from desktop.reports.xlsx_columns import (
     form_columns,
 )
 from desktop.reports.xlsx_read import HEADER_SCAN_ROWS, header_row
-from desktop.services.importing import ImportResult, import_file
-from desktop.services.progress import Task
-from desktop.storage import Register
 
 PREVIEW_ROWS = 20
 #: a choice in the mapping: this column is not imported
@@ -205,12 +201,3 @@ def mapping_problems(form: FormSpec, preview: WorkbookPreview,
         if spec.required and spec.default is None and spec.id not in filled:
             errors.append(f"必填栏目“{spec.label}”没有对应的列")
     return errors, notes
-
-
-def import_workbook(register: Register, forms: FormSet, form: FormSpec, path: Path, *,
-                    sheet: str | None = None, mapping: Mapping[int, str | None] | None = None,
-                    actor: str = "窗口") -> Task[ImportResult]:
-    """Check a sheet against the register and import all its records in one transaction, or
-    none of them when any row has a blocking error."""
-    return (yield from import_file(register, forms, form, Path(path), actor=actor, sheet=sheet,
-                                   mapping=dict(mapping) if mapping is not None else {}))

@@ -32,7 +32,7 @@ from desktop.formspec.model import FormSpec
 from desktop.reports.xlsx_annotate import ANNOTATABLE
 from desktop.services import excel_preview as ep
 from desktop.services.excel import annotate_results, check_workbook
-from desktop.services.importing import ImportResult, blocks
+from desktop.services.importing import ImportResult, blocks, import_file
 from desktop.services.progress import Progress
 from desktop.ui.excel_models import PreviewModel
 from desktop.ui.excel_panels import FindingsPanel, MappingPanel
@@ -300,8 +300,9 @@ class ImportDialog(QDialog):
                                     f"{form.display_title}。")
 
         self.importing = True
-        self._run(lambda: ep.import_workbook(window.register, window.forms, form, path,
-                                             sheet=sheet, mapping=mapping, actor=window.actor),
+        # a mapping is always passed, so the audit entry records the sheet and mapping used
+        self._run(lambda: import_file(window.register, window.forms, form, path, sheet=sheet,
+                                      mapping=dict(mapping or {}), actor=window.actor),
                   done, writes=True)
 
     # -- running work --

@@ -10,6 +10,7 @@ import pytest
 from desktop.errors import UsageError
 from desktop.formspec import shipped_forms
 from desktop.services import excel_preview as ep
+from desktop.services.importing import import_file
 from desktop.services.progress import run
 from desktop.ui.excel_models import FindingsModel, PreviewModel, finding_rows
 from tests.ui.test_excel_import import members_book, stored, write_book
@@ -66,15 +67,14 @@ def test_preview_refuses_what_is_no_workbook_and_a_sheet_without_header(tmp_path
 def test_import_with_a_mapping_is_all_or_nothing(tmp_path, register, lawyer):
     forms = shipped_forms()
     book, people = members_book(tmp_path / "名册.xlsx", members=3)
-    result = run(ep.import_workbook(register, forms, lawyer, book, sheet="党员名册",
-                                    mapping={}))
+    result = run(import_file(register, forms, lawyer, book, sheet="党员名册", mapping={}))
     assert result.imported == 0 and result.refused == 3  # no 手机号码: every row refused
     assert stored(register) == []
-    result = run(ep.import_workbook(register, forms, lawyer, book, sheet="党员名册",
-                                    mapping={7: "mobile"}))
+    result = run(import_file(register, forms, lawyer, book, sheet="党员名册",
+                             mapping={7: "mobile"}))
     assert result.imported == 3 and stored(register)
-    again = run(ep.import_workbook(register, forms, lawyer, book, sheet="党员名册",
-                                   mapping={7: "mobile"}))
+    again = run(import_file(register, forms, lawyer, book, sheet="党员名册",
+                            mapping={7: "mobile"}))
     assert again.imported == 0 and again.refused == 3  # already registered
     assert len(stored(register)) == 3
 
