@@ -216,10 +216,9 @@ def cmd_notice(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from desktop.domain.stats import stats_from_json, sum_tables
-    from desktop.services.cleanup_members import register_stats
+    from desktop.domain.stats import stats_from_json
     from desktop.services.cleanup_print import log_export, print_stats, write_stats
-    from desktop.services.package_stats import received_tables
+    from desktop.services.package_stats import unit_table
 
     when = (args.date or date.today()).isoformat()
     added = []
@@ -234,17 +233,8 @@ def cmd_stats(args) -> int:
         except ValueError as err:
             raise KnownError(str(err)) from None
     with open_db(args.db) as reg:
-        own = register_stats(reg, filler=args.filler, contact=args.contact, filed=when)
-        received = received_tables(reg, filed=when) if args.received else []
-        if added or received:
-            parts = ([own] if own.entries else []) + received + added
-            try:
-                stats = sum_tables(parts, unit=own.unit, unit_code=own.unit_code,
-                                   filler=args.filler, contact=args.contact, filed=when)
-            except ValueError as err:
-                raise KnownError(str(err)) from None
-        else:
-            stats = own
+        stats = unit_table(reg, filed=when, received=args.received, added=added,
+                           filler=args.filler, contact=args.contact)
         if args.out:
             write_stats(args.out, stats)
             log_export(reg, "stats.export", args.out, {"parts": len(stats.parts)})

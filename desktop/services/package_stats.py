@@ -12,6 +12,7 @@ carried none, the table computed from their records.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -77,14 +78,17 @@ def received_tables(register: Register, *, filed: str = "", accepted_only: bool 
     return sorted(tables + computed, key=lambda t: t.unit_code)
 
 
-def unit_table(register: Register, *, today: date, accepted_only: bool = False,
+def unit_table(register: Register, *, filed: str, received: bool = True,
+               accepted_only: bool = False, added: Sequence[CleanupStats] = (),
                filler: str = "", contact: str = "") -> CleanupStats:
-    """The own unit's table, summed with the tables of the units below when there are any."""
+    """The own unit's table, summed with the tables of the units below (`received`) and any
+    `added` ones when there are any — what `dengji stats`, the window's 统计表 and an upward
+    package show."""
     from desktop.services.cleanup_members import register_stats
 
-    filed = today.isoformat()
     own = register_stats(register, filler=filler, contact=contact, filed=filed)
-    below = received_tables(register, filed=filed, accepted_only=accepted_only)
+    below = (received_tables(register, filed=filed, accepted_only=accepted_only)
+             if received else []) + list(added)
     if not below:
         return own
     try:
@@ -99,5 +103,5 @@ def stats_members(register: Register, level: str, today: date) -> dict[str, byte
     table of the own members summed with those of the accepted packages it forwards."""
     if not level.startswith("society"):
         return {}
-    table = unit_table(register, today=today, accepted_only=True)
+    table = unit_table(register, filed=today.isoformat(), accepted_only=True)
     return {stats_member(table.unit_code): table_bytes(stats_to_json(table))}

@@ -27,9 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.cleanup import DUPLICATE, INELIGIBLE, NO_ID, VIOLATION, WITHDRAWN
-from desktop.domain.stats import ENTRIES, TITLE, CleanupStats, sum_tables
+from desktop.domain.stats import ENTRIES, TITLE, CleanupStats
 from desktop.errors import KnownError
-from desktop.services.cleanup_members import register_stats, stats_by_unit
 from desktop.services.cleanup_print import (
     NOTICE_DEFAULT,
     build_notice,
@@ -37,6 +36,7 @@ from desktop.services.cleanup_print import (
     write_notice,
     write_stats,
 )
+from desktop.services.package_stats import received_tables, unit_table
 from desktop.ui.cleanup_common import date_edit, to_date
 
 if TYPE_CHECKING:
@@ -75,8 +75,8 @@ class StatsDialog(QDialog):
         head.setColumnStretch(1, 1)
         head.setColumnStretch(3, 1)
         layout.addLayout(head)
-        self.received = QCheckBox("连同已接收的下级法学会会员记录（按单位分别统计后汇总）")
-        self.received.setVisible(bool(stats_by_unit(window.register, own=False)))
+        self.received = QCheckBox("连同已收到的下级法学会统计表一并汇总（未附统计表的按其会员记录计算）")
+        self.received.setVisible(bool(received_tables(window.register)))
         self.received.toggled.connect(lambda _on: self.refresh())
         layout.addWidget(self.received)
         self.table = QTableWidget(2, 7)
@@ -109,17 +109,12 @@ class StatsDialog(QDialog):
         reg = self.window_.register
         header = {"filler": self.filler.text().strip(), "contact": self.contact.text().strip(),
                   "filed": to_date(self.filed.date()).isoformat()}
-        own = register_stats(reg, **header)
-        if not self.received.isChecked():
-            return own
-        parts = ([own] if own.entries else []) + stats_by_unit(reg, filed=header["filed"],
-                                                               own=False)
-        return sum_tables(parts, unit=own.unit, unit_code=own.unit_code, **header)
+        return unit_table(reg, received=self.received.isChecked(), **header)
 
     def refresh(self) -> None:
         try:
             stats = self.stats = self.current()
-        except ValueError as err:
+        except KnownError as err:
             QMessageBox.warning(self, "无法汇总统计表", str(err))
             self.received.setChecked(False)
             return

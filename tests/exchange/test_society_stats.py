@@ -93,7 +93,7 @@ def test_county_city_province_chain_sums_right(world: World, chain) -> None:
         assert any(c.name == "统计表" and c.ok for c in report.verification.checks)
         svc.accept_package(city, report.outcome.package_id)
     assert [t.unit_code for t in received_tables(city)] == ["024-01", "024-02"]
-    summed = unit_table(city, today=date.today())
+    summed = unit_table(city, filed=date.today().isoformat())
     assert (summed.entries, summed.duplicates, summed.violations, summed.ineligible,
             summed.no_id, summed.actual) == (13, 2, 1, 1, 2, 7)
 
