@@ -4,10 +4,10 @@ package_merge.py and package_review.py."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from desktop.errors import KnownError, UsageError
+from desktop.reports.output import atomic_file
 
 #: who the audit log names when the `dengji` command does the work
 ACTOR = "命令行"
@@ -22,12 +22,11 @@ def read_file(path: Path, what: str = "数据包") -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` whole or not at all (a temporary file renamed into place)."""
-    tmp = path.with_name(f".{path.name}.writing")
+    """Write `data` to `path` whole or not at all (reports.output.atomic_file), making its
+    folder first."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
         raise KnownError(f"无法写入 {path}（{err.strerror or err}）。请换一个有写入权限的位置。") from err
+    with atomic_file(path) as part:
+        part.write_bytes(data)
