@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from desktop.domain.identifiers import mask_id, mask_phone
-from desktop.domain.values import display_value, upgrade_stored
+from desktop.domain.values import upgrade_stored
 from desktop.formspec.model import FormSet
+from desktop.reports.pdf_content import print_text
 from desktop.storage import Record, Register, Unit
 
 
@@ -85,10 +85,6 @@ def shown_values(forms: FormSet, view: RecordView) -> list[tuple[str, str]]:
         elif value is None or value == "":
             text = ""
         else:
-            text = str(display_value(spec, value))
-            if spec.mask == "id":
-                text = mask_id(text)
-            elif spec.mask == "phone":
-                text = mask_phone(text)
+            text = str(print_text(spec, value, masked=True))
         out.append((spec.label, text))
     return out
