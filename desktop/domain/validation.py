@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from functools import partial
+from types import FunctionType
 from typing import Any
 
 from desktop.domain.context import Environment, RuleContext
@@ -17,7 +18,7 @@ from desktop.domain.keys import record_keys
 from desktop.domain.messages import render
 from desktop.domain.rules import RULES
 from desktop.domain.values import parse_value
-from desktop.formspec.model import FieldSpec, FormSpec, RuleRef
+from desktop.formspec.model import FieldSpec, FormSpec
 
 
 class Validator:
@@ -37,9 +38,9 @@ class Validator:
         self._field_rules = [(f, [(RULES[r.rule].fn, dict(r.params), r.severity) for r in f.rules])
                              for f in form.fields]
         # the hot loops below read these plans instead of the specs (same rules, same order)
-        plans = {f.id: _ParsePlan(f) for f in form.fields}
-        self._plans: dict[str, _ParsePlan] = {k: plans[f.id] for k, f in self._by_key.items()}
-        self._rows = 0  # records parsed, for _ParsePlan.remember
+        plans = {f.id: ParsePlan(f) for f in form.fields}
+        self._plans: dict[str, ParsePlan] = {k: plans[f.id] for k, f in self._by_key.items()}
+        self._rows = 0  # records parsed, for ParsePlan.miss
         self._convert = self.env.convert_legacy
         # a field that is not required and has no rule, length or rows to check never has a
         # finding of check_local: it is left out of its loop
@@ -59,12 +60,7 @@ class Validator:
         values: dict[str, Any] = {}
         findings: list[Finding] = []
         plans = self._plans
-        convert = self.env.convert_legacy
-        if convert is not self._convert:  # the caches hold results for one setting
-            self._convert = convert
-            for plan in set(plans.values()):
-                plan.reset()
-        self._rows += 1
+        convert, rows = self.start_record()
         for key, value in raw.items():
             plan = plans.get(key)
             if plan is None:
@@ -74,17 +70,32 @@ class Validator:
             cache = plan.cache
             if cache is not None and (value.__class__ is str and len(value) < 40
                                       or value.__class__ is date):  # a date cell
-                hit = cache.get(value)
-                if hit is None:
-                    hit = parse_value(plan.spec, value, convert_legacy=convert)
-                    plan.remember(value, hit, self._rows)
-                parsed, problems = hit
+                hit = cache.get(value) or plan.miss(value, convert, rows)
             else:
-                parsed, problems = parse_value(plan.spec, value, convert_legacy=convert)
-            values[plan.id] = parsed
-            if problems:
-                findings += self._word(problems, plan.id, "value")
+                hit = parse_value(plan.spec, value, convert_legacy=convert)
+            values[plan.id] = hit[0]
+            if hit[1]:
+                findings += self.word_value(hit[1], plan.id)
         return values, findings
+
+    def plan(self, key: str) -> ParsePlan | None:
+        """How the values of a field (by id, label or header variant) are parsed: the hot loops
+        of parse and of the workbook reader (reports.xlsx_read.Layout.parse_row)."""
+        return self._plans.get(key)
+
+    def start_record(self) -> tuple[bool, int]:
+        """Before parsing a record's values: (convert_legacy, records parsed so far)."""
+        convert = self.env.convert_legacy
+        if convert is not self._convert:  # the caches hold results for one setting
+            self._convert = convert
+            for plan in set(self._plans.values()):
+                plan.reset()
+        self._rows += 1
+        return convert, self._rows
+
+    def word_value(self, problems: Iterable[Problem], field_id: str) -> list[Finding]:
+        """Findings of parsing a field's value."""
+        return self._word(problems, field_id, "value")
 
     # --- checking ---------------------------------------------------------------------------
 
@@ -132,11 +143,11 @@ class Validator:
                 if rules:
                     ctx.field = spec
                     for call, severity in rules:
-                        problems = [*call(value, ctx)]
+                        problems = call(value, ctx)
                         if problems:
                             findings += self._word(problems, fid, "field", severity)
         for call, severity in self._record_calls:
-            problems = [*call(ctx)]
+            problems = call(ctx)
             if problems:
                 findings += self._word(problems, "", "record", severity)
         return findings
@@ -168,7 +179,7 @@ class Validator:
         ctx = RuleContext(self.form, values, self.env, record_id)
         out: list[Finding] = []
         for call, severity in self._cross_calls:
-            problems = [*call(ctx)]
+            problems = call(ctx)
             if problems:
                 out += self._word(problems, "", "cross", severity)
         return out
@@ -231,14 +242,6 @@ class Validator:
                 yield from self._field_findings(sub, row.get(sub.id), row_ctx,
                                                 f"{path}[{i}].{sub.id}")
 
-    def _run(self, refs: list[RuleRef], ctx: RuleContext, scope: str) -> list[Finding]:
-        out: list[Finding] = []
-        for ref in refs:
-            problems = list(RULES[ref.rule].fn(ctx, **ref.params))
-            if problems:
-                out += self._word(problems, "", scope, ref.severity)
-        return out
-
     def _register_findings(self, values: Mapping[str, Any], record_id: str | None
                            ) -> list[Finding]:
         out: list[Finding] = []
@@ -256,11 +259,14 @@ class Validator:
         return out
 
 
-class _ParsePlan:
+class ParsePlan:
     """How one field's raw values are parsed, with a cache of the results for the values that
     repeat across records ("男", "汉族", a firm's name, a date). parse_value is a pure function
     of (field, raw text); only results that cannot be changed in place (str, int, bool, None)
-    are cached, and a field whose values hardly repeat (names, ID numbers) stops caching."""
+    are cached, and a field whose values hardly repeat (names, ID numbers) stops caching.
+
+    The hot loops look a value up in `cache` themselves (when it is not None and the value is
+    a str shorter than 40 or a date) and call `miss` when it is not there."""
 
     __slots__ = ("spec", "id", "cache", "_misses")
 
@@ -273,26 +279,41 @@ class _ParsePlan:
         self.reset()
 
     def reset(self) -> None:
-        self.cache: dict[str, tuple[Any, list[Problem]]] | None = (
+        self.cache: dict[Any, tuple[Any, list[Problem]]] | None = (
             None if self.spec.type in ("group", "region") else {})
         self._misses = 0
 
-    def remember(self, text: str, hit: tuple[Any, list[Problem]], rows: int) -> None:
+    def miss(self, value: Any, convert: bool, rows: int) -> tuple[Any, list[Problem]]:
+        """Parse a value that is not in the cache, and remember it (see the class docstring)."""
+        hit = parse_value(self.spec, value, convert_legacy=convert)
         cache = self.cache
         if cache is None:
-            return
+            return hit
         self._misses += 1
         if self._misses == self.PROBATION and self._misses * 5 > rows * 4:
             self.cache = None
-            return
-        value = hit[0]
-        if len(cache) < self.LIMIT and (value is None or value.__class__ in (str, int, bool)):
-            cache[text] = hit
+            return hit
+        parsed = hit[0]
+        if len(cache) < self.LIMIT and (parsed is None or parsed.__class__ in (str, int, bool)):
+            cache[value] = hit
+        return hit
 
 
 def _bind(fn: Callable[..., Any], params: dict[str, Any]) -> Callable[..., Any]:
-    """A rule function with its parameters applied (the plain function when there are none)."""
-    return partial(fn, **params) if params else fn
+    """A rule function with its parameters applied (the plain function when there are none).
+
+    The parameters are keyword-only; the bound rule is a copy of the function that has them as
+    its keyword defaults, so a call passes no keywords at all (a functools.partial merges its
+    keywords on every call, which costs more than most rules do)."""
+    if not params:
+        return fn
+    if not isinstance(fn, FunctionType):
+        return partial(fn, **params)
+    bound = FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
+                         fn.__closure__)
+    bound.__kwdefaults__ = {**(fn.__kwdefaults__ or {}), **params}
+    bound.__qualname__, bound.__doc__ = fn.__qualname__, fn.__doc__
+    return bound
 
 
 def unparsed_fields(findings: list[Finding]) -> frozenset[str]:

@@ -17,15 +17,20 @@ Excel has rounded, a 年月 it made ambiguous, a phone number that lost its lead
 year-month completed from the ID number. A file that is no workbook, is password protected or
 has no header row is a UsageError, and nothing is read.
 
-The reading is split in two steps so the service can convert and check rows on several cores:
-`open_sheet()` (calamine, header, layout) and `Layout.convert(cells, no)` (one row).
+The reading is split in steps so the service can convert and check rows on several cores:
+`open_sheet()` (calamine, header, layout) and `Layout.convert(cells, no)` (one row), or for a
+large .xlsx sheet read in parts (xlsx_parts, services.sheetparts): `pick_sheet()` on the first
+rows, `sheet_layout()`, then `scan_rows()` on each part. The workers use
+`Layout.parse_row(cells, no, validator)`, which is convert() and Validator.parse() in one pass
+(the hot loop: its cache look-up repeats Validator.parse's on purpose).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +38,8 @@ import python_calamine as pc
 
 from desktop.domain.findings import Finding
 from desktop.domain.identifiers import compact, id_birth_date
-from desktop.domain.values import parse_date, parse_yearmonth
+from desktop.domain.validation import Validator
+from desktop.domain.values import parse_date, parse_value, parse_yearmonth
 from desktop.errors import UsageError
 from desktop.formspec.model import FieldSpec, FormSpec
 from desktop.reports.xlsx_book import open_book, worksheet_names
@@ -75,6 +81,8 @@ class Layout:
                                                                        repr=False)
     _letters: dict[str, str] = field(default_factory=dict, repr=False)
     _birth: tuple[str, str] | None = None  # (birth field id, id field id) of birth_matches_id
+    #: parse_row's columns per validator
+    _parsing: dict[int, list[tuple]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for rc in self.columns:
@@ -113,31 +121,10 @@ class Layout:
         groups: dict[str, dict[int, dict[str, Any]]] = {}
         width = len(cells)
         for index, label, plain, convert, group_col in self._used:
-            if index >= width:
-                continue
-            value = cells[index]
-            if value.__class__ is str:
-                if plain:  # the common case, kept short: text that needs no conversion
-                    if value and (not value.isprintable() or value[0] == " "
-                                  or value[-1] == " "):
-                        value = clean_text(value)
-                    if value and label not in raw:
-                        raw[label] = value
-                    continue
-                if not value or value.isspace():
-                    continue
-            elif value is None:
-                continue
-            value, note = convert(value, label)
-            if note is not None:
-                path = group_col.path if group_col else self._path_of(label)
-                notes.append(Finding(path, note[0], note[1], note[2], "value"))
-            if value is MISSING:
-                continue
-            if group_col is None:
-                raw.setdefault(label, value)
-            else:
-                _put_group(groups.setdefault(group_col.group.id, {}), group_col, value)
+            if index < width:
+                value = self._cell(cells[index], plain, convert, label, group_col, notes, groups)
+                if value is not MISSING:
+                    raw.setdefault(label, value)
         if not raw and not groups:
             return (None, notes) if not notes else ({}, notes)
         for gid, rows in groups.items():
@@ -147,24 +134,122 @@ class Layout:
             self._complete_birth(raw, notes)
         return raw, notes
 
+    def parse_row(self, cells: list[Any], no: int, validator: Validator
+                  ) -> tuple[dict[str, Any] | None, list[Finding], list[Finding]]:
+        """convert() and validator.parse() of one row in one pass, without the values by
+        label in between: (values by field id, None for an empty row; the findings of parsing;
+        the reading notes). The same as `raw, notes = convert(cells, no)` and
+        `validator.parse(raw)`, in the same order."""
+        columns = self._parsing.get(id(validator))
+        if columns is None:
+            columns = self._parsing[id(validator)] = self._parse_columns(validator)
+        values: dict[str, Any] = {}
+        findings: list[Finding] = []
+        notes: list[Finding] = []
+        groups: dict[str, dict[int, dict[str, Any]]] = {}
+        kept: dict[str, Any] = {}  # the raw birth date and ID number (_complete_birth)
+        legacy, rows = validator.start_record()
+        width = len(cells)
+        for index, label, plain, convert, group_col, plan, watch in columns:
+            if index >= width:
+                continue
+            value = cells[index]
+            if not (plain and value.__class__ is str and value and value.isprintable()
+                    and value[0] != " " and value[-1] != " "):  # else: text used as it is
+                value = self._cell(value, plain, convert, label, group_col, notes, groups)
+                if value is MISSING:
+                    continue
+            if plan is None or plan.id in values:
+                continue
+            if watch:
+                kept[plan.id] = value
+            cache = plan.cache
+            if cache is not None and (value.__class__ is str and len(value) < 40
+                                      or value.__class__ is date):
+                hit = cache.get(value) or plan.miss(value, legacy, rows)
+            else:
+                hit = parse_value(plan.spec, value, convert_legacy=legacy)
+            values[plan.id] = hit[0]
+            if hit[1]:
+                findings += validator.word_value(hit[1], plan.id)
+        if not values and not groups:
+            return (None if not notes else {}), findings, notes
+        for gid, found in groups.items():
+            plan = validator.plan(gid)
+            hit = parse_value(plan.spec, [found.get(i, {}) for i in range(1, max(found) + 1)],
+                              convert_legacy=legacy)
+            values[gid] = hit[0]
+            if hit[1]:
+                findings += validator.word_value(hit[1], gid)
+        if kept:
+            birth_id, id_id = self._birth  # type: ignore[misc]
+            done = self._birth_from_id(kept.get(birth_id), kept.get(id_id), notes)
+            if done is not None:
+                findings = [f for f in findings if f.field != birth_id]
+                hit = validator.plan(birth_id).miss(done, legacy, rows)
+                values[birth_id] = hit[0]
+                findings += validator.word_value(hit[1], birth_id)
+        return values, findings, notes
+
+    def _cell(self, value: Any, plain: bool, convert: Any, label: str,
+              group_col: FormColumn | None, notes: list[Finding],
+              groups: dict[str, dict[int, dict[str, Any]]]) -> Any:
+        """What a cell gives its field, or MISSING when it gives nothing or went to its group
+        in `groups`; its reading note goes to `notes`."""
+        if value.__class__ is str:
+            if plain:
+                if value and (not value.isprintable() or value[0] == " " or value[-1] == " "):
+                    value = clean_text(value)
+                return value or MISSING
+            if not value or value.isspace():
+                return MISSING
+        elif value is None:
+            return MISSING
+        value, note = convert(value, label)
+        if note is not None:
+            path = group_col.path if group_col else self._path_of(label)
+            notes.append(Finding(path, note[0], note[1], note[2], "value"))
+        if value is not MISSING and group_col is not None:
+            _put_group(groups.setdefault(group_col.group.id, {}), group_col, value)
+            return MISSING
+        return value
+
+    def _parse_columns(self, validator: Validator) -> list[tuple]:
+        watch = set(self._birth or ())
+        out = []
+        for index, label, plain, convert, group_col in self._used:
+            plan = validator.plan(label) if group_col is None else None
+            out.append((index, label, plain, convert, group_col, plan,
+                        plan is not None and plan.id in watch))
+        return out
+
     def _path_of(self, label: str) -> str:
         return next(rc.column.path for rc in self.columns
                     if rc.column is not None and rc.column.spec.label == label)
 
     def _complete_birth(self, raw: dict[str, Any], notes: list[Finding]) -> None:
         """A birth year-month (出生年月 1980.01) completed from the ID number when they agree."""
-        birth_spec = self.form.field(self._birth[0])
-        value = raw.get(birth_spec.label)
+        label = self.form.field(self._birth[0]).label  # type: ignore[index]
+        done = self._birth_from_id(raw.get(label),
+                                   raw.get(self.form.field(self._birth[1]).label),  # type: ignore[index]
+                                   notes)
+        if done is not None:
+            raw[label] = done
+
+    def _birth_from_id(self, value: Any, number: Any, notes: list[Finding]) -> str | None:
+        """The birth date when `value` is only a year-month that the ID number agrees with (and
+        the note saying so), else None."""
         if not isinstance(value, str) or len(value) > 8 or parse_date(value) is not None:
-            return
+            return None
         ym = parse_yearmonth(value)
-        number = raw.get(self.form.field(self._birth[1]).label)
         born = id_birth_date(compact(number)) if isinstance(number, str) and ym else None
-        if born is not None and f"{born.year:04d}-{born.month:02d}" == ym:
-            raw[birth_spec.label] = born.isoformat()
-            notes.append(Finding(birth_spec.id, "I", "xlsx_birth_from_id",
-                                 f"{birth_spec.label}只写到年月（{value}），已按公民身份号码补全为 "
-                                 f"{born.isoformat()}", "value"))
+        if born is None or f"{born.year:04d}-{born.month:02d}" != ym:
+            return None
+        spec = self.form.field(self._birth[0])  # type: ignore[index]
+        notes.append(Finding(spec.id, "I", "xlsx_birth_from_id",
+                             f"{spec.label}只写到年月（{value}），已按公民身份号码补全为 "
+                             f"{born.isoformat()}", "value"))
+        return born.isoformat()
 
 
 def _put_group(rows: dict[int, dict[str, Any]], col: FormColumn, value: Any) -> None:
@@ -231,11 +316,11 @@ def read_workbook(path: Path, form: FormSpec, *, sheet: str | None = None,
         if raw is not None:
             rows.append(SourceRow(no, raw))
     if not rows:
-        raise _no_data(path, layout)
+        raise no_data(path, layout)
     return WorkbookRows(Path(path), layout, rows, notes, note_cells, row_notes)
 
 
-def _no_data(path: Path, layout: Layout) -> UsageError:
+def no_data(path: Path, layout: Layout) -> UsageError:
     return UsageError(f"{path}：工作表“{layout.sheet}”的表头（第 {layout.header_row} 行）下面没有"
                       f"任何记录")
 
@@ -247,48 +332,86 @@ def open_sheet(path: Path, form: FormSpec, *, sheet: str | None = None,
     (Excel row number, cells), and the notes about the sheet with their header cells."""
     path = Path(path)
     book = open_book(path)
-    matcher = HeaderMatcher(form)
     try:
-        names = worksheet_names(book, path, sheet)
-        best: tuple[int, str, int, list[list[Any]]] | None = None
-        for name in names:
-            grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            score, row = header_row(grid, matcher, 1 if mapping else min(2, len(form.fields)))
-            if row >= 0 and (best is None or score > best[0]):
-                best = (score, name, row, grid)
+        grids = [(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+                 for name in worksheet_names(book, path, sheet)]
     except pc.CalamineError as err:
         raise UsageError(f"无法读取工作簿 {path}：文件可能已损坏（{err}）") from None
     finally:
         book.close()
+    name, hrow, grid = pick_sheet(path, form, grids, sheet, mapping)
+    scan = scan_rows(grid, hrow + 2)
+    data = scan.data
+    width = max([len(grid[hrow]), *(len(cells) for _, cells in data[:200])])
+    layout, notes, note_cells = sheet_layout(
+        form, name, hrow, grid[hrow], width,
+        lambda j: any(j < len(r) and r[j] not in ("", None) for _, r in data), mapping or {})
+    if scan.after:
+        foot_note(notes, note_cells, scan.foot, scan.after)
+    return layout, data, notes, note_cells
+
+
+def pick_sheet(path: Path, form: FormSpec, heads: list[tuple[str, list[list[Any]]]],
+               sheet: str | None, mapping: Mapping[int, str | None] | None
+               ) -> tuple[str, int, list[list[Any]]]:
+    """(name, 0-based header row, rows) of the sheet whose header names most fields, among
+    (name, its first rows at least); no header row anywhere is a UsageError."""
+    matcher = HeaderMatcher(form)
+    best: tuple[int, str, int, list[list[Any]]] | None = None
+    for name, grid in heads:
+        score, row = header_row(grid, matcher, 1 if mapping else min(2, len(form.fields)))
+        if row >= 0 and (best is None or score > best[0]):
+            best = (score, name, row, grid)
     if best is None:
         raise UsageError(
             f"{path}：在{'工作表“' + sheet + '”' if sheet else '各工作表'}的前 {HEADER_SCAN_ROWS} 行"
             f"中没有找到表头行（应有一行写着本表的栏目名称，如 {_examples(form)}）。请确认选择的表单"
             f"是 {form.display_title}，或在数据上方加上栏目名称")
-    _, name, hrow, grid = best
-    data, foot, after = [], 0, 0
-    for i in range(hrow + 1, len(grid)):
-        cells = grid[i]
-        first = cells[0] if cells else None  # the first cell that is not empty
-        if first is None or first == "":
-            first = next((c for c in cells if c not in ("", None)), None)
-        if first is None:
+    return best[1], best[2], best[3]
+
+
+@dataclass
+class Scan:
+    """The data rows of (a part of) a sheet: the rows above the foot (合计, 填报人 …)."""
+
+    data: list[tuple[int, list[Any]]]  # (Excel row number, cells) of the non-empty rows
+    foot: int = 0  # Excel row number of the foot row (0: none)
+    after: int = 0  # rows below the foot that look like records (4 cells or more)
+
+
+def scan_rows(grid: list[list[Any]], first: int, *, row0: int = 0, col0: int = 0,
+              below_foot: bool = False) -> Scan:
+    """The rows of `grid` from Excel row `first` on; grid[i] holds Excel row row0 + i + 1 from
+    column col0 on (0-based). `below_foot`: every row is below an earlier part's foot."""
+    scan = Scan([])
+    data = scan.data
+    pad = [""] * col0
+    foot = -1 if below_foot else 0
+    for i in range(max(first - 1 - row0, 0), len(grid)):
+        cells = pad + grid[i] if col0 else grid[i]
+        lead = cells[0] if cells else None  # the first cell that is not empty
+        if lead is None or lead == "":
+            lead = next((c for c in cells if c not in ("", None)), None)
+        if lead is None:
             continue
         if foot:  # below the foot: say so if something there looks like a record
-            after += sum(1 for c in cells if c not in ("", None)) >= 4
+            scan.after += sum(1 for c in cells if c not in ("", None)) >= 4
             continue
-        if isinstance(first, str) and (m := _FOOT.match(first.strip())):
-            foot = 0 if m[1] == "小计" else i + 1
+        if isinstance(lead, str) and (m := _FOOT.match(lead.strip())):
+            foot = 0 if m[1] == "小计" else row0 + i + 1
             continue
-        data.append((i + 1, cells))
-    layout, notes, note_cells = _layout(form, matcher, name, hrow, grid[hrow], data,
-                                        mapping or {})
-    if after:
-        f = Finding("", "W", "xlsx_rows_after_foot",
-                    f"第 {foot} 行是合计或签字行，其后还有 {after} 行像是记录，没有读取", "value")
-        notes.append(f)
-        note_cells[f] = f"A{foot}"
-    return layout, data, notes, note_cells
+        data.append((row0 + i + 1, cells))
+    scan.foot = max(foot, 0)
+    return scan
+
+
+def foot_note(notes: list[Finding], note_cells: dict[Finding, str], foot: int, after: int
+              ) -> None:
+    """Say that `after` rows below the foot row (Excel row `foot`) look like records."""
+    f = Finding("", "W", "xlsx_rows_after_foot",
+                f"第 {foot} 行是合计或签字行，其后还有 {after} 行像是记录，没有读取", "value")
+    notes.append(f)
+    note_cells[f] = f"A{foot}"
 
 
 def header_row(grid: list[list[Any]], matcher: HeaderMatcher, needed: int
@@ -304,14 +427,17 @@ def header_row(grid: list[list[Any]], matcher: HeaderMatcher, needed: int
     return (best, best_row) if best >= needed else (0, -1)
 
 
-def _layout(form: FormSpec, matcher: HeaderMatcher, sheet: str, hrow: int, header: list[Any],
-            data: list[tuple[int, list[Any]]], mapping: Mapping[int, str | None]
-            ) -> tuple[Layout, list[Finding], dict[Finding, str]]:
+def sheet_layout(form: FormSpec, sheet: str, hrow: int, header: list[Any], width: int,
+                 filled: Callable[[int], bool], mapping: Mapping[int, str | None]
+                 ) -> tuple[Layout, list[Finding], dict[Finding, str]]:
+    """How the `width` columns map to fields, from the header row (0-based `hrow`) and a
+    person's `mapping`; the notes about the columns with their header cells. `filled(j)`:
+    whether a data row has something in column j (asked only for columns without a header)."""
+    matcher = HeaderMatcher(form)
     notes: list[Finding] = []
     note_cells: dict[Finding, str] = {}
     columns: list[ReadColumn] = []
     seen: dict[str, str] = {}
-    width = max([len(header), *(len(cells) for _, cells in data[:200])])
     for j in range(width):
         text = clean_text(str(header[j])) if j < len(header) and header[j] not in (None, "") \
             else ""
@@ -337,7 +463,7 @@ def _layout(form: FormSpec, matcher: HeaderMatcher, sheet: str, hrow: int, heade
         elif text and not matcher.is_row_number(text):
             note = Finding("", "I", "xlsx_extra_column",
                            f"列 {letter}“{text}”不是{form.display_title}的栏目，已忽略", "value")
-        elif not text and any(j < len(r) and r[j] not in ("", None) for _, r in data):
+        elif not text and filled(j):
             note = Finding("", "I", "xlsx_extra_column",
                            f"列 {letter} 没有栏目名称，其中的内容已忽略", "value")
         if note is not None:

@@ -52,26 +52,34 @@ OnRows = Callable[[list[RowResult], list[rowcheck.Packed]], None]
 
 
 class BatchKeys:
-    """Unique keys among the rows of one file. `keys`: each row's normalised key values in the
-    order of form.keys, when the workers computed them already (then only unique keys)."""
+    """Unique keys among the rows of one file, from the rows' values; or, with `keys`, from
+    each row's normalised key values in the order of form.keys as the workers computed them
+    (then `keys` keeps them, and more rows can be `add`ed as they arrive)."""
 
-    def __init__(self, form: FormSpec, rows: Sequence[RowResult],
+    def __init__(self, form: FormSpec, rows: Sequence[RowResult] = (),
                  keys: Sequence[tuple] | None = None) -> None:
         self._form_id = form.id
         self._map: dict[tuple[str, str], list[RowResult]] = defaultdict(list)
+        self._unique = [(i, k.kind) for i, k in enumerate(form.keys) if k.unique]
+        self.keys: list[tuple] | None = None
         if keys is None:
             for row in rows:
                 if row.values is not None:
                     for key, value in record_keys(form, row.values):
                         self._map[key.kind, value].append(row)
             return
-        unique = [(i, k.kind) for i, k in enumerate(form.keys) if k.unique]
-        if not unique:
-            return
+        self.keys = []
+        self.add(rows, keys)
+
+    def add(self, rows: Sequence[RowResult], keys: Sequence[tuple]) -> None:
+        """More rows, with their key values (see the class docstring)."""
+        assert self.keys is not None, "rows without key values"
+        self.keys += keys
+        found = self._map
         for row, values in zip(rows, keys, strict=True):
-            for i, kind in unique:
+            for i, kind in self._unique:
                 if i < len(values) and values[i] is not None:
-                    self._map[kind, values[i]].append(row)
+                    found[kind, values[i]].append(row)
 
     def values(self, kind: str) -> list[str]:
         return [v for (k, v) in self._map if k == kind]
@@ -196,16 +204,16 @@ def check_file(forms: FormSet, form: FormSpec, path: Path, **kwargs) -> Task[lis
     if is_workbook(path):
         return (yield from check_workbook(forms, form, path, **kwargs))
     today = kwargs.get("today") or date.today()
-    results, keys = yield from read_source(forms, form, Path(path), today=today)
-    return (yield from check_context(forms, form, results, keys=keys, **kwargs))
+    results, batch = yield from read_source(forms, form, Path(path), today=today)
+    return (yield from check_context(forms, form, results, batch=batch, **kwargs))
 
 
 def read_source(forms: FormSet, form: FormSpec, path: Path, *, today: date,
                 storage: bool = False, on_rows: OnRows | None = None,
                 sheet: str | None = None, mapping: Any = None
-                ) -> Task[tuple[list[RowResult], list[tuple]]]:
+                ) -> Task[tuple[list[RowResult], BatchKeys]]:
     """Read a .jsonl file or a workbook and run the local rules on every row (every core for a
-    large file): the results and each row's key values, in file order. `on_rows` gets every
+    large file): the results in file order and their unique keys. `on_rows` gets every
     chunk as soon as it is checked; `storage` also packs the JSON to store."""
     from desktop.services.excel import is_workbook, read_sheet
 
@@ -213,7 +221,7 @@ def read_source(forms: FormSet, form: FormSpec, path: Path, *, today: date,
         return (yield from read_sheet(form, path, today=today, storage=storage,
                                       on_rows=on_rows, sheet=sheet, mapping=mapping))
     size = check_readable(path)
-    collect = Collector(RowResult, on_rows)
+    collect = Collector(form, RowResult, on_rows)
     if size >= PARALLEL_FROM_BYTES and rowcheck.workers() > 1 and form.path is not None:
         yield from rowcheck.parallel_lines(form, path, size, today, storage, collect)
     else:
@@ -222,17 +230,19 @@ def read_source(forms: FormSet, form: FormSpec, path: Path, *, today: date,
             checker, lambda: rowcheck.check_lines_here(checker, path), collect)
     if not collect.results:
         raise UsageError(f"文件中没有任何记录：{path}")
-    return collect.results, collect.keys
+    return collect.results, collect.batch
 
 
 class Collector:
-    """Turns the packed chunks into results (with new record ids) in file order."""
+    """Turns the packed chunks into results (with new record ids) in file order, and gathers
+    their unique keys (`batch`) as they arrive."""
 
-    def __init__(self, make: Callable[..., RowResult], on_rows: OnRows | None = None,
+    def __init__(self, form: FormSpec, make: Callable[..., RowResult],
+                 on_rows: OnRows | None = None,
                  first: Callable[[RowResult], None] | None = None) -> None:
         self.make, self.on_rows, self.first = make, on_rows, first
         self.results: list[RowResult] = []
-        self.keys: list[tuple] = []
+        self.batch = BatchKeys(form, (), [])
         self._ids = IdMaker()
 
     def __call__(self, chunk: list[rowcheck.Packed]) -> None:
@@ -241,7 +251,7 @@ class Collector:
         if made and not self.results and self.first is not None:
             self.first(made[0])
         self.results += made
-        self.keys += [p[3] for p in chunk]
+        self.batch.add(made, [p[3] for p in chunk])
         if self.on_rows is not None:
             self.on_rows(made, chunk)
 
@@ -256,17 +266,19 @@ def check_rows(forms: FormSet, form: FormSpec, rows: Sequence[SourceRow], **kwar
 def check_context(forms: FormSet, form: FormSpec, results: list[RowResult], *,
                   register: Register | None = None, session: Session | None = None,
                   unit_id: str | None = None, today: date | None = None,
-                  keys: Sequence[tuple] | None = None, looked_up: RegisterKeys | None = None,
+                  batch: BatchKeys | None = None, looked_up: RegisterKeys | None = None,
                   written: Collection[str] = frozenset()) -> Task[list[RowResult]]:
     """Unique keys within the file and the register; cross rules against the unit's records.
 
-    Optional, from a pipeline that did part of the work already: `keys`, each row's key values
-    (rowcheck.Packed); `looked_up`, the register's keys for them; `written`, ids of the batch's
-    rows already in the register (not counted twice by cross rules)."""
+    Optional, from a pipeline that did part of the work already: `batch`, the file's unique
+    keys (Collector.batch, from each row's key values as rowcheck packed them); `looked_up`,
+    the register's keys for them; `written`, ids of the batch's rows already in the register
+    (not counted twice by cross rules)."""
     env = Environment(today=today or date.today(), convert_legacy=True)
     validator = Validator(form, env)
     total = len(results)
-    batch = BatchKeys(form, results, keys)
+    if batch is None:
+        batch = BatchKeys(form, results)
     in_register: set[tuple[str, str]] = set()
     if register is not None and session is not None:
         found = looked_up or RegisterKeys(register, session, forms, form, batch)
@@ -276,7 +288,7 @@ def check_context(forms: FormSet, form: FormSpec, results: list[RowResult], *,
                               exclude=written)
     else:
         env.keys = batch
-    hot = _hot_rows(form, results, keys, batch.repeated() | in_register)
+    hot = _hot_rows(form, results, batch.keys, batch.repeated() | in_register)
     cross = validator.has_cross_rules and env.peers is not None
     for i, result in enumerate(results):
         values = result.values

@@ -27,14 +27,25 @@ from desktop.domain.values import upgrade_stored
 from desktop.errors import UsageError
 from desktop.formspec.model import FormSet, FormSpec
 from desktop.reports.xlsx_annotate import Mark, annotate_workbook
-from desktop.reports.xlsx_read import WORKBOOK_SUFFIXES, Layout, open_sheet, where
+from desktop.reports.xlsx_parts import Unusable, open_package
+from desktop.reports.xlsx_read import (
+    WORKBOOK_SUFFIXES,
+    Layout,
+    no_data,
+    open_sheet,
+    pick_sheet,
+    scan_rows,
+    sheet_layout,
+    where,
+)
 from desktop.reports.xlsx_tables import doc_props, form_sheet, summary_sheets
 from desktop.reports.xlsx_template import write_template
 from desktop.reports.xlsx_write import UnitLine, write_tables
-from desktop.services import rowcheck
-from desktop.services.checking import Collector, OnRows, RowResult, check_context
+from desktop.services import rowcheck, sheetparts
+from desktop.services.checking import BatchKeys, Collector, OnRows, RowResult, check_context
 from desktop.services.progress import Progress, Task
 from desktop.services.rowcheck import gc_paused
+from desktop.services.sheetparts import PartsRead
 from desktop.storage import Record, Register, Unit, append_audit
 
 __all__ = ["EXPORT_TARGETS", "WORKBOOK_SUFFIXES", "CellRowResult", "ExportResult",
@@ -82,19 +93,30 @@ def check_workbook(forms: FormSet, form: FormSpec, path: Path, *, sheet: str | N
     today = kwargs.get("today") or date.today()
     kwargs["today"] = today
     with gc_paused():  # a few hundred thousand acyclic objects: collecting them is all cost
-        results, keys = yield from read_sheet(form, path, today=today, sheet=sheet,
-                                              mapping=mapping)
-        return (yield from check_context(forms, form, results, keys=keys, **kwargs))
+        results, batch = yield from read_sheet(form, path, today=today, sheet=sheet,
+                                               mapping=mapping)
+        return (yield from check_context(forms, form, results, batch=batch, **kwargs))
 
 
 def read_sheet(form: FormSpec, path: Path, *, today: date, storage: bool = False,
                on_rows: OnRows | None = None, sheet: str | None = None,
                mapping: Mapping[int, str | None] | None = None
-               ) -> Task[tuple[list[CellRowResult], list[tuple]]]:
+               ) -> Task[tuple[list[CellRowResult], BatchKeys]]:
     """Read a sheet and run the local rules on its rows, on every core for a large sheet
-    (services.rowcheck): the results in sheet order and each row's key values. What is said
-    about the sheet goes to the first row's findings, before `on_rows` sees it."""
+    (services.rowcheck; a large .xlsx sheet is also read in parts, services.sheetparts): the
+    results in sheet order and each row's key values. What is said about the sheet goes to the
+    first row's findings."""
     yield Progress(0, 1, "读取工作簿")
+    with gc_paused():
+        read = _in_parts(form, Path(path), sheet, mapping)
+    if read is not None:
+        try:
+            return (yield from _read_parts(read, Path(path), today, storage, on_rows))
+        except Unusable as err:  # read whole below, unless rows were handed on already
+            if read.handed_on:
+                raise UsageError(f"无法读取工作簿 {path}：文件可能已损坏（{err}）") from None
+        finally:
+            read.package.close()
     with gc_paused():
         layout, data, notes, note_cells = open_sheet(path, form, sheet=sheet, mapping=mapping)
 
@@ -104,7 +126,7 @@ def read_sheet(form: FormSpec, path: Path, *, today: date, storage: bool = False
     def first(row: RowResult) -> None:
         row.findings[:0] = notes
 
-    collect = Collector(make, on_rows, first)
+    collect = Collector(form, make, on_rows, first)
     with gc_paused():
         if len(data) >= PARALLEL_FROM and rowcheck.workers() > 1 and form.path is not None:
             yield from rowcheck.parallel_sheet(form, layout, data, today, storage, collect,
@@ -114,10 +136,60 @@ def read_sheet(form: FormSpec, path: Path, *, today: date, storage: bool = False
             yield from rowcheck.serial_rows(
                 checker, lambda: rowcheck.check_sheet_rows(checker, layout, data), collect)
     if not collect.results:
-        from desktop.reports.xlsx_read import _no_data
+        raise no_data(path, layout)
+    return collect.results, collect.batch  # type: ignore[return-value]
 
-        raise _no_data(path, layout)
-    return collect.results, collect.keys  # type: ignore[return-value]
+
+def _in_parts(form: FormSpec, path: Path, sheet: str | None,
+              mapping: Mapping[int, str | None] | None) -> PartsRead | None:
+    """A large .xlsx sheet to be read in parts, its header and columns found from its first
+    rows as open_sheet finds them; None: read the workbook whole."""
+    if (path.suffix.lower() not in (".xlsx", ".xlsm") or rowcheck.workers() < 2
+            or form.path is None):
+        return None
+    package = open_package(path)
+    if package is None:
+        return None
+    try:
+        names = [s.name for s in package.sheets
+                 if s.worksheet and (s.name == sheet if sheet is not None else s.visible)]
+        if not names or max(package.sheet(n).size for n in names) < sheetparts.SPLIT_FROM_BYTES:
+            package.close()
+            return None
+        name, hrow, grid = pick_sheet(path, form, [(n, package.head(n)) for n in names], sheet,
+                                      mapping)
+    except (Unusable, UsageError):  # read whole: that also words what is wrong
+        package.close()
+        return None
+    if package.sheet(name).size < sheetparts.SPLIT_FROM_BYTES:
+        package.close()
+        return None
+    header = grid[hrow]
+    chosen = dict(mapping or {})
+    head = scan_rows(grid, hrow + 2).data
+    layout, _, _ = sheet_layout(
+        form, name, hrow, header, max(len(header), max(chosen, default=-1) + 1),
+        lambda j: any(j < len(r) and r[j] not in ("", None) for _, r in head), chosen)
+    return PartsRead(package, name, form, layout, header, chosen)
+
+
+def _read_parts(read: PartsRead, path: Path, today: date, storage: bool,
+                on_rows: OnRows | None) -> Task[tuple[list[CellRowResult], BatchKeys]]:
+    note_cells: dict[Finding, str] = {}
+    layout = read.layout
+
+    def make(no: int, rid: str, values: dict | None, findings: list[Finding]) -> CellRowResult:
+        return CellRowResult(no, rid, values, findings, layout, note_cells)
+
+    collect = Collector(read.form, make, on_rows)
+    with gc_paused():
+        yield from sheetparts.parallel_parts(read, today, storage, collect)
+        notes, cells = read.finish()
+    note_cells.update(cells)
+    if not collect.results:
+        raise no_data(path, layout)
+    collect.results[0].findings[:0] = notes
+    return collect.results, collect.batch  # type: ignore[return-value]
 
 
 def _use_fork() -> bool:

@@ -60,12 +60,12 @@ def import_file(register: Register, forms: FormSet, form: FormSpec, path: Path, 
     today = date.today()
     with register.session() as session, gc_paused():
         writer = _Writer(register, session, forms, form, partial)
-        results, keys = yield from read_source(forms, form, path, today=today, storage=True,
+        results, batch = yield from read_source(forms, form, path, today=today, storage=True,
                                                on_rows=writer.chunk, sheet=sheet,
                                                mapping=mapping)
         writer.looked_up.finish(session)
         results = yield from check_context(forms, form, results, register=register,
-                                           session=session, today=today, keys=keys,
+                                           session=session, today=today, batch=batch,
                                            looked_up=writer.looked_up, written=writer.written)
         refused = [r for r in results if blocks(r)]
         if refused and not partial:

@@ -19,7 +19,7 @@ import json
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -90,14 +90,13 @@ class RowChecker:
         findings = findings + validator.check_local(values, unparsed=unparsed_fields(findings))
         return self.pack(no, values, findings)
 
-    def sheet_row(self, no: int, raw: dict[str, Any], notes: list[Finding]) -> Packed:
-        """A workbook row already converted by Layout.convert, with its reading notes."""
-        validator = self.validator
-        values, findings = validator.parse(raw)
+    def sheet_row(self, no: int, values: dict[str, Any], findings: list[Finding],
+                  notes: list[Finding]) -> Packed:
+        """A workbook row parsed by Layout.parse_row, with its reading notes."""
         for fid, default in self.defaults:
             if fid not in values:
                 values[fid] = default
-        findings += validator.check_local(values)
+        findings += self.validator.check_local(values)
         if notes:
             gone = {n.field for n in notes if n.code in REPLACES_REQUIRED}
             findings = notes + [f for f in findings
@@ -126,7 +125,7 @@ _CHECKERS: dict[tuple[str, str, date, bool], RowChecker] = {}
 _SHARED: tuple[Any, Sequence[tuple[int, list[Any]]]] | None = None
 
 
-def _checker(forms_dir: str, form_id: str, today: date, storage: bool,
+def checker_for(forms_dir: str, form_id: str, today: date, storage: bool,
              form: FormSpec | None = None) -> RowChecker:
     key = (forms_dir, form_id, today, storage)
     checker = _CHECKERS.get(key)
@@ -143,7 +142,7 @@ def check_lines(forms_dir: str, form_id: str, path: str, seg: Segment, today: da
                 storage: bool = False) -> list[Packed]:
     """In a worker: read a segment of a .jsonl file and check its rows locally."""
     with gc_paused():
-        checker = _checker(forms_dir, form_id, today, storage)
+        checker = checker_for(forms_dir, form_id, today, storage)
         out: list[Packed] = []
         for row in read_segment(Path(path), seg):
             if row.raw is None:
@@ -182,13 +181,14 @@ class SheetJob:
 
 def check_sheet_rows(checker: RowChecker, layout: Any,
                      rows: Sequence[tuple[int, list[Any]]]) -> list[Packed]:
-    """Convert (Layout.convert) and check workbook rows; empty rows are left out."""
+    """Convert and parse (Layout.parse_row) and check workbook rows; empty rows are left
+    out."""
     out: list[Packed] = []
-    convert, check = layout.convert, checker.sheet_row
+    parse, check, validator = layout.parse_row, checker.sheet_row, checker.validator
     for no, cells in rows:
-        raw, notes = convert(cells, no)
-        if raw is not None:
-            out.append(check(no, raw, notes))
+        values, findings, notes = parse(cells, no, validator)
+        if values is not None:
+            out.append(check(no, values, findings, notes))
     return out
 
 
@@ -200,12 +200,18 @@ def check_sheet_job(job: SheetJob) -> list[Packed]:
             layout, rows = _SHARED
             rows = rows[job.span[0]:job.span[1]]
         else:
-            layout, rows = _layout_of(job), job.rows
-        checker = _checker(job.forms_dir, job.form_id, job.today, job.storage, layout.form)
+            layout, rows = layout_of(job), job.rows
+        checker = checker_for(job.forms_dir, job.form_id, job.today, job.storage, layout.form)
         return check_sheet_rows(checker, layout, rows)
 
 
-def _layout_of(job: SheetJob) -> Any:
+def layout_columns(layout: Any) -> tuple[tuple[int, str, str, str | None, int], ...]:
+    """What layout_of needs to make the layout again in a spawned worker."""
+    return tuple((rc.index, rc.letter, rc.header, rc.path, rc.column.index if rc.column else 0)
+                 for rc in layout.columns)
+
+
+def layout_of(job: SheetJob) -> Any:
     from desktop.formspec import shipped_forms
     from desktop.reports.xlsx_columns import column_for
     from desktop.reports.xlsx_read import Layout, ReadColumn
@@ -244,8 +250,7 @@ def parallel_sheet(form: FormSpec, layout: Any, data: Sequence[tuple[int, list[A
     count = max(-(-len(data) // CHUNK_ROWS), n * 4)
     count = -(-count // n) * n  # as many chunks for each worker: none waits for another's last
     size = max(-(-len(data) // count), 1)
-    columns = tuple((rc.index, rc.letter, rc.header, rc.path,
-                     rc.column.index if rc.column else 0) for rc in layout.columns)
+    columns = layout_columns(layout)
     jobs = [(SheetJob(str(form.path.parent), form.id, today, storage, (a, a + size),
                       None if fork else list(data[a:a + size]), columns, layout.sheet,
                       layout.header_row),) for a in range(0, len(data), size)]
@@ -259,29 +264,50 @@ def parallel_sheet(form: FormSpec, layout: Any, data: Sequence[tuple[int, list[A
 
 def _pool(fn: Callable[..., list[Packed]], args: list[tuple], *, fork: bool, total_rows: int,
           on_chunk: OnChunk) -> Task[int]:
+    rows = 0
+
+    def receive(chunk: list[Packed], k: int, n: int) -> Progress:
+        nonlocal rows
+        rows += len(chunk)
+        on_chunk(chunk)
+        total = total_rows or max(rows * n // (k + 1), rows)
+        return Progress(rows, total * 2, "读取")
+
+    yield from run_pool(fn, args, fork=fork, receive=receive)
+    return rows
+
+
+def run_pool(fn: Callable[..., Any], args: Iterable[tuple], *, fork: bool,
+             receive: Callable[[Any, int, int], Progress],
+             init: Callable[..., None] | None = None, initargs: tuple = ()) -> Task[None]:
+    """Run fn(*a) for every a of `args` on every core (forked or spawned workers that end with
+    this process; `init(*initargs)` first in each) and hand the results to `receive(result, k,
+    n)` in the order of `args`. Every job is submitted before the first result is handed on,
+    so an exception from `args` leaves nothing handed on."""
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork" if fork else "spawn")
-    rows = 0
     gc.freeze()  # forked workers must not touch (and so copy) every object of the parent
-    pool = ProcessPoolExecutor(workers(), mp_context=context, initializer=die_with_parent,
-                               initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(workers(), mp_context=context, initializer=_start_worker,
+                               initargs=(os.getpid(), init, initargs))
     try:
         futures: list[Any] = [pool.submit(fn, *a) for a in args]
         for k in range(len(futures)):
-            chunk = futures[k].result()
-            futures[k] = None  # let the chunk go once it is handed on
-            rows += len(chunk)
-            on_chunk(chunk)
-            total = total_rows or max(rows * len(args) // (k + 1), rows)
-            yield Progress(rows, total * 2, "读取")
-    except BaseException:  # an error, or the task closed: do not wait for the other chunks
+            result = futures[k].result()
+            futures[k] = None  # let the result go once it is handed on
+            yield receive(result, k, len(futures))
+    except BaseException:  # an error, or the task closed: do not wait for the other jobs
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
         pool.shutdown(wait=True)
         gc.unfreeze()
-    return rows
+
+
+def _start_worker(parent: int, init: Callable[..., None] | None, initargs: tuple) -> None:
+    die_with_parent(parent)
+    if init is not None:
+        init(*initargs)
 
 
 def serial_rows(checker: RowChecker, packed: Callable[[], list[Packed]], on_chunk: OnChunk

@@ -100,7 +100,7 @@ def test_storage_packing_does_not_change_the_results(forms, tmp_path):
                                         on_rows=lambda rows, packed: seen.extend(packed)))
     assert [(r.no, r.values, r.findings) for r in stored] == \
         [(r.no, r.values, r.findings) for r in plain]
-    assert [p[3] for p in seen] == keys
+    assert [p[3] for p in seen] == keys.keys
     import json
 
     assert all(p[4] is None or json.loads(p[4]) == p[1] for p in seen)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -25,16 +26,18 @@ def _shown(ctx: RuleContext, field_id: str) -> str:
 
 
 @rule("not_future", "field")
-def not_future(value: str, ctx: RuleContext):
+def not_future(value: str, ctx: RuleContext) -> Sequence[Problem]:
     today = ctx.env.today_iso
     if value > today[: len(value)]:
-        yield Problem("E", "date_future", {"today": today})
+        return [Problem("E", "date_future", {"today": today})]
+    return ()
 
 
 @rule("min_length", "field")
-def min_length(value: str, ctx: RuleContext, *, min: int):
+def min_length(value: str, ctx: RuleContext, *, min: int) -> Sequence[Problem]:
     if len(str(value)) < min:
-        yield Problem("W", "too_short", {"min": min})
+        return [Problem("W", "too_short", {"min": min})]
+    return ()
 
 
 def _check_regex(params: dict[str, Any]) -> str | None:
@@ -46,60 +49,72 @@ def _check_regex(params: dict[str, Any]) -> str | None:
 
 
 @rule("pattern", "field", check=_check_regex)
-def pattern(value: str, ctx: RuleContext, *, regex: str, hint: str):
+def pattern(value: str, ctx: RuleContext, *, regex: str, hint: str) -> Sequence[Problem]:
     if not re.fullmatch(regex, str(value)):
-        yield Problem("E", "pattern", {"hint": hint})
+        return [Problem("E", "pattern", {"hint": hint})]
+    return ()
 
 
 @rule("int_range", "field")
-def int_range(value: int, ctx: RuleContext, *, min: int = 0, max: int = 1_000_000):
+def int_range(value: int, ctx: RuleContext, *, min: int = 0, max: int = 1_000_000
+              ) -> Sequence[Problem]:
     if not min <= value <= max:
-        yield Problem("E", "int_range", {"min": min, "max": max, "value": value})
+        return [Problem("E", "int_range", {"min": min, "max": max, "value": value})]
+    return ()
 
 
 @rule("person_name", "field")
-def person_name(value: str, ctx: RuleContext):
+def person_name(value: str, ctx: RuleContext) -> Sequence[Problem]:
     if _NAME_ALL_OK.fullmatch(value):
-        return
+        return ()
     bad = "".join(dict.fromkeys(ch for ch in value if not _NAME_OK.match(ch)))
     if bad:
-        yield Problem("E", "person_name", {"chars": bad[:10]})
+        return [Problem("E", "person_name", {"chars": bad[:10]})]
+    return ()
 
 
 @rule("required_if", "record")
-def required_if(ctx: RuleContext, *, field: str, when_field: str, equals: Any):
+def required_if(ctx: RuleContext, *, field: str, when_field: str, equals: Any
+                ) -> Sequence[Problem]:
     if _matches(ctx.get(when_field), equals) and ctx.get(field) in (None, "", []):
-        yield Problem("E", "required_if", {"other": ctx.label(when_field),
-                                           "value": _shown(ctx, when_field)}, field)
+        return [Problem("E", "required_if", {"other": ctx.label(when_field),
+                                             "value": _shown(ctx, when_field)}, field)]
+    return ()
 
 
 @rule("empty_if", "record")
-def empty_if(ctx: RuleContext, *, field: str, when_field: str, equals: Any):
+def empty_if(ctx: RuleContext, *, field: str, when_field: str, equals: Any
+             ) -> Sequence[Problem]:
     if _matches(ctx.get(when_field), equals) and ctx.get(field) not in (None, "", []):
-        yield Problem("E", "empty_if", {"other": ctx.label(when_field),
-                                        "value": _shown(ctx, when_field)}, field)
+        return [Problem("E", "empty_if", {"other": ctx.label(when_field),
+                                          "value": _shown(ctx, when_field)}, field)]
+    return ()
 
 
 @rule("date_after", "record")
-def date_after(ctx: RuleContext, *, field: str, other_field: str):
+def date_after(ctx: RuleContext, *, field: str, other_field: str) -> Sequence[Problem]:
     a, b = ctx.get(field), ctx.get(other_field)
     if a and b and str(a) < str(b)[: len(str(a))]:
-        yield Problem("E", "date_order", {"other": ctx.label(other_field), "other_value": b},
-                      field)
+        return [Problem("E", "date_order", {"other": ctx.label(other_field), "other_value": b},
+                        field)]
+    return ()
 
 
 @rule("min_rows_if", "record")
-def min_rows_if(ctx: RuleContext, *, field: str, when_field: str, equals: Any, min: int):
+def min_rows_if(ctx: RuleContext, *, field: str, when_field: str, equals: Any, min: int
+                ) -> Sequence[Problem]:
     if _matches(ctx.get(when_field), equals) and len(ctx.get(field) or []) < min:
-        yield Problem("E", "min_rows_if", {"other": ctx.label(when_field), "min": min,
-                                           "value": _shown(ctx, when_field)}, field)
+        return [Problem("E", "min_rows_if", {"other": ctx.label(when_field), "min": min,
+                                             "value": _shown(ctx, when_field)}, field)]
+    return ()
 
 
 @rule("max_rows", "record")
-def max_rows(ctx: RuleContext, *, field: str, max: int):
+def max_rows(ctx: RuleContext, *, field: str, max: int) -> Sequence[Problem]:
     n = len(ctx.get(field) or [])
     if n > max:
-        yield Problem("W", "max_rows_warn", {"max": max, "n": n}, field)
+        return [Problem("W", "max_rows_warn", {"max": max, "n": n}, field)]
+    return ()
 
 
 def add_years(d: date, years: int) -> date:
@@ -119,16 +134,17 @@ def as_date(value: Any) -> date | None:
 
 
 @rule("region_nesting", "field")
-def region_nesting(value: list[str], ctx: RuleContext, *, levels: int = 3):
+def region_nesting(value: list[str], ctx: RuleContext, *, levels: int = 3
+                   ) -> Sequence[Problem]:
     table = ctx.field.codes if ctx.field else None
     if table is None:
-        return
+        return ()
     if len(value) != levels:
-        yield Problem("E", "region_nesting", {"detail": f"应选择 {levels} 级，现为 {len(value)} 级"})
-        return
+        return [Problem("E", "region_nesting",
+                        {"detail": f"应选择 {levels} 级，现为 {len(value)} 级"})]
     for parent, child in zip(value, value[1:], strict=False):
         entry = table.get(child)
         if entry is None or entry.parent != parent:
             detail = f"“{table.label_of(child)}”不属于“{table.label_of(parent)}”"
-            yield Problem("E", "region_nesting", {"detail": detail})
-            return
+            return [Problem("E", "region_nesting", {"detail": detail})]
+    return ()

@@ -3,6 +3,8 @@ with the other fields of the record."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from desktop.domain import identifiers as ids
 from desktop.domain.context import RuleContext
 from desktop.domain.findings import Problem
@@ -19,81 +21,91 @@ def _id_checked(ctx: RuleContext, type_field: str | None) -> bool:
 
 
 @rule("resident_id", "field")
-def resident_id(value: str, ctx: RuleContext, *, type_field: str | None = None):
+def resident_id(value: str, ctx: RuleContext, *, type_field: str | None = None
+                ) -> Sequence[Problem]:
     if not _id_checked(ctx, type_field):
-        return
+        return ()
     permit = bool(type_field and ctx.get(type_field) in _PERMITS)
-    yield from ids.check_resident_id(value, ctx.today, permit=permit)
+    return ids.check_resident_id(value, ctx.today, permit=permit) or ()
 
 
 @rule("uscc", "field")
-def uscc(value: str, ctx: RuleContext, *, law_firm: bool = False):
-    yield from ids.check_uscc(value, law_firm=law_firm)
+def uscc(value: str, ctx: RuleContext, *, law_firm: bool = False) -> Sequence[Problem]:
+    return ids.check_uscc(value, law_firm=law_firm) or ()
 
 
 @rule("lawyer_licence", "field")
-def lawyer_licence(value: str, ctx: RuleContext):
-    yield from ids.check_licence(value, ctx.today)
+def lawyer_licence(value: str, ctx: RuleContext) -> Sequence[Problem]:
+    return ids.check_licence(value, ctx.today) or ()
 
 
 @rule("mobile", "field")
-def mobile(value: str, ctx: RuleContext):
+def mobile(value: str, ctx: RuleContext) -> Sequence[Problem]:
     if not ids.is_mobile(value):
-        yield Problem("E", "mobile")
+        return [Problem("E", "mobile")]
+    return ()
 
 
 @rule("landline", "field")
-def landline(value: str, ctx: RuleContext):
+def landline(value: str, ctx: RuleContext) -> Sequence[Problem]:
     if not ids.is_landline(value):
-        yield Problem("W", "landline")
+        return [Problem("W", "landline")]
+    return ()
 
 
 @rule("phone", "field")
-def phone(value: str, ctx: RuleContext):
+def phone(value: str, ctx: RuleContext) -> Sequence[Problem]:
     if not (ids.is_mobile(value) or ids.is_landline(value)):
-        yield Problem("E", "phone")
+        return [Problem("E", "phone")]
+    return ()
 
 
 @rule("sex_matches_id", "record")
 def sex_matches_id(ctx: RuleContext, *, id_field: str, sex_field: str,
-                   type_field: str | None = None):
+                   type_field: str | None = None) -> Sequence[Problem]:
     number, sex = ctx.get(id_field), ctx.get(sex_field)
     if not number or not sex or not _id_checked(ctx, type_field):
-        return
+        return ()
     expected = ids.id_sex(number)
     if expected and expected != sex:
-        yield Problem("E", "sex_mismatch", {"expected": "男" if expected == "1" else "女"},
-                      sex_field)
+        return [Problem("E", "sex_mismatch", {"expected": "男" if expected == "1" else "女"},
+                        sex_field)]
+    return ()
 
 
 @rule("birth_matches_id", "record")
 def birth_matches_id(ctx: RuleContext, *, id_field: str, birth_field: str,
-                     type_field: str | None = None):
+                     type_field: str | None = None) -> Sequence[Problem]:
     number, birth = ctx.get(id_field), ctx.get(birth_field)
     if not number or not birth or not _id_checked(ctx, type_field):
-        return
+        return ()
     expected = ids.id_birth_date(number)
     if expected and expected != as_date(birth):
-        yield Problem("E", "birth_mismatch", {"expected": expected.isoformat()}, birth_field)
+        return [Problem("E", "birth_mismatch", {"expected": expected.isoformat()}, birth_field)]
+    return ()
 
 
 @rule("licence_matches", "record")
 def licence_matches(ctx: RuleContext, *, licence_field: str, category_field: str,
-                    sex_field: str):
+                    sex_field: str) -> Sequence[Problem]:
     number = ctx.get(licence_field)
     if not number:
-        return
+        return ()
+    problems: list[Problem] = []
     digit, category = ids.licence_category(number), ctx.get(category_field)
     if digit and category and digit != category:
-        yield Problem("W", "licence_category_mismatch",
-                      {"category": ctx.display(category_field), "digit": digit}, category_field)
+        problems.append(Problem("W", "licence_category_mismatch",
+                                {"category": ctx.display(category_field), "digit": digit},
+                                category_field))
     sex_code, sex = ids.licence_sex(number), ctx.get(sex_field)
     if sex_code and sex and sex_code != sex:
-        yield Problem("W", "licence_sex_mismatch", {}, licence_field)
+        problems.append(Problem("W", "licence_sex_mismatch", {}, licence_field))
+    return problems or ()
 
 
 @rule("in_scope", "record")
-def in_scope(ctx: RuleContext, *, field: str, codes: list[str]):
+def in_scope(ctx: RuleContext, *, field: str, codes: list[str]) -> Sequence[Problem]:
     value = ctx.get(field)
     if value is not None and value not in codes:
-        yield Problem("E", "out_of_scope", {"value": ctx.display(field)}, field)
+        return [Problem("E", "out_of_scope", {"value": ctx.display(field)}, field)]
+    return ()

@@ -8,6 +8,7 @@ they are part of the forms' contract (forms/lawyer_member.toml and forms/staff_m
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from desktop.domain.context import Peer, RuleContext
@@ -28,90 +29,101 @@ ORG_FORM = "party_org"
 
 @rule("join_age", "record")
 def join_age(ctx: RuleContext, *, join_field: str, birth_field: str, id_field: str,
-             min_age: int = 18):
+             min_age: int = 18) -> Sequence[Problem]:
     joined = as_date(ctx.get(join_field))
     birth = as_date(ctx.get(birth_field)) or id_birth_date(ctx.get(id_field) or "")
     if joined and birth and joined < add_years(birth, min_age):
-        yield Problem("E", "join_age", {"birth": birth.isoformat(), "joined": joined.isoformat()},
-                      join_field)
+        return [Problem("E", "join_age",
+                        {"birth": birth.isoformat(), "joined": joined.isoformat()}, join_field)]
+    return ()
 
 
 @rule("probation", "record")
-def probation(ctx: RuleContext, *, category_field: str, join_field: str, confirm_field: str):
+def probation(ctx: RuleContext, *, category_field: str, join_field: str, confirm_field: str
+              ) -> Sequence[Problem]:
     """党章 第七条: 预备期一年, extension at most one more year; 转正 counted from +1 year."""
     category = ctx.get(category_field)
     joined, confirmed = as_date(ctx.get(join_field)), ctx.get(confirm_field)
     if category == PROBATIONARY:
         if confirmed:
-            yield Problem("E", "empty_if", {"other": ctx.label(category_field),
-                                            "value": "预备党员"}, confirm_field)
+            return [Problem("E", "empty_if", {"other": ctx.label(category_field),
+                                              "value": "预备党员"}, confirm_field)]
         elif joined and ctx.today >= add_years(joined, 2):
-            yield Problem("E", "probation_expired", {}, category_field)
+            return [Problem("E", "probation_expired", {}, category_field)]
         elif joined and ctx.today > add_years(joined, 1):
-            yield Problem("W", "probation_overdue", {"due": add_years(joined, 1).isoformat()},
-                          category_field)
+            return [Problem("W", "probation_overdue", {"due": add_years(joined, 1).isoformat()},
+                            category_field)]
     elif category == FULL:
         if not confirmed:
-            yield Problem("E", "required_if", {"other": ctx.label(category_field),
-                                               "value": "正式党员"}, confirm_field)
-            return
+            return [Problem("E", "required_if", {"other": ctx.label(category_field),
+                                                 "value": "正式党员"}, confirm_field)]
         confirmed_d = as_date(confirmed)
         if not joined or not confirmed_d:
-            return
+            return ()
         one, two = add_years(joined, 1), add_years(joined, 2)
         if confirmed_d < one:
-            yield Problem("E", "probation_short", {"joined": joined.isoformat(),
-                                                   "earliest": one.isoformat()}, confirm_field)
+            return [Problem("E", "probation_short", {"joined": joined.isoformat(),
+                                                     "earliest": one.isoformat()}, confirm_field)]
         elif confirmed_d > two:
-            yield Problem("E", "probation_long", {"latest": two.isoformat()}, confirm_field)
+            return [Problem("E", "probation_long", {"latest": two.isoformat()}, confirm_field)]
         elif confirmed_d != one:
-            yield Problem("W", "probation_extended", {"expected": one.isoformat()},
-                          confirm_field)
+            return [Problem("W", "probation_extended", {"expected": one.isoformat()},
+                            confirm_field)]
+    return ()
 
 
 @rule("post_holder", "record")
-def post_holder(ctx: RuleContext, *, post_field: str, category_field: str, status_field: str):
+def post_holder(ctx: RuleContext, *, post_field: str, category_field: str, status_field: str
+                ) -> Sequence[Problem]:
     post = ctx.get(post_field)
     if not post or post == NO_POST:
-        return
+        return ()
     if ctx.get(category_field) == PROBATIONARY:
-        yield Problem("E", "probationer_post", {"post": ctx.display(post_field)}, post_field)
+        return [Problem("E", "probationer_post", {"post": ctx.display(post_field)}, post_field)]
     elif ctx.get(status_field) not in (None, NORMAL):
-        yield Problem("W", "suspended_post", {"post": ctx.display(post_field)}, post_field)
+        return [Problem("W", "suspended_post", {"post": ctx.display(post_field)}, post_field)]
+    return ()
 
 
 @rule("degree_education", "record")
-def degree_education(ctx: RuleContext, *, degree_field: str, education_field: str):
+def degree_education(ctx: RuleContext, *, degree_field: str, education_field: str
+                     ) -> Sequence[Problem]:
     degree, education = ctx.form.field(degree_field), ctx.form.field(education_field)
     d = degree.codes.get(ctx.get(degree_field)) if degree.codes and ctx.get(degree_field) else None
     e = (education.codes.get(ctx.get(education_field))
          if education.codes and ctx.get(education_field) else None)
     if d and e and d.group == "博士" and e.group != "研究生":
-        yield Problem("W", "degree_education", {}, degree_field)
+        return [Problem("W", "degree_education", {}, degree_field)]
+    return ()
 
 
 @rule("term", "record")
-def term(ctx: RuleContext, *, category_field: str, start_field: str, end_field: str):
+def term(ctx: RuleContext, *, category_field: str, start_field: str, end_field: str
+         ) -> Sequence[Problem]:
     """支部/总支 3 years, 党委 5 years; overdue 换届 is a warning, a stronger one after a year."""
     start, end = as_date(ctx.get(start_field)), as_date(ctx.get(end_field))
     category = ctx.get(category_field) or ""
     years = 5 if category.endswith("11") else 3
+    problems: list[Problem] = []
     if start and end and end != add_years(start, years):
         kind = "党委" if years == 5 else "党支部、党总支部"
-        yield Problem("W", "term_length", {"years": years, "kind": kind,
-                                           "expected": add_years(start, years).isoformat()},
-                      end_field)
+        problems.append(Problem("W", "term_length",
+                                {"years": years, "kind": kind,
+                                 "expected": add_years(start, years).isoformat()}, end_field))
     if end and ctx.today > add_years(end, 1):
-        yield Problem("W", "term_long_overdue", {"end": end.isoformat()}, end_field)
+        problems.append(Problem("W", "term_long_overdue", {"end": end.isoformat()}, end_field))
     elif end and ctx.today > end:
-        yield Problem("W", "term_overdue", {"end": end.isoformat()}, end_field)
+        problems.append(Problem("W", "term_overdue", {"end": end.isoformat()}, end_field))
+    return problems or ()
 
 
 @rule("committee_members", "record")
-def committee_members(ctx: RuleContext, *, has_field: str, count_field: str):
+def committee_members(ctx: RuleContext, *, has_field: str, count_field: str
+                      ) -> Sequence[Problem]:
     n = ctx.get(count_field)
     if ctx.get(has_field) and n is not None and not 3 <= n <= 5:
-        yield Problem("W", "committee_members", {"n": n}, count_field)
+        return [Problem("W", "committee_members", {"n": n}, count_field)]
+    return ()
 
 
 # --- cross rules --------------------------------------------------------------------------
@@ -202,20 +214,22 @@ def _members_by_org(ctx: RuleContext) -> dict[str, list[_Member]]:
 
 
 @rule("firm_registered", "cross")
-def firm_registered(ctx: RuleContext, *, firm_field: str, uscc_field: str):
+def firm_registered(ctx: RuleContext, *, firm_field: str, uscc_field: str
+                    ) -> Sequence[Problem]:
     name, code = ctx.get(firm_field), ctx.get(uscc_field)
     if not name and not code:
-        return
+        return ()
     firms = _firms(ctx)
     if (code and code in firms.by_uscc) or (name and name in firms.by_name):
-        return
-    yield Problem("E", "firm_not_registered", {"firm": name or code}, firm_field)
+        return ()
+    return [Problem("E", "firm_not_registered", {"firm": name or code}, firm_field)]
 
 
 @rule("single_secretary", "cross")
-def single_secretary(ctx: RuleContext, *, post_field: str, org_field: str):
+def single_secretary(ctx: RuleContext, *, post_field: str, org_field: str
+                     ) -> Sequence[Problem]:
     if ctx.get(post_field) != SECRETARY or not ctx.get(org_field):
-        return
+        return ()
     org = ctx.get(org_field)
     others = [p.values.get("name") or "" for form_id in MEMBER_FORMS
               for p in ctx.env.peers.records(form_id)
@@ -223,25 +237,28 @@ def single_secretary(ctx: RuleContext, *, post_field: str, org_field: str):
               and p.values.get("org_name") == org]
     if others:
         names = "、".join([ctx.get("name") or "", *others])
-        yield Problem("E", "two_secretaries", {"org": org, "names": names}, post_field)
+        return [Problem("E", "two_secretaries", {"org": org, "names": names}, post_field)]
+    return ()
 
 
 @rule("secretary", "cross")
-def secretary(ctx: RuleContext, *, secretary_field: str):
+def secretary(ctx: RuleContext, *, secretary_field: str) -> Sequence[Problem]:
     name = ctx.get(secretary_field)
     if not name:
-        return  # 书记空缺的暂时不填
+        return ()  # 书记空缺的暂时不填
     members = [m for m in _members_by_org(ctx).get(ctx.record_id or "", []) if m.name == name]
     if not members:
-        yield Problem("E", "secretary_not_found", {"name": name}, secretary_field)
+        return [Problem("E", "secretary_not_found", {"name": name}, secretary_field)]
     elif not any(m.category == FULL and m.status in (None, NORMAL) for m in members):
-        yield Problem("E", "secretary_not_full", {"name": name}, secretary_field)
+        return [Problem("E", "secretary_not_full", {"name": name}, secretary_field)]
+    return ()
 
 
 @rule("org_counts", "cross")
 def org_counts(ctx: RuleContext, *, category_field: str, full_field: str,
                probationary_field: str, lawyer_field: str, staff_field: str,
-               lawyer_total_field: str, staff_total_field: str, has_committee_field: str):
+               lawyer_total_field: str, staff_total_field: str, has_committee_field: str
+               ) -> Sequence[Problem]:
     """Typed counts agree with the member records; the size rules of 支部工作条例."""
     members = [m for m in _members_by_org(ctx).get(ctx.record_id or "", []) if m.registered]
     computed = {
@@ -250,36 +267,43 @@ def org_counts(ctx: RuleContext, *, category_field: str, full_field: str,
         lawyer_field: sum(m.form_id == "lawyer_member" for m in members),
         staff_field: sum(m.form_id == "staff_member" for m in members),
     }
+    problems: list[Problem] = []
     for field_id, n in computed.items():
         typed = ctx.get(field_id)
         if typed is not None and typed != n:
-            yield Problem("E", "count_mismatch", {"typed": typed, "computed": n}, field_id)
+            problems.append(Problem("E", "count_mismatch", {"typed": typed, "computed": n},
+                                    field_id))
     for total_field, members_field in ((lawyer_total_field, lawyer_field),
                                        (staff_total_field, staff_field)):
         total = ctx.get(total_field)
         if total is not None and total < computed[members_field]:
-            yield Problem("E", "count_exceeds_total",
-                          {"total": total, "members": computed[members_field]}, total_field)
-    yield from _size_rules(ctx, category_field, has_committee_field, computed[full_field],
-                           len(members))
+            problems.append(Problem("E", "count_exceeds_total",
+                                    {"total": total, "members": computed[members_field]},
+                                    total_field))
+    problems += _size_rules(ctx, category_field, has_committee_field, computed[full_field],
+                            len(members))
+    return problems or ()
 
 
 def _size_rules(ctx: RuleContext, category_field: str, has_committee_field: str, full: int,
-                total: int):
+                total: int) -> list[Problem]:
+    problems: list[Problem] = []
     category = (ctx.get(category_field) or "")[-2:]  # 9xx 临时 organisations follow 6xx
     if category in (BRANCH[-2:], JOINT_BRANCH[-2:]):
         if full < 3:
-            yield Problem("E", "branch_min_members", {"n": full}, category_field)
+            problems.append(Problem("E", "branch_min_members", {"n": full}, category_field))
         if total > 50:
-            yield Problem("W", "branch_max_members", {"n": total}, category_field)
+            problems.append(Problem("W", "branch_max_members", {"n": total}, category_field))
         has_committee = ctx.get(has_committee_field)
         if full >= 7 and has_committee is False:
-            yield Problem("W", "committee_needed", {"n": full}, has_committee_field)
+            problems.append(Problem("W", "committee_needed", {"n": full}, has_committee_field))
         elif full < 7 and has_committee:
-            yield Problem("W", "committee_not_needed", {"n": full}, has_committee_field)
+            problems.append(Problem("W", "committee_not_needed", {"n": full},
+                                    has_committee_field))
     elif category == GENERAL_BRANCH[-2:] and total <= 50:
-        yield Problem("W", "general_branch_size", {"n": total}, category_field)
+        problems.append(Problem("W", "general_branch_size", {"n": total}, category_field))
     elif category == COMMITTEE[-2:] and total <= 100:
-        yield Problem("W", "committee_size", {"n": total}, category_field)
+        problems.append(Problem("W", "committee_size", {"n": total}, category_field))
+    return problems
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from desktop.domain.context import RuleContext
 from desktop.domain.findings import Problem
@@ -17,30 +18,35 @@ _AT_LEAST_BENKE = {"研究生", "大学本科"}
 
 
 @rule("member_number", "field")
-def member_number(value: str, ctx: RuleContext):
+def member_number(value: str, ctx: RuleContext) -> Sequence[Problem]:
     """区号-六位序号. An error for a number the clerk types; a warning on import
     (`Environment.convert_legacy`), so a legacy register with malformed old numbers can be
     imported — it is what the cleanup is for, and `dengji members check` lists them."""
     if not MEMBER_NUMBER.match(value):
-        yield Problem("W" if ctx.env.convert_legacy else "E", "member_number")
+        return [Problem("W" if ctx.env.convert_legacy else "E", "member_number")]
+    return ()
 
 
 @rule("admission_rule", "record")
-def admission_rule(ctx: RuleContext, *, major_field: str, education_field: str):
+def admission_rule(ctx: RuleContext, *, major_field: str, education_field: str
+                   ) -> Sequence[Problem]:
     """法学专业大学专科以上学历，或非法学专业大学本科以上学历."""
     law, code = ctx.get(major_field), ctx.get(education_field)
     spec = ctx.form.field(education_field)
     if law is None or code is None or spec.codes is None:
-        return
+        return ()
     entry = spec.codes.get(code)
     band = entry.group if entry else None
     if band not in (_AT_LEAST_DAZHUAN if law else _AT_LEAST_BENKE):
-        yield Problem("W", "admission_rule", {}, education_field)
+        return [Problem("W", "admission_rule", {}, education_field)]
+    return ()
 
 
 @rule("approval_age", "record")
-def approval_age(ctx: RuleContext, *, approval_field: str, birth_field: str, id_field: str):
+def approval_age(ctx: RuleContext, *, approval_field: str, birth_field: str, id_field: str
+                 ) -> Sequence[Problem]:
     approved = as_date(ctx.get(approval_field))
     birth = as_date(ctx.get(birth_field)) or id_birth_date(ctx.get(id_field) or "")
     if approved and birth and approved < add_years(birth, 18):
-        yield Problem("W", "approval_age", {}, approval_field)
+        return [Problem("W", "approval_age", {}, approval_field)]
+    return ()

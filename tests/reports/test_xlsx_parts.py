@@ -1,0 +1,187 @@
+"""Reading a sheet in parts (reports/xlsx_parts.py) gives the cells a read of the whole sheet
+gives, and refuses what it cannot read that way (the caller then reads the whole sheet)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import date, datetime
+
+import pytest
+import python_calamine as pc
+import xlsxwriter
+from openpyxl import Workbook
+
+from desktop.reports import xlsx_parts
+from desktop.reports.xlsx_parts import Unusable, open_package, read_part
+
+
+def whole(path, sheet=0):
+    with pc.CalamineWorkbook.from_path(str(path)) as wb:
+        ws = wb.get_sheet_by_index(sheet) if isinstance(sheet, int) else wb.get_sheet_by_name(
+            sheet)
+        return ws.to_python(skip_empty_area=False)
+
+
+def by_parts(package, name, size):
+    """The sheet put together again from its parts, as the whole read gives it."""
+    book = package.book(name)
+    grid: list[list] = []
+    for xml in package.parts(name, size):
+        row0, col0, rows = read_part(book, xml)
+        for i, cells in enumerate(rows):
+            while len(grid) < row0 + i:
+                grid.append([])
+            grid.append([""] * col0 + cells)
+    return grid
+
+
+def same_cells(a, b):
+    """Equal but for trailing empty cells and empty rows at the end (a part's range ends
+    where its last value is)."""
+    def trim(grid):
+        rows = [list(r) for r in grid]
+        for r in rows:
+            while r and r[-1] == "":
+                r.pop()
+        while rows and not rows[-1]:
+            rows.pop()
+        return rows
+    return trim(a) == trim(b)
+
+
+def shared_strings_book(path, rows=600):
+    """openpyxl: shared strings, dates, numbers, an empty column A, a title row."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "名册"
+    ws.append([None, "某所党员名册"])
+    ws.append([None, "姓名", "出生日期", "手机", "备注"])
+    for i in range(rows):
+        ws.append([None, f"张{i % 37}", date(1980 + i % 30, 1 + i % 12, 1 + i % 28),
+                   13800138000 + i, "＜备注＞ & \"引号\"" if i % 5 else None])
+        if i % 50 == 7:
+            ws.append([])
+    ws.append([None, "合计", rows])
+    wb.save(path)
+    return path
+
+
+def inline_book(path, rows=600, *, date1904=False):
+    """XlsxWriter's constant memory mode: inline strings; optionally the 1904 date system."""
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "date_1904": date1904})
+    ws = wb.add_worksheet("表一")
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write_row(0, 0, ["姓名", "入党日期", "数"])
+    for i in range(1, rows + 1):
+        ws.write_string(i, 0, f"李{i}")
+        ws.write_datetime(i, 1, datetime(2000 + i % 20, 1 + i % 12, 3), day)
+        ws.write_number(i, 2, i * 1.5)
+    wb.close()
+    return path
+
+
+@pytest.mark.parametrize("size", [300, 4096, 50_000, 1 << 30])
+def test_parts_put_together_are_the_whole_sheet(tmp_path, size):
+    path = shared_strings_book(tmp_path / "a.xlsx")
+    package = open_package(path)
+    assert package is not None and [s.name for s in package.sheets] == ["名册"]
+    parts = list(package.parts("名册", size))
+    assert len(parts) > 1 or size > 50_000
+    assert all(p.lstrip().startswith(b"<row") for p in parts)
+    assert same_cells(by_parts(package, "名册", size), whole(path))
+    package.close()
+
+
+@pytest.mark.parametrize("date1904", [False, True])
+def test_inline_strings_and_the_1904_date_system(tmp_path, date1904):
+    path = inline_book(tmp_path / "b.xlsx", date1904=date1904)
+    package = open_package(path)
+    assert package.date1904 is date1904
+    grid = by_parts(package, "表一", 2000)
+    assert same_cells(grid, whole(path))
+    assert grid[1][1] == date(2001, 2, 3)
+    package.close()
+
+
+def test_head_is_the_first_rows_of_the_whole_read(tmp_path):
+    path = shared_strings_book(tmp_path / "a.xlsx")
+    package = open_package(path)
+    head = package.head("名册")
+    full = whole(path)
+    assert len(head) >= xlsx_parts.HEAD_ROWS
+    assert same_cells(head, full[:len(head)])
+    assert head[1][1] == "姓名"
+    package.close()
+
+
+def test_the_end_tag_is_found_across_two_blocks():
+    end = b"</sheetData>"
+    before = b"<row r='1'></row></shee"
+    stop = xlsx_parts._find_end(before, b"tData></worksheet>", end)
+    assert stop == -6 and before[:stop].endswith(b"</row>")
+    assert xlsx_parts._find_end(b"xx", b"<row/></sheetData>", end) == 6
+    assert xlsx_parts._find_end(b"", end[:3], end) is None
+    assert xlsx_parts._find_end(b"</sheetDat", b"a>", end) == -10
+
+
+def test_hidden_sheets_and_chart_sheets_are_told_apart(tmp_path):
+    wb = Workbook()
+    wb.active.title = "说明"
+    wb.active.sheet_state = "hidden"
+    wb.create_sheet("数据").append(["姓名"])
+    path = tmp_path / "c.xlsx"
+    wb.save(path)
+    package = open_package(path)
+    assert [(s.name, s.visible, s.worksheet) for s in package.sheets] == [
+        ("说明", False, True), ("数据", True, True)]
+    package.close()
+
+
+def rewrite(path, out, fn):
+    """A copy of the workbook with the first sheet's XML changed by `fn`."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = fn(data)
+            dst.writestr(info.filename, data)
+    return out
+
+
+def test_rows_without_row_numbers_are_read_whole(tmp_path):
+    path = inline_book(tmp_path / "b.xlsx")
+    bare = rewrite(path, tmp_path / "bare.xlsx",
+                   lambda x: re.sub(rb'<row r="\d+"', b"<row", x))
+    package = open_package(bare)
+    with pytest.raises(Unusable):
+        package.head("表一")
+    book = package.book("表一")
+    later = list(package.parts("表一", 2000))[1]
+    with pytest.raises(Unusable):
+        read_part(book, later)
+    package.close()
+
+
+def test_a_damaged_sheet_is_unusable_not_wrong(tmp_path):
+    path = inline_book(tmp_path / "b.xlsx")
+    data = bytearray(path.read_bytes())
+    info = zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml")
+    middle = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
+    data[middle:middle + 8] = b"\x00" * 8
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(bytes(data))
+    package = open_package(broken)
+    with pytest.raises(Unusable):
+        list(package.parts("表一", 1 << 30))
+    package.close()
+
+
+def test_what_is_no_zip_workbook_is_left_to_the_whole_read(tmp_path):
+    text = tmp_path / "x.xlsx"
+    text.write_text("姓名,性别\n")
+    assert open_package(text) is None
+    empty_zip = tmp_path / "y.xlsx"
+    with zipfile.ZipFile(empty_zip, "w") as z:
+        z.writestr("a.txt", "x")
+    assert open_package(empty_zip) is None
