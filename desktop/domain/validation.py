@@ -6,11 +6,12 @@ and `check` on every change; batch commands call `validate` per record.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from functools import partial
 from types import FunctionType
 from typing import Any
+from unicodedata import normalize
 
 from desktop.domain.context import Environment, RuleContext
 from desktop.domain.findings import Finding, Problem
@@ -67,12 +68,7 @@ class Validator:
                 findings.append(Finding(str(key), "E", "unknown_field",
                                         render("unknown_field", str(key), {}), "value"))
                 continue
-            cache = plan.cache
-            if cache is not None and (value.__class__ is str and len(value) < 40
-                                      or value.__class__ is date):  # a date cell
-                hit = cache.get(value) or plan.miss(value, convert, rows)
-            else:
-                hit = parse_value(plan.spec, value, convert_legacy=convert)
+            hit = plan.parse(value, convert, rows)
             values[plan.id] = hit[0]
             if hit[1]:
                 findings += self.word_value(hit[1], plan.id)
@@ -265,10 +261,10 @@ class ParsePlan:
     of (field, raw text); only results that cannot be changed in place (str, int, bool, None)
     are cached, and a field whose values hardly repeat (names, ID numbers) stops caching.
 
-    The hot loops look a value up in `cache` themselves (when it is not None and the value is
-    a str shorter than 40 or a date) and call `miss` when it is not there."""
+    `parse` also takes two short cuts that give what parse_value gives: text is trimmed (and
+    NFKC-normalised where the field says so), and a date cell of a date field is its ISO date."""
 
-    __slots__ = ("spec", "id", "cache", "_misses")
+    __slots__ = ("spec", "id", "cache", "_misses", "_text", "_nfkc", "_date")
 
     #: entries kept per field; after PROBATION different values, a field whose values were
     #: new in more than four records of five stops caching
@@ -276,12 +272,30 @@ class ParsePlan:
 
     def __init__(self, spec: FieldSpec) -> None:
         self.spec, self.id = spec, spec.id
+        self._text, self._nfkc, self._date = spec.type == "text", spec.nfkc, spec.type == "date"
         self.reset()
 
     def reset(self) -> None:
         self.cache: dict[Any, tuple[Any, list[Problem]]] | None = (
             None if self.spec.type in ("group", "region") else {})
         self._misses = 0
+
+    def parse(self, value: Any, convert: bool, rows: int) -> tuple[Any, Sequence[Problem]]:
+        """(stored value, problems) of a raw value, as parse_value gives them; `rows`: records
+        parsed so far (for the cache)."""
+        cls = value.__class__
+        if cls is str:
+            if self._text:
+                text = value.strip()
+                return (normalize("NFKC", text) if self._nfkc else text) if text else None, ()
+            if self.cache is not None and len(value) < 40:
+                return self.cache.get(value) or self.miss(value, convert, rows)
+        elif cls is date:  # a date cell
+            if self._date:
+                return value.isoformat(), ()
+            if self.cache is not None:
+                return self.cache.get(value) or self.miss(value, convert, rows)
+        return parse_value(self.spec, value, convert_legacy=convert)
 
     def miss(self, value: Any, convert: bool, rows: int) -> tuple[Any, list[Problem]]:
         """Parse a value that is not in the cache, and remember it (see the class docstring)."""

@@ -11,7 +11,9 @@ position of the part's first cell is put back (`read_part` → first row, first 
   zip workbook (the caller then reads it whole, which also words what is wrong with it).
 - `Package.head(name)` → the sheet's first rows as calamine gives them for the whole sheet
   (from A1, empty cells ""), enough to find the header row.
-- `Package.parts(name, size)` → the XML of the sheet's rows, in parts of about `size` bytes.
+- `Package.spans(name, size, buffer)` inflates the XML of the sheet's rows into a buffer the
+  workers share and names its parts of about `size` bytes as they are ready;
+  `Package.parts(name, size)` gives the parts as bytes.
 - `read_part(book, xml)` → (first row, first column, rows) of one part, 0-based.
 
 `Unusable` means the fast way does not fit this file (rows without row numbers, a damaged
@@ -40,6 +42,7 @@ _REL = "/relationships/"
 _SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>")
 _ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)\b")
 _DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*/>")
+_LAST_ROW = re.compile(rb"\bref\s*=\s*[\"'][A-Za-z$]*\d+(?::[A-Za-z$]*(\d+))?")
 _ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"'](\d+)[\"']")
 
 _CONTENT_TYPES = (
@@ -84,6 +87,7 @@ class Book:
     shared strings and date system."""
 
     head: bytes  # the worksheet XML up to <sheetData>, without <dimension>
+    height: int  # the last row its <dimension> names (0: not said)
     tail: bytes  # </sheetData></worksheet>
     styles: bytes
     strings: bytes
@@ -135,8 +139,10 @@ class Package:
             root = _ROOT.search(head)
             if root is None:
                 raise Unusable("no worksheet element")
+            size = _DIMENSION.search(head)
+            last = _LAST_ROW.search(size[0]) if size else None
             found = self._book[name] = Book(
-                _DIMENSION.sub(b"", head),
+                _DIMENSION.sub(b"", head), int(last[1]) if last and last[1] else 0,
                 b"</" + prefix + b"sheetData></" + root[1] + b">",
                 self._member(self._styles), self._member(self._strings), self.date1904)
         return found
@@ -167,31 +173,35 @@ class Package:
 
     def parts(self, name: str, size: int) -> Iterator[bytes]:
         """The XML of the sheet's rows in parts of about `size` bytes, each cut before a row."""
+        buffer = bytearray(self.sheet(name).size)
+        for start, end in self.spans(name, size, buffer):
+            yield bytes(buffer[start:end])
+
+    def spans(self, name: str, size: int, buffer: Any) -> Iterator[tuple[int, int]]:
+        """Inflate the XML of the sheet's rows into `buffer` (writable, with find(), at least
+        Sheet.size bytes: a bytearray, or an mmap that workers share) and yield the (start, end)
+        of each part of about `size` bytes as soon as it is there, each cut before a row."""
         stream = self._stream(name, max(size // 256, 1 << 15))
         _, prefix, carry = _sheet_start(stream)
         tag, end = b"<" + prefix + b"row", b"</" + prefix + b"sheetData>"
-        blocks: list[bytes] = []
-        have = 0
+        start = pos = 0
         for block in itertools.chain([carry], stream):
-            stop = _find_end(blocks[-1] if blocks else b"", block, end)
-            if stop is not None:  # the last block: what is left before the end tag
-                if stop < 0:
-                    blocks[-1], block = blocks[-1][:stop], b""
-                else:
-                    block = block[:stop]
-            while have + len(block) >= size:
-                cut = block.find(tag, max(size - have, 0 if have else 1))
+            if pos + len(block) > len(buffer):
+                raise Unusable("the sheet's XML is longer than its zip entry says")
+            buffer[pos:pos + len(block)] = block
+            looked = max(pos - len(end) + 1, start)  # the end tag may straddle two blocks
+            pos += len(block)
+            stop = buffer.find(end, looked, pos)
+            limit = stop if stop >= 0 else pos
+            while limit - start >= size:
+                cut = buffer.find(tag, start + max(size, 1), limit)
                 if cut < 0:  # the part's last row goes on in the next block
                     break
-                blocks.append(block[:cut])
-                yield b"".join(blocks)
-                blocks, have, block = [], 0, block[cut:]
-            blocks.append(block)
-            have += len(block)
-            if stop is not None:
-                rest = b"".join(blocks)
-                if rest.strip():
-                    yield rest
+                yield start, cut
+                start = cut
+            if stop >= 0:
+                if buffer.find(b"<", start, stop) >= 0:
+                    yield start, stop
                 return
         raise Unusable("the sheet's XML ends early")
 
@@ -293,16 +303,6 @@ def _open_part(book: Book, rows: bytes) -> Any:
         return pc.CalamineWorkbook.from_filelike(buf).get_sheet_by_index(0)
     except pc.CalamineError as err:
         raise Unusable(str(err)) from None
-
-
-def _find_end(before: bytes, block: bytes, end: bytes) -> int | None:
-    """Where `end` starts, counted from the start of `block` (negative: in `before`)."""
-    stop = block.find(end)
-    if stop >= 0:
-        return stop
-    seam = before[-len(end) + 1:] + block[:len(end) - 1]  # the tag may straddle the two
-    stop = seam.find(end)
-    return stop - min(len(before), len(end) - 1) if stop >= 0 else None
 
 
 def _sheet_start(stream: Iterator[bytes]) -> tuple[bytes, bytes, bytes]:

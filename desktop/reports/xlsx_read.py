@@ -22,7 +22,7 @@ The reading is split in steps so the service can convert and check rows on sever
 large .xlsx sheet read in parts (xlsx_parts, services.sheetparts): `pick_sheet()` on the first
 rows, `sheet_layout()`, then `scan_rows()` on each part. The workers use
 `Layout.parse_row(cells, no, validator)`, which is convert() and Validator.parse() in one pass
-(the hot loop: its cache look-up repeats Validator.parse's on purpose).
+(the hot loop).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -163,12 +162,7 @@ class Layout:
                 continue
             if watch:
                 kept[plan.id] = value
-            cache = plan.cache
-            if cache is not None and (value.__class__ is str and len(value) < 40
-                                      or value.__class__ is date):
-                hit = cache.get(value) or plan.miss(value, legacy, rows)
-            else:
-                hit = parse_value(plan.spec, value, convert_legacy=legacy)
+            hit = plan.parse(value, legacy, rows)
             values[plan.id] = hit[0]
             if hit[1]:
                 findings += validator.word_value(hit[1], plan.id)

@@ -34,6 +34,7 @@ from desktop.reports.xlsx_columns import (
     column_letter,
     form_columns,
 )
+from desktop.reports.xlsx_parts import Unusable, open_package
 from desktop.reports.xlsx_read import HEADER_SCAN_ROWS, header_row
 
 PREVIEW_ROWS = 20
@@ -92,22 +93,16 @@ def preview_workbook(path: Path, form: FormSpec, sheet: str | None = None,
     """The first rows of a sheet and the field each column is taken for (see the module
     docstring). Without `sheet`, the visible sheet whose header names most fields."""
     path = Path(path)
-    book = open_book(path)
     matcher = HeaderMatcher(form)
     needed = min(2, len(form.fields))
-    try:
-        visible = worksheet_names(book, path, None)
-        names = worksheet_names(book, path, sheet)
-        found: list[tuple[int, str, int, list[list[Any]], int]] = []
-        for name in names:
-            ws = book.get_sheet_by_name(name)
-            grid = ws.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS + rows + 1)
-            score, hrow = header_row(grid, matcher, 0)
-            found.append((score if score >= needed else 0, name, hrow, grid, ws.height))
-    except pc.CalamineError as err:
-        raise UsageError(f"无法读取工作簿 {path}：文件可能已损坏（{err}）") from None
-    finally:
-        book.close()
+    nrows = HEADER_SCAN_ROWS + rows + 1
+    quick = _first_rows(path, sheet, nrows)
+    visible, heads = quick if quick is not None else _first_rows_whole(path, sheet, nrows)
+    found: list[tuple[int, str, int, list[list[Any]], int]] = []
+    for name, grid, height in heads:
+        score, hrow = header_row(grid, matcher, 0)
+        found.append((score if score >= needed else 0, name, hrow, grid, height))
+    names = [name for name, _, _ in heads]
     if not found:
         raise UsageError(f"{path} 中没有可读取的工作表")
     if sheet is None and all(score == 0 for score, *_ in found):
@@ -131,6 +126,49 @@ def preview_workbook(path: Path, form: FormSpec, sheet: str | None = None,
                                      bool(text) and matcher.is_row_number(text)))
     return WorkbookPreview(path, tuple(visible or names), name, hrow + 1, tuple(columns),
                            _rows(grid, hrow + 1, rows), max(height - hrow - 1, 0))
+
+
+def _first_rows(path: Path, sheet: str | None, nrows: int
+                ) -> tuple[list[str], list[tuple[str, list[list[Any]], int]]] | None:
+    """(visible sheets, (name, first rows, height) of each sheet to look at) of an .xlsx
+    without reading its sheets whole (reports.xlsx_parts); None when that cannot be done."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    package = open_package(path)
+    if package is None:
+        return None
+    try:
+        visible = [s.name for s in package.sheets if s.visible and s.worksheet]
+        if sheet is not None and sheet not in {s.name for s in package.sheets}:
+            return None  # the whole read words that
+        heads = []
+        for name in [sheet] if sheet is not None else visible:
+            if not package.sheet(name).worksheet:
+                return None
+            grid = package.head(name, nrows)
+            heads.append((name, grid, package.book(name).height or len(grid)))
+        return visible, heads
+    except Unusable:
+        return None
+    finally:
+        package.close()
+
+
+def _first_rows_whole(path: Path, sheet: str | None, nrows: int
+                      ) -> tuple[list[str], list[tuple[str, list[list[Any]], int]]]:
+    """The same from python-calamine, which reads each sheet whole."""
+    book = open_book(path)
+    try:
+        visible = worksheet_names(book, path, None)
+        heads = []
+        for name in worksheet_names(book, path, sheet):
+            ws = book.get_sheet_by_name(name)
+            heads.append((name, ws.to_python(skip_empty_area=False, nrows=nrows), ws.height))
+        return visible, heads
+    except pc.CalamineError as err:
+        raise UsageError(f"无法读取工作簿 {path}：文件可能已损坏（{err}）") from None
+    finally:
+        book.close()
 
 
 def _rows(grid: list[list[Any]], start: int, count: int

@@ -14,6 +14,7 @@ is gathered from the parts and turned into the same notes at the end (`PartsRead
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,7 +40,7 @@ class PartJob:
     form_id: str
     today: date
     storage: bool
-    xml: bytes
+    xml: bytes | tuple[int, int]  # the part's XML, or its span in the shared buffer (forked)
     first: int  # Excel row number of the first row below the header
     blank: frozenset[int]  # columns without a header: is there something in them?
     blank_from: int  # ... and every column from this one on
@@ -49,21 +50,23 @@ class PartJob:
 #: records, columns of `blank` with something in them, width of the part's rows)
 PartResult = tuple[list[Packed], int, int, set[int], int]
 
-#: in a worker: what every part shares (the book) and the layout
-_PARTS: tuple[Book, Layout] | None = None
+#: in a worker: what every part shares (the book), the layout and (forked) the buffer the
+#: parent inflates the sheet's XML into
+_PARTS: tuple[Book, Layout, Any] | None = None
 
 
 def _init_spawned(book: Book, job: SheetJob) -> None:
     global _PARTS
-    _PARTS = (book, rowcheck.layout_of(job))
+    _PARTS = (book, rowcheck.layout_of(job), None)
 
 
 def check_part(job: PartJob) -> PartResult:
     """In a worker: read one part, find its data rows, convert and check them."""
     assert _PARTS is not None, "a worker without its book"
-    book, layout = _PARTS
+    book, layout, shared = _PARTS
     with gc_paused():
-        row0, col0, grid = read_part(book, job.xml)
+        xml = job.xml if isinstance(job.xml, bytes) else shared[job.xml[0]:job.xml[1]]
+        row0, col0, grid = read_part(book, xml)
         scan = scan_rows(grid, job.first, row0=row0, col0=col0)
         width = col0 + max((len(r) for r in grid), default=0)
         filled: set[int] = set()
@@ -153,8 +156,14 @@ def parallel_parts(read: PartsRead, today: date, storage: bool, on_chunk: OnChun
     blank_from = max(header_width, max(read.mapping, default=-1) + 1)
     forms_dir = str(form.path.parent)
 
+    fork = rowcheck.use_fork()
+    # forked workers read their parts from the buffer the XML is inflated into (a shared
+    # mapping, made before they are); spawned ones get each part with its job
+    buffer: Any = mmap.mmap(-1, max(total, 1)) if fork else bytearray(total)
+
     def jobs() -> Iterator[tuple[PartJob]]:
-        for xml in read.package.parts(read.sheet, read.size):
+        for start, end in read.package.spans(read.sheet, read.size, buffer):
+            xml = (start, end) if fork else bytes(buffer[start:end])
             yield (PartJob(forms_dir, form.id, today, storage, xml, layout.header_row + 1,
                            blank, blank_from),)
 
@@ -162,14 +171,15 @@ def parallel_parts(read: PartsRead, today: date, storage: bool, on_chunk: OnChun
         read.receive(result, k, on_chunk)
         return Progress(k + 1, count * 2, "读取")
 
-    fork = rowcheck.use_fork()
     spawn_args = (book, SheetJob(forms_dir, form.id, today, storage, (0, 0), None,
                                  rowcheck.layout_columns(layout), layout.sheet,
                                  layout.header_row))
-    _PARTS = (book, layout) if fork else None
+    _PARTS = (book, layout, buffer) if fork else None
     try:
         yield from rowcheck.run_pool(check_part, jobs(), fork=fork, receive=receive,
                                      init=None if fork else _init_spawned,
                                      initargs=() if fork else spawn_args)
     finally:
         _PARTS = None
+        if fork:
+            buffer.close()

@@ -115,14 +115,24 @@ def test_head_is_the_first_rows_of_the_whole_read(tmp_path):
     package.close()
 
 
-def test_the_end_tag_is_found_across_two_blocks():
-    end = b"</sheetData>"
-    before = b"<row r='1'></row></shee"
-    stop = xlsx_parts._find_end(before, b"tData></worksheet>", end)
-    assert stop == -6 and before[:stop].endswith(b"</row>")
-    assert xlsx_parts._find_end(b"xx", b"<row/></sheetData>", end) == 6
-    assert xlsx_parts._find_end(b"", end[:3], end) is None
-    assert xlsx_parts._find_end(b"</sheetDat", b"a>", end) == -10
+@pytest.mark.parametrize("piece", [1, 7, 13, 4096])
+def test_tags_cut_across_the_inflated_blocks(tmp_path, monkeypatch, piece):
+    """The sheet's XML arrives in blocks that cut row tags and the end tag anywhere."""
+    path = shared_strings_book(tmp_path / "a.xlsx", rows=80)
+    package = open_package(path)
+    real = xlsx_parts.Package._stream
+
+    def in_pieces(self, name, size):
+        data = b"".join(real(self, name, size))
+        for i in range(0, len(data), piece):
+            yield data[i:i + piece]
+
+    monkeypatch.setattr(xlsx_parts.Package, "_stream", in_pieces)
+    parts = list(package.parts("名册", 500))
+    assert len(parts) > 5 and all(p.startswith(b"<row") for p in parts)
+    assert not parts[-1].endswith(b"</sheetData>") and parts[-1].endswith(b"</row>")
+    assert same_cells(by_parts(package, "名册", 500), whole(path))
+    package.close()
 
 
 def test_hidden_sheets_and_chart_sheets_are_told_apart(tmp_path):

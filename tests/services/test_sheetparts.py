@@ -199,3 +199,22 @@ def test_import_in_parts_stores_what_the_whole_read_stores(db, second_db, forms,
         again = run(import_file(reg, forms, form, path))
     assert again.imported == 149
     assert stored_data(second_db, "lawyer_member") == stored_data(db, "lawyer_member")
+
+
+def test_the_import_preview_reads_only_the_first_rows_of_an_xlsx(forms, tmp_path, monkeypatch):
+    from desktop.services import excel_preview
+
+    path, _, _ = long_book(tmp_path / "长.xlsx")
+    form = forms.form("lawyer_member")
+    whole = excel_preview.preview_workbook(path, form)
+
+    def refuse(*args):
+        raise AssertionError("the whole sheet was read")
+
+    monkeypatch.setattr(excel_preview, "_first_rows_whole", refuse)
+    quick = excel_preview.preview_workbook(path, form)
+    assert quick == whole and quick.header_row == 2 and quick.data_rows == 200
+    jsonl = tmp_path / "名册.xls"  # not a zip workbook: read whole (and worded there)
+    jsonl.write_bytes(b"no workbook")
+    with pytest.raises(AssertionError):
+        excel_preview.preview_workbook(jsonl, form)
