@@ -28,7 +28,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from posixpath import dirname, normpath
 from typing import Any
@@ -43,6 +43,8 @@ _SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>")
 _ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)\b")
 _DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*/>")
 _LAST_ROW = re.compile(rb"\bref\s*=\s*[\"'][A-Za-z$]*\d+(?::[A-Za-z$]*(\d+))?")
+_SHARED_CELL = re.compile(rb"<c\b[^>]*\bt=\"s\"[^>]*>\s*<v>(\d+)</v>")
+_ANY_SHARED = re.compile(rb"\st\s*=\s*[\"']s[\"']")
 _ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"'](\d+)[\"']")
 
 _CONTENT_TYPES = (
@@ -168,7 +170,8 @@ class Package:
         stream.close()
         if buf.count(tag) != len(re.findall(re.escape(tag) + rb"\b[^>]*?\sr\s*=", buf)):
             raise Unusable("rows without a row number")
-        sheet = _open_part(book, buf)
+        head = replace(book, strings=_strings_for(book.strings, buf))
+        sheet = _open_part(head, buf)
         return sheet.to_python(skip_empty_area=False) if sheet is not None else []
 
     def parts(self, name: str, size: int) -> Iterator[bytes]:
@@ -200,6 +203,8 @@ class Package:
                 yield start, cut
                 start = cut
             if stop >= 0:
+                for _ in stream:  # the rest, so its CRC is checked before the last part
+                    pass
                 if buffer.find(b"<", start, stop) >= 0:
                     yield start, stop
                 return
@@ -303,6 +308,29 @@ def _open_part(book: Book, rows: bytes) -> Any:
         return pc.CalamineWorkbook.from_filelike(buf).get_sheet_by_index(0)
     except pc.CalamineError as err:
         raise Unusable(str(err)) from None
+
+
+def _strings_for(strings: bytes, xml: bytes) -> bytes:
+    """The shared strings the rows of `xml` use: the table up to the highest index they name
+    (the whole table when that cannot be told), so a few rows do not cost a read of all."""
+    found = _SHARED_CELL.findall(xml)
+    first = strings.find(b"<si")
+    if first < 0 or len(found) != len(_ANY_SHARED.findall(xml)):
+        return strings
+    pos = first
+    for _ in range(max(map(int, found), default=-1) + 1):
+        start = strings.find(b"<si", pos)
+        close = strings.find(b">", start)
+        if start < 0 or close < 0 or strings[start + 3:start + 4] not in (b">", b" ", b"/"):
+            return strings
+        if strings[close - 1:close] == b"/":  # <si/>
+            pos = close + 1
+            continue
+        end = strings.find(b"</si>", close)
+        if end < 0:
+            return strings
+        pos = end + 5
+    return strings[:pos] + b"</sst>"
 
 
 def _sheet_start(stream: Iterator[bytes]) -> tuple[bytes, bytes, bytes]:

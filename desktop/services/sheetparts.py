@@ -30,8 +30,10 @@ from desktop.services.rowcheck import OnChunk, Packed, SheetJob, gc_paused
 
 #: sheets with at least this much XML are read in parts (about 5,000 rows of 30 columns)
 SPLIT_FROM_BYTES = 8 << 20
-#: parts per worker; fewer when the shared strings are large (every part reads all of them)
+#: parts per worker; fewer (not under MIN_PER_WORKER) when the shared strings are large: every
+#: part reads all of them
 PARTS_PER_WORKER = 4
+MIN_PER_WORKER = 2
 
 
 @dataclass
@@ -147,8 +149,8 @@ def parallel_parts(read: PartsRead, today: date, storage: bool, on_chunk: OnChun
     total = read.package.sheet(read.sheet).size
     n = rowcheck.workers()
     per_worker = PARTS_PER_WORKER
-    if book.strings:  # every part reads all shared strings: keep that under a quarter
-        per_worker = max(1, min(per_worker, total // (4 * n * len(book.strings))))
+    if book.strings:  # every part reads all shared strings: keep that small
+        per_worker = max(MIN_PER_WORKER, min(per_worker, total // (4 * n * len(book.strings))))
     read.size = -(-total // (n * per_worker))
     header_width = len(read.header)
     blank = frozenset(rc.index for rc in layout.columns

@@ -50,8 +50,8 @@ def same_cells(a, b):
     return trim(a) == trim(b)
 
 
-def shared_strings_book(path, rows=600):
-    """openpyxl: shared strings, dates, numbers, an empty column A, a title row."""
+def openpyxl_book(path, rows=600):
+    """openpyxl (inline strings): dates, numbers, an empty column A, a title row."""
     wb = Workbook()
     ws = wb.active
     ws.title = "名册"
@@ -67,14 +67,15 @@ def shared_strings_book(path, rows=600):
     return path
 
 
-def inline_book(path, rows=600, *, date1904=False):
-    """XlsxWriter's constant memory mode: inline strings; optionally the 1904 date system."""
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "date_1904": date1904})
+def xlsxwriter_book(path, rows=600, *, date1904=False, shared=False):
+    """XlsxWriter: inline strings in its constant memory mode, else a shared strings table as
+    Excel and WPS write; optionally the 1904 date system."""
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": not shared, "date_1904": date1904})
     ws = wb.add_worksheet("表一")
     day = wb.add_format({"num_format": "yyyy-mm-dd"})
     ws.write_row(0, 0, ["姓名", "入党日期", "数"])
     for i in range(1, rows + 1):
-        ws.write_string(i, 0, f"李{i}")
+        ws.write_string(i, 0, f"李{i % 97}")
         ws.write_datetime(i, 1, datetime(2000 + i % 20, 1 + i % 12, 3), day)
         ws.write_number(i, 2, i * 1.5)
     wb.close()
@@ -83,7 +84,7 @@ def inline_book(path, rows=600, *, date1904=False):
 
 @pytest.mark.parametrize("size", [300, 4096, 50_000, 1 << 30])
 def test_parts_put_together_are_the_whole_sheet(tmp_path, size):
-    path = shared_strings_book(tmp_path / "a.xlsx")
+    path = openpyxl_book(tmp_path / "a.xlsx")
     package = open_package(path)
     assert package is not None and [s.name for s in package.sheets] == ["名册"]
     parts = list(package.parts("名册", size))
@@ -94,18 +95,33 @@ def test_parts_put_together_are_the_whole_sheet(tmp_path, size):
 
 
 @pytest.mark.parametrize("date1904", [False, True])
-def test_inline_strings_and_the_1904_date_system(tmp_path, date1904):
-    path = inline_book(tmp_path / "b.xlsx", date1904=date1904)
+@pytest.mark.parametrize("shared", [False, True])
+def test_shared_or_inline_strings_and_the_1904_date_system(tmp_path, date1904, shared):
+    path = xlsxwriter_book(tmp_path / "b.xlsx", date1904=date1904, shared=shared)
     package = open_package(path)
     assert package.date1904 is date1904
+    assert bool(package.book("表一").strings) is shared
+    assert same_cells(package.head("表一"), whole(path)[:len(package.head("表一"))])
     grid = by_parts(package, "表一", 2000)
     assert same_cells(grid, whole(path))
     assert grid[1][1] == date(2001, 2, 3)
     package.close()
 
 
+def test_a_few_rows_need_only_the_first_shared_strings():
+    table = (b'<?xml version="1.0"?><sst count="4" uniqueCount="4"><si><t>a</t></si><si/>'
+             b'<si><r><t>b</t></r></si><si><t>c</t></si></sst>')
+    rows = b'<row r="1"><c r="A1" t="s"><v>2</v></c><c r="B1" t="s"><v>0</v></c></row>'
+    assert xlsx_parts._strings_for(table, rows).endswith(b"<r><t>b</t></r></si></sst>")
+    assert b"<t>c</t>" not in xlsx_parts._strings_for(table, rows)
+    none = xlsx_parts._strings_for(table, b'<row r="1"><c r="A1"><v>1</v></c></row>')
+    assert none == b'<?xml version="1.0"?><sst count="4" uniqueCount="4"></sst>'
+    odd = b"<row r=\"1\"><c r=\"A1\" t='s'><v>3</v></c><c t=\"s\"><v>1</v></c></row>"
+    assert xlsx_parts._strings_for(table, odd) == table  # not sure which: all of them
+
+
 def test_head_is_the_first_rows_of_the_whole_read(tmp_path):
-    path = shared_strings_book(tmp_path / "a.xlsx")
+    path = openpyxl_book(tmp_path / "a.xlsx")
     package = open_package(path)
     head = package.head("名册")
     full = whole(path)
@@ -118,7 +134,7 @@ def test_head_is_the_first_rows_of_the_whole_read(tmp_path):
 @pytest.mark.parametrize("piece", [1, 7, 13, 4096])
 def test_tags_cut_across_the_inflated_blocks(tmp_path, monkeypatch, piece):
     """The sheet's XML arrives in blocks that cut row tags and the end tag anywhere."""
-    path = shared_strings_book(tmp_path / "a.xlsx", rows=80)
+    path = openpyxl_book(tmp_path / "a.xlsx", rows=80)
     package = open_package(path)
     real = xlsx_parts.Package._stream
 
@@ -160,7 +176,7 @@ def rewrite(path, out, fn):
 
 
 def test_rows_without_row_numbers_are_read_whole(tmp_path):
-    path = inline_book(tmp_path / "b.xlsx")
+    path = xlsxwriter_book(tmp_path / "b.xlsx")
     bare = rewrite(path, tmp_path / "bare.xlsx",
                    lambda x: re.sub(rb'<row r="\d+"', b"<row", x))
     package = open_package(bare)
@@ -174,7 +190,7 @@ def test_rows_without_row_numbers_are_read_whole(tmp_path):
 
 
 def test_a_damaged_sheet_is_unusable_not_wrong(tmp_path):
-    path = inline_book(tmp_path / "b.xlsx")
+    path = xlsxwriter_book(tmp_path / "b.xlsx")
     data = bytearray(path.read_bytes())
     info = zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml")
     middle = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
