@@ -82,6 +82,7 @@ class Layout:
     _birth: tuple[str, str] | None = None  # (birth field id, id field id) of birth_matches_id
     #: parse_row's columns per validator
     _parsing: dict[int, list[tuple]] = field(default_factory=dict, repr=False)
+    _widest: int = -1  # the highest index of a used column
 
     def __post_init__(self) -> None:
         for rc in self.columns:
@@ -95,6 +96,7 @@ class Layout:
             if c.group is not None:
                 self._letters.setdefault(f"{c.group.id}[*].{c.spec.id}", rc.letter)
                 self._letters.setdefault(c.group.id, rc.letter)
+        self._widest = max((u[0] for u in self._used), default=-1)
         for ref in self.form.rules:
             if ref.rule == "birth_matches_id":
                 self._birth = (ref.params["birth_field"], ref.params["id_field"])
@@ -148,24 +150,22 @@ class Layout:
         groups: dict[str, dict[int, dict[str, Any]]] = {}
         kept: dict[str, Any] = {}  # the raw birth date and ID number (_complete_birth)
         legacy, rows = validator.start_record()
-        width = len(cells)
-        for index, label, plain, convert, group_col, plan, watch in columns:
-            if index >= width:
-                continue
+        if len(cells) <= self._widest:  # a short row: its missing cells are empty
+            cells = cells + [""] * (self._widest + 1 - len(cells))
+        for index, label, plain, convert, group_col, plan, fid, watch in columns:
             value = cells[index]
             if not (plain and value.__class__ is str and value and value.isprintable()
                     and value[0] != " " and value[-1] != " "):  # else: text used as it is
+                # (a group's cells go to `groups` here; each other field has one column)
                 value = self._cell(value, plain, convert, label, group_col, notes, groups)
                 if value is MISSING:
                     continue
-            if plan is None or plan.id in values:
-                continue
             if watch:
-                kept[plan.id] = value
+                kept[fid] = value
             hit = plan.parse(value, legacy, rows)
-            values[plan.id] = hit[0]
+            values[fid] = hit[0]
             if hit[1]:
-                findings += validator.word_value(hit[1], plan.id)
+                findings += validator.word_value(hit[1], fid)
         if not values and not groups:
             return (None if not notes else {}), findings, notes
         for gid, found in groups.items():
@@ -213,8 +213,8 @@ class Layout:
         out = []
         for index, label, plain, convert, group_col in self._used:
             plan = validator.plan(label) if group_col is None else None
-            out.append((index, label, plain, convert, group_col, plan,
-                        plan is not None and plan.id in watch))
+            fid = plan.id if plan is not None else ""
+            out.append((index, label, plain, convert, group_col, plan, fid, fid in watch))
         return out
 
     def _path_of(self, label: str) -> str:
