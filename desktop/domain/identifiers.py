@@ -62,19 +62,40 @@ def normalise_id(text: str, *, convert_legacy: bool = True) -> str:
 
 
 def id_birth_date(number: str) -> date | None:
-    if not _ID18.match(number):
-        return None
-    try:
-        return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return None
+    return _id_facts(number)[0]
 
 
 def id_sex(number: str) -> str | None:
     """GB/T 2261.1 sex code from digit 17: odd = 1 男, even = 2 女."""
-    if not _ID18.match(number):
-        return None
-    return "1" if int(number[16]) % 2 else "2"
+    return _id_facts(number)[1]
+
+
+@lru_cache(maxsize=1024)  # the rules of one record ask about its number 3–4 times
+def _id_facts(number: str) -> tuple[date | None, str | None, str | None]:
+    """id_birth_date, id_sex and the first problem of check_resident_id that depends on the
+    number alone (id_legacy15, id_length, id_format, id_birth_invalid, id_checksum; None when
+    there is none) of a str, worked out once."""
+    if _ID18.match(number):
+        sex = "1" if int(number[16]) % 2 else "2"
+        try:
+            birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        except ValueError:
+            birth = None
+    else:
+        birth = sex = None
+    if _ID15.match(number):
+        code = "id_legacy15"
+    elif len(number) != 18:
+        code = "id_length"
+    elif sex is None:
+        code = "id_format"
+    elif birth is None:
+        code = "id_birth_invalid"
+    elif ric.calc_check_digit(number) != number[-1]:
+        code = "id_checksum"
+    else:
+        code = None
+    return birth, sex, code
 
 
 @lru_cache(maxsize=65536)
@@ -100,17 +121,21 @@ def _address_known(area: str, birth_year: int) -> bool:
 
 def check_resident_id(number: str, today: date, *, permit: bool = False) -> list[Problem]:
     """Check a normalised 18-character number. `permit`: 港澳台居民居住证 allowed."""
-    if _ID15.match(number):
+    birth, _sex, code = _id_facts(number)
+    if code == "id_legacy15":
         return [Problem("E", "id_legacy15")]
-    if len(number) != 18:
+    if code == "id_length":
         return [Problem("E", "id_length", {"n": len(number)})]
-    if not _ID18.match(number):
+    if code == "id_format":
         return [Problem("E", "id_format")]
-    birth = id_birth_date(number)
-    if birth is None:
+    if code == "id_birth_invalid":
         return [Problem("E", "id_birth_invalid", {"digits": number[6:14]})]
-    if ric.calc_check_digit(number) != number[-1]:
+    if code == "id_checksum":
         return [Problem("E", "id_checksum")]
+    return _dated_checks(number, birth, today, permit)  # type: ignore[arg-type]
+
+
+def _dated_checks(number: str, birth: date, today: date, permit: bool) -> list[Problem]:
     if birth > today:
         return [Problem("E", "id_birth_future", {"birth": birth.isoformat()})]
     if birth.year < 1900:
@@ -197,6 +222,14 @@ def licence_sex(number: str) -> str | None:
     if not _LICENCE.match(number) or number[10] not in "01":
         return None
     return "1" if number[10] == "0" else "2"
+
+
+def licence_codes(number: str) -> tuple[str | None, str | None]:
+    """(licence_category, licence_sex) of a number, with one match."""
+    if not _LICENCE.match(number):
+        return None, None
+    sex = number[10]
+    return number[9], (None if sex not in "01" else "1" if sex == "0" else "2")
 
 
 # --- phones ----------------------------------------------------------------------------------

@@ -16,17 +16,16 @@ _PERMITS = {"2", "3"}
 _NOT_RESIDENT_ID = {"4", "9"}
 
 
-def _id_checked(ctx: RuleContext, type_field: str | None) -> bool:
-    return not (type_field and ctx.get(type_field) in _NOT_RESIDENT_ID)
-
-
 @rule("resident_id", "field")
 def resident_id(value: str, ctx: RuleContext, *, type_field: str | None = None
                 ) -> Sequence[Problem]:
-    if not _id_checked(ctx, type_field):
-        return ()
-    permit = bool(type_field and ctx.get(type_field) in _PERMITS)
-    return ids.check_resident_id(value, ctx.today, permit=permit) or ()
+    permit = False
+    if type_field:
+        id_type = ctx.values.get(type_field)
+        if id_type in _NOT_RESIDENT_ID:
+            return ()
+        permit = id_type in _PERMITS
+    return ids.check_resident_id(value, ctx.env.today, permit=permit) or ()
 
 
 @rule("uscc", "field")
@@ -36,7 +35,7 @@ def uscc(value: str, ctx: RuleContext, *, law_firm: bool = False) -> Sequence[Pr
 
 @rule("lawyer_licence", "field")
 def lawyer_licence(value: str, ctx: RuleContext) -> Sequence[Problem]:
-    return ids.check_licence(value, ctx.today) or ()
+    return ids.check_licence(value, ctx.env.today) or ()
 
 
 @rule("mobile", "field")
@@ -63,8 +62,9 @@ def phone(value: str, ctx: RuleContext) -> Sequence[Problem]:
 @rule("sex_matches_id", "record")
 def sex_matches_id(ctx: RuleContext, *, id_field: str, sex_field: str,
                    type_field: str | None = None) -> Sequence[Problem]:
-    number, sex = ctx.get(id_field), ctx.get(sex_field)
-    if not number or not sex or not _id_checked(ctx, type_field):
+    get = ctx.values.get
+    number, sex = get(id_field), get(sex_field)
+    if not number or not sex or (type_field and get(type_field) in _NOT_RESIDENT_ID):
         return ()
     expected = ids.id_sex(number)
     if expected and expected != sex:
@@ -76,8 +76,9 @@ def sex_matches_id(ctx: RuleContext, *, id_field: str, sex_field: str,
 @rule("birth_matches_id", "record")
 def birth_matches_id(ctx: RuleContext, *, id_field: str, birth_field: str,
                      type_field: str | None = None) -> Sequence[Problem]:
-    number, birth = ctx.get(id_field), ctx.get(birth_field)
-    if not number or not birth or not _id_checked(ctx, type_field):
+    get = ctx.values.get
+    number, birth = get(id_field), get(birth_field)
+    if not number or not birth or (type_field and get(type_field) in _NOT_RESIDENT_ID):
         return ()
     expected = ids.id_birth_date(number)
     if expected and expected != as_date(birth):
@@ -88,16 +89,18 @@ def birth_matches_id(ctx: RuleContext, *, id_field: str, birth_field: str,
 @rule("licence_matches", "record")
 def licence_matches(ctx: RuleContext, *, licence_field: str, category_field: str,
                     sex_field: str) -> Sequence[Problem]:
-    number = ctx.get(licence_field)
+    get = ctx.values.get
+    number = get(licence_field)
     if not number:
         return ()
     problems: list[Problem] = []
-    digit, category = ids.licence_category(number), ctx.get(category_field)
+    digit, sex_code = ids.licence_codes(number)
+    category = get(category_field)
     if digit and category and digit != category:
         problems.append(Problem("W", "licence_category_mismatch",
                                 {"category": ctx.display(category_field), "digit": digit},
                                 category_field))
-    sex_code, sex = ids.licence_sex(number), ctx.get(sex_field)
+    sex = get(sex_field)
     if sex_code and sex and sex_code != sex:
         problems.append(Problem("W", "licence_sex_mismatch", {}, licence_field))
     return problems or ()
@@ -105,7 +108,7 @@ def licence_matches(ctx: RuleContext, *, licence_field: str, category_field: str
 
 @rule("in_scope", "record")
 def in_scope(ctx: RuleContext, *, field: str, codes: list[str]) -> Sequence[Problem]:
-    value = ctx.get(field)
+    value = ctx.values.get(field)
     if value is not None and value not in codes:
         return [Problem("E", "out_of_scope", {"value": ctx.display(field)}, field)]
     return ()

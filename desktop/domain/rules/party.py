@@ -30,8 +30,9 @@ ORG_FORM = "party_org"
 @rule("join_age", "record")
 def join_age(ctx: RuleContext, *, join_field: str, birth_field: str, id_field: str,
              min_age: int = 18) -> Sequence[Problem]:
-    joined = as_date(ctx.get(join_field))
-    birth = as_date(ctx.get(birth_field)) or id_birth_date(ctx.get(id_field) or "")
+    get = ctx.values.get
+    joined = as_date(get(join_field))
+    birth = as_date(get(birth_field)) or id_birth_date(get(id_field) or "")
     if joined and birth and joined < add_years(birth, min_age):
         return [Problem("E", "join_age",
                         {"birth": birth.isoformat(), "joined": joined.isoformat()}, join_field)]
@@ -42,15 +43,16 @@ def join_age(ctx: RuleContext, *, join_field: str, birth_field: str, id_field: s
 def probation(ctx: RuleContext, *, category_field: str, join_field: str, confirm_field: str
               ) -> Sequence[Problem]:
     """党章 第七条: 预备期一年, extension at most one more year; 转正 counted from +1 year."""
-    category = ctx.get(category_field)
-    joined, confirmed = as_date(ctx.get(join_field)), ctx.get(confirm_field)
+    get = ctx.values.get
+    category = get(category_field)
+    joined, confirmed = as_date(get(join_field)), get(confirm_field)
     if category == PROBATIONARY:
         if confirmed:
             return [Problem("E", "empty_if", {"other": ctx.label(category_field),
                                               "value": "预备党员"}, confirm_field)]
-        elif joined and ctx.today >= add_years(joined, 2):
+        elif joined and ctx.env.today >= add_years(joined, 2):
             return [Problem("E", "probation_expired", {}, category_field)]
-        elif joined and ctx.today > add_years(joined, 1):
+        elif joined and ctx.env.today > add_years(joined, 1):
             return [Problem("W", "probation_overdue", {"due": add_years(joined, 1).isoformat()},
                             category_field)]
     elif category == FULL:
@@ -75,12 +77,13 @@ def probation(ctx: RuleContext, *, category_field: str, join_field: str, confirm
 @rule("post_holder", "record")
 def post_holder(ctx: RuleContext, *, post_field: str, category_field: str, status_field: str
                 ) -> Sequence[Problem]:
-    post = ctx.get(post_field)
+    get = ctx.values.get
+    post = get(post_field)
     if not post or post == NO_POST:
         return ()
-    if ctx.get(category_field) == PROBATIONARY:
+    if get(category_field) == PROBATIONARY:
         return [Problem("E", "probationer_post", {"post": ctx.display(post_field)}, post_field)]
-    elif ctx.get(status_field) not in (None, NORMAL):
+    elif get(status_field) not in (None, NORMAL):
         return [Problem("W", "suspended_post", {"post": ctx.display(post_field)}, post_field)]
     return ()
 
@@ -88,10 +91,11 @@ def post_holder(ctx: RuleContext, *, post_field: str, category_field: str, statu
 @rule("degree_education", "record")
 def degree_education(ctx: RuleContext, *, degree_field: str, education_field: str
                      ) -> Sequence[Problem]:
-    degree, education = ctx.form.field(degree_field), ctx.form.field(education_field)
-    d = degree.codes.get(ctx.get(degree_field)) if degree.codes and ctx.get(degree_field) else None
-    e = (education.codes.get(ctx.get(education_field))
-         if education.codes and ctx.get(education_field) else None)
+    spec, get = ctx.form.field, ctx.values.get
+    degree, education = spec(degree_field), spec(education_field)
+    degree_code, education_code = get(degree_field), get(education_field)
+    d = degree.codes.get(degree_code) if degree.codes and degree_code else None
+    e = education.codes.get(education_code) if education.codes and education_code else None
     if d and e and d.group == "博士" and e.group != "研究生":
         return [Problem("W", "degree_education", {}, degree_field)]
     return ()
