@@ -42,7 +42,7 @@ _REL = "/relationships/"
 _SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>")
 _ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)\b")
 _DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*/>")
-_LAST_ROW = re.compile(rb"\bref\s*=\s*[\"'][A-Za-z$]*\d+(?::[A-Za-z$]*(\d+))?")
+_LAST_CELL = re.compile(rb"\bref\s*=\s*[\"'][A-Za-z$]*\d+(?::\$?([A-Za-z]+)\$?(\d+))?")
 _SHARED_CELL = re.compile(rb"<c\b[^>]*\bt=\"s\"[^>]*>\s*<v>(\d+)</v>")
 _ANY_SHARED = re.compile(rb"\st\s*=\s*[\"']s[\"']")
 _ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"'](\d+)[\"']")
@@ -90,6 +90,7 @@ class Book:
 
     head: bytes  # the worksheet XML up to <sheetData>, without <dimension>
     height: int  # the last row its <dimension> names (0: not said)
+    width: int  # the number of columns up to the last one it names (0: not said)
     tail: bytes  # </sheetData></worksheet>
     styles: bytes
     strings: bytes
@@ -142,9 +143,10 @@ class Package:
             if root is None:
                 raise Unusable("no worksheet element")
             size = _DIMENSION.search(head)
-            last = _LAST_ROW.search(size[0]) if size else None
+            last = _LAST_CELL.search(size[0]) if size else None
             found = self._book[name] = Book(
-                _DIMENSION.sub(b"", head), int(last[1]) if last and last[1] else 0,
+                _DIMENSION.sub(b"", head), int(last[2]) if last and last[2] else 0,
+                _column_count(last[1]) if last and last[1] else 0,
                 b"</" + prefix + b"sheetData></" + root[1] + b">",
                 self._member(self._styles), self._member(self._strings), self.date1904)
         return found
@@ -346,6 +348,14 @@ def _sheet_start(stream: Iterator[bytes]) -> tuple[bytes, bytes, bytes]:
         if len(buf) > 64 << 20:
             break
     raise Unusable("no sheetData element")
+
+
+def _column_count(letters: bytes) -> int:
+    """"AD" → 30: the columns up to and with that one."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
 
 
 def _local(tag: str) -> str:

@@ -38,6 +38,8 @@ from desktop.reports.xlsx_parts import Unusable, open_package
 from desktop.reports.xlsx_read import HEADER_SCAN_ROWS, header_row
 
 PREVIEW_ROWS = 20
+#: the widest sheet whose <dimension> the preview believes (a form has far fewer columns)
+MAX_COLUMNS = 256
 #: a choice in the mapping: this column is not imported
 SKIP = ""
 
@@ -146,7 +148,13 @@ def _first_rows(path: Path, sheet: str | None, nrows: int
             if not package.sheet(name).worksheet:
                 return None
             grid = package.head(name, nrows)
-            heads.append((name, grid, package.book(name).height or len(grid)))
+            book = package.book(name)
+            # as wide as the whole sheet says it is (a used range out to column XFD, as a
+            # formatted whole row gives, is not believed)
+            said = book.width if book.width <= MAX_COLUMNS else 0
+            wide = max(said, *(len(r) for r in grid)) if grid else 0
+            grid = [r + [""] * (wide - len(r)) for r in grid]
+            heads.append((name, grid, book.height or len(grid)))
         return visible, heads
     except Unusable:
         return None

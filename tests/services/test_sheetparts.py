@@ -204,9 +204,10 @@ def test_import_in_parts_stores_what_the_whole_read_stores(db, second_db, forms,
 def test_the_import_preview_reads_only_the_first_rows_of_an_xlsx(forms, tmp_path, monkeypatch):
     from desktop.services import excel_preview
 
-    path, _, _ = long_book(tmp_path / "长.xlsx")
+    path, _, width = long_book(tmp_path / "长.xlsx", late_extra=190)
     form = forms.form("lawyer_member")
     whole = excel_preview.preview_workbook(path, form)
+    assert len(whole.columns) == width + 3  # the content far right and far down
 
     def refuse(*args):
         raise AssertionError("the whole sheet was read")
@@ -218,3 +219,19 @@ def test_the_import_preview_reads_only_the_first_rows_of_an_xlsx(forms, tmp_path
     jsonl.write_bytes(b"no workbook")
     with pytest.raises(AssertionError):
         excel_preview.preview_workbook(jsonl, form)
+
+
+def test_a_used_range_out_to_column_xfd_is_not_believed_by_the_preview(forms, tmp_path):
+    from desktop.services import excel_preview
+
+    path, _, width = long_book(tmp_path / "长.xlsx")
+    wide = tmp_path / "宽.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(wide, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD202"/>',
+                              data)
+            dst.writestr(info, data)
+    preview = excel_preview.preview_workbook(wide, forms.form("lawyer_member"))
+    assert len(preview.columns) == width and preview.data_rows == 200
