@@ -5,7 +5,6 @@ part reader cannot read is read whole."""
 from __future__ import annotations
 
 import re
-import zipfile
 
 import pytest
 from openpyxl import Workbook
@@ -26,6 +25,7 @@ from tests.conftest import (
     make_firm_records,
     stored_data,
 )
+from tests.reports.test_xlsx_parts import rewrite
 from tests.services.test_speedpath_sheet import summary, tricky_book
 
 
@@ -128,14 +128,9 @@ def test_a_chosen_mapping_is_read_the_same(forms, tmp_path, in_parts):
 
 def test_rows_without_row_numbers_are_read_whole(forms, tmp_path, in_parts):
     path, _, _ = long_book(tmp_path / "长.xlsx")
-    bare = tmp_path / "无行号.xlsx"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bare, "w") as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = re.sub(rb'<row r="\d+"', b"<row", data)
-                data = re.sub(rb'<c r="[A-Z]+\d+"', b"<c", data)
-            dst.writestr(info, data)
+    bare = rewrite(path, tmp_path / "无行号.xlsx",
+                   lambda x: re.sub(rb'<c r="[A-Z]+\d+"', b"<c",
+                                    re.sub(rb'<row r="\d+"', b"<row", x)))
     form = forms.form("lawyer_member")
     parts = run(check_workbook(forms, form, bare, today=TODAY))
     assert not in_parts  # the head showed rows without numbers: read whole
@@ -225,13 +220,7 @@ def test_a_used_range_out_to_column_xfd_is_not_believed_by_the_preview(forms, tm
     from desktop.services import excel_preview
 
     path, _, width = long_book(tmp_path / "长.xlsx")
-    wide = tmp_path / "宽.xlsx"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(wide, "w") as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD202"/>',
-                              data)
-            dst.writestr(info, data)
+    wide = rewrite(path, tmp_path / "宽.xlsx", lambda x: re.sub(
+        rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD202"/>', x))
     preview = excel_preview.preview_workbook(wide, forms.form("lawyer_member"))
     assert len(preview.columns) == width and preview.data_rows == 200
