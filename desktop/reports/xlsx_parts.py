@@ -129,6 +129,13 @@ class Package:
     def close(self) -> None:
         self._zip.close()
 
+    def worksheets(self, sheet: str | None = None) -> list[str]:
+        """The sheet asked for if it is a worksheet, else every visible worksheet, as
+        xlsx_book.worksheet_names picks them ([] when the sheet asked for is none)."""
+        if sheet is not None:
+            return [s.name for s in self.sheets if s.name == sheet and s.worksheet]
+        return [s.name for s in self.sheets if s.visible and s.worksheet]
+
     def sheet(self, name: str) -> Sheet:
         return next(s for s in self.sheets if s.name == name)
 

@@ -337,9 +337,8 @@ def open_sheet(path: Path, form: FormSpec, *, sheet: str | None = None,
     scan = scan_rows(grid, hrow + 2)
     data = scan.data
     width = max([len(grid[hrow]), *(len(cells) for _, cells in data[:200])])
-    layout, notes, note_cells = sheet_layout(
-        form, name, hrow, grid[hrow], width,
-        lambda j: any(j < len(r) and r[j] not in ("", None) for _, r in data), mapping or {})
+    layout, notes, note_cells = sheet_layout(form, name, hrow, grid[hrow], width,
+                                             filled_in(data), mapping or {})
     if scan.after:
         foot_note(notes, note_cells, scan.foot, scan.after)
     return layout, data, notes, note_cells
@@ -397,6 +396,11 @@ def scan_rows(grid: list[list[Any]], first: int, *, row0: int = 0, col0: int = 0
         data.append((row0 + i + 1, cells))
     scan.foot = max(foot, 0)
     return scan
+
+
+def filled_in(data: list[tuple[int, list[Any]]]) -> Callable[[int], bool]:
+    """sheet_layout's `filled`: whether one of these data rows has something in column j."""
+    return lambda j: any(j < len(r) and r[j] not in ("", None) for _, r in data)
 
 
 def foot_note(notes: list[Finding], note_cells: dict[Finding, str], foot: int, after: int

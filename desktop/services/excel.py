@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,6 +31,7 @@ from desktop.reports.xlsx_parts import Unusable, open_package
 from desktop.reports.xlsx_read import (
     WORKBOOK_SUFFIXES,
     Layout,
+    filled_in,
     no_data,
     open_sheet,
     pick_sheet,
@@ -120,13 +121,10 @@ def read_sheet(form: FormSpec, path: Path, *, today: date, storage: bool = False
     with gc_paused():
         layout, data, notes, note_cells = open_sheet(path, form, sheet=sheet, mapping=mapping)
 
-    def make(no: int, rid: str, values: dict | None, findings: list[Finding]) -> CellRowResult:
-        return CellRowResult(no, rid, values, findings, layout, note_cells)
-
     def first(row: RowResult) -> None:
         row.findings[:0] = notes
 
-    collect = Collector(form, make, on_rows, first)
+    collect = Collector(form, _maker(layout, note_cells), on_rows, first)
     with gc_paused():
         if len(data) >= PARALLEL_FROM and rowcheck.workers() > 1 and form.path is not None:
             yield from rowcheck.parallel_sheet(form, layout, data, today, storage, collect,
@@ -151,37 +149,27 @@ def _in_parts(form: FormSpec, path: Path, sheet: str | None,
     if package is None:
         return None
     try:
-        names = [s.name for s in package.sheets
-                 if s.worksheet and (s.name == sheet if sheet is not None else s.visible)]
-        if not names or max(package.sheet(n).size for n in names) < sheetparts.SPLIT_FROM_BYTES:
-            package.close()
-            return None
-        name, hrow, grid = pick_sheet(path, form, [(n, package.head(n)) for n in names], sheet,
-                                      mapping)
+        names = package.worksheets(sheet)
+        if names and max(package.sheet(n).size for n in names) >= sheetparts.SPLIT_FROM_BYTES:
+            name, hrow, grid = pick_sheet(path, form, [(n, package.head(n)) for n in names],
+                                          sheet, mapping)
+            if package.sheet(name).size >= sheetparts.SPLIT_FROM_BYTES:
+                header, chosen = grid[hrow], dict(mapping or {})
+                layout, _, _ = sheet_layout(
+                    form, name, hrow, header, max(len(header), max(chosen, default=-1) + 1),
+                    filled_in(scan_rows(grid, hrow + 2).data), chosen)
+                return PartsRead(package, name, form, layout, header, chosen)
     except (Unusable, UsageError):  # read whole: that also words what is wrong
-        package.close()
-        return None
-    if package.sheet(name).size < sheetparts.SPLIT_FROM_BYTES:
-        package.close()
-        return None
-    header = grid[hrow]
-    chosen = dict(mapping or {})
-    head = scan_rows(grid, hrow + 2).data
-    layout, _, _ = sheet_layout(
-        form, name, hrow, header, max(len(header), max(chosen, default=-1) + 1),
-        lambda j: any(j < len(r) and r[j] not in ("", None) for _, r in head), chosen)
-    return PartsRead(package, name, form, layout, header, chosen)
+        pass
+    package.close()
+    return None
 
 
 def _read_parts(read: PartsRead, path: Path, today: date, storage: bool,
                 on_rows: OnRows | None) -> Task[tuple[list[CellRowResult], BatchKeys]]:
     note_cells: dict[Finding, str] = {}
     layout = read.layout
-
-    def make(no: int, rid: str, values: dict | None, findings: list[Finding]) -> CellRowResult:
-        return CellRowResult(no, rid, values, findings, layout, note_cells)
-
-    collect = Collector(read.form, make, on_rows)
+    collect = Collector(read.form, _maker(layout, note_cells), on_rows)
     with gc_paused():
         yield from sheetparts.parallel_parts(read, today, storage, collect)
         notes, cells = read.finish()
@@ -190,6 +178,13 @@ def _read_parts(read: PartsRead, path: Path, today: date, storage: bool,
         raise no_data(path, layout)
     collect.results[0].findings[:0] = notes
     return collect.results, collect.batch  # type: ignore[return-value]
+
+
+def _maker(layout: Layout, note_cells: dict[Finding, str]) -> Callable[..., CellRowResult]:
+    """What makes the Collector's results: rows that know their sheet's cells."""
+    def make(no: int, rid: str, values: dict | None, findings: list[Finding]) -> CellRowResult:
+        return CellRowResult(no, rid, values, findings, layout, note_cells)
+    return make
 
 
 def _use_fork() -> bool:

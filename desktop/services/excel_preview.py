@@ -140,13 +140,12 @@ def _first_rows(path: Path, sheet: str | None, nrows: int
     if package is None:
         return None
     try:
-        visible = [s.name for s in package.sheets if s.visible and s.worksheet]
-        if sheet is not None and sheet not in {s.name for s in package.sheets}:
-            return None  # the whole read words that
+        visible = package.worksheets()
+        names = package.worksheets(sheet)
+        if sheet is not None and not names:
+            return None  # no such worksheet: the whole read words that
         heads = []
-        for name in [sheet] if sheet is not None else visible:
-            if not package.sheet(name).worksheet:
-                return None
+        for name in names:
             grid = package.head(name, nrows)
             book = package.book(name)
             # as wide as the whole sheet says it is (a used range out to column XFD, as a

@@ -296,7 +296,6 @@ def run_pool(fn: Callable[..., Any], args: Iterable[tuple], *, fork: bool,
     gc.freeze()  # forked workers must not touch (and so copy) every object of the parent
     pool = ProcessPoolExecutor(workers(), mp_context=context, initializer=_start_worker,
                                initargs=(os.getpid(), init, initargs))
-    _widen_pipes(pool)
     try:
         futures: list[Any] = [pool.submit(fn, *a) for a in args]
         for k in range(len(futures)):
@@ -309,22 +308,6 @@ def run_pool(fn: Callable[..., Any], args: Iterable[tuple], *, fork: bool,
     finally:
         pool.shutdown(wait=True)
         gc.unfreeze()
-
-
-def _widen_pipes(pool: Any) -> None:
-    """Linux: a larger pipe for the jobs and the results (1 MiB, not 64 KiB). A result of a
-    few MiB otherwise goes through in 64 KiB pieces, and each piece waits until the thread that
-    hands the results on gets its turn while this process works on the results before it."""
-    if not sys.platform.startswith("linux"):
-        return
-    import fcntl
-
-    for queue in (getattr(pool, "_result_queue", None), getattr(pool, "_call_queue", None)):
-        reader = getattr(queue, "_reader", None)
-        try:
-            fcntl.fcntl(reader.fileno(), 1031, 1 << 20)  # F_SETPIPE_SZ
-        except (AttributeError, OSError, ValueError):
-            pass
 
 
 def _start_worker(parent: int, init: Callable[..., None] | None, initargs: tuple) -> None:
