@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from desktop.exchange.keys import public_key_file
 from desktop.exchange.trust import own_sender
@@ -67,6 +67,18 @@ def counts(register: Register) -> dict[str, int]:
     with register.session() as session:
         return {t.__tablename__: session.execute(select(func.count()).select_from(t))
                 .scalar_one() for t in TABLES}
+
+
+def overstate_members(register: Register, more: int = 5) -> str:
+    """Make the 附件3 record say `more` lawyer members than the register holds; its id."""
+    with register.session() as session:
+        org = session.execute(select(Record).where(Record.form_id == "party_org")).scalar_one()
+        values = json.loads(org.data)
+        values["lawyer_members"] = values.get("lawyer_members", 4) + more
+        session.execute(update(Record).where(Record.id == org.id)
+                        .values(data=json.dumps(values, ensure_ascii=False)))
+        session.commit()
+        return org.id
 
 
 @pytest.fixture(scope="session")

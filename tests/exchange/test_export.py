@@ -9,7 +9,7 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from desktop.errors import KnownError
 from desktop.exchange import encryption
@@ -17,9 +17,9 @@ from desktop.exchange.manifest import RECORDS, parse_manifest
 from desktop.exchange.trust import own_sender
 from desktop.services import packages as svc
 from desktop.services.packages import ExportBlocked
-from desktop.storage import Record, UnitInfo
+from desktop.storage import UnitInfo
 from desktop.storage.tables import Package
-from tests.exchange.conftest import CITY, World, counts, key_file, unzip
+from tests.exchange.conftest import CITY, World, counts, key_file, overstate_members, unzip
 
 
 def test_package_name_layout_and_manifest(world: World) -> None:
@@ -70,18 +70,12 @@ def test_sequence_increases_and_names_the_superseded(world: World) -> None:
 def test_export_is_refused_while_a_record_has_an_error(world: World) -> None:
     city = world.register(CITY)
     firm = world.firm(seed=43, parent=city)
-    with firm.register.session() as session:  # 附件3 says 9 members; there are 4
-        org = session.execute(select(Record).where(Record.form_id == "party_org")).scalar_one()
-        values = json.loads(org.data)
-        values["lawyer_members"] = values.get("lawyer_members", 4) + 5
-        session.execute(update(Record).where(Record.id == org.id)
-                        .values(data=json.dumps(values, ensure_ascii=False)))
-        session.commit()
+    org_id = overstate_members(firm.register)  # 附件3 says 9 members; there are 4
     before = counts(firm.register)
     with pytest.raises(ExportBlocked) as caught:
         world.export(firm.register)
     blockers = caught.value.blockers
-    assert blockers and all(b.record_id == org.id for b in blockers)
+    assert blockers and all(b.record_id == org_id for b in blockers)
     assert any("律师党员" in b.field or "律师党员" in b.message for b in blockers)
     assert "改正后才能导出" in str(caught.value)
     assert counts(firm.register) == before

@@ -24,7 +24,7 @@ from desktop.services import packages as svc  # noqa: E402
 from desktop.ui.package_export import BlockersDialog, ExportDoneDialog  # noqa: E402
 from desktop.ui.package_import import ImportResultsDialog  # noqa: E402
 from desktop.ui.package_trust import TrustDialog  # noqa: E402
-from tests.exchange.conftest import CITY, counts, fingerprint_of  # noqa: E402
+from tests.exchange.conftest import CITY, counts, fingerprint_of, overstate_members  # noqa: E402
 
 
 @pytest.fixture
@@ -159,21 +159,12 @@ def test_a_tampered_package_is_refused_with_its_reason(world, make_window, qtbot
 
 def test_export_with_an_error_lists_it_and_writes_nothing(world, make_window, qtbot,
                                                           monkeypatch, shown, tmp_path) -> None:
-    import json
 
-    from sqlalchemy import select, update
 
-    from desktop.storage import Record
 
     city = world.register(CITY, "city.dengji")
     firm = world.firm(seed=74, parent=city)
-    with firm.register.session() as session:  # 附件3 says more members than there are
-        org = session.execute(select(Record).where(Record.form_id == "party_org")).scalar_one()
-        values = json.loads(org.data)
-        values["lawyer_members"] = values.get("lawyer_members", 4) + 5
-        session.execute(update(Record).where(Record.id == org.id)
-                        .values(data=json.dumps(values, ensure_ascii=False)))
-        session.commit()
+    org_id = overstate_members(firm.register)  # 附件3 says more members than there are
     window = make_window(firm.register)
     blocked = export_by_menu(qtbot, window, tmp_path / "out", monkeypatch, shown)
     assert isinstance(blocked, BlockersDialog)
@@ -185,7 +176,7 @@ def test_export_with_an_error_lists_it_and_writes_nothing(world, make_window, qt
     blocked.table.cellDoubleClicked.emit(0, 0)
     tab = window.tab("party_org")
     assert window.tabs.currentWidget() is tab
-    assert tab.editor.session.record_id == org.id
+    assert tab.editor.session.record_id == org_id
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
