@@ -21,8 +21,8 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 from desktop.formspec import shipped_forms  # noqa: E402
-from desktop.services.importing import import_file  # noqa: E402
-from desktop.services.progress import run  # noqa: E402
+from desktop.progress import run  # noqa: E402
+from desktop.services.intake.importing import import_file  # noqa: E402
 from desktop.services.registers import init_register  # noqa: E402
 from desktop.storage import KdfParams  # noqa: E402
 from tests.society.legacy import legacy_rows  # noqa: E402
@@ -59,8 +59,8 @@ def main() -> None:
     print(f"imported {args.rows} legacy entries in {time.perf_counter() - t:.1f} s "
           f"(refused {result.refused})")
 
-    from desktop.ui.cleanup_actions import open_proposals
-    from desktop.ui.cleanup_proposals import CONFIRMED
+    from desktop.ui.cleanup.actions import open_proposals
+    from desktop.ui.cleanup.proposals import CONFIRMED
     from desktop.ui.mainwindow import MainWindow
 
     window = MainWindow(reg, forms, actor="bench", settings=QSettings())

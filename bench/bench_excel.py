@@ -83,7 +83,7 @@ def read_then_validate_serially(path: Path) -> tuple[float, float]:
     """CPU seconds of python-calamine reading the sheet, and of `check_workbook` on one core
     (the whole sheet read, then every row converted, parsed and checked in this process): the
     work the parallel read spreads over the cores."""
-    from desktop.services import rowcheck
+    from desktop.services.intake import rowcheck
 
     _, read_cpu, _ = cpu_timed(lambda: read_calamine(path))
     saved = rowcheck.workers
@@ -97,8 +97,8 @@ def read_then_validate_serially(path: Path) -> tuple[float, float]:
 
 def read_check(path: Path):
     from desktop.formspec import shipped_forms
-    from desktop.services.excel import check_workbook
-    from desktop.services.progress import run
+    from desktop.progress import run
+    from desktop.services.intake.workbook import check_workbook
 
     forms = shipped_forms()
     return run(check_workbook(forms, forms.form("lawyer_member"), path))
@@ -140,9 +140,9 @@ def summary_of(n: int):
 
 
 def write_official(path: Path, summary) -> None:
-    from desktop.reports.xlsx_tables import doc_props, summary_sheets
-    from desktop.reports.xlsx_write import UnitLine, write_tables
-    from desktop.services.progress import run
+    from desktop.progress import run
+    from desktop.reports.xlsx.tables import doc_props, summary_sheets
+    from desktop.reports.xlsx.write import UnitLine, write_tables
 
     sheets = summary_sheets(summary, UnitLine("基准市律师行业党委", "王敏", "010-85551234"))
     run(write_tables(path, sheets, doc_props(summary.title, unit_name="基准", filler="王敏",
@@ -183,7 +183,7 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="dengji-bench-xlsx-"))
     from desktop.formspec import shipped_forms
-    from desktop.services import excel  # noqa: F401  (imports and forms loaded before timing)
+    from desktop.services.intake import workbook as excel  # noqa: F401  (imports and forms loaded before timing)
 
     shipped_forms()
     print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_excel import make_input, read_calamine  # noqa: E402
 from desktop.formspec import shipped_forms  # noqa: E402
-from desktop.services import excel_preview as ep  # noqa: E402
-from desktop.services.excel import check_workbook  # noqa: E402
-from desktop.services.progress import run  # noqa: E402
+from desktop.progress import run  # noqa: E402
+from desktop.services.intake import preview as ep  # noqa: E402
+from desktop.services.intake.workbook import check_workbook  # noqa: E402
 from desktop.services.registers import init_register  # noqa: E402
 from desktop.storage import KdfParams  # noqa: E402
 

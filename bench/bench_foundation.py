@@ -68,9 +68,9 @@ def single_record(tmp: Path, n: int) -> None:
     from desktop.domain.context import Environment
     from desktop.domain.validation import Validator
     from desktop.formspec import shipped_forms
-    from desktop.services.checking import LiveRegisterKeys, UnitPeers
-    from desktop.services.importing import import_file
-    from desktop.services.progress import run
+    from desktop.progress import run
+    from desktop.services.intake.checking import LiveRegisterKeys, UnitPeers
+    from desktop.services.intake.importing import import_file
     from desktop.storage import open_register
 
     db = tmp / "big.dengji"

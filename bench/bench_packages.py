@@ -50,8 +50,8 @@ from desktop.exchange.writer import (  # noqa: E402
     write_registration,
 )
 from desktop.formspec import shipped_forms  # noqa: E402
+from desktop.progress import run  # noqa: E402
 from desktop.services.packages import merge_packages  # noqa: E402
-from desktop.services.progress import run  # noqa: E402
 from desktop.storage import UnitInfo, create_register  # noqa: E402
 
 PASS = "bench 口令 packages-1"

@@ -42,8 +42,8 @@ def summary_rows(n: int) -> list[list[str]]:
 
 
 def bench_table(rows: list[list[str]]) -> None:
-    from desktop.reports.pdf_table import Column, TableDoc, table_pdf
-    from desktop.services.progress import run
+    from desktop.progress import run
+    from desktop.reports.pdf.table import Column, TableDoc, table_pdf
 
     doc = TableDoc("lawyer_summary", "BENCH", "附件4", "律师党员基本信息汇总表",
                    (("填报单位", "基准市律师行业党委"), ("填报人", ""), ("联系电话", ""),
@@ -69,7 +69,7 @@ def bench_table(rows: list[list[str]]) -> None:
 
 def _drain(gen):
     """table_pdf yields (page, pages); wrap it as a Progress task."""
-    from desktop.services.progress import Progress
+    from desktop.progress import Progress
 
     while True:
         try:
@@ -86,9 +86,9 @@ def bench_record() -> None:
     from desktop.domain.context import Environment
     from desktop.domain.validation import Validator
     from desktop.formspec import shipped_forms
-    from desktop.reports.pdf_content import printed_record
-    from desktop.reports.pdf_record import records_pdf
-    from desktop.services.progress import run
+    from desktop.progress import run
+    from desktop.reports.pdf.content import printed_record
+    from desktop.reports.pdf.record import records_pdf
 
     forms = shipped_forms()
     form = forms.form("lawyer_member")
@@ -109,7 +109,7 @@ def bench_record() -> None:
 
 
 def _records(gen):
-    from desktop.services.progress import Progress
+    from desktop.progress import Progress
 
     while True:
         try:
@@ -123,7 +123,7 @@ def bench_platypus(rows: list[list[str]]) -> None:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
 
-    from desktop.reports.pdf_fonts import register_fonts
+    from desktop.reports.pdf.fonts import register_fonts
 
     font = register_fonts()
     out = Path(os.devnull)

@@ -22,9 +22,9 @@ _SMOKE_KDF = KdfParams(n=2**10, r=8, p=1)
 def run_smoke_test(out=sys.stdout) -> int:
     from desktop import sampledata as sd
     from desktop.formspec import shipped_forms
-    from desktop.services.importing import import_file
+    from desktop.progress import run
+    from desktop.services.intake.importing import import_file
     from desktop.services.printing import print_records, write_pdf
-    from desktop.services.progress import run
     from desktop.services.registers import init_register
 
     forms = shipped_forms()
@@ -63,8 +63,8 @@ def run_smoke_test(out=sys.stdout) -> int:
 def _write_workbook(reg, forms, path: Path) -> None:
     from openpyxl import load_workbook
 
-    from desktop.services.excel import export_excel
-    from desktop.services.progress import run
+    from desktop.progress import run
+    from desktop.services.intake.workbook import export_excel
 
     run(export_excel(reg, forms, "lawyer_summary", path))
     book = load_workbook(path, read_only=True)

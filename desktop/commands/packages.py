@@ -132,8 +132,8 @@ def _attachments(paths: list[Path]) -> dict[str, bytes]:
 
 
 def cmd_export(args) -> int:
+    from desktop.progress import run
     from desktop.services import packages as svc
-    from desktop.services.progress import run
 
     with open_db(args.db) as reg:
         try:
@@ -223,8 +223,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_merge(args) -> int:
+    from desktop.progress import run
     from desktop.services import packages as svc
-    from desktop.services.progress import run
 
     with open_db(args.db) as reg:
         reports = run(svc.merge_packages(reg, shipped(), args.packages), progress_printer())

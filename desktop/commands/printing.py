@@ -43,8 +43,8 @@ def register(sub) -> None:
 
 def cmd_print(args) -> int:
     from desktop.errors import UsageError
+    from desktop.progress import run
     from desktop.services.printing import print_records, print_tables, write_pdf
-    from desktop.services.progress import run
 
     forms = shipped()
     if args.form in TABLE_IDS and args.record:
@@ -75,7 +75,7 @@ def cmd_archive_check(args) -> int:
 
 
 def cmd_cover(args) -> int:
-    from desktop.services.package_files import print_package_cover
+    from desktop.services.packages.files import print_package_cover
     from desktop.services.printing import write_pdf
 
     with open_db(args.db) as reg:

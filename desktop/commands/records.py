@@ -64,8 +64,8 @@ def cmd_init(args) -> int:
 
 def cmd_validate(args) -> int:
     from desktop.domain.findings import has_errors
-    from desktop.services.checking import check_file
-    from desktop.services.progress import run
+    from desktop.progress import run
+    from desktop.services.intake.checking import check_file
 
     forms = shipped()
     form = forms.form(args.form)
@@ -86,8 +86,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from desktop.services.importing import import_file
-    from desktop.services.progress import run
+    from desktop.progress import run
+    from desktop.services.intake.importing import import_file
 
     forms = shipped()
     form = forms.form(args.form)
@@ -113,7 +113,7 @@ def _annotate(args, form, rows) -> None:
     if not args.annotate:
         return
     from desktop.errors import UsageError
-    from desktop.services.excel import annotate_results, is_workbook
+    from desktop.services.intake.workbook import annotate_results, is_workbook
 
     if not is_workbook(args.file):
         raise UsageError("--annotate 只能用于 Excel 工作簿（.xlsx）")

@@ -105,10 +105,10 @@ def _batch(text: str, when: date) -> str:
 
 
 def cmd_propose(args) -> int:
-    from desktop.services.cleanup import propose, society_form
-    from desktop.services.cleanup_print import log_export
-    from desktop.services.cleanup_workbook import write_proposal
-    from desktop.services.progress import run
+    from desktop.progress import run
+    from desktop.services.cleanup.paper import log_export
+    from desktop.services.cleanup.propose import propose, society_form
+    from desktop.services.cleanup.workbook import write_proposal
 
     if args.out.suffix.lower() != ".xlsx":
         raise UsageError(f"清理表应保存为 .xlsx 文件：{args.out}")
@@ -136,8 +136,8 @@ def cmd_propose(args) -> int:
 
 
 def cmd_apply(args) -> int:
-    from desktop.services.cleanup import apply_decisions, society_form
-    from desktop.services.cleanup_workbook_read import read_decisions
+    from desktop.services.cleanup.propose import apply_decisions, society_form
+    from desktop.services.cleanup.workbook_read import read_decisions
 
     forms = shipped()
     when = args.date or date.today()
@@ -175,7 +175,7 @@ def _print_cells(findings, fmt: str) -> None:
 
 
 def cmd_readmit(args) -> int:
-    from desktop.services.cleanup_members import readmit
+    from desktop.services.cleanup.members import readmit
 
     with open_db(args.db) as reg:
         change = readmit(reg, shipped(), id_number=args.id_number, handler=args.handler,
@@ -187,7 +187,7 @@ def cmd_readmit(args) -> int:
 
 
 def cmd_withdraw(args) -> int:
-    from desktop.services.cleanup_members import withdraw_overdue
+    from desktop.services.cleanup.members import withdraw_overdue
 
     with open_db(args.db) as reg:
         changes = withdraw_overdue(reg, shipped(), deadline=args.deadline, handler=args.handler,
@@ -197,7 +197,7 @@ def cmd_withdraw(args) -> int:
 
 
 def cmd_notice(args) -> int:
-    from desktop.services.cleanup_print import build_notice, log_export, write_notice
+    from desktop.services.cleanup.paper import build_notice, log_export, write_notice
 
     if args.out.suffix.lower() not in (".pdf", ".xlsx"):
         raise UsageError(f"通报应保存为 .pdf 或 .xlsx 文件：{args.out}")
@@ -217,8 +217,8 @@ def cmd_notice(args) -> int:
 
 def cmd_stats(args) -> int:
     from desktop.domain.stats import stats_from_json
-    from desktop.services.cleanup_print import log_export, print_stats, write_stats
-    from desktop.services.package_stats import unit_table
+    from desktop.services.cleanup.paper import log_export, print_stats, write_stats
+    from desktop.services.packages.stats import unit_table
 
     when = (args.date or date.today()).isoformat()
     added = []
@@ -245,7 +245,7 @@ def cmd_stats(args) -> int:
 
 
 def cmd_next_number(args) -> int:
-    from desktop.services.cleanup_members import next_number
+    from desktop.services.cleanup.members import next_number
 
     with open_db(args.db) as reg:
         found = next_number(reg, shipped(), args.society)
@@ -257,7 +257,7 @@ def cmd_next_number(args) -> int:
 
 def cmd_check_numbers(args) -> int:
     from desktop.domain.member_numbers import SOCIETIES_TABLE, check_member_numbers
-    from desktop.services.cleanup import load_members
+    from desktop.services.cleanup.propose import load_members
 
     forms = shipped()
     with open_db(args.db) as reg:

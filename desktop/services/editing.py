@@ -27,10 +27,10 @@ from desktop.domain.validation import Validator
 from desktop.domain.values import parse_value, upgrade_stored
 from desktop.errors import KnownError
 from desktop.formspec.model import FormSet, FormSpec
-from desktop.services.checking import (
+from desktop.progress import Progress, Task
+from desktop.services.intake.checking import (
     LiveRegisterKeys,
 )
-from desktop.services.progress import Progress, Task
 from desktop.storage import Override, Record, RecordKey, Register, append_audit
 from desktop.storage.tables import utcnow
 

@@ -23,8 +23,8 @@ from desktop.domain.identifiers import mask_id, mask_phone, normalise_id
 from desktop.domain.validation import Validator
 from desktop.domain.values import upgrade_stored
 from desktop.formspec.model import FormSet, FormSpec
-from desktop.services.checking import BatchKeys, RegisterKeys, RowResult
-from desktop.services.progress import Progress, Task
+from desktop.progress import Progress, Task
+from desktop.services.intake.checking import BatchKeys, RegisterKeys, RowResult
 from desktop.storage import Register, Unit, append_audit, find_keys
 
 CHUNK = 900

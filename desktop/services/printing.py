@@ -20,9 +20,9 @@ from sqlmodel import Session
 
 from desktop.errors import KnownError, UsageError
 from desktop.formspec.model import FormSet, FormSpec
-from desktop.reports.pdf_content import PrintedRecord, printed_record
-from desktop.reports.pdf_qr import KINDS, parse_code
-from desktop.services.progress import Progress, Task
+from desktop.progress import Progress, Task
+from desktop.reports.pdf.content import PrintedRecord, printed_record
+from desktop.reports.pdf.qr import KINDS, parse_code
 from desktop.storage import KEY_SIGNING, Record, Register, Unit, UnitKey, append_audit
 
 #: form ids that print as record pages
@@ -55,7 +55,7 @@ def print_records(register: Register, forms: FormSet, form_id: str,
     `full` prints ID numbers and phones unmasked; `preview` (for the window's print preview)
     leaves no audit entry unless it is a full print.
     """
-    from desktop.reports.pdf_record import records_pdf
+    from desktop.reports.pdf.record import records_pdf
 
     form = _record_form(forms, form_id)
     today = today or date.today()
@@ -90,7 +90,7 @@ def preview_pdf(register: Register, forms: FormSet, target: str,
     (TABLE_IDS). A masked preview leaves no audit entry; a full one is logged like a print.
     For a long document run print_records/print_tables with preview=True on a worker instead.
     """
-    from desktop.services.progress import run
+    from desktop.progress import run
 
     if target in TABLE_IDS:
         return run(print_tables(register, forms, target, full=full, preview=True, actor=actor,
@@ -242,7 +242,7 @@ def print_cover(register: Register, forms: FormSet, *, package_id: str, sequence
     """The cover page of a package sent by the register's own unit. `counts` (form id → records)
     defaults to the own unit's records per form."""
     from desktop.exchange.keys import fingerprint
-    from desktop.reports.pdf_cover import CoverInfo, cover_pdf
+    from desktop.reports.pdf.cover import CoverInfo, cover_pdf
 
     with register.session() as session:
         unit = session.get(Unit, register.own_unit_id)
@@ -287,13 +287,13 @@ def print_tables(register: Register, forms: FormSet, table_id: str, *, full: boo
     """附件4–6 from the register's records (every unit in it), or the 统计表 of its own
     法学会 members, as landscape pages. `ident` names the pages in their QR codes (a package
     passes its id); by default the unit code and the table."""
-    from desktop.reports.pdf_table import table_pdf
+    from desktop.reports.pdf.table import table_pdf
 
     if table_id not in TABLE_IDS:
         raise UsageError(f"没有表格“{table_id}”；可选：{'、'.join(TABLE_IDS)}")
     today = today or date.today()
     if table_id == STATS_ID:
-        from desktop.services.cleanup_members import register_stats
+        from desktop.services.cleanup.members import register_stats
 
         stats = register_stats(register, filler=filler, contact=contact, filed=today.isoformat())
         docs, count = [stats_doc(stats, ident or f"{stats.unit_code}-{_SHORT[STATS_ID]}")], 1
@@ -314,7 +314,7 @@ def print_tables(register: Register, forms: FormSet, table_id: str, *, full: boo
 def _summary_docs(session: Session, register: Register, forms: FormSet, table_id: str,
                   today: date, full: bool, filler: str, contact: str, ident: str | None):
     from desktop.domain.summaries import SUMMARIES, build_summary
-    from desktop.reports.pdf_table import TableDoc, auto_columns
+    from desktop.reports.pdf.table import TableDoc, auto_columns
 
     source = SUMMARIES[table_id].source_form
     rows = session.execute(select(Record.id, Record.form_id, Record.data)
@@ -345,7 +345,7 @@ def stats_doc(stats: Any, ident: str) -> Any:
     """The 个人会员清理工作情况统计表 (desktop.domain.stats.CleanupStats) as a printed table:
     one row per part (a city's counties and its own) and a 合计 row, or the unit's own row."""
     from desktop.domain import stats as st
-    from desktop.reports.pdf_table import Column, TableDoc
+    from desktop.reports.pdf.table import Column, TableDoc
 
     columns = (Column("单位", 3.0), Column(st.ENTRIES), *(Column(c) for c in st.COLUMNS))
 

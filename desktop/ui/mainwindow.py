@@ -22,18 +22,18 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.formspec.model import FormSet
+from desktop.progress import run
 from desktop.services.editing import load_peers, peer_forms
 from desktop.services.listing import UnitRow, count_form, forms_for_level, list_units
-from desktop.services.progress import run
 from desktop.storage import Register
-from desktop.ui.backup_actions import add_register_actions
-from desktop.ui.cleanup_actions import add_cleanup_actions
+from desktop.ui.cleanup.actions import add_cleanup_actions
 from desktop.ui.collation import PinyinKeys
-from desktop.ui.excel_actions import add_excel_actions
-from desktop.ui.formtab import FormTab
+from desktop.ui.excel.actions import add_excel_actions
 from desktop.ui.idle import IdleLock
-from desktop.ui.package_actions import add_package_actions
-from desktop.ui.print_actions import add_print_actions
+from desktop.ui.packages.actions import add_package_actions
+from desktop.ui.printing.actions import add_print_actions
+from desktop.ui.records.formtab import FormTab
+from desktop.ui.register.actions import add_register_actions
 from desktop.ui.workers import Workers
 
 UNIT_ROLE = Qt.ItemDataRole.UserRole + 1

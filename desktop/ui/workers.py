@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from desktop.errors import KnownError
-from desktop.services.progress import Progress, Task
+from desktop.progress import Progress, Task
 
 #: a pause between a task's steps, so the window's thread gets the interpreter in time
 YIELD_SECONDS = 0.002

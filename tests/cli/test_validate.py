@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from desktop.services.sources import MAX_LINE_BYTES
+from desktop.services.intake.jsonl import MAX_LINE_BYTES
 from tests.conftest import assert_no_crash, has_cjk
 
 LINE = re.compile(r"^(\d+)\t([^\t]*)\t([EWI])\t([^\t]+)$")

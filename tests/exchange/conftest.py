@@ -15,9 +15,9 @@ from sqlalchemy import func, select, update
 from desktop.exchange.keys import public_key_file
 from desktop.exchange.trust import own_sender
 from desktop.formspec import FormSet, shipped_forms
+from desktop.progress import run
 from desktop.services import packages as svc
-from desktop.services.importing import import_file
-from desktop.services.progress import run
+from desktop.services.intake.importing import import_file
 from desktop.storage import (
     AuditEntry,
     KdfParams,

@@ -11,8 +11,8 @@ from sqlalchemy import select, text
 
 from desktop.domain.identifiers import normalise_id
 from desktop.exchange.merge import apply_package
+from desktop.progress import run
 from desktop.services import packages as svc
-from desktop.services.progress import run
 from desktop.storage import Override, Record, RecordKey, Unit, UnitInfo
 from desktop.storage.tables import Conflict, Package, ReturnNote
 from tests.exchange.conftest import CITY, Firm, World, counts

@@ -8,9 +8,9 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
+from desktop.progress import run
 from desktop.services import packages as svc
-from desktop.services.package_files import print_package_cover
-from desktop.services.progress import run
+from desktop.services.packages.files import print_package_cover
 
 from .conftest import CITY
 

@@ -13,10 +13,10 @@ import pytest
 
 from desktop.domain.stats import ACTUAL, ENTRIES, TOTAL
 from desktop.exchange.stats_check import stats_member
+from desktop.progress import run
 from desktop.services import packages as svc
-from desktop.services.importing import import_file
-from desktop.services.package_stats import received_tables, unit_table
-from desktop.services.progress import run
+from desktop.services.intake.importing import import_file
+from desktop.services.packages.stats import received_tables, unit_table
 from desktop.storage import DEFAULT_KDF, Register, UnitInfo
 from tests.exchange.conftest import PASSPHRASE, World, counts, resign, unzip, write_jsonl
 from tests.society.conftest import entry, ident
@@ -152,7 +152,7 @@ def test_a_tampered_table_is_refused_by_the_signature(world: World, chain) -> No
 def test_a_table_that_disagrees_with_the_records_is_reported_and_kept(world: World, chain,
                                                                        monkeypatch) -> None:
     _, city, a, _ = chain
-    import desktop.services.packages as packages_module
+    import desktop.services.packages.export as packages_module
     from desktop.domain.stats import stats_from_statuses, stats_to_json
     from desktop.exchange.stats_check import table_bytes
 

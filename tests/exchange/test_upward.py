@@ -183,8 +183,8 @@ def test_the_law_society_chain(world: World) -> None:
                         "最近联系日期": "2025-06-01", "会员状态": "在册"})
     path = world.folder / "society.jsonl"
     path.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in members), "utf-8")
-    from desktop.services.importing import import_file
-    from desktop.services.progress import run
+    from desktop.progress import run
+    from desktop.services.intake.importing import import_file
 
     result = run(import_file(county, world.forms, world.forms.form("society_member"), path))
     assert result.imported == 3, [r.findings for r in result.rows]
@@ -197,7 +197,7 @@ def test_the_law_society_chain(world: World) -> None:
 def test_the_province_merges_a_city_package_prepared_in_a_worker(chain) -> None:
     """Prepared in a worker process, the manifests travel back without their digests; the
     records still arrive under their firms, as in process."""
-    from desktop.services.progress import run
+    from desktop.progress import run
 
     world, city, province, firms, sent = chain
     svc.accept_package(city, sent[1].package_id)

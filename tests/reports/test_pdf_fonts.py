@@ -6,8 +6,8 @@ import pytest
 
 from desktop.errors import KnownError
 from desktop.paths import resource
-from desktop.reports import pdf_fonts
-from desktop.reports.pdf_fonts import Measure, register_fonts
+from desktop.reports.pdf import fonts as pdf_fonts
+from desktop.reports.pdf.fonts import Measure, register_fonts
 
 
 def test_the_font_ships_with_its_licence():

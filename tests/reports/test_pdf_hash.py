@@ -9,8 +9,8 @@ from desktop.domain.identifiers import mask_id, mask_phone
 from desktop.domain.validation import Validator
 from desktop.errors import UsageError
 from desktop.formspec import load_forms
-from desktop.reports.pdf_content import is_wide, printed_record
-from desktop.reports.pdf_qr import page_code, parse_code
+from desktop.reports.pdf.content import is_wide, printed_record
+from desktop.reports.pdf.qr import page_code, parse_code
 from tests.conftest import TODAY
 
 RID = "6f1c2a3b-1234-4abc-8def-0123456789ab"
@@ -87,7 +87,7 @@ def test_the_serialisation_is_pinned():
     accident would turn every archived page 不一致. Change HASH_FORMAT with it on purpose."""
     import hashlib
 
-    from desktop.reports.pdf_content import PrintedField, PrintedSection, content_digest
+    from desktop.reports.pdf.content import PrintedField, PrintedSection, content_digest
 
     literal = '["dengji-print-1","R","f","1","id",[["a","甲"],["b",""],["g",[["x","y"]]]]]'
     expected = hashlib.sha256(literal.encode("utf-8")).hexdigest()[:16].upper()
@@ -127,8 +127,8 @@ def test_a_field_added_in_toml_is_printed(tmp_path, lawyer):
     assert ("微信号", "zhang_88") in [(f.label, f.text) for f in personal.fields]
     assert rec.digest != printed_record(form, RID, values).digest
     # and on paper
-    from desktop.reports.pdf_record import records_pdf
-    from desktop.services.progress import run
+    from desktop.progress import run
+    from desktop.reports.pdf.record import records_pdf
     from tests.reports.test_pdf_helpers import pdf_text, squeeze
 
     pdf, _ = run(records_pdf([(rec, "某单位")], "打印日期", "t"))

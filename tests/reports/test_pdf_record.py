@@ -6,10 +6,10 @@ import pytest
 
 from desktop.domain.context import Environment
 from desktop.domain.validation import Validator
-from desktop.reports.pdf_content import printed_record
-from desktop.reports.pdf_page import MARGIN_X
-from desktop.reports.pdf_record import GRID_W, PAGE_H, PAGE_W, records_pdf
-from desktop.services.progress import run
+from desktop.progress import run
+from desktop.reports.pdf.content import printed_record
+from desktop.reports.pdf.page import MARGIN_X
+from desktop.reports.pdf.record import GRID_W, PAGE_H, PAGE_W, records_pdf
 from tests.conftest import TODAY, as_staff
 from tests.reports.test_pdf_helpers import (
     decode_qr,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.reports.pdf_page import MARGIN_X
-from desktop.reports.pdf_table import GRID_W, Column, TableDoc, auto_columns, table_pdf
-from desktop.services.progress import run
+from desktop.progress import run
+from desktop.reports.pdf.page import MARGIN_X
+from desktop.reports.pdf.table import GRID_W, Column, TableDoc, auto_columns, table_pdf
 from tests.reports.test_pdf_helpers import (
     decode_qr,
     page_count,
@@ -42,7 +42,7 @@ def _pdf(docs):
 
 
 def _progress(gen):
-    from desktop.services.progress import Progress
+    from desktop.progress import Progress
 
     while True:
         try:

@@ -8,7 +8,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 
 from desktop.errors import UsageError
-from desktop.reports.xlsx_annotate import FILLS, RESULT_SHEET, Mark, annotate_workbook
+from desktop.reports.xlsx.annotate import FILLS, RESULT_SHEET, Mark, annotate_workbook
 
 
 @pytest.fixture

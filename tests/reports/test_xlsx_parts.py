@@ -12,8 +12,8 @@ import python_calamine as pc
 import xlsxwriter
 from openpyxl import Workbook
 
-from desktop.reports import xlsx_parts
-from desktop.reports.xlsx_parts import Unusable, open_package, read_part
+from desktop.reports.xlsx import parts as xlsx_parts
+from desktop.reports.xlsx.parts import Unusable, open_package, read_part
 
 
 def whole(path, sheet=0):

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from desktop.errors import UsageError
-from desktop.reports.xlsx_read import read_workbook
+from desktop.reports.xlsx.read import read_workbook
 from tests.conftest import make_firm_records
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -7,9 +7,9 @@ import pytest
 from openpyxl import load_workbook
 
 from desktop.errors import UsageError
-from desktop.reports.xlsx_columns import form_columns
-from desktop.reports.xlsx_read import read_workbook
-from desktop.reports.xlsx_template import CODE_SHEET, HELP_SHEET, write_template
+from desktop.reports.xlsx.columns import form_columns
+from desktop.reports.xlsx.read import read_workbook
+from desktop.reports.xlsx.template import CODE_SHEET, HELP_SHEET, write_template
 from tests.conftest import make_firm_records
 
 

@@ -10,7 +10,8 @@ import pytest
 from openpyxl import load_workbook
 
 from desktop.errors import KnownError
-from desktop.reports.xlsx_write import (
+from desktop.progress import run
+from desktop.reports.xlsx.write import (
     DocProps,
     TableSheet,
     UnitLine,
@@ -18,7 +19,6 @@ from desktop.reports.xlsx_write import (
     text_width,
     write_tables,
 )
-from desktop.services.progress import run
 
 DANGEROUS = ["=1+1", "+86 138", "-3", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"http://x\",\"点我\")"]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from desktop.services.checking import check_rows
-from desktop.services.progress import Progress, run
-from desktop.services.sources import read_rows
+from desktop.progress import Progress, run
+from desktop.services.intake.checking import check_rows
+from desktop.services.intake.jsonl import read_rows
 from desktop.storage import open_register
 from tests.conftest import PASSPHRASE, TODAY, make_firm_records
 
@@ -136,8 +136,8 @@ def test_against_a_register(forms, firm_records, jsonl, db, dengji):
 def test_a_large_file_gives_the_same_findings_as_a_small_one(forms, tmp_path):
     """Files over a few MiB are checked on several processes; line numbers, unreadable lines
     and duplicates across the whole file must come out exactly as in one process."""
-    from desktop.services import checking
-    from desktop.services.sources import MAX_LINE_BYTES
+    from desktop.services.intake import checking
+    from desktop.services.intake.jsonl import MAX_LINE_BYTES
     from tests.conftest import write_jsonl
 
     members = make_firm_records(77, 2600).members

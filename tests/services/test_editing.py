@@ -13,9 +13,9 @@ from sqlmodel import select
 from desktop import sampledata
 from desktop.errors import KnownError
 from desktop.formspec import shipped_forms
+from desktop.progress import run
 from desktop.services import listing
 from desktop.services.editing import EditSession, load_peers, peer_forms
-from desktop.services.progress import run
 from desktop.services.registers import init_register
 from desktop.storage import AuditEntry, KdfParams, Override, Record, RecordKey, verify_audit_chain
 

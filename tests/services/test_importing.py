@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from desktop.errors import KnownError, UsageError
-from desktop.services.importing import import_file
-from desktop.services.progress import run
+from desktop.progress import run
+from desktop.services.intake.importing import import_file
 from desktop.services.registers import init_register
 from desktop.storage import AuditEntry, Record, RecordKey, open_register, verify_audit_chain
 from tests.conftest import PASSPHRASE, as_staff, count_records, stored_data

@@ -4,7 +4,7 @@ phones masked."""
 from __future__ import annotations
 
 from desktop.formspec import shipped_forms
-from desktop.services.package_records import RecordView, shown_values
+from desktop.services.packages.records import RecordView, shown_values
 
 
 def test_ids_and_phones_are_masked_and_codes_are_labels() -> None:

@@ -10,12 +10,14 @@ import pytest
 from openpyxl import Workbook
 
 from desktop.errors import UsageError
-from desktop.reports.xlsx_columns import column_letter
-from desktop.reports.xlsx_parts import Unusable
-from desktop.services import excel, rowcheck, sheetparts
-from desktop.services.excel import check_workbook
-from desktop.services.importing import import_file
-from desktop.services.progress import run
+from desktop.progress import run
+from desktop.reports.xlsx.columns import column_letter
+from desktop.reports.xlsx.parts import Unusable
+from desktop.services.intake import parts as sheetparts
+from desktop.services.intake import rowcheck
+from desktop.services.intake import workbook as excel
+from desktop.services.intake.importing import import_file
+from desktop.services.intake.workbook import check_workbook
 from desktop.storage import open_register
 from tests.conftest import (
     PASSPHRASE,
@@ -197,7 +199,7 @@ def test_import_in_parts_stores_what_the_whole_read_stores(db, second_db, forms,
 
 
 def test_the_import_preview_reads_only_the_first_rows_of_an_xlsx(forms, tmp_path, monkeypatch):
-    from desktop.services import excel_preview
+    from desktop.services.intake import preview as excel_preview
 
     path, _, width = long_book(tmp_path / "长.xlsx", late_extra=190)
     form = forms.form("lawyer_member")
@@ -217,7 +219,7 @@ def test_the_import_preview_reads_only_the_first_rows_of_an_xlsx(forms, tmp_path
 
 
 def test_a_used_range_out_to_column_xfd_is_not_believed_by_the_preview(forms, tmp_path):
-    from desktop.services import excel_preview
+    from desktop.services.intake import preview as excel_preview
 
     path, _, width = long_book(tmp_path / "长.xlsx")
     wide = rewrite(path, tmp_path / "宽.xlsx", lambda x: re.sub(

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from desktop.errors import UsageError
-from desktop.services.sources import MAX_LINE_BYTES, read_rows
+from desktop.services.intake.jsonl import MAX_LINE_BYTES, read_rows
 
 
 def problems(rows):

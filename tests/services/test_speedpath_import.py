@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from desktop.domain.identifiers import normalise_id
-from desktop.services import checking, rowcheck
-from desktop.services.importing import import_file
-from desktop.services.progress import run
+from desktop.progress import run
+from desktop.services.intake import checking, rowcheck
+from desktop.services.intake.importing import import_file
 from desktop.storage import open_register
 from tests.conftest import PASSPHRASE, count_records, make_firm_records
 
@@ -100,7 +100,7 @@ def test_all_or_nothing_with_a_bad_row_in_the_first_chunk(db, forms, jsonl, smal
 def test_a_workbook_imports_through_the_same_pipeline(db, forms, tmp_path, monkeypatch):
     from openpyxl import Workbook
 
-    from desktop.services import excel
+    from desktop.services.intake import workbook as excel
 
     monkeypatch.setattr(excel, "PARALLEL_FROM", 5)
     monkeypatch.setattr(rowcheck, "CHUNK_ROWS", 7)

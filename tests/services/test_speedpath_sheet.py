@@ -13,10 +13,11 @@ from openpyxl import Workbook
 
 from desktop.domain.context import Environment
 from desktop.domain.validation import Validator
-from desktop.services import excel, rowcheck
-from desktop.services.excel import check_workbook
+from desktop.progress import run
 from desktop.services.ids import IdMaker
-from desktop.services.progress import run
+from desktop.services.intake import rowcheck
+from desktop.services.intake import workbook as excel
+from desktop.services.intake.workbook import check_workbook
 from tests.conftest import TODAY, make_firm_records
 
 HEADERS = ["序号", "姓名", "性别", "民族", "公民身份号码", "出生年月", "学历", "学位", "手机",

@@ -11,8 +11,8 @@ from pathlib import Path
 from stdnum.cn import ric
 
 from desktop.formspec import shipped_forms
-from desktop.services.importing import import_file
-from desktop.services.progress import run
+from desktop.progress import run
+from desktop.services.intake.importing import import_file
 from desktop.services.registers import init_register
 from desktop.storage import KdfParams, Register
 

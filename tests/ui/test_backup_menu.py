@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from desktop.storage import SCHEMA_VERSION, append_audit, open_register, verify_audit_chain
 from desktop.storage.backup import backup_register, list_backups
-from desktop.ui import backup_actions
+from desktop.ui.register import actions as backup_actions
 from tests.ui.conftest import FAST_KDF, SECRET
 
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QDate
 
 from desktop.domain.cleanup import NO_ID, VIOLATION
 from desktop.formspec import shipped_forms
-from desktop.services.cleanup import Decision, apply_decisions
+from desktop.services.cleanup.propose import Decision, apply_decisions
 from tests.conftest import PASSPHRASE
 from tests.ui.cleanup_data import audit, ident, society_register, statuses, values_of
 

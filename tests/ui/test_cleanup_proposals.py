@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from desktop.ui import cleanup_actions
-from desktop.ui.cleanup_proposals import CONFIRMED, KEEP_MARK, REJECTED
-from desktop.ui.cleanup_revoke import Revocation
+from desktop.ui.cleanup import actions as cleanup_actions
+from desktop.ui.cleanup.proposals import CONFIRMED, KEEP_MARK, REJECTED
+from desktop.ui.cleanup.revoke import Revocation
 from tests.conftest import PASSPHRASE
 from tests.ui.cleanup_data import audit, society_register, statuses, values_of
 

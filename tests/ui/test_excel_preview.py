@@ -9,10 +9,10 @@ import pytest
 
 from desktop.errors import UsageError
 from desktop.formspec import shipped_forms
-from desktop.services import excel_preview as ep
-from desktop.services.importing import import_file
-from desktop.services.progress import run
-from desktop.ui.excel_models import FindingsModel, PreviewModel, finding_rows
+from desktop.progress import run
+from desktop.services.intake import preview as ep
+from desktop.services.intake.importing import import_file
+from desktop.ui.excel.models import FindingsModel, PreviewModel, finding_rows
 from tests.ui.test_excel_import import members_book, stored, write_book
 
 
@@ -86,7 +86,7 @@ def test_the_models(qtmodeltester, tmp_path, lawyer):
     model.set_preview(preview)
     qtmodeltester.check(model)
     assert model.rowCount() == 3 and model.columnCount() == 18
-    from desktop.services.excel import check_workbook
+    from desktop.services.intake.workbook import check_workbook
 
     results = run(check_workbook(shipped_forms(), lawyer, book, sheet="党员名册"))
     rows = finding_rows(lawyer, results)

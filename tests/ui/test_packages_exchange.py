@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (  # noqa: E402
 )
 
 from desktop.services import packages as svc  # noqa: E402
-from desktop.ui.package_export import BlockersDialog, ExportDoneDialog  # noqa: E402
-from desktop.ui.package_import import ImportResultsDialog  # noqa: E402
-from desktop.ui.package_trust import TrustDialog  # noqa: E402
+from desktop.ui.packages.export import BlockersDialog, ExportDoneDialog  # noqa: E402
+from desktop.ui.packages.importing import ImportResultsDialog  # noqa: E402
+from desktop.ui.packages.trust import TrustDialog  # noqa: E402
 from tests.exchange.conftest import CITY, counts, fingerprint_of, overstate_members  # noqa: E402
 
 
@@ -297,7 +297,7 @@ def test_a_statistics_table_that_disagrees_is_said_in_the_results(world) -> None
     told so in the results row."""
     from dataclasses import replace
 
-    from desktop.ui.package_import import describe
+    from desktop.ui.packages.importing import describe
 
     city = world.register(CITY, "city.dengji")
     firm = world.firm(seed=82, parent=city)

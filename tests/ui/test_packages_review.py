@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMessageBox  # noqa: E402
 
 from desktop.services import packages as svc  # noqa: E402
-from desktop.ui.package_conflicts import ConflictsDialog  # noqa: E402
-from desktop.ui.package_dashboard import (  # noqa: E402
+from desktop.ui.packages.conflicts import ConflictsDialog  # noqa: E402
+from desktop.ui.packages.dashboard import (  # noqa: E402
     COMMENTS,
     ERRORS,
     LATE,
@@ -25,8 +25,8 @@ from desktop.ui.package_dashboard import (  # noqa: E402
     DashboardDialog,
     DashboardModel,
 )
-from desktop.ui.package_import import ImportResultsDialog  # noqa: E402
-from desktop.ui.package_return import ReturnDialog  # noqa: E402
+from desktop.ui.packages.importing import ImportResultsDialog  # noqa: E402
+from desktop.ui.packages.returning import ReturnDialog  # noqa: E402
 from tests.exchange.conftest import CITY, World, counts  # noqa: E402
 
 
@@ -166,7 +166,7 @@ def test_a_return_reaches_the_field_in_the_firm_editor(world, merged, make_windo
     # the next export answers them: they leave the editor
     monkeypatch.setattr(QFileDialog, "getExistingDirectory",
                         lambda *a, **k: str(tmp_path / "out2"))
-    from desktop.ui.package_export import ExportDoneDialog
+    from desktop.ui.packages.export import ExportDoneDialog
 
     done: list = []
     monkeypatch.setattr(ExportDoneDialog, "exec", lambda self: done.append(self) or 0)
@@ -235,7 +235,7 @@ def test_keep_one_removes_the_other_record_from_the_window(world, make_window, a
 
 def test_return_from_the_menu_takes_the_unit_and_record_on_screen(merged, make_window,
                                                                    monkeypatch, answers) -> None:
-    from desktop.ui.package_import import find_unit_item
+    from desktop.ui.packages.importing import find_unit_item
 
     city, firm, sent = merged
     window = make_window(city)
@@ -261,7 +261,7 @@ def test_return_from_the_menu_takes_the_unit_and_record_on_screen(merged, make_w
     board.select_code(firm_unit.code)
     assert board.show_unit()
     assert window.tab("lawyer_member").unit_id == firm_unit.id
-    from desktop.ui.package_import import refresh_window
+    from desktop.ui.packages.importing import refresh_window
 
     refresh_window(window)
     assert window.tab("lawyer_member").unit_id == firm_unit.id

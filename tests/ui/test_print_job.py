@@ -17,9 +17,9 @@ from sqlalchemy import select
 from desktop.formspec import shipped_forms
 from desktop.services.printing import preview_pdf
 from desktop.storage import AuditEntry
-from desktop.ui import print_job
-from desktop.ui.print_render import PDFIUM_LOCK, PageRenderer, PdfPages
-from desktop.ui.print_view import PageView
+from desktop.ui.printing import job as print_job
+from desktop.ui.printing.render import PDFIUM_LOCK, PageRenderer, PdfPages
+from desktop.ui.printing.view import PageView
 from tests.ui.test_print_preview import fill, open_and_wait, page_text, select_row
 
 

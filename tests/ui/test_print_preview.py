@@ -16,7 +16,7 @@ from sqlalchemy import select
 from desktop.formspec import shipped_forms
 from desktop.services.printing import preview_pdf
 from desktop.storage import AuditEntry
-from desktop.ui.print_render import PDFIUM_LOCK, PdfPages
+from desktop.ui.printing.render import PDFIUM_LOCK, PdfPages
 from tests.ui.conftest import firm_set, store
 
 

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from desktop.formspec import shipped_forms
-from desktop.services.cleanup_pdf import notice_pdf
-from desktop.services.cleanup_print import build_notice
+from desktop.reports.pdf.cleanup import notice_pdf
+from desktop.services.cleanup.paper import build_notice
 from desktop.services.printing import STATS_ID, preview_pdf
 from tests.conftest import PASSPHRASE
 from tests.ui.cleanup_data import audit, society_register

@@ -6,9 +6,9 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt
 from sqlmodel import select
 
-from desktop.services.progress import Progress
+from desktop.progress import Progress
 from desktop.storage import AuditEntry
-from desktop.ui.table import RecordTableModel
+from desktop.ui.records.table import RecordTableModel
 from tests.ui.conftest import firm_set, focused, store, type_into
 
 
@@ -231,7 +231,7 @@ def test_a_large_table_reads_names_and_cross_rule_records_on_workers(
         make_window, register, qtbot, monkeypatch):
     """What a 200,000-record register does, with the thresholds lowered to this small one."""
     import desktop.ui.mainwindow as mainwindow
-    import desktop.ui.table as table
+    import desktop.ui.records.table as table
 
     firm, members, org = _stored_members(register, n=2)
     monkeypatch.setattr(table, "NAMES_AT_ONCE", 0)
@@ -253,7 +253,7 @@ def test_a_large_table_reads_names_and_cross_rule_records_on_workers(
 
 def test_sorting_a_large_table_by_issues_reads_the_rows_on_a_worker(
         make_window, register, qtbot, monkeypatch):
-    import desktop.ui.table as table
+    import desktop.ui.records.table as table
 
     firm, members, org = firm_set(members=3)
     members[1]["手机号码"] = "123"

@@ -1,0 +1,51 @@
+"""Packages (DESIGN.md §6): the own unit's signed, encrypted package and everything a receiving
+level does with packages from below.
+
+This package owns the use cases; the file format, signing and trust rules are desktop/exchange.
+
+- export.py: check the own records and export the own unit's package;
+- keys.py: show, export and trust public keys;
+- merge.py: verify and merge received packages and return files;
+- review.py: accept and return, expected units, the dashboard, conflicts, return notes;
+- records.py: what the review dialogs show of a received package's records;
+- files.py: the workbooks and PDFs a package carries; stats.py: the society's statistics table
+  a package carries; io.py: reading and writing package files.
+
+The window and the `dengji` command import the use cases from here; modules of this package
+import each other directly. UI-free: long use cases are generators that yield Progress and own
+their transaction(s).
+"""
+
+from desktop.services.packages.export import (
+    ExportBlocked,
+    ExportResult,
+    check_own_records,
+    export_package,
+)
+from desktop.services.packages.keys import (
+    export_public_key,
+    key_info_of_file,
+    list_trusted,
+    own_public_key,
+    trust_key,
+)
+from desktop.services.packages.merge import MergeReport, merge_packages, verify_file
+from desktop.services.packages.review import (
+    accept_package,
+    add_expected_unit,
+    dashboard,
+    import_expected_units,
+    list_conflicts,
+    received_packages,
+    record_notes,
+    resolve_conflict,
+    return_package,
+)
+
+__all__ = [
+    "ExportBlocked", "ExportResult", "MergeReport", "accept_package", "add_expected_unit",
+    "check_own_records", "dashboard", "export_package", "export_public_key", "import_expected_units",
+    "key_info_of_file", "list_conflicts", "list_trusted", "merge_packages", "own_public_key",
+    "received_packages", "record_notes", "resolve_conflict", "return_package", "trust_key",
+    "verify_file",
+]

@@ -1,0 +1,65 @@
+"""Key use cases: the own unit's public key (show, export as a file) and trusting another
+unit's key once its fingerprint matches the stamped paper cover. UI-free; re-exported by
+desktop.services.packages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop.errors import KnownError
+from desktop.exchange import trust
+from desktop.exchange.keys import PublicKeyInfo, public_key_file, read_public_key_file
+from desktop.exchange.reader import verify_package
+from desktop.formspec.model import FormSet
+from desktop.services.packages.io import ACTOR, read_file, write_atomic
+from desktop.storage import Register, append_audit
+
+
+def own_public_key(register: Register) -> PublicKeyInfo:
+    """The own unit's public keys and fingerprint (made on first use)."""
+    with register.session() as session:
+        return trust.own_sender(session, register)[0].info
+
+
+def export_public_key(register: Register, out: Path) -> PublicKeyInfo:
+    """Write the own unit's public key file (names the unit; both public keys; self-signed)."""
+    with register.session() as session:
+        sender, _ = trust.own_sender(session, register)
+    write_atomic(Path(out), public_key_file(sender.info, sender.signing_private))
+    return sender.info
+
+
+def key_info_of_file(path: Path, forms: FormSet) -> PublicKeyInfo:
+    """The unit and public keys named by a public key file, or by a package's signer."""
+    data = read_file(path, "文件")
+    if not data.startswith(b"PK"):
+        return read_public_key_file(data, str(path))
+    v = verify_package(data, Path(path).name, forms)
+    if v.manifest is None or not v.ok:
+        raise v.refused()
+    s = v.manifest.sender
+    return PublicKeyInfo(s.code, s.name, s.level, v.manifest.signing_key,
+                         v.manifest.encryption_key)
+
+
+def trust_key(register: Register, forms: FormSet, path: Path, typed_fingerprint: str,
+              actor: str = ACTOR) -> tuple[PublicKeyInfo, bool]:
+    """Trust the key in `path` (a .djkey file or a package) once its fingerprint matches what
+    the clerk typed from the stamped paper cover. Returns (key, newly trusted)."""
+    info = key_info_of_file(path, forms)
+    with register.session() as session:
+        if info.code == trust.own_unit(session, register).code:
+            raise KnownError("这是本单位自己的公钥，无需信任。")
+        key, new = trust.trust(session, info, typed_fingerprint, actor)
+        if new:
+            append_audit(session, actor, "keys.trust", info.code, {
+                "unit": info.name, "level": info.level, "fingerprint": info.fingerprint,
+                "how": key.confirmed_how})
+        session.commit()
+    return info, new
+
+
+def list_trusted(register: Register) -> list:
+    """The trusted keys of other units (exchange.trust's rows), for `dengji keys list`."""
+    with register.session() as session:
+        return trust.trusted_keys(session)

@@ -1,0 +1,159 @@
+"""Pieces the 清理 screens share: the findings list, the 经办人/审批人/批次/日期 row, running a
+service task on the window's workers with progress, and telling the user what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.services.cleanup.propose import CellFinding
+from desktop.ui.cleanup.models import LinesModel
+from desktop.ui.style import SEVERITY_WORDS
+
+if TYPE_CHECKING:
+    from desktop.ui.mainwindow import MainWindow
+
+FORM_ID = "society_member"
+_COLOURS = {"E": "#c62828", "W": "#b26a00", "I": "#555555"}
+
+
+def default_batch(when: date | None = None) -> str:
+    """The batch name the command line uses when none is given."""
+    return f"{(when or date.today()).year}年个人会员清理"
+
+
+def to_date(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
+
+
+def date_edit(value: date) -> QDateEdit:
+    edit = QDateEdit(QDate(value.year, value.month, value.day))
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy-MM-dd")
+    return edit
+
+
+class FindingsList(QListView):
+    """The per-item findings of a set of decisions (errors first), each with its cell/row.
+    (A model: a refused workbook may have thousands of findings.)"""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("处理问题")
+        self.setWordWrap(True)
+        self.setAlternatingRowColors(True)
+        self.lines = LinesModel()
+        self.setModel(self.lines)
+
+    def show_findings(self, findings: Iterable[CellFinding]) -> None:
+        order = {"E": 0, "W": 1, "I": 2}
+        lines = []
+        for f in sorted(findings, key=lambda f: order.get(f.severity, 3)):
+            where = f"〔{f.cell}〕" if f.cell else ""
+            lines.append((f"{SEVERITY_WORDS.get(f.severity, f.severity)}  {where}{f.message}",
+                          _COLOURS.get(f.severity, "#000000")))
+        self.lines.set_lines(lines)
+
+    def messages(self) -> list[str]:
+        return [text for text, _colour in self.lines.lines]
+
+
+class FindingsDialog(QDialog):
+    """Findings of an Excel workbook applied from the window (nothing changed on an error)."""
+
+    def __init__(self, title: str, summary: str, findings: list[CellFinding],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        layout = QVBoxLayout(self)
+        self.summary = QLabel(summary)
+        self.summary.setWordWrap(True)
+        error = any(f.severity == "E" for f in findings)
+        self.summary.setStyleSheet("color: #c62828;" if error else "")
+        layout.addWidget(self.summary)
+        self.findings = FindingsList()
+        self.findings.show_findings(findings)
+        layout.addWidget(self.findings, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(760, 420)
+
+
+class PeopleRow(QWidget):
+    """经办人, 审批人, 清理批次 and 日期: who decides, for every decision of one 应用."""
+
+    def __init__(self, actor: str, *, approver_hint: str = "", parent: QWidget | None = None
+                 ) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.handler = QLineEdit(actor)
+        self.handler.setAccessibleName("经办人")
+        self.approver = QLineEdit()
+        self.approver.setAccessibleName("审批人")
+        self.approver.setPlaceholderText(approver_hint)
+        self.batch = QLineEdit(default_batch())
+        self.batch.setAccessibleName("清理批次")
+        self.when = date_edit(date.today())
+        self.when.setAccessibleName("清理日期")
+        for label, widget, stretch in (("经办人", self.handler, 1), ("审批人", self.approver, 1),
+                                       ("清理批次", self.batch, 2), ("日期", self.when, 0)):
+            row.addWidget(QLabel(label))
+            row.addWidget(widget, stretch)
+
+    def values(self) -> tuple[str, str, str, date]:
+        return (self.handler.text().strip(), self.approver.text().strip(),
+                self.batch.text().strip() or default_batch(to_date(self.when.date())),
+                to_date(self.when.date()))
+
+
+def run_task(window: MainWindow, make_task: Callable[[], Any], *, done: Callable[[Any], None],
+             failed_title: str, writes: bool = False) -> None:
+    """Run a service task on the window's workers with the status-bar progress; a KnownError
+    becomes a clear message box."""
+
+    def finished(result: Any) -> None:
+        window.progress.hide()
+        done(result)
+
+    def failed(message: str) -> None:
+        window.progress.hide()
+        QMessageBox.warning(window, failed_title, message)
+
+    window.workers.start(make_task, on_done=finished, on_progress=window._progress,
+                         on_error=failed, writes=writes)
+
+
+def refresh_members(window: MainWindow) -> None:
+    """The member tab shows the changed statuses (its table and the open record)."""
+    for tab in window.form_tabs:
+        if tab.form.id == FORM_ID:
+            tab.reload()
+            if tab.has_editor and tab.session.record_id:
+                try:
+                    tab.session.load(tab.session.record_id)
+                    tab.editor.show_record()
+                except Exception:  # noqa: BLE001 — a vanished record: the table shows the truth
+                    pass
+
+
+def status_label(window: MainWindow, code: str) -> str:
+    codes = window.forms.form(FORM_ID).field("status").codes
+    return codes.label_of(code or "1") if codes else code

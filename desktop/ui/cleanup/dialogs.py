@@ -1,0 +1,241 @@
+"""重新入会…, 到期退会… and 下一个会员证号… of the 清理 menu."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QVBoxLayout,
+)
+
+from desktop.domain.cleanup import NO_ID
+from desktop.errors import KnownError
+from desktop.services.cleanup.members import next_number, readmit, withdraw_overdue
+from desktop.services.cleanup.propose import FORM_ID
+from desktop.ui.cleanup.common import date_edit, default_batch, refresh_members, run_task, to_date
+
+if TYPE_CHECKING:
+    from desktop.ui.mainwindow import MainWindow
+
+#: the notice's deadline for completing the ID (辽会〔2020〕28号：2021年4月底前)
+NOTICE_DEADLINE = date(2021, 4, 30)
+
+
+def moved_out(window: MainWindow) -> list[tuple[str, str, str]]:
+    """(record id, 会员证号, 姓名) of the members moved out for having no ID number."""
+    with window.register.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT id, coalesce(json_extract(data, '$.member_no'), ''), name FROM record "
+            "WHERE form_id = ? AND unit_id = ? AND json_extract(data, '$.status') = ? "
+            "ORDER BY 2, 3", (FORM_ID, window.register.own_unit_id, NO_ID)).all()
+    return [(r[0], r[1], r[2] or "") for r in rows]
+
+
+def _buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
+                           QDialogButtonBox.StandardButton.Cancel)
+    box.button(QDialogButtonBox.StandardButton.Ok).setText(ok)
+    box.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+    box.rejected.connect(dialog.reject)
+    return box
+
+
+def _error() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #c62828;")
+    return label
+
+
+class ReadmitDialog(QDialog):
+    """重新入会: a member moved out for having no ID completes it and agrees to rejoin."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.setWindowTitle("重新入会")
+        layout = QVBoxLayout(self)
+        intro = QLabel("因无身份证号暂时移出的会员，补全公民身份号码并经本人同意后重新入会。")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.member = QComboBox()
+        for rid, no, name in moved_out(window):
+            self.member.addItem(f"{no or '（无会员证号）'}  {name}", rid)
+        self.member.setAccessibleName("会员")
+        self.id_number = QLineEdit()
+        self.id_number.setPlaceholderText("18 位公民身份号码")
+        self.agreed = QCheckBox("本人同意重新入会")
+        self.handler = QLineEdit(window.actor)
+        self.approver = QLineEdit()
+        self.basis = QLineEdit()
+        self.basis.setPlaceholderText("默认：本人同意，补全身份证号等信息后重新办理入会手续")
+        for label, widget in (("会员", self.member), ("公民身份号码", self.id_number),
+                              ("", self.agreed), ("经办人", self.handler),
+                              ("审批人", self.approver), ("依据", self.basis)):
+            form.addRow(label, widget)
+            widget.setAccessibleName(label or "本人同意")
+        layout.addLayout(form)
+        self.error = _error()
+        layout.addWidget(self.error)
+        if not self.member.count():
+            self.error.setText("没有因无身份证号暂时移出的会员。")
+        box = _buttons(self, "重新入会")
+        box.accepted.connect(self.submit)
+        layout.addWidget(box)
+        self.resize(520, self.sizeHint().height())
+
+    def submit(self) -> bool:
+        """Re-admit the chosen member; a refusal is shown in the dialog, which stays open."""
+        rid = self.member.currentData()
+        if not rid:
+            self.error.setText("没有可重新入会的会员。")
+            return False
+        if not self.agreed.isChecked():
+            self.error.setText("重新入会须经本人同意：确认后请勾选“本人同意重新入会”。")
+            return False
+        if not self.id_number.text().strip():
+            self.error.setText("请填写补全的公民身份号码。")
+            self.id_number.setFocus()
+            return False
+        if not self.handler.text().strip():
+            self.error.setText("请填写经办人。")
+            self.handler.setFocus()
+            return False
+        try:
+            change = readmit(self.window_.register, self.window_.forms,
+                             id_number=self.id_number.text(), handler=self.handler.text().strip(),
+                             agreed=True, record_id=rid, approver=self.approver.text().strip(),
+                             basis=self.basis.text().strip(), batch=default_batch(),
+                             actor=self.window_.actor)
+        except KnownError as err:
+            self.error.setText(str(err))
+            return False
+        refresh_members(self.window_)
+        self.window_.show_status(f"{change.name}已重新入会")
+        self.accept()
+        return True
+
+
+class WithdrawDialog(QDialog):
+    """到期退会: members still moved out after the deadline become 已退会."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.setWindowTitle("到期退会")
+        layout = QVBoxLayout(self)
+        count = len(moved_out(window))
+        intro = QLabel(f"目前有 {count} 名会员因无身份证号暂时移出。期限过后仍未补全信息或本人不愿继续入会的，"
+                       "按退会处理（会员状态改为“已退会”）。")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.deadline = date_edit(NOTICE_DEADLINE)
+        self.handler = QLineEdit(window.actor)
+        self.approver = QLineEdit()
+        for label, widget in (("补全期限", self.deadline), ("经办人", self.handler),
+                              ("审批人", self.approver)):
+            form.addRow(label, widget)
+            widget.setAccessibleName(label)
+        layout.addLayout(form)
+        self.error = _error()
+        layout.addWidget(self.error)
+        box = _buttons(self, "按退会处理")
+        box.accepted.connect(self.submit)
+        layout.addWidget(box)
+        self.changed: int | None = None
+        self.resize(520, self.sizeHint().height())
+
+    def submit(self) -> None:
+        """Withdraw on the write pool; the dialog closes when done, or says why not."""
+        deadline, handler = to_date(self.deadline.date()), self.handler.text().strip()
+        approver, window = self.approver.text().strip(), self.window_
+        if not handler:
+            self.error.setText("请填写经办人。")
+            return
+        if date.today() <= deadline:
+            self.error.setText(f"退会期限 {deadline.isoformat()} 还没有过：期限内暂时移出的会员仍可补全身份证号"
+                               "重新入会。期限过后再办理。")
+            return
+
+        def task():
+            yield from ()
+            return withdraw_overdue(window.register, window.forms, deadline=deadline,
+                                    handler=handler, approver=approver, batch=default_batch(),
+                                    actor=window.actor)
+
+        def done(changes) -> None:
+            self.changed = len(changes)
+            refresh_members(window)
+            window.show_status(f"{len(changes)} 名暂时移出的会员已按退会处理")
+            QMessageBox.information(window, "到期退会",
+                                    f"{len(changes)} 名暂时移出的会员在 {deadline.isoformat()} 前未补全身份证号，"
+                                    "已按退会处理，并已记入操作日志。")
+            self.accept()
+
+        run_task(window, task, done=done, failed_title="未能按退会处理", writes=True)
+
+
+class NextNumberDialog(QDialog):
+    """The own society's next free member number, offered for a new member record."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.setWindowTitle("下一个会员证号")
+        layout = QVBoxLayout(self)
+        self.number = QLineEdit()
+        self.number.setReadOnly(True)
+        self.number.setAccessibleName("下一个会员证号")
+        font = self.number.font()
+        font.setPointSize(font.pointSize() + 4)
+        self.number.setFont(font)
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        layout.addWidget(QLabel("本会下一个可用的会员证号："))
+        layout.addWidget(self.number)
+        layout.addWidget(self.info)
+        box = QDialogButtonBox()
+        self.copy_button = box.addButton("复制", QDialogButtonBox.ButtonRole.ActionRole)
+        self.fill_button = box.addButton("填入新会员记录", QDialogButtonBox.ButtonRole.AcceptRole)
+        close = box.addButton("关闭", QDialogButtonBox.ButtonRole.RejectRole)
+        self.copy_button.clicked.connect(
+            lambda: QApplication.clipboard().setText(self.number.text()))
+        self.fill_button.clicked.connect(self.fill)
+        close.clicked.connect(self.reject)
+        layout.addWidget(box)
+        try:
+            found = next_number(window.register, window.forms)
+        except KnownError as err:
+            self.info.setText(str(err).replace("，或用 --society 指定本会的代码", ""))
+            self.info.setStyleSheet("color: #c62828;")
+            self.copy_button.setEnabled(False)
+            self.fill_button.setEnabled(False)
+        else:
+            self.number.setText(found.number)
+            self.info.setText(f"{found.society.name}（前缀 {found.society.code}）已发 "
+                              f"{found.issued} 个会员证号。")
+        self.resize(460, self.sizeHint().height())
+
+    def fill(self) -> None:
+        """Start a new member record (unless the open one is new and has no number) and put
+        the number into its 会员证号."""
+        window = self.window_
+        tab = next(t for t in window.form_tabs if t.form.id == FORM_ID)
+        window.tabs.setCurrentWidget(tab)
+        session = tab.session
+        if session.record_id is not None or session.values.get("member_no"):
+            tab.new_record()
+        tab.editor.apply_raw("member_no", self.number.text())
+        self.accept()

@@ -1,0 +1,213 @@
+"""导出Excel and 下载模板: the current tab's form (or, for the unit's scope, the summaries
+附件4–6) as a workbook in the official layout, and the fill-in template of the current form.
+
+The work is services.excel.export_excel / write_template (the command line's); an export runs on
+the write pool because it is written to the audit log (with whether full numbers were shown).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QRadioButton,
+    QVBoxLayout,
+)
+
+from desktop.domain.levels import LEVEL_NAMES
+from desktop.domain.summaries import SUMMARIES
+from desktop.progress import Progress
+from desktop.services.intake.workbook import ExportResult, export_excel, write_template
+from desktop.services.listing import forms_for_level
+
+if TYPE_CHECKING:
+    from desktop.ui.mainwindow import MainWindow
+
+XLSX_FILTER = "Excel 工作簿 (*.xlsx)"
+FULL_NOTE = "勾选后导出完整号码，此操作记入操作日志；文件请妥善保管。不勾选时部分遮蔽（如 110105********002X）。"
+
+
+def export_targets(window: MainWindow) -> list[tuple[str, str]]:
+    """(target id, title) the export offers: the current tab's form, then the summaries of
+    附件4–6 whose source form this unit keeps."""
+    form = window.current_tab().form
+    kept = {f.id for f in forms_for_level(window.forms, window.own.level)}
+    out = [(form.id, form.display_title)]
+    for sid, sdef in SUMMARIES.items():
+        if sdef.source_form in kept:
+            out.append((sid, f"{sdef.attachment} {sdef.title}"))
+    return out
+
+
+def _xlsx(name: str) -> Path:
+    return Path(name) if name.lower().endswith(".xlsx") else Path(name + ".xlsx")
+
+
+def _folder(window: MainWindow) -> Path:
+    return Path(str(window.settings.value("excel/folder", "") or Path.home()))
+
+
+class ExportDialog(QDialog):
+    """Which table, full numbers or not, 填报人 and 联系电话; then where to save it."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.result: ExportResult | None = None
+        self.job = None
+        self.setWindowTitle("导出Excel")
+        self.setObjectName("excelExportDialog")
+        self.targets = export_targets(window)
+        self.group = QButtonGroup(self)
+        choose = QGroupBox("导出哪张表")
+        col = QVBoxLayout(choose)
+        for i, (tid, title) in enumerate(self.targets):
+            button = QRadioButton(title if i else f"{title}（当前页）")
+            button.setObjectName(f"target:{tid}")
+            self.group.addButton(button, i)
+            col.addWidget(button)
+        self.group.button(0).setChecked(True)
+        scope = LEVEL_NAMES.get(window.own.level, window.own.level)
+        below = "" if window.own.level == "firm" else "及已合并的下级单位"
+        note = QLabel(f"范围：本单位（{scope}：{window.own.name}）{below}的全部记录。"
+                      f"汇总表由记录生成，未转入情形4、5的党员列在单独的工作表。")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #555;")
+        col.addWidget(note)
+
+        self.full = QCheckBox("完整显示身份证号和电话")
+        self.full.setObjectName("fullNumbers")
+        full_note = QLabel(FULL_NOTE)
+        full_note.setWordWrap(True)
+        full_note.setStyleSheet("color: #555;")
+        self.filler = QLineEdit()
+        self.filler.setPlaceholderText("默认取本单位附件3的联系人")
+        self.filler.setAccessibleName("填报人")
+        self.phone = QLineEdit()
+        self.phone.setPlaceholderText("默认取本单位附件3的联系电话")
+        self.phone.setAccessibleName("联系电话")
+        line = QFormLayout()
+        line.addRow("填报人：", self.filler)
+        line.addRow("联系电话：", self.phone)
+
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("导出…")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        self.buttons.accepted.connect(self.choose_and_export)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(choose)
+        layout.addWidget(self.full)
+        layout.addWidget(full_note)
+        layout.addLayout(line)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.buttons)
+        self.resize(560, self.sizeHint().height())
+
+    def target(self) -> tuple[str, str]:
+        return self.targets[max(self.group.checkedId(), 0)]
+
+    def choose_and_export(self) -> None:
+        tid, title = self.target()
+        suggested = _folder(self.window_) / f"{title}-{date.today():%Y%m%d}.xlsx"
+        name, _ = QFileDialog.getSaveFileName(self, f"导出 {title}", str(suggested), XLSX_FILTER)
+        if name:
+            self.export_to(_xlsx(name))
+
+    def export_to(self, out: Path) -> None:
+        """Write the chosen table to `out` on the write pool, with progress."""
+        window, (tid, _title) = self.window_, self.target()
+        window.settings.setValue("excel/folder", str(out.parent))
+        full, filler, phone = self.full.isChecked(), self.filler.text().strip(), \
+            self.phone.text().strip()
+
+        def done(result: ExportResult) -> None:
+            self._idle()
+            self.result = result
+            window.show_status(f"已导出 {result.title}：{result.path}")
+            self.accept()
+            extra = (f"\n另有 {result.excluded} 人（未转入情形4、5）列在单独的工作表。"
+                     if result.excluded else "")
+            masked = ("公民身份号码和电话号码为完整号码（已记入操作日志），请妥善保管文件。"
+                      if result.full else "公民身份号码和电话号码已部分遮蔽。")
+            QMessageBox.information(window, "导出完成",
+                                    f"已导出 {result.title}：{result.records} 条记录。{extra}\n\n"
+                                    f"保存在：\n{result.path}\n\n{masked}")
+
+        def failed(message: str) -> None:
+            self._idle()
+            QMessageBox.warning(self, "导出未完成", message)
+
+        self.progress.setMaximum(0)
+        self.progress.show()
+        self.buttons.setEnabled(False)
+        self.job = window.workers.start(
+            lambda: export_excel(window.register, window.forms, tid, out, full=full,
+                                 actor=window.actor, filler=filler, phone=phone),
+            on_done=done, on_progress=self._progress, on_error=failed, writes=True)
+
+    def _progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(min(done, total))
+        self.progress.setFormat(f"{message} %p%")
+
+    def _idle(self) -> None:
+        self.job = None
+        self.progress.hide()
+        self.buttons.setEnabled(True)
+
+
+def start_export(window: MainWindow) -> None:
+    """Open the export dialog for the current tab (kept on the window for tests)."""
+    window.excel_export_dialog = ExportDialog(window)
+    window.excel_export_dialog.open()
+
+
+def _template_task(form, out: Path):
+    yield Progress(0, 1, "生成模板")
+    path = write_template(form, out)
+    yield Progress(1, 1, "生成模板")
+    return path
+
+
+def start_template(window: MainWindow) -> None:
+    """Ask where to save the current form's fill-in template, then write it."""
+    form = window.current_tab().form
+    suggested = _folder(window) / f"{form.display_title}-填写模板.xlsx"
+    name, _ = QFileDialog.getSaveFileName(window, f"保存{form.display_title}的填写模板",
+                                          str(suggested), XLSX_FILTER)
+    if not name:
+        return
+    out = _xlsx(name)
+    window.settings.setValue("excel/folder", str(out.parent))
+
+    def done(path: Path) -> None:
+        window.progress.hide()
+        window.show_status(f"已保存模板：{path}")
+        QMessageBox.information(
+            window, "模板已保存",
+            f"已保存 {form.display_title} 的填写模板：\n{path}\n\n在 Excel 或 WPS 中填写（代码栏目有下拉"
+            f"列表，表头批注中有填写提示），保存后用“Excel → 导入Excel…”导入。")
+
+    def failed(message: str) -> None:
+        window.progress.hide()
+        QMessageBox.warning(window, "模板未保存", message)
+
+    window.workers.start(lambda: _template_task(form, out), on_done=done,
+                         on_progress=window._progress, on_error=failed)

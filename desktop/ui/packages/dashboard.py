@@ -1,0 +1,313 @@
+"""收件看板: expected units against received, late, returned and accepted, with record and issue
+counts per unit, in a sortable table; the expected list imported from Excel or typed; accept or
+return a unit's package from here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.errors import KnownError
+from desktop.exchange.dashboard import UnitStatus
+from desktop.services import packages as svc
+from desktop.ui.style import MARK_COLOURS
+
+if TYPE_CHECKING:
+    from desktop.ui.mainwindow import MainWindow
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+UNITS_FILTER = "单位名单 (*.xlsx *.xls *.csv *.jsonl);;所有文件 (*)"
+COLUMNS = ("单位代码", "单位名称", "应报", "截止日期", "状态", "逾期", "序号", "收到时间", "记录数",
+           "错误", "警告", "冲突", "未答复意见")
+CODE, NAME, EXPECTED, DEADLINE, STATUS, LATE, SEQUENCE, RECEIVED, RECORDS, ERRORS, WARNINGS, \
+    CONFLICTS, COMMENTS = range(len(COLUMNS))
+STATUS_COLOURS = {"已接收": "#1565c0", "已退回": "#c62828", "未收到": "#6d6d6d"}
+
+
+class DashboardModel(QAbstractTableModel):
+    """The dashboard's rows (UnitStatus); SORT_ROLE gives raw values for sorting."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[UnitStatus] = []
+
+    def set_rows(self, rows: list[UnitStatus]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def raw(self, row: UnitStatus, col: int) -> Any:
+        return (row.code, row.name, row.expected, row.deadline or "", row.status, row.late,
+                row.sequence or 0, row.received_at.isoformat() if row.received_at else "",
+                row.records, row.errors, row.warnings, row.conflicts, row.open_comments)[col]
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, col = self.rows[index.row()], index.column()
+        if role == SORT_ROLE:
+            value = self.raw(row, col)
+            return int(value) if isinstance(value, bool) else value
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            value = self.raw(row, col)
+            if col == EXPECTED:
+                return "应报" if value else "名单外"
+            if col == LATE:
+                return "逾期" if value else ""
+            if col == SEQUENCE:
+                return str(value) if value else ""
+            if col == RECEIVED:
+                return local_time(row.received_at)
+            if col in (RECORDS, ERRORS, WARNINGS, CONFLICTS, COMMENTS):
+                return str(value) if row.package_id else ""
+            return value
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == LATE and row.late:
+                return QColor(MARK_COLOURS["E"])
+            if col == STATUS:
+                return QColor(STATUS_COLOURS.get(row.status, "#2e7d32"))
+            if col == ERRORS and row.errors:
+                return QColor(MARK_COLOURS["E"])
+            if col == WARNINGS and row.warnings:
+                return QColor(MARK_COLOURS["W"])
+            if col == CONFLICTS and row.conflicts:
+                return QColor(MARK_COLOURS["E"])
+        if role == Qt.ItemDataRole.TextAlignmentRole and col >= SEQUENCE and col != RECEIVED:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+def local_time(when: datetime | None) -> str:
+    """A stored UTC time as local time for a person."""
+    if when is None:
+        return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def summary(rows: list[UnitStatus]) -> str:
+    expected = [r for r in rows if r.expected]
+    received = [r for r in expected if r.package_id]
+    return (f"应报 {len(expected)} 个单位：已收到 {len(received)} 个，未收到 "
+            f"{len(expected) - len(received)} 个，逾期 {sum(r.late for r in expected)} 个；"
+            f"已接收 {sum(r.status == '已接收' for r in rows)} 个，已退回 "
+            f"{sum(r.status == '已退回' for r in rows)} 个；名单外来件 "
+            f"{sum(not r.expected for r in rows)} 个。")
+
+
+class AddUnitDialog(QDialog):
+    """Type one expected unit: code, name, deadline."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("添加应报单位")
+        self.code, self.name, self.deadline = QLineEdit(), QLineEdit(), QLineEdit()
+        self.code.setPlaceholderText("统一社会信用代码")
+        self.deadline.setPlaceholderText("如 2026-12-31（可不填）")
+        form = QFormLayout(self)
+        form.addRow("单位代码", self.code)
+        form.addRow("单位名称", self.name)
+        form.addRow("报送截止日期", self.deadline)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("添加")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.setMinimumWidth(460)
+
+
+class DashboardDialog(QDialog):
+    """The 收件看板 window (modeless)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.setWindowTitle("收件看板")
+        self.setObjectName("dashboard")
+        self.summary = QLabel()
+        self.summary.setObjectName("dashboardSummary")
+        self.summary.setWordWrap(True)
+        self.model = DashboardModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.view = QTableView()
+        self.view.setObjectName("dashboardTable")
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().setVisible(False)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(NAME, 220)  # long names elide; the tooltip shows them whole
+        self.view.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
+        self.view.doubleClicked.connect(lambda *_: self.show_unit())
+        self.view.setToolTip("双击一行，在主窗口中查看该单位的记录")
+        self.import_button = QPushButton("导入应报名单…")
+        self.import_button.setToolTip("Excel（.xlsx）、.csv 或 .jsonl：表头含“单位代码”“单位名称”，"
+                                      "可有“截止日期”")
+        self.import_button.clicked.connect(self.import_units)
+        self.add_button = QPushButton("添加单位…")
+        self.add_button.clicked.connect(self.add_unit)
+        self.accept_button = QPushButton("接收")
+        self.accept_button.setToolTip("审核通过：该单位的记录成为“已接收”，随本单位下次上报")
+        self.accept_button.clicked.connect(self.accept_selected)
+        self.return_button = QPushButton("退回…")
+        self.return_button.setToolTip("附意见退回该单位的数据包")
+        self.return_button.clicked.connect(self.return_selected)
+        close = QPushButton("关闭")
+        close.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        for b in (self.import_button, self.add_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        for b in (self.accept_button, self.return_button, close):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+        self.resize(1300, 520)
+        self.reload()
+
+    def reload(self) -> None:
+        rows = svc.dashboard(self.window_.register)
+        self.model.set_rows(rows)
+        self.summary.setText(summary(rows))
+        self._enable()
+
+    def selected(self) -> UnitStatus | None:
+        index = self.view.selectionModel().currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.rows[self.proxy.mapToSource(index).row()]
+
+    def select_code(self, code: str) -> None:
+        for i, r in enumerate(self.model.rows):
+            if r.code == code:
+                self.view.selectRow(self.proxy.mapFromSource(self.model.index(i, 0)).row())
+                return
+
+    def _enable(self) -> None:
+        row = self.selected()
+        has = row is not None and row.package_id is not None
+        self.accept_button.setEnabled(has and row.status != "已接收")
+        self.return_button.setEnabled(has and row.status != "已退回")
+
+    def show_unit(self) -> bool:
+        """Show the selected unit's records in the main window (double click)."""
+        from desktop.ui.packages.importing import find_unit_item
+
+        row = self.selected()
+        unit = next((u for u in self.window_.units if row is not None and u.code == row.code
+                     and not u.is_own), None)
+        item = find_unit_item(self.window_, unit.id) if unit is not None else None
+        if item is None:
+            return False
+        self.window_.tree.setCurrentItem(item)
+        self.window_.raise_()
+        self.window_.activateWindow()
+        return True
+
+    def import_units(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "导入应报单位名单", "", UNITS_FILTER)
+        if not name:
+            return
+        from pathlib import Path
+
+        try:
+            added, updated = svc.import_expected_units(self.window_.register, Path(name),
+                                                       actor=self.window_.actor)
+        except KnownError as err:
+            QMessageBox.warning(self, "名单未导入", str(err))
+            return
+        self.reload()
+        self.window_.show_status(f"已导入应报单位名单：新增 {added} 个，更新 {updated} 个")
+
+    def add_unit(self, dialog: AddUnitDialog | None = None) -> bool:
+        dialog = dialog or AddUnitDialog(self)
+        if not dialog.exec():
+            return False
+        try:
+            svc.add_expected_unit(self.window_.register, dialog.code.text(), dialog.name.text(),
+                                  dialog.deadline.text().strip() or None,
+                                  actor=self.window_.actor)
+        except KnownError as err:
+            QMessageBox.warning(self, "未添加", str(err))
+            return False
+        self.reload()
+        return True
+
+    def accept_selected(self) -> None:
+        row = self.selected()
+        if row is None or row.package_id is None:
+            return
+        answer = QMessageBox.question(
+            self, "接收数据包", f"接收 {row.name} 的数据包（序号 {row.sequence}，{row.records} "
+            "条记录）？接收后这些记录将随本单位下次上报。")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            svc.accept_package(self.window_.register, row.package_id, actor=self.window_.actor)
+        except KnownError as err:
+            QMessageBox.warning(self, "未接收", str(err))
+            return
+        from desktop.ui.packages.importing import refresh_window
+
+        refresh_window(self.window_)
+        self.reload()
+        self.select_code(row.code)
+        self.window_.show_status(f"已接收 {row.name} 的数据包")
+
+    def return_selected(self) -> None:
+        row = self.selected()
+        if row is None or row.package_id is None:
+            return
+        from desktop.ui.packages.returning import ReturnDialog
+
+        dialog = ReturnDialog(self.window_, row.package_id, row.name, self)
+        self.window_.last_package_dialog = dialog
+        if dialog.exec():
+            from desktop.ui.packages.importing import refresh_window
+
+            refresh_window(self.window_)
+        self.reload()
+        self.select_code(row.code)

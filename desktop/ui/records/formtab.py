@@ -1,0 +1,303 @@
+"""One tab per form: a search box and the table of records on the left, the editor on the right."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.formspec.model import FormSet, FormSpec
+from desktop.services import listing
+from desktop.services.editing import EditSession
+from desktop.storage import Register
+from desktop.ui.collation import PinyinKeys
+from desktop.ui.records.editor import RecordEditor
+from desktop.ui.records.table import RecordTableModel
+from desktop.ui.workers import Workers
+
+TABLE_WIDTH = 420  # the table's first width; the editor takes the rest
+NAMES_DELAY_MS = 500
+
+
+class FormTab(QWidget):
+    status = Signal(str)
+    progress = Signal(int, int, str)
+    record_saved = Signal(str, str, object)  # form id, record id, a copy of its values
+
+    def __init__(self, register: Register, forms: FormSet, form: FormSpec, unit_id: str, *,
+                 actor: str, own_unit_id: str, workers: Workers, pinyin: PinyinKeys,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.register, self.forms, self.form = register, forms, form
+        self.actor, self.own_unit_id, self.workers = actor, own_unit_id, workers
+        self.unit_id = unit_id
+        #: the stored values a new record starts with besides the form's defaults (e.g. the next
+        #: free member number); set by the menu that knows them
+        self.new_record_values: Callable[[], dict[str, Any]] | None = None
+        self.model = RecordTableModel(register, forms, form, unit_id, pinyin, self)
+        self.model.needs_scan.connect(self._scan_then_sort)
+        self.model.needs_names.connect(self._read_names)
+        self.search = QLineEdit()
+        self.search.setObjectName(f"search:{form.id}")
+        self.search.setPlaceholderText("搜索：输入姓名的任意部分，或完整的身份证号、执业证号（Ctrl+F）")
+        self.search.setAccessibleName(f"搜索{form.display_title}")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._search)
+        self.count = QLabel()
+        self.view = QTableView()
+        self.view.setObjectName(f"table:{form.id}")
+        self.view.setAccessibleName(f"{form.display_title}记录列表")
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.verticalHeader().setDefaultSectionSize(26)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.horizontalHeader().setHighlightSections(False)
+        # no sort indicator first, so turning sorting on does not sort (by 状态) at once
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.view.setSortingEnabled(True)
+        long_names = form.field(form.name_field).max_length or 30
+        widths = {"state": 52, "name": 80 if long_names <= 30 else 200, "id": 150,
+                  "phone": 104, "issues": 92}
+        for col, (kind, _label) in enumerate(self.model.columns[:-1]):
+            self.view.setColumnWidth(col, widths.get(kind, 100))
+        self.view.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.new_button = QPushButton("新建记录")
+        self.new_button.setToolTip("Ctrl+N")
+        self.new_button.clicked.connect(self.new_record)
+        self.reveal_button = QPushButton("显示完整号码…")
+        self.reveal_button.setToolTip("显示所选记录的完整身份证号和电话；此操作记入操作日志")
+        self.reveal_button.clicked.connect(self.reveal_selected)
+        if not any(f.mask for f in form.fields):
+            self.reveal_button.hide()
+
+        left = QWidget()
+        col = QVBoxLayout(left)
+        col.setContentsMargins(0, 0, 4, 0)
+        col.addWidget(self.search)
+        col.addWidget(self.view, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count, 1)
+        bottom.addWidget(self.reveal_button)
+        bottom.addWidget(self.new_button)
+        col.addLayout(bottom)
+
+        self.session = self._make_session(unit_id)
+        self._editor: RecordEditor | None = None  # built when the tab is first shown
+        self.editor_state = None  # the editor's splitter state, restored when it is built
+        self.splitter_state = None  # this tab's splitter state, restored when first shown
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName(f"tabSplitter:{form.id}")
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(QWidget())
+        self.splitter.setStretchFactor(0, 0)  # a wider window gives the editor the room
+        self.splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.splitter)
+        self.reload()
+
+    @property
+    def editor(self) -> RecordEditor:
+        """The record editor (generated on first use: a hidden tab costs nothing)."""
+        if self._editor is None:
+            editor = RecordEditor(self.session)
+            editor.saved.connect(self._saved)
+            editor.status.connect(self.status)
+            editor.set_read_only(self.unit_id != self.own_unit_id)
+            if self.editor_state is not None:
+                editor.splitter.restoreState(self.editor_state)
+            old = self.splitter.replaceWidget(1, editor)
+            old.deleteLater()
+            self._editor = editor
+        return self._editor
+
+    @property
+    def has_editor(self) -> bool:
+        return self._editor is not None
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        first = self._editor is None
+        self.editor  # noqa: B018 (built when first shown)
+        super().showEvent(event)
+        if first:
+            state = self.splitter_state
+            if not (isinstance(state, QByteArray | bytes) and self.splitter.restoreState(state)):
+                total = max(sum(self.splitter.sizes()), self.width())
+                table = min(TABLE_WIDTH, total * 9 // 20)
+                self.splitter.setSizes([table, total - table])
+
+    def save_draft(self) -> bool:
+        return self._editor.save_draft() if self._editor is not None else False
+
+    # -- unit and records --
+
+    def _make_session(self, unit_id: str) -> EditSession:
+        return EditSession(self.register, self.forms, self.form, unit_id, actor=self.actor,
+                           defer_peers=True)
+
+    def reload(self) -> None:
+        self.model.reload()
+        self._show_count()
+        if self._editor is not None:
+            self._editor.set_read_only(self.unit_id != self.own_unit_id)
+
+    def refresh_record(self) -> None:
+        """Read the record in the editor again (its state or return comments changed: a merge,
+        an export, a return file imported); unsaved typing is never thrown away."""
+        if self._editor is None or self.session.dirty:
+            return
+        record_id = self.session.record_id
+        if record_id and listing.rowid_of(self.register, record_id):
+            self.session.load(record_id)
+        elif record_id:
+            self.session.new()  # the record left this register (a resolved conflict)
+        self._editor.show_record()
+
+    def attach_peers(self, unit_id: str, cache: dict) -> None:
+        """What cross rules need, read once for the unit by the window (shared by the tabs)."""
+        if unit_id == self.unit_id:
+            self.session.attach_peers(cache)
+            if self._editor is not None:
+                self._editor.recheck()
+
+    def set_unit(self, unit_id: str) -> None:
+        self.save_draft()
+        self.unit_id = unit_id
+        self.model.hide_all()
+        self.model.unit_id = unit_id
+        old, self.session = self.session, self._make_session(unit_id)
+        if self._editor is not None:
+            self._editor.set_session(self.session)
+        old.close()
+        self.reload()
+
+    def _show_count(self) -> None:
+        total, found = self.model.total, len(self.model.order)
+        if self.model.query.strip():
+            self.count.setText(f"找到 {found:,} 条（共 {total:,} 条）")
+        else:
+            self.count.setText(f"共 {total:,} 条")
+
+    def _search(self, text: str) -> None:
+        with QSignalBlocker(self.view.selectionModel()):
+            self.model.set_query(text)
+        self._show_count()
+
+    def _row_changed(self, current, _previous) -> None:
+        if not current.isValid():
+            return
+        record_id = self.model.record_id(current.row())
+        if not record_id or record_id == self.session.record_id:
+            return
+        self.editor.save_draft()
+        self.session.load(record_id)
+        self.editor.show_record()
+
+    def new_record(self) -> None:
+        if self.unit_id != self.own_unit_id:
+            self.status.emit("只能为本单位新建记录")
+            return
+        self.editor.save_draft()
+        with QSignalBlocker(self.view.selectionModel()):
+            self.view.clearSelection()
+            self.view.setCurrentIndex(self.model.index(-1, -1))
+        self.session.new(self.new_record_values() if self.new_record_values else None)
+        self.editor.show_record()
+        self.editor.focus_first()
+
+    def peer_saved(self, form_id: str, record_id: str, values: dict) -> None:
+        """A record of another form was saved: this form's cross rules see it at once."""
+        if form_id != self.form.id:
+            self.session.peer_saved(form_id, record_id, values)
+            if self._editor is not None:
+                self._editor.recheck()
+
+    def _saved(self, record_id: str) -> None:
+        self.record_saved.emit(self.form.id, record_id, dict(self.session.values))
+        row = self.model.record_saved(record_id)
+        self._show_count()
+        if row >= 0:
+            with QSignalBlocker(self.view.selectionModel()):
+                self.view.selectionModel().setCurrentIndex(
+                    self.model.index(row, 0),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect |
+                    QItemSelectionModel.SelectionFlag.Rows)
+
+    def _read_names(self) -> None:
+        """A large table's names, read on a worker once the window is painted (search and
+        sorting by name read them at once if they are wanted sooner)."""
+        model = self.model
+        rowids = list(model.index_.rowids)
+
+        def task():
+            yield from ()
+            return listing.load_names(self.register, rowids)
+
+        def start() -> None:
+            if model.index_.names is None and rowids == model.index_.rowids:
+                self.workers.start(task, on_done=lambda names: model.names_read(rowids, names))
+
+        QTimer.singleShot(NAMES_DELAY_MS, start)
+
+    # -- sorting by a column that must be read first --
+
+    def _scan_then_sort(self, column: int, order) -> None:
+        rowids = [self.model.index_.rowids[p] for p in self.model.order]
+        issues = self.model.columns[column][0] == "issues"
+
+        def done(details) -> None:
+            self.model.add_details(details)
+            self.model.apply_sort(column, order)
+            self.status.emit("排序完成")
+
+        self.status.emit("正在读取各条记录以排序…")
+        self.workers.start(lambda: listing.scan_rows(self.register, self.forms, self.form,
+                                                     rowids, issues=issues),
+                           on_done=done, on_progress=self.progress.emit,
+                           on_error=self.status.emit)
+
+    # -- show in full --
+
+    def reveal_selected(self) -> None:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        if not rows:
+            self.status.emit("请先在列表中选择要显示完整号码的记录")
+            return
+        answer = QMessageBox.question(
+            self, "显示完整号码",
+            f"将显示所选 {len(rows)} 条记录的完整身份证号和电话号码。\n"
+            "此操作会记入操作日志（谁、何时、哪些记录）。继续吗？")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.reveal_rows(rows)
+
+    def reveal_rows(self, rows: list[int]) -> None:
+        """Write the audit entry, then show the rows in full (no dialog: tests and the action)."""
+        ids = [self.model.record_id(r) for r in rows]
+        listing.reveal(self.register, self.form, ids, self.actor)
+        self.model.reveal_rows(rows)
+        self.status.emit(f"已显示 {len(rows)} 条记录的完整号码（已记入操作日志）")
+
+    def close_session(self) -> None:
+        self.save_draft()
+        self.session.close()
