@@ -1,5 +1,10 @@
 """The main window: the unit tree on the left, one tab per form, keyboard shortcuts, remembered
-geometry, and the idle lock."""
+geometry, and the idle lock.
+
+It is the composition root of the window's features: it builds the narrow `WindowContext`
+(ui/context.py) and hands it to each feature's menu (ui/excel, ui/printing, ui/packages,
+ui/cleanup, ui/register); the features never see this class. What an operation changed comes
+back through the context's `changed` signal into `refresh`."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
+    QTreeWidgetItemIterator,
     QWidget,
 )
 
@@ -26,8 +32,10 @@ from desktop.progress import run
 from desktop.services.editing import load_peers, peer_forms
 from desktop.services.listing import UnitRow, count_form, forms_for_level, list_units
 from desktop.storage import Register
+from desktop.ui.actions import Action
 from desktop.ui.cleanup.actions import add_cleanup_actions
 from desktop.ui.collation import PinyinKeys
+from desktop.ui.context import Changes, WindowContext
 from desktop.ui.excel.actions import add_excel_actions
 from desktop.ui.idle import IdleLock
 from desktop.ui.packages.actions import add_package_actions
@@ -50,9 +58,12 @@ class MainWindow(QMainWindow):
         self.register, self.forms, self.actor, self.settings = register, forms, actor, settings
         self.workers = Workers(self)
         self.pinyin = PinyinKeys()
-        self.units = list_units(register)
-        own = next(u for u in self.units if u.is_own)
+        self._units = list_units(register)
+        own = next(u for u in self._units if u.is_own)
         self.own = own
+        self.ctx = WindowContext(self, self, register, forms, actor=actor, own=own,
+                                 settings=settings, workers=self.workers)
+        self.ctx.changed.connect(self.refresh)
         self.setWindowTitle(f"登记 — {own.name}")
         self.tree = QTreeWidget()
         self.tree.setObjectName("unitTree")
@@ -67,7 +78,7 @@ class MainWindow(QMainWindow):
             tab = FormTab(register, forms, form, own.id, actor=actor, own_unit_id=own.id,
                           workers=self.workers, pinyin=self.pinyin)
             tab.status.connect(self.show_status)
-            tab.progress.connect(self._progress)
+            tab.progress.connect(self.show_progress)
             self.tabs.addTab(tab, form.attachment or form.title)
             self.tabs.setTabToolTip(self.tabs.count() - 1, form.display_title)
             self.form_tabs.append(tab)
@@ -104,7 +115,7 @@ class MainWindow(QMainWindow):
     def _fill_tree(self) -> None:
         by_code: dict[str, QTreeWidgetItem] = {}
         items: list[tuple[UnitRow, QTreeWidgetItem]] = []
-        for unit in self.units:
+        for unit in self._units:
             item = QTreeWidgetItem([unit.name])
             item.setData(0, UNIT_ROLE, unit.id)
             item.setToolTip(0, f"{unit.name}\n{LEVEL_NAMES.get(unit.level, unit.level)}，"
@@ -121,42 +132,47 @@ class MainWindow(QMainWindow):
         self.tree.setCurrentItem(items[0][1])
 
     def _actions(self) -> None:
-        def add(text: str, keys, slot, context=Qt.ShortcutContext.WindowShortcut) -> QAction:
-            action = QAction(text, self)
-            action.setShortcuts(keys if isinstance(keys, list) else [keys])
-            action.setShortcutContext(context)
-            action.triggered.connect(slot)
-            self.addAction(action)
-            return action
-
-        self.save_action = add("保存", QKeySequence.StandardKey.Save, self.save)
-        self.new_action = add("新建记录", QKeySequence.StandardKey.New,
-                              lambda: self.current_tab().new_record())
-        self.find_action = add("搜索", QKeySequence.StandardKey.Find, self.focus_search)
-        self.undo_action = add("撤销", QKeySequence.StandardKey.Undo,
-                               lambda: self.current_tab().editor.undo_stack.undo())
+        ctx = self.ctx
+        window = Qt.ShortcutContext.WindowShortcut
         redo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
         if QKeySequence("Ctrl+Y") not in redo_keys:
             redo_keys.append(QKeySequence("Ctrl+Y"))
-        self.redo_action = add("重做", redo_keys,
-                               lambda: self.current_tab().editor.undo_stack.redo())
-        self.submit_action = add("提交", [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")],
-                                 lambda: self.current_tab().editor.submit())
-        self.lock_action = add("锁定", QKeySequence("Ctrl+L"), self.lock)
+        own = (
+            (Action.SAVE, "保存", QKeySequence.keyBindings(QKeySequence.StandardKey.Save),
+             self.save),
+            (Action.NEW_RECORD, "新建记录", QKeySequence.keyBindings(QKeySequence.StandardKey.New),
+             lambda: self.current_tab().new_record()),
+            (Action.FIND, "搜索", QKeySequence.keyBindings(QKeySequence.StandardKey.Find),
+             self.focus_search),
+            (Action.UNDO, "撤销", QKeySequence.keyBindings(QKeySequence.StandardKey.Undo),
+             lambda: self.current_tab().editor.undo_stack.undo()),
+            (Action.REDO, "重做", redo_keys, lambda: self.current_tab().editor.undo_stack.redo()),
+            (Action.SUBMIT, "提交", [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")],
+             lambda: self.current_tab().editor.submit()),
+            (Action.LOCK, "锁定", [QKeySequence("Ctrl+L")], self.lock),
+        )
+        for name, text, keys, slot in own:
+            action = ctx.add_action(name, text, slot, keys=keys)
+            action.setShortcutContext(window)
+            self.addAction(action)
         menu = self.menuBar().addMenu("记录")
-        for action in (self.new_action, self.save_action, self.submit_action):
-            menu.addAction(action)
+        for name in (Action.NEW_RECORD, Action.SAVE, Action.SUBMIT):
+            menu.addAction(ctx.action(name))
         edit = self.menuBar().addMenu("编辑")
-        for action in (self.undo_action, self.redo_action, self.find_action):
-            edit.addAction(action)
+        for name in (Action.UNDO, Action.REDO, Action.FIND):
+            edit.addAction(ctx.action(name))
         add_excel_actions(self, self.menuBar().addMenu("Excel"))
         add_print_actions(self, self.menuBar().addMenu("打印"))
         add_package_actions(self, self.menuBar().addMenu("上报"))
         if self.own.level.startswith("society"):
             add_cleanup_actions(self, self.menuBar().addMenu("清理"))
-        window = self.menuBar().addMenu("登记库")
-        window.addAction(self.lock_action)
-        add_register_actions(self, window)
+        register = self.menuBar().addMenu("登记库")
+        register.addAction(ctx.action(Action.LOCK))
+        add_register_actions(self, register)
+
+    def action(self, name: Action | str) -> QAction:
+        """The window action named `name` (tests and the menus find actions by name)."""
+        return self.ctx.action(name)
 
     # -- behaviour --
 
@@ -166,10 +182,62 @@ class MainWindow(QMainWindow):
     def tab(self, form_id: str) -> FormTab:
         return next(t for t in self.form_tabs if t.form.id == form_id)
 
+    def all_tabs(self) -> list[FormTab]:
+        return list(self.form_tabs)
+
+    def show_tab(self, form_id: str) -> FormTab | None:
+        tab = next((t for t in self.form_tabs if t.form.id == form_id), None)
+        if tab is not None:
+            self.tabs.setCurrentWidget(tab)
+        return tab
+
+    def unit_rows(self) -> list[UnitRow]:
+        return list(self._units)
+
+    @property
+    def units(self) -> list[UnitRow]:
+        return list(self._units)
+
+    def shown_unit_id(self) -> str:
+        item = self.tree.currentItem()
+        return item.data(0, UNIT_ROLE) if item is not None else self.own.id
+
+    def select_unit(self, unit_id: str) -> bool:
+        """Show the unit's records (the own unit when `unit_id` is the own); False if unknown."""
+        it = QTreeWidgetItemIterator(self.tree)
+        while it.value() is not None:
+            if it.value().data(0, UNIT_ROLE) == unit_id:
+                self.tree.setCurrentItem(it.value())
+                return True
+            it += 1
+        return False
+
+    def refresh(self, changes: Changes = Changes.ALL) -> None:
+        """Show again what an operation changed: the unit tree (the shown unit stays selected
+        while it is still there), the tables and open records, and what cross rules read."""
+        if Changes.UNITS in changes:
+            shown = self.shown_unit_id()
+            self._units = list_units(self.register)
+            self.tree.blockSignals(True)
+            self.tree.clear()
+            self._fill_tree()
+            self.tree.blockSignals(False)
+            if shown != self.own.id and not self.select_unit(shown):
+                self._unit_changed(self.tree.currentItem(), None)
+        if Changes.RECORDS in changes:
+            for tab in self.form_tabs:
+                tab.reload()
+                tab.refresh_record()
+            self._read_peers(self.form_tabs[0].unit_id if self.form_tabs else self.own.id)
+
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
 
-    def _progress(self, done: int, total: int, message: str) -> None:
+    # TODO(#13): removed once every feature reports progress through its WindowContext
+    def _progress(self, done: int, total: int, message: str = "") -> None:
+        self.show_progress(done, total, message)
+
+    def show_progress(self, done: int, total: int, message: str = "") -> None:
         if total <= 0 or done >= total:
             self.progress.hide()
             return
@@ -202,7 +270,7 @@ class MainWindow(QMainWindow):
         for tab in self.form_tabs:
             tab.set_unit(unit_id)
         self._read_peers(unit_id)
-        unit = next(u for u in self.units if u.id == unit_id)
+        unit = next(u for u in self._units if u.id == unit_id)
         self.unit_label.setText(f"{LEVEL_NAMES.get(unit.level, unit.level)}：{unit.name}"
                                 + ("" if unit.is_own else "（只读）"))
 
@@ -238,7 +306,7 @@ class MainWindow(QMainWindow):
         # no full garbage collection while 200,000 records are read: each one would hold the
         # interpreter for a few hundred milliseconds and stall the typing
         gc.disable()
-        self.workers.start(task, on_done=attach, on_progress=self._progress, on_error=failed)
+        self.workers.start(task, on_done=attach, on_progress=self.show_progress, on_error=failed)
 
     def lock(self) -> None:
         """Hide every record and ask for the passphrase again."""

@@ -12,6 +12,7 @@ from PySide6.QtCore import QDate
 from desktop.domain.cleanup import NO_ID, VIOLATION
 from desktop.formspec import shipped_forms
 from desktop.services.cleanup.propose import Decision, apply_decisions
+from desktop.ui.actions import Action
 from tests.conftest import PASSPHRASE
 from tests.ui.cleanup_data import audit, ident, society_register, statuses, values_of
 
@@ -202,7 +203,7 @@ def test_a_new_member_record_starts_with_the_next_number(make_window, society):
     window = make_window(society)
     tab = window.tab("society_member")
     window.tabs.setCurrentWidget(tab)
-    window.new_action.trigger()
+    window.action(Action.NEW_RECORD).trigger()
     assert tab.session.record_id is None
     assert tab.editor.editors["member_no"].raw() == "0024-000010"
     # the number alone is not a change: leaving the empty record stores nothing

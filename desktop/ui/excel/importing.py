@@ -34,6 +34,7 @@ from desktop.reports.xlsx.annotate import ANNOTATABLE
 from desktop.services.intake import preview as ep
 from desktop.services.intake.importing import ImportResult, blocks, import_file
 from desktop.services.intake.workbook import annotate_results, check_workbook
+from desktop.ui.context import Changes
 from desktop.ui.excel.models import PreviewModel
 from desktop.ui.excel.panels import FindingsPanel, MappingPanel
 from desktop.ui.workers import TaskRunnable
@@ -340,9 +341,7 @@ class ImportDialog(QDialog):
 
 def refresh_tabs(window: MainWindow) -> None:
     """The tables show the new records; the cross rules read the unit's records again."""
-    for tab in window.form_tabs:
-        tab.reload()
-    window._read_peers(window.own.id)
+    window.ctx.notify(Changes.RECORDS)
 
 
 def start_import(window: MainWindow) -> None:

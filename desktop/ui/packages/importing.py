@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import KnownError
 from desktop.services import packages as svc
-from desktop.services.listing import list_units
+from desktop.ui.context import Changes
 from desktop.ui.packages.export import busy
 from desktop.ui.packages.trust import TrustDialog
 from desktop.ui.style import MARK_COLOURS
@@ -125,22 +125,8 @@ class ImportResultsDialog(QDialog):
 
 
 def refresh_window(window: MainWindow) -> None:
-    """Read the units and the tabs again after a merge, an accept or a resolved conflict; the
-    unit shown stays selected when it is still there."""
-    from desktop.ui.mainwindow import UNIT_ROLE
-
-    current = window.tree.currentItem()
-    shown = current.data(0, UNIT_ROLE) if current is not None else None
-    window.units = list_units(window.register)
-    window.tree.clear()
-    window._fill_tree()
-    if shown is not None and shown != window.own.id:
-        item = find_unit_item(window, shown)
-        if item is not None:
-            window.tree.setCurrentItem(item)
-    for tab in window.form_tabs:
-        tab.reload()
-        tab.refresh_record()
+    """Read the units and the tabs again after a merge, an accept or a resolved conflict."""
+    window.ctx.notify(Changes.ALL)
 
 
 def find_unit_item(window: MainWindow, unit_id: str):

@@ -1,0 +1,52 @@
+"""Every action of the main window, named once (Picard's picard/ui/mainwindow/actions.py habit).
+
+A feature creates its QActions through `WindowContext.add_action(Action.X, …)`; the action's
+objectName is the enum's value, so tests and the window find it with `window.action(Action.X)`
+or `findChild(QAction, "excelImport")` — never through attributes set on the window.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    # 记录 / 编辑 (the main window's own)
+    NEW_RECORD = "newRecord"
+    SAVE = "save"
+    SUBMIT = "submit"
+    UNDO = "undo"
+    REDO = "redo"
+    FIND = "find"
+    LOCK = "lock"
+    # Excel
+    EXCEL_IMPORT = "excelImport"
+    EXCEL_EXPORT = "excelExport"
+    EXCEL_TEMPLATE = "excelTemplate"
+    # 打印
+    PRINT_PREVIEW = "printPreview"
+    PRINT = "print"
+    PREVIEW_FORM = "previewForm"
+    PREVIEW_SUMMARY = "previewSummary"  # one per summary table: objectName previewSummary:<id>
+    PREVIEW_NOTICE = "previewNotice"
+    # 上报
+    EXPORT_PACKAGE = "exportPackage"
+    EXPORT_PACKAGE_TO = "exportPackageTo"
+    IMPORT_PACKAGE = "importPackage"
+    DASHBOARD = "dashboard"
+    RETURN_PACKAGE = "returnPackage"
+    CONFLICTS = "conflicts"
+    IMPORT_RETURN = "importReturn"
+    OWN_KEY = "ownKey"
+    TRUST_KEY = "trustKey"
+    # 清理 (法学会)
+    CLEANUP_PROPOSALS = "cleanupProposals"
+    CLEANUP_WITHDRAW = "cleanupWithdraw"
+    CLEANUP_READMIT = "cleanupReadmit"
+    CLEANUP_NUMBER = "cleanupNumber"
+    CLEANUP_STATS = "cleanupStats"
+    CLEANUP_NOTICE = "cleanupNotice"
+    # 登记库
+    BACKUP = "backup"
+    RESTORE = "restore"
+    ABOUT = "about"
