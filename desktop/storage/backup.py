@@ -15,9 +15,7 @@ nothing then; otherwise it backs up the current register first and swaps the fil
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -32,14 +30,29 @@ from sqlmodel import Session
 from desktop.errors import KnownError
 from desktop.storage import crypto, migrations
 from desktop.storage.audit import append_audit, verify_audit_chain
-from desktop.storage.engine import SIDE_FILES, DiskFull, Register, _fsync, _migrate, make_engine
+from desktop.storage.engine import Register
+from desktop.storage.files import (
+    BACKUP_DIR,
+    DISK_FULL_ERRNOS,
+    KEEP_BACKUPS,
+    REASONS,
+    DiskFull,
+    backup_dir,
+    backup_path,
+    fsync,
+    has_side_files,
+    list_backups,
+    prune_backups,
+    remove_with_side_files,
+)
 from desktop.storage.tables import Meta, Record
 
-BACKUP_DIR = migrations.BACKUP_DIR
-KEEP_BACKUPS = 10
-#: why an automatic backup was taken (part of its file name)
-REASONS = ("manual", "migrate", "merge", "restore")
-DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+# the backup folder and its listing live in storage/files.py; these names stay importable here
+__all__ = [
+    "BACKUP_DIR", "KEEP_BACKUPS", "REASONS", "BackupInfo", "auto_backup", "backup_dir",
+    "backup_register", "check_backup", "check_restore", "list_backups", "prune_backups",
+    "restore_register",
+]
 
 
 @dataclass(frozen=True)
@@ -50,11 +63,6 @@ class BackupInfo:
     schema_version: int
     records: int
     audit_entries: int
-
-
-def backup_dir(register_path: Path) -> Path:
-    """Where the automatic backups of the register at `register_path` live."""
-    return register_path.parent / BACKUP_DIR
 
 
 def backup_register(register: Register, out: str | os.PathLike[str]) -> BackupInfo:
@@ -71,16 +79,14 @@ def backup_register(register: Register, out: str | os.PathLike[str]) -> BackupIn
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         _export(register, tmp)
-        _fsync(tmp)
-        info = check_backup(tmp, register._key_literal, register, shown=out)
+        fsync(tmp)
+        info = check_backup(tmp, register.key_literal, register, shown=out)
         os.replace(tmp, out)
-        _fsync(out.parent, directory=True)
+        fsync(out.parent, directory=True)
     except OSError as err:
         raise _os_error(err, out) from err
     finally:
-        for suffix in ("", *SIDE_FILES):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(f"{tmp}{suffix}")
+        remove_with_side_files(tmp)
     return BackupInfo(out, info.schema_version, info.records, info.audit_entries)
 
 
@@ -88,7 +94,7 @@ def _export(register: Register, tmp: Path) -> None:
     raw = register.engine.raw_connection()
     conn = raw.driver_connection
     try:
-        conn.execute("ATTACH DATABASE ? AS dj_backup KEY ?", (str(tmp), register._key_literal))
+        conn.execute("ATTACH DATABASE ? AS dj_backup KEY ?", (str(tmp), register.key_literal))
         try:
             conn.execute("BEGIN")  # one snapshot for every table
             conn.execute("SELECT sqlcipher_export('dj_backup')").fetchall()
@@ -143,10 +149,7 @@ def check_backup(path: Path, key_literal: str | None, register: Register | None 
                 raise KnownError(f"{name} 已损坏（数据库结构校验未通过）。未作任何改动。")
             facts = dict(session.execute(select(Meta.key, Meta.value)).all())
             version = int(facts.get("schema_version", "0"))
-            if register is not None and (
-                facts.get("own_unit_id") != register.own_unit_id
-                or facts.get("person_key_secret") != register._secret.hex()
-            ):
+            if register is not None and not register.is_same_register(facts):
                 raise KnownError(f"{name} 是另一个登记库的文件，不是本登记库的备份。未作任何改动。")
             audit = verify_audit_chain(session)
             if not audit.ok:
@@ -169,30 +172,10 @@ def auto_backup(register: Register, reason: str, *, keep: int = KEEP_BACKUPS) ->
     backups of it. Call before a merge, a restore or any other change that is hard to undo."""
     if reason not in REASONS:
         raise ValueError(f"unknown backup reason {reason!r}")
-    target = migrations.backup_path(register.path, reason)
+    target = backup_path(register.path, reason)
     info = backup_register(register, target)
     prune_backups(register.path, keep)
     return info
-
-
-def list_backups(register_path: Path) -> list[Path]:
-    """The automatic backups of the register at `register_path`, oldest first."""
-    pattern = re.compile(
-        re.escape(register_path.stem) + r"-\d{8}-\d{6}-\d{6}-(" + "|".join(REASONS) + r")\.dengji"
-    )
-    folder = backup_dir(register_path)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name))
-
-
-def prune_backups(register_path: Path, keep: int = KEEP_BACKUPS) -> list[Path]:
-    """Delete all but the newest `keep` automatic backups; return what was deleted."""
-    old = list_backups(register_path)[:-keep] if keep > 0 else []
-    for path in old:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-    return old
 
 
 def check_restore(register: Register, source: Path) -> BackupInfo:
@@ -205,7 +188,7 @@ def check_restore(register: Register, source: Path) -> BackupInfo:
     if head != crypto.read_header(register.path)[: crypto.SALT_BYTES]:
         crypto.check_is_register(source)  # says what it is when it plainly is not a register
         raise KnownError(f"{source} 不是本登记库的备份（属于另一个登记库或已损坏）。未作任何改动。")
-    return check_backup(source, register._key_literal, register)
+    return check_backup(source, register.key_literal, register)
 
 
 def restore_register(register: Register, source: str | os.PathLike[str], *,
@@ -220,22 +203,20 @@ def restore_register(register: Register, source: str | os.PathLike[str], *,
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.restoring")
     try:
         shutil.copyfile(source, tmp)
-        _fsync(tmp)
+        fsync(tmp)
     except OSError as err:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise _os_error(err, tmp) from err
     register.engine.dispose()
-    if any(Path(f"{path}{s}").exists() for s in ("-wal", "-journal")):
+    if has_side_files(path, ("-wal", "-journal")):
         tmp.unlink()
         raise KnownError("登记库仍有未完成的操作（另一个任务正在使用它）。请等操作结束后重试；未作任何改动。")
     with contextlib.suppress(FileNotFoundError):
         os.remove(f"{path}-shm")
     os.replace(tmp, path)
-    _fsync(path.parent, directory=True)
-    register.engine = make_engine(path, register._key_literal)
-    if candidate.schema_version < migrations.SCHEMA_VERSION:
-        _migrate(path, register.engine, candidate.schema_version)
+    fsync(path.parent, directory=True)
+    register.reopen(candidate.schema_version)
     with register.session() as session:
         append_audit(session, actor, "restore", path.name,
                      {"from": source.name, "backup_before": safety.path.name,

@@ -7,7 +7,6 @@ Services open sessions from it and commit themselves.
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import os
 import uuid
@@ -23,10 +22,16 @@ from desktop.errors import KnownError, NotARegister, UsageError, WrongPassphrase
 from desktop.storage import crypto, lock, migrations
 from desktop.storage.audit import append_audit
 from desktop.storage.crypto import DEFAULT_KDF, KdfParams
+from desktop.storage.files import (
+    DiskFull,
+    backup_file,
+    fsync,
+    has_side_files,
+    prune_backups,
+    remove_with_side_files,
+)
 from desktop.storage.keys import add_own_keys
 from desktop.storage.tables import STORAGE_TABLES, UNIT_LEVELS, Meta, Unit, utcnow
-
-SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 @dataclass(frozen=True)
@@ -48,11 +53,34 @@ class Register:
         self.engine = engine
         self.own_unit_id = own_unit_id
         self._secret = secret
-        self._key_literal = key_literal  # for backups and restores (storage/backup.py)
+        self._key_literal = key_literal
         self._lock_key = lock_key
 
     def __repr__(self) -> str:
         return f"Register({str(self.path)!r})"
+
+    @property
+    def key_literal(self) -> str | None:
+        """The raw SQLCipher key of the file (None when not opened with a passphrase): a backup
+        is written and checked with it, so that it opens with the same passphrase."""
+        return self._key_literal
+
+    def is_same_register(self, facts: dict[str, str]) -> bool:
+        """Whether the `meta` facts read from another file (a backup) belong to this register:
+        the same own unit and the same person-key secret."""
+        return facts.get("own_unit_id") == self.own_unit_id and hmac.compare_digest(
+            facts.get("person_key_secret", ""), self._secret.hex()
+        )
+
+    def reopen(self, schema_version: int) -> None:
+        """Open a new engine over `path` after its file was replaced (a restore; the old
+        engine is disposed) and migrate it from `schema_version` when that is older."""
+        if self._key_literal is None:
+            raise KnownError("此登记库不是用口令打开的，无法恢复。")
+        self.engine.dispose()
+        self.engine = make_engine(self.path, self._key_literal)
+        if schema_version < migrations.SCHEMA_VERSION:
+            migrate_register(self.path, self.engine, schema_version)
 
     def session(self) -> Session:
         """A new session; the caller commits. Loaded objects stay readable after commit."""
@@ -98,10 +126,6 @@ def make_engine(path: Path, key_literal: str) -> Engine:
     return engine
 
 
-class DiskFull(KnownError):
-    """The disk (or the folder's quota) is full; the transaction was rolled back."""
-
-
 SQLITE_FULL = 13
 
 
@@ -125,22 +149,6 @@ def _begin(conn: Connection) -> None:
     # SQLAlchemy's reset after an AUTOCOMMIT use turns the driver's implicit mode back on.
     conn.connection.driver_connection.isolation_level = None
     conn.exec_driver_sql("BEGIN")
-
-
-def _remove_with_side_files(path: Path) -> None:
-    for suffix in ("", *SIDE_FILES):
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(f"{path}{suffix}")
-
-
-def _fsync(path: Path, directory: bool = False) -> None:
-    if directory and os.name == "nt":
-        return  # Windows cannot open a folder for fsync; its rename is already durable enough
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def create_register(
@@ -216,16 +224,16 @@ def create_register(
         engine.dispose()
         if crypto.read_header(tmp)[: crypto.SALT_BYTES] != salt:
             raise RuntimeError("SQLCipher did not write the chosen salt as the file header")
-        if any(Path(f"{tmp}{s}").exists() for s in SIDE_FILES):
+        if has_side_files(tmp):
             raise RuntimeError("the WAL was not checkpointed when the new register was closed")
-        _fsync(tmp)
+        fsync(tmp)
         if path.exists():
             raise KnownError(f"{path} 已存在（刚被别的程序创建），未作任何改动。请换一个文件名。")
         os.replace(tmp, path)
-        _fsync(path.parent, directory=True)
+        fsync(path.parent, directory=True)
     except BaseException:
         engine.dispose()
-        _remove_with_side_files(tmp)
+        remove_with_side_files(tmp)
         lock.release(lock_key)
         raise
     return Register(path, make_engine(path, key_literal), own_unit_id, secret,
@@ -287,7 +295,7 @@ def open_register(
     engine = make_engine(path, key_literal)
     try:
         if found < migrations.SCHEMA_VERSION:
-            _migrate(path, engine, found)
+            migrate_register(path, engine, found)
         with engine.connect() as conn:
             facts = dict(conn.execute(select(Meta.key, Meta.value)).all())
         own_unit_id = facts.get("own_unit_id")
@@ -306,10 +314,10 @@ def open_register(
     return Register(path, engine, own_unit_id, secret, key_literal=key_literal, lock_key=lock_key)
 
 
-def _migrate(path: Path, engine: Engine, found: int) -> None:
-    from desktop.storage.backup import prune_backups  # backup.py imports this module
-
-    backup = migrations.backup_file(path)
+def migrate_register(path: Path, engine: Engine, found: int) -> None:
+    """Back up the register file at `path` (schema version `found`) into its 备份 folder and
+    migrate it to SCHEMA_VERSION through `engine`, with an audit entry."""
+    backup = backup_file(path)
     prune_backups(path)
     with Session(engine) as session:
         new_version = migrations.migrate(session.connection(), found)

@@ -7,10 +7,7 @@ migration leaves the register as it was (and its backup in the 备份 folder bes
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import (
@@ -115,39 +112,6 @@ def newer_schema_error(path: Path, found: int) -> NewerSchema:
         f"无法打开 {path}：此登记库由更新版本的登记软件创建（版本 {found}），"
         f"本版本只支持到 {SCHEMA_VERSION}，请升级软件；文件未作任何改动。"
     )
-
-
-#: the folder beside the register where every automatic backup goes (storage/backup.py)
-BACKUP_DIR = "备份"
-
-
-def backup_path(path: Path, reason: str = "migrate") -> Path:
-    """A new name in the register's 备份 folder, in the form storage/backup.py lists and prunes:
-    ``<register>-<YYYYmmdd-HHMMSS-ffffff>-<reason>.dengji``."""
-    folder = path.parent / BACKUP_DIR
-    while True:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        candidate = folder / f"{path.stem}-{stamp}-{reason}.dengji"
-        if not candidate.exists():
-            return candidate
-
-
-def backup_file(path: Path) -> Path:
-    """Copy the (closed, checkpointed) register into its 备份 folder before it is migrated:
-    written under a temporary name, flushed to disk, then renamed, so a backup that exists is
-    whole."""
-    target = backup_path(path)
-    target.parent.mkdir(exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        shutil.copy2(path, tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
 
 
 def migrate(connection: Connection, found: int) -> int:

@@ -23,7 +23,7 @@ def test_v1_register_is_backed_up_migrated_and_restorable(tmp_path: Path) -> Non
     [backup] = list_backups(path)
     assert backup.parent.name == "备份" and backup.name.endswith("-migrate.dengji")
     with open_register(path, PASSPHRASE) as reg:
-        assert check_backup(backup, reg._key_literal, reg).schema_version == 1
+        assert check_backup(backup, reg.key_literal, reg).schema_version == 1
         restore_register(reg, backup, actor="测试")
         # the migrated state is kept before restoring, and the restored version-1 file is
         # backed up again before it is migrated again
