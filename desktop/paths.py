@@ -1,6 +1,19 @@
 """One resolver for shipped data and user data (Vorta's get_asset habit).
 
-Works from a source checkout, an installed wheel and a PyInstaller bundle.
+The shipped data are two folders at the top of the repository: forms/ (form definitions and code
+tables) and resources/ (the font and its licences). Each way of running finds them so:
+
+- Source checkout (`python -m desktop`, pytest): this module is <checkout>/desktop/paths.py and
+  the folders are <checkout>/forms and <checkout>/resources.
+- Editable install (`make` runs `pip install -e '.[test]'`): the installed finder imports
+  desktop/ from the checkout itself, so this module and the folders are those of the checkout.
+- Installed wheel: pyproject.toml maps both folders into the data package desktop._shipped
+  (package-dir plus package-data), so they lie beside this module in
+  site-packages/desktop/_shipped/forms and site-packages/desktop/_shipped/resources.
+- PyInstaller bundle: build.spec collects both folders into the bundle's own folder,
+  sys._MEIPASS/forms and sys._MEIPASS/resources.
+
+DENGJI_FORMS_DIR, when set, names the forms folder in all four (tests, trying out a new form).
 """
 
 from __future__ import annotations
@@ -11,10 +24,13 @@ from pathlib import Path
 
 
 def _root() -> Path:
+    """The folder holding forms/ and resources/."""
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle)
-    return Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parent
+    shipped = here / "_shipped"  # only an installed wheel has it
+    return shipped if shipped.is_dir() else here.parent
 
 
 def forms_dir() -> Path:
