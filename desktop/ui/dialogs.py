@@ -1,4 +1,5 @@
-"""Dialogs: first run (a new register), the passphrase (open or unlock), confirming warnings."""
+"""Dialogs: first run (a new register), the passphrase (open or unlock), confirming warnings,
+and `WorkDialog`, the base of a feature's dialog that runs work through an Operation."""
 
 from __future__ import annotations
 
@@ -24,6 +25,29 @@ from desktop.errors import KnownError
 from desktop.formspec.model import FormSpec
 from desktop.services.registers import MIN_PASSPHRASE, init_register
 from desktop.storage import Register
+
+
+class WorkDialog(QDialog):
+    """A feature's dialog that runs work (`self.job`, set while an Operation runs): it is deleted
+    once it is closed and its work has ended, so closed dialogs do not pile up on the window
+    (tests find the open one by its object name). A dialog closed while its work still runs
+    stays until the work reports, so the work's callbacks never meet a deleted dialog."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.job = None
+
+    def done(self, result: int) -> None:
+        super().done(result)
+        if self.job is None:
+            self.deleteLater()
+
+    def job_ended(self) -> None:
+        """Call when the work has ended (the Operation's finally_)."""
+        self.job = None
+        if not self.isVisible():
+            self.deleteLater()
+
 
 STRENGTH = (("太短", "#c62828"), ("弱", "#c62828"), ("中等", "#e08a00"), ("强", "#2e7d32"))
 

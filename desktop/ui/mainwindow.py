@@ -161,9 +161,9 @@ class MainWindow(QMainWindow):
         edit = self.menuBar().addMenu("编辑")
         for name in (Action.UNDO, Action.REDO, Action.FIND):
             edit.addAction(ctx.action(name))
-        add_excel_actions(self, self.menuBar().addMenu("Excel"))
+        add_excel_actions(ctx, self.menuBar().addMenu("Excel"))
         add_print_actions(self, self.menuBar().addMenu("打印"))
-        add_package_actions(self, self.menuBar().addMenu("上报"))
+        add_package_actions(self.ctx, self.menuBar().addMenu("上报"))
         if self.own.level.startswith("society"):
             add_cleanup_actions(self, self.menuBar().addMenu("清理"))
         register = self.menuBar().addMenu("登记库")

@@ -174,3 +174,16 @@ def boxes(monkeypatch) -> list[tuple[str, str, str]]:
         monkeypatch.setattr(QMessageBox, kind, staticmethod(
             lambda _parent, title, text, *a, kind=kind, **k: said.append((kind, title, text))))
     return said
+
+
+def shown_dialog(qtbot, window: QWidget, name: str, cls: type | None = None,
+                 timeout: int = 10000):
+    """The visible dialog named `name` among the window's children (a closed one may linger
+    until it is deleted): waits until it is shown."""
+    from PySide6.QtWidgets import QDialog
+
+    def visible():
+        return next((d for d in window.findChildren(cls or QDialog, name) if d.isVisible()), None)
+
+    qtbot.waitUntil(lambda: visible() is not None, timeout=timeout)
+    return visible()

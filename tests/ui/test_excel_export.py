@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from desktop.domain.identifiers import mask_id
 from desktop.storage import AuditEntry
-from tests.ui.conftest import firm_set, store
+from desktop.ui.actions import Action
+from tests.ui.conftest import firm_set, shown_dialog, store
 
 
 @pytest.fixture
@@ -50,9 +51,8 @@ def cells(path: Path, sheet: str | None = None) -> list:
 
 def export(qtbot, window, save_as, path: Path, target: str | None = None, *,
            full: bool = False):
-    window.excel_export_action.trigger()
-    dialog = window.excel_export_dialog
-    qtbot.waitUntil(dialog.isVisible)
+    window.action(Action.EXCEL_EXPORT).trigger()
+    dialog = shown_dialog(qtbot, window, "excelExportDialog")
     if target:
         dialog.findChild(type(dialog.group.button(0)), f"target:{target}").setChecked(True)
     dialog.full.setChecked(full)
@@ -80,9 +80,10 @@ def test_the_current_form_is_exported_masked_and_where_it_went_is_said(
 
 def test_full_numbers_only_when_checked_and_then_logged(qtbot, window, register, filled,
                                                         save_as, boxes, tmp_path):
-    window.excel_export_action.trigger()
-    assert not window.excel_export_dialog.full.isChecked()  # unchecked by default
-    window.excel_export_dialog.reject()
+    window.action(Action.EXCEL_EXPORT).trigger()
+    dialog = shown_dialog(qtbot, window, "excelExportDialog")
+    assert not dialog.full.isChecked()  # unchecked by default
+    dialog.reject()
     export(qtbot, window, save_as, tmp_path / "完整.xlsx", full=True)
     values = cells(tmp_path / "完整.xlsx")
     assert {p["公民身份号码"] for p in filled} <= set(values)
@@ -93,10 +94,11 @@ def test_full_numbers_only_when_checked_and_then_logged(qtbot, window, register,
 
 def test_the_summaries_are_offered_and_exported(qtbot, window, register, filled, save_as,
                                                 boxes, tmp_path):
-    window.excel_export_action.trigger()
-    offered = [tid for tid, _ in window.excel_export_dialog.targets]
+    window.action(Action.EXCEL_EXPORT).trigger()
+    dialog = shown_dialog(qtbot, window, "excelExportDialog")
+    offered = [tid for tid, _ in dialog.targets]
     assert offered == ["lawyer_member", "lawyer_summary", "staff_summary", "org_summary"]
-    window.excel_export_dialog.reject()
+    dialog.reject()
     export(qtbot, window, save_as, tmp_path / "附件4", target="lawyer_summary")
     out = tmp_path / "附件4.xlsx"  # .xlsx is added when the name has none
     assert out.exists()
@@ -118,8 +120,8 @@ def test_the_export_follows_the_current_tab(qtbot, window, register, filled, sav
 
 def test_a_file_that_cannot_be_written_is_said(qtbot, window, filled, save_as, boxes,
                                                tmp_path):
-    window.excel_export_action.trigger()
-    dialog = window.excel_export_dialog
+    window.action(Action.EXCEL_EXPORT).trigger()
+    dialog = shown_dialog(qtbot, window, "excelExportDialog")
     save_as["path"] = tmp_path / "没有的文件夹" / "附件1.xlsx"
     dialog.buttons.accepted.emit()
     qtbot.waitUntil(lambda: bool(boxes), timeout=10000)
@@ -130,8 +132,9 @@ def test_a_file_that_cannot_be_written_is_said(qtbot, window, filled, save_as, b
 
 def test_the_society_register_offers_no_summaries(qtbot, make_window, make_register):
     window = make_window(make_register("society-city"))
-    window.excel_export_action.trigger()
-    assert [t for t, _ in window.excel_export_dialog.targets] == ["society_member"]
+    window.action(Action.EXCEL_EXPORT).trigger()
+    dialog = shown_dialog(qtbot, window, "excelExportDialog")
+    assert [t for t, _ in dialog.targets] == ["society_member"]
 
 
 @pytest.mark.parametrize("form_id", ["lawyer_member", "party_org"])
@@ -139,7 +142,7 @@ def test_the_template_of_the_current_form(qtbot, window, save_as, boxes, tmp_pat
     window.tabs.setCurrentIndex(window.form_tabs.index(window.tab(form_id)))
     form = window.tab(form_id).form
     save_as["path"] = tmp_path / "模板.xlsx"
-    window.excel_template_action.trigger()
+    window.action(Action.EXCEL_TEMPLATE).trigger()
     qtbot.waitUntil(lambda: bool(boxes), timeout=10000)
     kind, title, text = boxes[-1]
     assert title == "模板已保存" and str(tmp_path / "模板.xlsx") in text
@@ -155,7 +158,7 @@ def test_the_template_of_the_current_form(qtbot, window, save_as, boxes, tmp_pat
 def test_cancelling_the_template_dialog_writes_nothing(qtbot, window, monkeypatch, boxes,
                                                       tmp_path):
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: ("", "")))
-    window.excel_template_action.trigger()
+    window.action(Action.EXCEL_TEMPLATE).trigger()
     window.workers.wait(2000)
     assert boxes == [] and not list(tmp_path.glob("*.xlsx"))
 

@@ -13,7 +13,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from desktop.storage import AuditEntry, Record
-from tests.ui.conftest import firm_set
+from desktop.ui.actions import Action
+from desktop.ui.excel.importing import ImportDialog
+from tests.ui.conftest import firm_set, shown_dialog
 
 FIXTURES = Path(__file__).parents[1] / "reports" / "fixtures"
 
@@ -63,11 +65,8 @@ def choose(monkeypatch):
 
 def open_dialog(qtbot, window, choose, path: Path):
     choose["open"] = path
-    window.excel_import_action.trigger()
-    qtbot.waitUntil(lambda: window.excel_import_dialog is not None, timeout=10000)
-    dialog = window.excel_import_dialog
-    qtbot.waitUntil(dialog.isVisible)
-    return dialog
+    window.action(Action.EXCEL_IMPORT).trigger()
+    return shown_dialog(qtbot, window, "excelImportDialog", ImportDialog)
 
 
 def check(qtbot, dialog) -> None:
@@ -240,20 +239,20 @@ def test_what_cannot_be_read_is_said_and_nothing_is_written(qtbot, window, regis
         path = write_book(tmp_path / "无表头.xlsx", [["张三", "男"], ["李四", "女"]])
         expected = "没有找到表头行"
     choose["open"] = path
-    window.excel_import_action.trigger()
+    window.action(Action.EXCEL_IMPORT).trigger()
     qtbot.waitUntil(lambda: bool(boxes), timeout=10000)
     kind_, title, text = boxes[-1]
     assert (kind_, title) == ("warning", "无法导入")
     assert expected in text and "没有导入任何记录" in text
-    assert window.excel_import_dialog is None
+    assert window.findChild(ImportDialog, "excelImportDialog") is None
     assert stored(register) == []
 
 
 def test_cancelling_the_file_dialog_does_nothing(qtbot, window, monkeypatch, boxes):
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: ("", "")))
-    window.excel_import_action.trigger()
+    window.action(Action.EXCEL_IMPORT).trigger()
     window.workers.wait(2000)
-    assert window.excel_import_dialog is None and boxes == []
+    assert window.findChild(ImportDialog, "excelImportDialog") is None and boxes == []
 
 
 def test_the_import_goes_into_the_current_tabs_form(qtbot, window, choose, boxes, tmp_path):
@@ -279,7 +278,7 @@ def test_another_units_records_are_not_imported_into(qtbot, make_window, make_re
     opened = []
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         staticmethod(lambda *a, **k: opened.append(1) or ("", "")))
-    window.excel_import_action.trigger()
+    window.action(Action.EXCEL_IMPORT).trigger()
     assert opened == [] and "只能向本单位导入记录" in boxes[-1][2]
 
 
@@ -287,7 +286,7 @@ def test_a_filled_template_is_imported(qtbot, window, register, choose, boxes, t
     """下载模板… then fill it in Excel and import it: the 填写说明 sheet is offered but the data
     sheet is chosen, the hidden code list is not offered, every column is recognised."""
     choose["save"] = tmp_path / "模板.xlsx"
-    window.excel_template_action.trigger()
+    window.action(Action.EXCEL_TEMPLATE).trigger()
     qtbot.waitUntil(lambda: bool(boxes), timeout=10000)
     _firm, people, _org = firm_set(2)
     wb = load_workbook(tmp_path / "模板.xlsx")

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -28,25 +26,24 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.levels import LEVEL_NAMES
-from desktop.domain.summaries import SUMMARIES
 from desktop.progress import Progress
-from desktop.services.intake.workbook import ExportResult, export_excel, write_template
+from desktop.services.exporting import ExportResult, export_excel, write_template
 from desktop.services.listing import forms_for_level
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
+from desktop.ui.context import WindowContext
+from desktop.ui.dialogs import WorkDialog
+from desktop.ui.operations import Operation
 
 XLSX_FILTER = "Excel 工作簿 (*.xlsx)"
 FULL_NOTE = "勾选后导出完整号码，此操作记入操作日志；文件请妥善保管。不勾选时部分遮蔽（如 110105********002X）。"
 
 
-def export_targets(window: MainWindow) -> list[tuple[str, str]]:
+def export_targets(ctx: WindowContext) -> list[tuple[str, str]]:
     """(target id, title) the export offers: the current tab's form, then the summaries of
     附件4–6 whose source form this unit keeps."""
-    form = window.current_tab().form
-    kept = {f.id for f in forms_for_level(window.forms, window.own.level)}
+    form = ctx.current_tab().form
+    kept = {f.id for f in forms_for_level(ctx.forms, ctx.own.level)}
     out = [(form.id, form.display_title)]
-    for sid, sdef in SUMMARIES.items():
+    for sid, sdef in ctx.forms.summaries.items():
         if sdef.source_form in kept:
             out.append((sid, f"{sdef.attachment} {sdef.title}"))
     return out
@@ -56,21 +53,20 @@ def _xlsx(name: str) -> Path:
     return Path(name) if name.lower().endswith(".xlsx") else Path(name + ".xlsx")
 
 
-def _folder(window: MainWindow) -> Path:
-    return Path(str(window.settings.value("excel/folder", "") or Path.home()))
+def _folder(ctx: WindowContext) -> Path:
+    return Path(str(ctx.settings.value("excel/folder", "") or Path.home()))
 
 
-class ExportDialog(QDialog):
+class ExportDialog(WorkDialog):
     """Which table, full numbers or not, 填报人 and 联系电话; then where to save it."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx.widget)
+        self.ctx = ctx
         self.result: ExportResult | None = None
-        self.job = None
         self.setWindowTitle("导出Excel")
         self.setObjectName("excelExportDialog")
-        self.targets = export_targets(window)
+        self.targets = export_targets(ctx)
         self.group = QButtonGroup(self)
         choose = QGroupBox("导出哪张表")
         col = QVBoxLayout(choose)
@@ -80,9 +76,10 @@ class ExportDialog(QDialog):
             self.group.addButton(button, i)
             col.addWidget(button)
         self.group.button(0).setChecked(True)
-        scope = LEVEL_NAMES.get(window.own.level, window.own.level)
-        below = "" if window.own.level == "firm" else "及已合并的下级单位"
-        note = QLabel(f"范围：本单位（{scope}：{window.own.name}）{below}的全部记录。"
+        own = ctx.own
+        scope = LEVEL_NAMES.get(own.level, own.level)
+        below = "" if own.level == "firm" else "及已合并的下级单位"
+        note = QLabel(f"范围：本单位（{scope}：{own.name}）{below}的全部记录。"
                       f"汇总表由记录生成，未转入情形4、5的党员列在单独的工作表。")
         note.setWordWrap(True)
         note.setStyleSheet("color: #555;")
@@ -125,42 +122,40 @@ class ExportDialog(QDialog):
 
     def choose_and_export(self) -> None:
         tid, title = self.target()
-        suggested = _folder(self.window_) / f"{title}-{date.today():%Y%m%d}.xlsx"
+        suggested = _folder(self.ctx) / f"{title}-{date.today():%Y%m%d}.xlsx"
         name, _ = QFileDialog.getSaveFileName(self, f"导出 {title}", str(suggested), XLSX_FILTER)
         if name:
             self.export_to(_xlsx(name))
 
     def export_to(self, out: Path) -> None:
         """Write the chosen table to `out` on the write pool, with progress."""
-        window, (tid, _title) = self.window_, self.target()
-        window.settings.setValue("excel/folder", str(out.parent))
+        ctx, (tid, _title) = self.ctx, self.target()
+        ctx.settings.setValue("excel/folder", str(out.parent))
         full, filler, phone = self.full.isChecked(), self.filler.text().strip(), \
             self.phone.text().strip()
 
         def done(result: ExportResult) -> None:
-            self._idle()
             self.result = result
-            window.show_status(f"已导出 {result.title}：{result.path}")
+            ctx.status(f"已导出 {result.title}：{result.path}")
             self.accept()
             extra = (f"\n另有 {result.excluded} 人（未转入情形4、5）列在单独的工作表。"
                      if result.excluded else "")
             masked = ("公民身份号码和电话号码为完整号码（已记入操作日志），请妥善保管文件。"
                       if result.full else "公民身份号码和电话号码已部分遮蔽。")
-            QMessageBox.information(window, "导出完成",
+            QMessageBox.information(ctx.widget, "导出完成",
                                     f"已导出 {result.title}：{result.records} 条记录。{extra}\n\n"
                                     f"保存在：\n{result.path}\n\n{masked}")
-
-        def failed(message: str) -> None:
-            self._idle()
-            QMessageBox.warning(self, "导出未完成", message)
 
         self.progress.setMaximum(0)
         self.progress.show()
         self.buttons.setEnabled(False)
-        self.job = window.workers.start(
-            lambda: export_excel(window.register, window.forms, tid, out, full=full,
-                                 actor=window.actor, filler=filler, phone=phone),
-            on_done=done, on_progress=self._progress, on_error=failed, writes=True)
+        self.job = (Operation(ctx, lambda: export_excel(ctx.register, ctx.forms, tid, out,
+                                                        full=full, actor=ctx.actor,
+                                                        filler=filler, phone=phone),
+                              title="导出未完成", writes=True, progress=False)
+                    .on_progress(self._progress)
+                    .failure(lambda message: QMessageBox.warning(self, "导出未完成", message))
+                    .finally_(self._idle).success(done).run())
 
     def _progress(self, done: int, total: int, message: str) -> None:
         self.progress.setMaximum(max(total, 1))
@@ -168,15 +163,14 @@ class ExportDialog(QDialog):
         self.progress.setFormat(f"{message} %p%")
 
     def _idle(self) -> None:
-        self.job = None
+        self.job_ended()
         self.progress.hide()
         self.buttons.setEnabled(True)
 
 
-def start_export(window: MainWindow) -> None:
-    """Open the export dialog for the current tab (kept on the window for tests)."""
-    window.excel_export_dialog = ExportDialog(window)
-    window.excel_export_dialog.open()
+def start_export(ctx: WindowContext) -> None:
+    """Open the export dialog for the current tab (found by its name, excelExportDialog)."""
+    ExportDialog(ctx).open()
 
 
 def _template_task(form, out: Path):
@@ -186,28 +180,22 @@ def _template_task(form, out: Path):
     return path
 
 
-def start_template(window: MainWindow) -> None:
+def start_template(ctx: WindowContext) -> None:
     """Ask where to save the current form's fill-in template, then write it."""
-    form = window.current_tab().form
-    suggested = _folder(window) / f"{form.display_title}-填写模板.xlsx"
-    name, _ = QFileDialog.getSaveFileName(window, f"保存{form.display_title}的填写模板",
+    form = ctx.current_tab().form
+    suggested = _folder(ctx) / f"{form.display_title}-填写模板.xlsx"
+    name, _ = QFileDialog.getSaveFileName(ctx.widget, f"保存{form.display_title}的填写模板",
                                           str(suggested), XLSX_FILTER)
     if not name:
         return
     out = _xlsx(name)
-    window.settings.setValue("excel/folder", str(out.parent))
+    ctx.settings.setValue("excel/folder", str(out.parent))
 
     def done(path: Path) -> None:
-        window.progress.hide()
-        window.show_status(f"已保存模板：{path}")
+        ctx.status(f"已保存模板：{path}")
         QMessageBox.information(
-            window, "模板已保存",
+            ctx.widget, "模板已保存",
             f"已保存 {form.display_title} 的填写模板：\n{path}\n\n在 Excel 或 WPS 中填写（代码栏目有下拉"
             f"列表，表头批注中有填写提示），保存后用“Excel → 导入Excel…”导入。")
 
-    def failed(message: str) -> None:
-        window.progress.hide()
-        QMessageBox.warning(window, "模板未保存", message)
-
-    window.workers.start(lambda: _template_task(form, out), on_done=done,
-                         on_progress=window._progress, on_error=failed)
+    Operation(ctx, lambda: _template_task(form, out), title="模板未保存").success(done).run()

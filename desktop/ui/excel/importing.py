@@ -9,13 +9,11 @@ again, against the register as it is then) on the write pool.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
@@ -31,16 +29,16 @@ from PySide6.QtWidgets import (
 from desktop.formspec.model import FormSpec
 from desktop.progress import Progress
 from desktop.reports.xlsx.annotate import ANNOTATABLE
+from desktop.services.exporting import annotate_results
 from desktop.services.intake import preview as ep
 from desktop.services.intake.importing import ImportResult, blocks, import_file
-from desktop.services.intake.workbook import annotate_results, check_workbook
-from desktop.ui.context import Changes
+from desktop.services.intake.workbook import check_workbook
+from desktop.ui.context import Changes, WindowContext
+from desktop.ui.dialogs import WorkDialog
 from desktop.ui.excel.models import PreviewModel
 from desktop.ui.excel.panels import FindingsPanel, MappingPanel
+from desktop.ui.operations import Operation
 from desktop.ui.workers import TaskRunnable
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
 
 ANNOTATE_TIP = ("另存一份工作簿：有错误的单元格填红色，有警告的填黄色，批注中是说明。"
                 "在 Excel 或 WPS 中改正后再导入")
@@ -53,12 +51,12 @@ def _task(make):
     return make()
 
 
-class ImportDialog(QDialog):
+class ImportDialog(WorkDialog):
     """The whole import of one workbook into the current tab's form (module docstring)."""
 
-    def __init__(self, window: MainWindow, form: FormSpec, preview: ep.WorkbookPreview) -> None:
-        super().__init__(window)
-        self.window_, self.form, self.preview = window, form, preview
+    def __init__(self, ctx: WindowContext, form: FormSpec, preview: ep.WorkbookPreview) -> None:
+        super().__init__(ctx.widget)
+        self.ctx, self.form, self.preview = ctx, form, preview
         self.results: list | None = None  # the last check's rows, while the mapping is unchanged
         self.result: ImportResult | None = None  # what the import did
         self.job: TaskRunnable | None = None
@@ -193,7 +191,6 @@ class ImportDialog(QDialog):
         path, form = self.preview.path, self.form
 
         def done(preview: ep.WorkbookPreview) -> None:
-            self._finish_job()
             self._show_preview(preview)
 
         self._run(lambda: _task(lambda: ep.preview_workbook(path, form, name)), done)
@@ -230,22 +227,18 @@ class ImportDialog(QDialog):
 
     def check(self) -> None:
         """Read and check every record with the current mapping (nothing is written)."""
-        window, form = self.window_, self.form
+        ctx, form = self.ctx, self.form
         path, sheet, mapping = self.preview.path, self.preview.sheet, self._mapping()
 
         def task():
-            with window.register.session() as session:
-                return (yield from check_workbook(window.forms, form, path, sheet=sheet,
-                                                     mapping=mapping, register=window.register,
+            with ctx.register.session() as session:
+                return (yield from check_workbook(ctx.forms, form, path, sheet=sheet,
+                                                     mapping=mapping, register=ctx.register,
                                                      session=session))
-
-        def done(results) -> None:
-            self._finish_job()
-            self.show_results(results)
 
         self._forget_check()
         self.found.clear("正在检查…")
-        self._run(task, done)
+        self._run(task, self.show_results)
 
     def show_results(self, results: list) -> None:
         self.results = results
@@ -270,8 +263,7 @@ class ImportDialog(QDialog):
         results, form = self.results, self.form
 
         def done(path: Path) -> None:
-            self._finish_job()
-            self.window_.show_status(f"已保存标注的工作簿：{path}")
+            self.ctx.status(f"已保存标注的工作簿：{path}")
             QMessageBox.information(self, "已保存标注的工作簿",
                                     f"已保存到：\n{path}\n\n有错误的单元格填红色，有警告的填黄色，"
                                     f"批注中是说明。改正后请重新导入原工作簿或这份工作簿。")
@@ -284,41 +276,43 @@ class ImportDialog(QDialog):
         """Import every record (checked again against the register as it is now), or none."""
         if not self.can_import():
             return
-        window, form = self.window_, self.form
+        ctx, form = self.ctx, self.form
         path, sheet, mapping = self.preview.path, self.preview.sheet, self._mapping()
 
         def done(result: ImportResult) -> None:
-            self._finish_job()
             self.result = result
             if not result.imported:  # the register changed since the check
                 self.show_results(result.rows)
                 return
-            refresh_tabs(window)
-            window.show_status(f"已导入 {result.imported:,} 条记录到 {form.display_title}")
+            # the tables show the new records; the cross rules read the unit's records again
+            ctx.notify(Changes.RECORDS)
+            ctx.status(f"已导入 {result.imported:,} 条记录到 {form.display_title}")
             self.accept()
-            QMessageBox.information(window, "导入完成",
+            QMessageBox.information(ctx.widget, "导入完成",
                                     f"已从 {path.name} 导入 {result.imported:,} 条记录到 "
                                     f"{form.display_title}。")
 
         self.importing = True
         # a mapping is always passed, so the audit entry records the sheet and mapping used
-        self._run(lambda: import_file(window.register, window.forms, form, path, sheet=sheet,
-                                      mapping=dict(mapping or {}), actor=window.actor),
+        self._run(lambda: import_file(ctx.register, ctx.forms, form, path, sheet=sheet,
+                                      mapping=dict(mapping or {}), actor=ctx.actor),
                   done, writes=True)
 
     # -- running work --
 
     def _run(self, make, done, *, writes: bool = False) -> None:
+        """Run `make` through the operation runner with this dialog's own progress bar;
+        `done(result)` runs after the dialog is idle again."""
         def failed(message: str) -> None:
-            self._finish_job()
             self.sheet_box.setCurrentText(self.preview.sheet)
             QMessageBox.warning(self, "操作未完成", message)
 
         self.progress.setValue(0)
         self.progress.setMaximum(0)
         self.progress.show()
-        self.job = self.window_.workers.start(make, on_done=done, on_progress=self._progress,
-                                              on_error=failed, writes=writes)
+        self.job = (Operation(self.ctx, make, title="操作未完成", writes=writes, progress=False)
+                    .on_progress(self._progress).failure(failed)
+                    .finally_(self._finish_job).success(done).run())
         self._update_buttons()
 
     def _progress(self, done: int, total: int, message: str) -> None:
@@ -327,7 +321,8 @@ class ImportDialog(QDialog):
         self.progress.setFormat(f"{message} %p%")
 
     def _finish_job(self) -> None:
-        self.job, self.importing = None, False
+        self.importing = False
+        self.job_ended()
         self.progress.hide()
         self._update_buttons()
 
@@ -339,35 +334,23 @@ class ImportDialog(QDialog):
         super().reject()
 
 
-def refresh_tabs(window: MainWindow) -> None:
-    """The tables show the new records; the cross rules read the unit's records again."""
-    window.ctx.notify(Changes.RECORDS)
-
-
-def start_import(window: MainWindow) -> None:
-    """Ask for a workbook, read its first rows and open the import dialog for the current tab."""
-    tab = window.current_tab()
-    if tab.unit_id != window.own.id:
-        QMessageBox.information(window, "导入Excel",
+def start_import(ctx: WindowContext) -> None:
+    """Ask for a workbook, read its first rows and open the import dialog for the current tab
+    (found by its name, excelImportDialog)."""
+    tab = ctx.current_tab()
+    if tab.unit_id != ctx.own.id:
+        QMessageBox.information(ctx.widget, "导入Excel",
                                 "只能向本单位导入记录。请先在左侧选择本单位。")
         return
-    folder = str(window.settings.value("excel/folder", "") or Path.home())
-    name, _ = QFileDialog.getOpenFileName(window, f"选择要导入到{tab.form.display_title}的工作簿",
+    folder = str(ctx.settings.value("excel/folder", "") or Path.home())
+    name, _ = QFileDialog.getOpenFileName(ctx.widget, f"选择要导入到{tab.form.display_title}的工作簿",
                                           folder, WORKBOOK_FILTER)
     if not name:
         return
     path = Path(name)
-    window.settings.setValue("excel/folder", str(path.parent))
+    ctx.settings.setValue("excel/folder", str(path.parent))
     form = tab.form
-
-    def done(preview: ep.WorkbookPreview) -> None:
-        window.progress.hide()
-        window.excel_import_dialog = ImportDialog(window, form, preview)
-        window.excel_import_dialog.open()
-
-    def failed(message: str) -> None:
-        window.progress.hide()
-        QMessageBox.warning(window, "无法导入", f"{message}\n\n没有导入任何记录。")
-
-    window.workers.start(lambda: _task(lambda: ep.preview_workbook(path, form)),
-                         on_done=done, on_progress=window._progress, on_error=failed)
+    (Operation(ctx, lambda: _task(lambda: ep.preview_workbook(path, form)), title="无法导入")
+     .failure(lambda message: QMessageBox.warning(ctx.widget, "无法导入",
+                                                  f"{message}\n\n没有导入任何记录。"))
+     .success(lambda preview: ImportDialog(ctx, form, preview).open()).run())
