@@ -64,7 +64,7 @@ def _write_workbook(reg, forms, path: Path) -> None:
     from openpyxl import load_workbook
 
     from desktop.progress import run
-    from desktop.services.intake.workbook import export_excel
+    from desktop.services.exporting import export_excel
 
     run(export_excel(reg, forms, "lawyer_summary", path))
     book = load_workbook(path, read_only=True)

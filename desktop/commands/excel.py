@@ -39,7 +39,7 @@ def _check_out(path: Path) -> None:
 
 def cmd_export_excel(args) -> int:
     from desktop.progress import run
-    from desktop.services.intake.workbook import export_excel
+    from desktop.services.exporting import export_excel
 
     _check_out(args.out)
     forms = shipped()
@@ -55,7 +55,7 @@ def cmd_export_excel(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from desktop.services.intake.workbook import write_template
+    from desktop.services.exporting import write_template
 
     _check_out(args.out)
     form = shipped().form(args.form)

@@ -65,7 +65,7 @@ def cmd_init(args) -> int:
 def cmd_validate(args) -> int:
     from desktop.domain.findings import has_errors
     from desktop.progress import run
-    from desktop.services.intake.checking import check_file
+    from desktop.services.intake.read import check_file
 
     forms = shipped()
     form = forms.form(args.form)
@@ -113,7 +113,8 @@ def _annotate(args, form, rows) -> None:
     if not args.annotate:
         return
     from desktop.errors import UsageError
-    from desktop.services.intake.workbook import annotate_results, is_workbook
+    from desktop.services.exporting import annotate_results
+    from desktop.services.intake.read import is_workbook
 
     if not is_workbook(args.file):
         raise UsageError("--annotate 只能用于 Excel 工作簿（.xlsx）")

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from desktop.errors import UsageError
 from desktop.progress import run
+from desktop.services.exporting import annotate_results, export_excel
 from desktop.services.intake import workbook as excel
-from desktop.services.intake.workbook import annotate_results, check_workbook, export_excel
+from desktop.services.intake.workbook import check_workbook
 from desktop.storage import AuditEntry, Record, Unit, open_register
 from tests.conftest import PASSPHRASE, TODAY, make_firm_records
 from tests.reports.test_xlsx_read import write_book

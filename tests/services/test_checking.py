@@ -138,6 +138,7 @@ def test_a_large_file_gives_the_same_findings_as_a_small_one(forms, tmp_path):
     and duplicates across the whole file must come out exactly as in one process."""
     from desktop.services.intake import checking
     from desktop.services.intake.jsonl import MAX_LINE_BYTES
+    from desktop.services.intake.read import check_file
     from tests.conftest import write_jsonl
 
     members = make_firm_records(77, 2600).members
@@ -168,7 +169,7 @@ def test_a_large_file_gives_the_same_findings_as_a_small_one(forms, tmp_path):
             for r in results
         ]
 
-    whole = run(checking.check_file(forms, forms.form("lawyer_member"), path, today=TODAY))
+    whole = run(check_file(forms, forms.form("lawyer_member"), path, today=TODAY))
     one = check(forms, "lawyer_member", path)
     assert summary(whole) == summary(one)
     bad = {r.no: {f.code for f in r.findings} for r in whole if r.findings}

@@ -187,39 +187,16 @@ class UnitPeers:
         return self._cache[form_id]
 
 
-#: files at least this long are parsed and checked on every core
-PARALLEL_FROM = 4000
-
-
 #: files at least this large are parsed and checked on every core
 PARALLEL_FROM_BYTES = 2 << 20
 
 
-def check_file(forms: FormSet, form: FormSpec, path: Path, **kwargs) -> Task[list[RowResult]]:
-    """Check the records of a .jsonl file or an Excel workbook (.xlsx, .xlsm, .xls, .ods); a
-    large file is read and checked on every core. A workbook's results know the cell of each
-    finding (services.excel.CellRowResult.where)."""
-    from desktop.services.intake.workbook import check_workbook, is_workbook
-
-    if is_workbook(path):
-        return (yield from check_workbook(forms, form, path, **kwargs))
-    today = kwargs.get("today") or date.today()
-    results, batch = yield from read_source(forms, form, Path(path), today=today)
-    return (yield from check_context(forms, form, results, batch=batch, **kwargs))
-
-
-def read_source(forms: FormSet, form: FormSpec, path: Path, *, today: date,
-                storage: bool = False, on_rows: OnRows | None = None,
-                sheet: str | None = None, mapping: Any = None
-                ) -> Task[tuple[list[RowResult], BatchKeys]]:
-    """Read a .jsonl file or a workbook and run the local rules on every row (every core for a
-    large file): the results in file order and their unique keys. `on_rows` gets every
-    chunk as soon as it is checked; `storage` also packs the JSON to store."""
-    from desktop.services.intake.workbook import is_workbook, read_sheet
-
-    if is_workbook(path):
-        return (yield from read_sheet(form, path, today=today, storage=storage,
-                                      on_rows=on_rows, sheet=sheet, mapping=mapping))
+def read_lines(form: FormSpec, path: Path, *, today: date, storage: bool = False,
+               on_rows: OnRows | None = None) -> Task[tuple[list[RowResult], BatchKeys]]:
+    """Read a .jsonl file and run the local rules on every row (every core for a large file):
+    the results in file order and their unique keys. `on_rows` gets every chunk as soon as it
+    is checked; `storage` also packs the JSON to store. (services.intake.read chooses between
+    this and a workbook.)"""
     size = check_readable(path)
     collect = Collector(form, RowResult, on_rows)
     if size >= PARALLEL_FROM_BYTES and rowcheck.workers() > 1 and form.path is not None:

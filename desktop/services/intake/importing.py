@@ -28,7 +28,8 @@ from desktop.domain.identifiers import normalise_id
 from desktop.domain.keys import record_keys
 from desktop.formspec.model import FormSet, FormSpec
 from desktop.progress import Progress, Task
-from desktop.services.intake.checking import RegisterKeys, RowResult, check_context, read_source
+from desktop.services.intake.checking import RegisterKeys, RowResult, check_context
+from desktop.services.intake.read import read_source
 from desktop.services.intake.rowcheck import Packed, gc_paused
 from desktop.storage import Record, RecordKey, Register, append_audit, bulk_insert_records
 from desktop.storage.records import RECORD_ROW, bulk_insert_rows

@@ -28,7 +28,7 @@ def package_attachments(register: Register, forms: FormSet, *, today: date | Non
                         ) -> Task[dict[str, bytes]]:
     """xlsx/<附件N 名称>.xlsx and pdf/<附件N 名称>.pdf for every form the unit has records of,
     and for 附件4–6; ID numbers and phones masked as on any print."""
-    from desktop.services.intake.workbook import export_excel
+    from desktop.services.exporting import export_excel
     from desktop.services.printing import print_records, print_tables
 
     today = today or date.today()
