@@ -150,3 +150,11 @@ class WindowContext(QObject):
 
     def has_action(self, name: Action | str) -> bool:
         return str(name) in self._actions
+
+    # -- drops --
+
+    def accept_drops(self, drop_filter: QObject) -> None:
+        """Files dropped anywhere on the window go to `drop_filter` (an event filter that takes
+        the drag and drop events it wants): the package import takes .djpkg / .djret files."""
+        self.widget.installEventFilter(drop_filter)
+        self.widget.setAcceptDrops(True)

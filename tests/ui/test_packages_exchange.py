@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (  # noqa: E402
 )
 
 from desktop.services import packages as svc  # noqa: E402
+from desktop.ui.actions import Action  # noqa: E402
 from desktop.ui.packages.export import BlockersDialog, ExportDoneDialog  # noqa: E402
 from desktop.ui.packages.importing import ImportResultsDialog  # noqa: E402
 from desktop.ui.packages.trust import TrustDialog  # noqa: E402
@@ -45,7 +46,7 @@ def wait_for(qtbot, window, seen: list, n: int = 1) -> None:
 
 def export_by_menu(qtbot, window, out: Path, monkeypatch, seen: list):
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(out))
-    window.export_package_action.trigger()
+    window.action(Action.EXPORT_PACKAGE).trigger()
     wait_for(qtbot, window, seen)
     return seen[-1]
 
@@ -54,7 +55,7 @@ def import_by_menu(qtbot, window, paths: list[Path], monkeypatch, seen: list):
     monkeypatch.setattr(QFileDialog, "getOpenFileNames",
                         lambda *a, **k: ([str(p) for p in paths], ""))
     before = len(seen)
-    window.import_package_action.trigger()
+    window.action(Action.IMPORT_PACKAGE).trigger()
     wait_for(qtbot, window, seen, before + 1)
     return seen[-1]
 
@@ -227,8 +228,8 @@ def _trusted(register):
 
 def test_own_key_dialog_shows_the_fingerprint(make_window, register, qtbot) -> None:
     window = make_window(register)
-    window.own_key_action.trigger()
-    dialog = window.last_package_dialog
+    window.action(Action.OWN_KEY).trigger()
+    dialog = window.findChild(QDialog, "ownKey")
     assert dialog.isVisible()
     label = dialog.findChild(QLabel, "fingerprint")
     assert label.text().replace("\n", " ") == svc.own_public_key(register).fingerprint
@@ -246,7 +247,7 @@ def test_without_a_trusted_parent_a_key_file_is_chosen(world, make_window, qtbot
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(key), ""))
     window = make_window(firm.register)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path))
-    window.export_package_action.trigger()
+    window.action(Action.EXPORT_PACKAGE).trigger()
     wait_for(qtbot, window, shown, 2)
     assert "还没有核对过上级单位的公钥" in shown[0]
     done = shown[1]
@@ -271,9 +272,9 @@ def test_trusting_a_key_file_from_the_menu(world, make_window, monkeypatch) -> N
     monkeypatch.setattr(TrustDialog, "exec", type_paper)
     window = make_window(city)
     typed.append("1234")
-    assert not window.trust_key_action.trigger() and _trusted(city) == []
+    assert not window.action(Action.TRUST_KEY).trigger() and _trusted(city) == []
     typed.append(fingerprint_of(firm.register))
-    window.trust_key_action.trigger()
+    window.action(Action.TRUST_KEY).trigger()
     assert [k.fingerprint for k in _trusted(city)] == [fingerprint_of(firm.register)]
 
 
@@ -284,12 +285,13 @@ def test_many_packages_show_progress_and_one_row_each(world, make_window, qtbot,
              for i in range(3)]
     window = make_window(city)
     steps: list[tuple[int, int, str]] = []
-    monkeypatch.setattr(window, "_progress", lambda d, t, m: steps.append((d, t, m)))
+    monkeypatch.setattr(window, "show_progress", lambda d, t, m="": steps.append((d, t, m)))
     results = import_by_menu(qtbot, window, paths, monkeypatch, shown)
     assert [results.text(r, 1) for r in range(3)] == ["已合并"] * 3
-    assert {t for _d, t, _m in steps} == {3}
+    assert steps[-1] == (0, 0, "")  # the bar is hidden when the import ends
+    assert {t for _d, t, _m in steps[:-1]} == {3}
     assert any("核验" in m for _d, _t, m in steps)
-    assert len(window.units) == 4 and window.import_package_action.isEnabled()
+    assert len(window.units) == 4 and window.action(Action.IMPORT_PACKAGE).isEnabled()
 
 
 def test_a_statistics_table_that_disagrees_is_said_in_the_results(world) -> None:

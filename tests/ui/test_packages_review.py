@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMessageBox  # noqa: E402
 
 from desktop.services import packages as svc  # noqa: E402
+from desktop.ui.actions import Action  # noqa: E402
+from desktop.ui.context import Changes  # noqa: E402
 from desktop.ui.packages.conflicts import ConflictsDialog  # noqa: E402
 from desktop.ui.packages.dashboard import (  # noqa: E402
     COMMENTS,
@@ -55,8 +57,8 @@ def test_dashboard_counts_expected_units_and_accepts(world, merged, make_window,
 
     city, firm, sent = merged
     window = make_window(city)
-    window.dashboard_action.trigger()
-    dialog: DashboardDialog = window.last_package_dialog
+    window.action(Action.DASHBOARD).trigger()
+    dialog = window.findChild(DashboardDialog, "dashboard")
     assert dialog.isVisible() and dialog.model.rowCount() == 1
     [row] = dialog.model.rows
     assert not row.expected and row.records == len(firm.members) + 1
@@ -119,7 +121,7 @@ def test_a_return_reaches_the_field_in_the_firm_editor(world, merged, make_windo
     city, firm, sent = merged
     member = sorted(firm.members, key=lambda m: m["姓名"])[0]
     window = make_window(city)
-    dialog = ReturnDialog(window, sent.package_id, "测试律师事务所")
+    dialog = ReturnDialog(window.ctx, sent.package_id, "测试律师事务所")
     dialog.select_record(member["姓名"])
     dialog.field.setCurrentIndex(dialog.field.findText("手机号码"))
     dialog.text.setPlainText("手机号码与花名册不一致，请核实")
@@ -141,7 +143,7 @@ def test_a_return_reaches_the_field_in_the_firm_editor(world, merged, make_windo
     seen: list = []
     monkeypatch.setattr(ImportResultsDialog, "exec", lambda self: seen.append(self) or 0)
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(target)], ""))
-    firm_window.import_return_action.trigger()
+    firm_window.action(Action.IMPORT_RETURN).trigger()
     firm_window.workers.wait(60000)
     qtbot.waitUntil(lambda: bool(seen), timeout=60000)
     assert seen[0].text(0, 1) == "已导入退回意见"
@@ -170,7 +172,7 @@ def test_a_return_reaches_the_field_in_the_firm_editor(world, merged, make_windo
 
     done: list = []
     monkeypatch.setattr(ExportDoneDialog, "exec", lambda self: done.append(self) or 0)
-    firm_window.export_package_action.trigger()
+    firm_window.action(Action.EXPORT_PACKAGE).trigger()
     firm_window.workers.wait(60000)
     qtbot.waitUntil(lambda: bool(done), timeout=60000)
     assert "已答复 2 条退回意见" in done[0].findChild(QLabel, "exportInfo").text()
@@ -182,7 +184,7 @@ def test_a_return_without_comments_is_refused(merged, make_window, answers,
                                               monkeypatch, tmp_path) -> None:
     city, firm, sent = merged
     window = make_window(city)
-    dialog = ReturnDialog(window, sent.package_id, "测试律师事务所")
+    dialog = ReturnDialog(window.ctx, sent.package_id, "测试律师事务所")
     before = counts(city)
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(tmp_path / "x.djret"), ""))
@@ -197,8 +199,8 @@ def test_a_conflict_is_resolved_in_the_dialog(world, make_window, qtbot, answers
     city, a, b = two_firms_sharing_a_person(world)
     world.merge(city, world.export(a.register).path, world.export(b.register).path)
     window = make_window(city)
-    window.conflicts_action.trigger()
-    dialog: ConflictsDialog = window.last_package_dialog
+    window.action(Action.CONFLICTS).trigger()
+    dialog = window.findChild(ConflictsDialog, "conflicts")
     assert dialog.list.count() == 1
     name = a.members[0]["姓名"]
     assert dialog.table.item(1, 0).text() == "姓名"  # row 0 is the state
@@ -226,8 +228,8 @@ def test_keep_one_removes_the_other_record_from_the_window(world, make_window, a
     city, a, b = two_firms_sharing_a_person(world)
     world.merge(city, world.export(a.register).path, world.export(b.register).path)
     window = make_window(city)
-    window.conflicts_action.trigger()
-    dialog: ConflictsDialog = window.last_package_dialog
+    window.action(Action.CONFLICTS).trigger()
+    dialog = window.findChild(ConflictsDialog, "conflicts")
     dialog.buttons["keep_a"].click()
     assert dialog.list.count() == 0
     assert svc.list_conflicts(city, open_only=False)[0].resolution == "keep_a"
@@ -235,12 +237,10 @@ def test_keep_one_removes_the_other_record_from_the_window(world, make_window, a
 
 def test_return_from_the_menu_takes_the_unit_and_record_on_screen(merged, make_window,
                                                                    monkeypatch, answers) -> None:
-    from desktop.ui.packages.importing import find_unit_item
-
     city, firm, sent = merged
     window = make_window(city)
     firm_unit = next(u for u in window.units if not u.is_own)
-    window.tree.setCurrentItem(find_unit_item(window, firm_unit.id))
+    assert window.select_unit(firm_unit.id)
     tab = window.tab("lawyer_member")
     window.tabs.setCurrentWidget(tab)
     tab.view.selectRow(1)
@@ -248,22 +248,20 @@ def test_return_from_the_menu_takes_the_unit_and_record_on_screen(merged, make_w
     assert on_screen
     opened: list[ReturnDialog] = []
     monkeypatch.setattr(ReturnDialog, "exec", lambda self: opened.append(self) or 0)
-    window.return_action.trigger()
+    window.action(Action.RETURN_PACKAGE).trigger()
     [dialog] = opened
     assert dialog.package_id == sent.package_id
     assert dialog.records.currentItem().data(Qt.ItemDataRole.UserRole + 1)[0] == on_screen
     # with the own unit selected, the dashboard opens to choose from
     window.tree.setCurrentItem(window.tree.topLevelItem(0))
-    window.return_action.trigger()
-    assert isinstance(window.last_package_dialog, DashboardDialog)
+    window.action(Action.RETURN_PACKAGE).trigger()
+    board = window.findChild(DashboardDialog, "dashboard")
+    assert isinstance(board, DashboardDialog) and board.isVisible()
     # the dashboard's double click shows a unit's records; the selection survives a refresh
-    board = window.last_package_dialog
     board.select_code(firm_unit.code)
     assert board.show_unit()
     assert window.tab("lawyer_member").unit_id == firm_unit.id
-    from desktop.ui.packages.importing import refresh_window
-
-    refresh_window(window)
+    window.ctx.notify(Changes.ALL)
     assert window.tab("lawyer_member").unit_id == firm_unit.id
     board.close()
 
@@ -275,8 +273,8 @@ def test_returning_a_conflict_sends_the_drafted_comment(world, make_window, monk
     city, a, b = two_firms_sharing_a_person(world)
     world.merge(city, world.export(a.register).path, world.export(b.register).path)
     window = make_window(city)
-    window.conflicts_action.trigger()
-    dialog: ConflictsDialog = window.last_package_dialog
+    window.action(Action.CONFLICTS).trigger()
+    dialog = window.findChild(ConflictsDialog, "conflicts")
     opened: list[ReturnDialog] = []
     target = tmp_path / "冲突退回.djret"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))

@@ -1,97 +1,123 @@
 """The 上报 menu: 导出上报包、导入上报包、导入退回意见、收件看板、退回、冲突、本单位公钥, and
-dropping .djpkg / .djret files onto the main window. Each entry is one function in a
-desktop/ui/package_*.py module; the work is in desktop/services/packages.py."""
+dropping .djpkg / .djret files onto the main window. Each entry is one function here or in a
+desktop/ui/packages module; the work is in desktop/services/packages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QVBoxLayout,
+)
 
 from desktop.errors import KnownError
 from desktop.services import packages as svc
+from desktop.ui.actions import Action
+from desktop.ui.context import Changes, WindowContext
 from desktop.ui.packages.conflicts import ConflictsDialog
 from desktop.ui.packages.dashboard import DashboardDialog
-from desktop.ui.packages.export import KEY_FILTER, start_export
+from desktop.ui.packages.export import KEY_FILTER, fingerprint_label, start_export
 from desktop.ui.packages.importing import DropFilter, choose_and_import
-from desktop.ui.packages.returning import choose_and_return
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
+from desktop.ui.packages.returning import ReturnDialog
+from desktop.ui.packages.trust import TrustDialog
 
 #: levels that receive no packages from below (the lowest level of each chain)
 RECEIVES_NOTHING = ("firm", "society-county")
 
 
-def add_package_actions(window: MainWindow, menu: QMenu) -> None:
-    """Add this menu's actions to `menu`; keep each QAction on the window for tests. Also makes
-    the window take dropped package files."""
-
-    def action(name: str, text: str, slot, tip: str = "") -> QAction:
-        a = QAction(text, window)
-        a.setStatusTip(tip)
-        a.triggered.connect(lambda _checked=False: slot())
-        setattr(window, name, a)
-        menu.addAction(a)
-        return a
-
-    window.last_package_dialog = None
-    window.last_import = []
-    action("export_package_action", "导出上报包…", lambda: start_export(window),
-           "签名并加密本单位的登记，发给已核对的上级单位")
-    action("export_package_to_action", "导出上报包（指定接收方公钥）…",
-           lambda: start_export(window, choose_key=True), "为所选公钥文件的单位加密")
-    menu.addSeparator()
-    action("import_package_action", "导入上报包…", lambda: choose_and_import(window),
-           "核验并合并下级单位报送的上报包（也可把文件拖到窗口上）")
-    action("dashboard_action", "收件看板…", lambda: show_dashboard(window),
-           "应报单位与收件、逾期、退回、接收情况")
-    action("return_action", "退回…", lambda: choose_and_return(window),
-           "附意见退回一个已收到的数据包")
-    action("conflicts_action", "冲突…", lambda: show_conflicts(window),
-           "不同单位重复登记同一人的冲突")
-    menu.addSeparator()
-    action("import_return_action", "导入退回意见…",
-           lambda: choose_and_import(window, returns_only=True),
-           "导入上级单位的退回文件，意见显示在相应栏目旁")
-    menu.addSeparator()
-    action("own_key_action", "本单位公钥…", lambda: show_own_key(window),
-           "显示本单位的公钥指纹，写出公钥文件")
-    action("trust_key_action", "核对并信任公钥文件…", lambda: trust_key_file(window),
-           "核对上级或下级单位的公钥文件（.djkey）")
-    if window.own.level in RECEIVES_NOTHING:  # a firm only sends, and imports return files
-        for a in (window.import_package_action, window.dashboard_action, window.return_action,
-                  window.conflicts_action):
-            a.setVisible(False)
-    window.package_drop_filter = DropFilter(window)
-    window.installEventFilter(window.package_drop_filter)
-    window.setAcceptDrops(True)
+def add_package_actions(ctx: WindowContext, menu: QMenu) -> None:
+    """Add this menu's actions to `menu` (named by Action); also makes the window take dropped
+    package files."""
+    entries: tuple[tuple[Action | None, str, Callable[[], object], str], ...] = (
+        (Action.EXPORT_PACKAGE, "导出上报包…", lambda: start_export(ctx),
+         "签名并加密本单位的登记，发给已核对的上级单位"),
+        (Action.EXPORT_PACKAGE_TO, "导出上报包（指定接收方公钥）…",
+         lambda: start_export(ctx, choose_key=True), "为所选公钥文件的单位加密"),
+        (None, "", lambda: None, ""),
+        (Action.IMPORT_PACKAGE, "导入上报包…", lambda: choose_and_import(ctx),
+         "核验并合并下级单位报送的上报包（也可把文件拖到窗口上）"),
+        (Action.DASHBOARD, "收件看板…", lambda: show_dashboard(ctx),
+         "应报单位与收件、逾期、退回、接收情况"),
+        (Action.RETURN_PACKAGE, "退回…", lambda: choose_and_return(ctx),
+         "附意见退回一个已收到的数据包"),
+        (Action.CONFLICTS, "冲突…", lambda: show_conflicts(ctx), "不同单位重复登记同一人的冲突"),
+        (None, "", lambda: None, ""),
+        (Action.IMPORT_RETURN, "导入退回意见…", lambda: choose_and_import(ctx, returns_only=True),
+         "导入上级单位的退回文件，意见显示在相应栏目旁"),
+        (None, "", lambda: None, ""),
+        (Action.OWN_KEY, "本单位公钥…", lambda: show_own_key(ctx),
+         "显示本单位的公钥指纹，写出公钥文件"),
+        (Action.TRUST_KEY, "核对并信任公钥文件…", lambda: trust_key_file(ctx),
+         "核对上级或下级单位的公钥文件（.djkey）"),
+    )
+    for name, text, slot, tip in entries:
+        if name is None:
+            menu.addSeparator()
+        else:
+            ctx.add_action(name, text, slot, menu=menu, tip=tip)
+    if ctx.own.level in RECEIVES_NOTHING:  # a firm only sends, and imports return files
+        for name in (Action.IMPORT_PACKAGE, Action.DASHBOARD, Action.RETURN_PACKAGE,
+                     Action.CONFLICTS):
+            ctx.action(name).setVisible(False)
+    ctx.accept_drops(DropFilter(ctx))
 
 
-def _modeless(window: MainWindow, dialog) -> None:
-    window.last_package_dialog = dialog
+def show_modeless(ctx: WindowContext, name: str, make: Callable[[], QDialog]) -> QDialog:
+    """One modeless dialog of a kind (its objectName): the open one is read again and raised,
+    else a new one, deleted when it is closed."""
+    dialog = next((d for d in ctx.widget.findChildren(QDialog, name) if d.isVisible()), None)
+    if dialog is None:
+        dialog = make()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    elif isinstance(dialog, DashboardDialog | ConflictsDialog):
+        dialog.reload()
     dialog.show()
     dialog.raise_()
+    return dialog
 
 
-def show_dashboard(window: MainWindow) -> None:
-    _modeless(window, DashboardDialog(window))
+def show_dashboard(ctx: WindowContext) -> QDialog:
+    return show_modeless(ctx, "dashboard", lambda: DashboardDialog(ctx))
 
 
-def show_conflicts(window: MainWindow) -> None:
-    _modeless(window, ConflictsDialog(window))
+def show_conflicts(ctx: WindowContext) -> QDialog:
+    return show_modeless(ctx, "conflicts", lambda: ConflictsDialog(ctx))
 
 
-def show_own_key(window: MainWindow) -> None:
+def choose_and_return(ctx: WindowContext) -> None:
+    """退回…: the package of the unit selected in the tree (the record open in the editor
+    preselected); with the own unit selected, the dashboard to choose from."""
+    unit_id = ctx.shown_unit_id()
+    unit = next((u for u in ctx.units() if u.id == unit_id and not u.is_own), None)
+    row = None
+    if unit is not None:
+        row = next((r for r in svc.dashboard(ctx.register)
+                    if r.code == unit.code and r.package_id), None)
+    if row is None:
+        show_dashboard(ctx)
+        ctx.status("在收件看板中选择一个已收到的单位，再点“退回…”")
+        return
+    if row.status == "已退回":
+        QMessageBox.information(ctx.widget, "已退回",
+                                f"{row.name} 的数据包已退回，等待其重新报送。")
+        return
+    editing = ctx.current_tab().session.record_id
+    if ReturnDialog(ctx, row.package_id, row.name, record_id=editing).exec():
+        ctx.notify(Changes.ALL)
+
+
+def own_key_dialog(ctx: WindowContext) -> QDialog:
     """The own fingerprint in large type; 写出公钥文件… saves the .djkey for the other unit."""
-    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout
-
-    from desktop.ui.packages.export import fingerprint_label
-
-    info = svc.own_public_key(window.register)
-    dialog = QDialog(window)
+    info = svc.own_public_key(ctx.register)
+    dialog = QDialog(ctx.widget)
     dialog.setWindowTitle("本单位公钥")
     dialog.setObjectName("ownKey")
     text = QLabel(f"本单位：{info.describe()}\n公钥指纹（印在盖章的纸质封面上，供对方核对）：")
@@ -99,7 +125,7 @@ def show_own_key(window: MainWindow) -> None:
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
     buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
     save = buttons.addButton("写出公钥文件…", QDialogButtonBox.ButtonRole.ActionRole)
-    save.clicked.connect(lambda: export_key_file(window))
+    save.clicked.connect(lambda: export_key_file(ctx))
     buttons.rejected.connect(dialog.reject)
     layout = QVBoxLayout(dialog)
     layout.addWidget(text)
@@ -107,49 +133,49 @@ def show_own_key(window: MainWindow) -> None:
     layout.addWidget(buttons)
     dialog.setMinimumWidth(700)
     dialog.adjustSize()
-    _modeless(window, dialog)
+    return dialog
 
 
-def export_key_file(window: MainWindow) -> Path | None:
-    info = svc.own_public_key(window.register)
-    suggested = window.register.path.with_name(f"{info.code}-公钥.djkey")
-    name, _ = QFileDialog.getSaveFileName(window, "写出本单位公钥文件", str(suggested), KEY_FILTER)
+def show_own_key(ctx: WindowContext) -> QDialog:
+    return show_modeless(ctx, "ownKey", lambda: own_key_dialog(ctx))
+
+
+def export_key_file(ctx: WindowContext) -> Path | None:
+    info = svc.own_public_key(ctx.register)
+    suggested = ctx.register.path.with_name(f"{info.code}-公钥.djkey")
+    name, _ = QFileDialog.getSaveFileName(ctx.widget, "写出本单位公钥文件", str(suggested),
+                                          KEY_FILTER)
     if not name:
         return None
     try:
-        svc.export_public_key(window.register, Path(name))
+        svc.export_public_key(ctx.register, Path(name))
     except KnownError as err:
-        QMessageBox.warning(window, "未写出", str(err))
+        QMessageBox.warning(ctx.widget, "未写出", str(err))
         return None
-    window.show_status(f"已写出公钥文件 {name}")
+    ctx.status(f"已写出公钥文件 {name}")
     return Path(name)
 
 
-def trust_key_file(window: MainWindow) -> bool:
+def trust_key_file(ctx: WindowContext) -> bool:
     """Choose a .djkey (or a package), compare its fingerprint with the paper, trust it."""
-    from PySide6.QtWidgets import QDialog
-
-    from desktop.ui.packages.trust import TrustDialog
-
-    name, _ = QFileDialog.getOpenFileName(window, "选择要核对的公钥文件", "",
+    name, _ = QFileDialog.getOpenFileName(ctx.widget, "选择要核对的公钥文件", "",
                                           "公钥文件或上报包 (*.djkey *.djpkg);;所有文件 (*)")
     if not name:
         return False
     try:
-        info = svc.key_info_of_file(Path(name), window.forms)
+        info = svc.key_info_of_file(Path(name), ctx.forms)
     except KnownError as err:
-        QMessageBox.warning(window, "无法读取公钥", str(err))
+        QMessageBox.warning(ctx.widget, "无法读取公钥", str(err))
         return False
     dialog = TrustDialog(info.name, info.code, info.level, info.fingerprint, Path(name).name,
-                         window)
-    window.last_package_dialog = dialog
+                         ctx.widget)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return False
     try:
-        info, new = svc.trust_key(window.register, window.forms, Path(name), dialog.typed(),
-                                  actor=window.actor)
+        info, new = svc.trust_key(ctx.register, ctx.forms, Path(name), dialog.typed(),
+                                  actor=ctx.actor)
     except KnownError as err:
-        QMessageBox.warning(window, "未信任", str(err))
+        QMessageBox.warning(ctx.widget, "未信任", str(err))
         return False
-    window.show_status(("已信任 " if new else "此前已信任 ") + info.describe())
+    ctx.status(("已信任 " if new else "此前已信任 ") + info.describe())
     return True

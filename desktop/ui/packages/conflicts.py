@@ -3,8 +3,6 @@ the three resolutions: keep one, keep both with a note, return to one sender."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -28,9 +26,8 @@ from desktop.errors import KnownError
 from desktop.exchange.conflicts import ACTION_NAMES, ConflictView
 from desktop.services import packages as svc
 from desktop.services.packages.records import read_records, shown_values
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
+from desktop.ui.context import Changes, WindowContext
+from desktop.ui.packages.returning import ReturnDialog
 
 DIFFERENT = "#fff3e0"
 
@@ -38,9 +35,9 @@ DIFFERENT = "#fff3e0"
 class ConflictsDialog(QDialog):
     """The open conflicts of the register, one at a time, side by side."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx.widget)
+        self.ctx = ctx
         self.setWindowTitle("重复登记冲突")
         self.setObjectName("conflicts")
         self.conflicts: list[ConflictView] = []
@@ -98,7 +95,7 @@ class ConflictsDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        self.conflicts = svc.list_conflicts(self.window_.register)
+        self.conflicts = svc.list_conflicts(self.ctx.register)
         self.list.clear()
         for c in self.conflicts:
             self.list.addItem(QListWidgetItem(f"{c.id}．{c.name_a} / {c.name_b}（{c.what}相同）"))
@@ -122,13 +119,13 @@ class ConflictsDialog(QDialog):
         c = self.current()
         if c is None:
             return
-        records = read_records(self.window_.register, self.window_.forms,
+        records = read_records(self.ctx.register, self.ctx.forms,
                                [c.record_a, c.record_b])
         a, b = records.get(c.record_a), records.get(c.record_b)
         self.heading.setText(f"冲突 {c.id}：两条记录的{c.what}相同。甲是先登记的记录，乙是后收到的记录。")
         self.table.setHorizontalHeaderLabels(["栏目", f"甲：{c.unit_a}", f"乙：{c.unit_b}"])
-        left = dict(shown_values(self.window_.forms, a)) if a else {}
-        right = dict(shown_values(self.window_.forms, b)) if b else {}
+        left = dict(shown_values(self.ctx.forms, a)) if a else {}
+        right = dict(shown_values(self.ctx.forms, b)) if b else {}
         labels = list(left) + [k for k in right if k not in left]
         rows = [("状态", a.state if a else "（已删除）", b.state if b else "（已删除）")]
         rows += [(label, left.get(label, ""), right.get(label, "")) for label in labels
@@ -148,8 +145,8 @@ class ConflictsDialog(QDialog):
         if c is None:
             return False
         try:
-            svc.resolve_conflict(self.window_.register, c.id, action, self.note.text(),
-                                 actor=self.window_.actor)
+            svc.resolve_conflict(self.ctx.register, c.id, action, self.note.text(),
+                                 actor=self.ctx.actor)
         except KnownError as err:
             QMessageBox.warning(self, "冲突未处理", str(err))
             return False
@@ -157,10 +154,8 @@ class ConflictsDialog(QDialog):
         done = ACTION_NAMES[action]
         if action.startswith("return"):
             done += "：意见已拟好，随该单位数据包的退回文件发出"
-        self.window_.show_status(f"冲突 {c.id} 已处理（{done}）")
-        from desktop.ui.packages.importing import refresh_window
-
-        refresh_window(self.window_)
+        self.ctx.status(f"冲突 {c.id} 已处理（{done}）")
+        self.ctx.notify(Changes.ALL)
         self.reload()
         if action.startswith("return"):
             self.offer_return(c.record_a if action == "return_a" else c.record_b)
@@ -168,9 +163,7 @@ class ConflictsDialog(QDialog):
 
     def offer_return(self, record_id: str) -> bool:
         """After "return to its sender": write that package's return file now, if wanted."""
-        from desktop.ui.packages.returning import ReturnDialog
-
-        record = read_records(self.window_.register, self.window_.forms, [record_id]).get(
+        record = read_records(self.ctx.register, self.ctx.forms, [record_id]).get(
             record_id)
         if record is None or record.package_id is None:
             return False
@@ -179,7 +172,6 @@ class ConflictsDialog(QDialog):
             "（也可以稍后在收件看板中退回，拟好的意见会一并发出。）")
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        dialog = ReturnDialog(self.window_, record.package_id, record.unit_name, self,
+        dialog = ReturnDialog(self.ctx, record.package_id, record.unit_name, self,
                               record_id=record_id)
-        self.window_.last_package_dialog = dialog
         return bool(dialog.exec())

@@ -5,7 +5,7 @@ return a unit's package from here."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
@@ -29,10 +29,9 @@ from PySide6.QtWidgets import (
 from desktop.errors import KnownError
 from desktop.exchange.dashboard import UnitStatus
 from desktop.services import packages as svc
+from desktop.ui.context import Changes, WindowContext
+from desktop.ui.packages.returning import ReturnDialog
 from desktop.ui.style import MARK_COLOURS
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 UNITS_FILTER = "单位名单 (*.xlsx *.xls *.csv *.jsonl);;所有文件 (*)"
@@ -152,9 +151,9 @@ class AddUnitDialog(QDialog):
 class DashboardDialog(QDialog):
     """The 收件看板 window (modeless)."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx.widget)
+        self.ctx = ctx
         self.setWindowTitle("收件看板")
         self.setObjectName("dashboard")
         self.summary = QLabel()
@@ -209,7 +208,7 @@ class DashboardDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        rows = svc.dashboard(self.window_.register)
+        rows = svc.dashboard(self.ctx.register)
         self.model.set_rows(rows)
         self.summary.setText(summary(rows))
         self._enable()
@@ -234,17 +233,13 @@ class DashboardDialog(QDialog):
 
     def show_unit(self) -> bool:
         """Show the selected unit's records in the main window (double click)."""
-        from desktop.ui.packages.importing import find_unit_item
-
         row = self.selected()
-        unit = next((u for u in self.window_.units if row is not None and u.code == row.code
+        unit = next((u for u in self.ctx.units() if row is not None and u.code == row.code
                      and not u.is_own), None)
-        item = find_unit_item(self.window_, unit.id) if unit is not None else None
-        if item is None:
+        if unit is None or not self.ctx.select_unit(unit.id):
             return False
-        self.window_.tree.setCurrentItem(item)
-        self.window_.raise_()
-        self.window_.activateWindow()
+        self.ctx.widget.raise_()
+        self.ctx.widget.activateWindow()
         return True
 
     def import_units(self) -> None:
@@ -254,22 +249,22 @@ class DashboardDialog(QDialog):
         from pathlib import Path
 
         try:
-            added, updated = svc.import_expected_units(self.window_.register, Path(name),
-                                                       actor=self.window_.actor)
+            added, updated = svc.import_expected_units(self.ctx.register, Path(name),
+                                                       actor=self.ctx.actor)
         except KnownError as err:
             QMessageBox.warning(self, "名单未导入", str(err))
             return
         self.reload()
-        self.window_.show_status(f"已导入应报单位名单：新增 {added} 个，更新 {updated} 个")
+        self.ctx.status(f"已导入应报单位名单：新增 {added} 个，更新 {updated} 个")
 
     def add_unit(self, dialog: AddUnitDialog | None = None) -> bool:
         dialog = dialog or AddUnitDialog(self)
         if not dialog.exec():
             return False
         try:
-            svc.add_expected_unit(self.window_.register, dialog.code.text(), dialog.name.text(),
+            svc.add_expected_unit(self.ctx.register, dialog.code.text(), dialog.name.text(),
                                   dialog.deadline.text().strip() or None,
-                                  actor=self.window_.actor)
+                                  actor=self.ctx.actor)
         except KnownError as err:
             QMessageBox.warning(self, "未添加", str(err))
             return False
@@ -286,28 +281,20 @@ class DashboardDialog(QDialog):
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            svc.accept_package(self.window_.register, row.package_id, actor=self.window_.actor)
+            svc.accept_package(self.ctx.register, row.package_id, actor=self.ctx.actor)
         except KnownError as err:
             QMessageBox.warning(self, "未接收", str(err))
             return
-        from desktop.ui.packages.importing import refresh_window
-
-        refresh_window(self.window_)
+        self.ctx.notify(Changes.ALL)
         self.reload()
         self.select_code(row.code)
-        self.window_.show_status(f"已接收 {row.name} 的数据包")
+        self.ctx.status(f"已接收 {row.name} 的数据包")
 
     def return_selected(self) -> None:
         row = self.selected()
         if row is None or row.package_id is None:
             return
-        from desktop.ui.packages.returning import ReturnDialog
-
-        dialog = ReturnDialog(self.window_, row.package_id, row.name, self)
-        self.window_.last_package_dialog = dialog
-        if dialog.exec():
-            from desktop.ui.packages.importing import refresh_window
-
-            refresh_window(self.window_)
+        if ReturnDialog(self.ctx, row.package_id, row.name, self).exec():
+            self.ctx.notify(Changes.ALL)
         self.reload()
         self.select_code(row.code)

@@ -4,9 +4,9 @@ and which fingerprint the paper cover must carry."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication
@@ -24,12 +24,18 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import KnownError
+from desktop.progress import Task
 from desktop.services import packages as svc
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
+from desktop.ui.actions import Action
+from desktop.ui.context import Changes, WindowContext
+from desktop.ui.operations import Operation
 
 KEY_FILTER = "公钥文件 (*.djkey);;所有文件 (*)"
+#: the kind of exclusive work: one package export or import at a time
+PACKAGES = "packages"
+#: the entries that would start another export or import, disabled while one runs
+STARTERS = (Action.EXPORT_PACKAGE, Action.EXPORT_PACKAGE_TO, Action.IMPORT_PACKAGE,
+            Action.IMPORT_RETURN)
 
 
 def fingerprint_label(fingerprint: str) -> QLabel:
@@ -54,8 +60,9 @@ def fingerprint_label(fingerprint: str) -> QLabel:
 class BlockersDialog(QDialog):
     """Why the package was not exported: every E (or open conflict), one row each."""
 
-    def __init__(self, blocked: svc.ExportBlocked, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, blocked: svc.ExportBlocked, ctx: WindowContext | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent if parent is not None or ctx is None else ctx.widget)
         self.setWindowTitle("不能导出上报包")
         self.setObjectName("exportBlockers")
         heading = QLabel(f"{blocked}\n以下问题改正后再导出（双击一行，到主窗口中打开该记录）：")
@@ -77,7 +84,7 @@ class BlockersDialog(QDialog):
         self.table.resizeRowsToContents()
         self.table.cellDoubleClicked.connect(self._open)
         self.blockers = blocked.blockers
-        self.window_ = parent
+        self.ctx = ctx
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
         buttons.rejected.connect(self.reject)
@@ -90,23 +97,18 @@ class BlockersDialog(QDialog):
 
     def _open(self, row: int, _column: int = 0) -> None:
         b = self.blockers[row]
-        if open_record(self.window_, b.form_title, b.name, b.record_id):
+        if self.ctx is not None and open_record(self.ctx, b.form_title, b.name, b.record_id):
             self.accept()
 
 
-def open_record(window: MainWindow, form_title: str, name: str, record_id: str) -> bool:
+def open_record(ctx: WindowContext, form_title: str, name: str, record_id: str) -> bool:
     """Show an own record in its tab's editor (found by its form's title, name and id)."""
-    from desktop.ui.mainwindow import MainWindow
-
-    if not isinstance(window, MainWindow):
-        return False
-    tab = next((t for t in window.form_tabs if form_title in (t.form.display_title, t.form.id)),
-               None)
+    tab = next((t for t in ctx.tabs() if form_title in (t.form.display_title, t.form.id)), None)
     if tab is None:
         return False
-    if tab.unit_id != window.own.id:
-        window.tree.setCurrentItem(window.tree.topLevelItem(0))
-    window.tabs.setCurrentWidget(tab)
+    if tab.unit_id != ctx.own.id:
+        ctx.select_unit(ctx.own.id)
+    ctx.show_tab(tab.form.id)
     tab.search.setText(name)
     for row in range(tab.model.rowCount()):  # a handful of rows: those of this name
         if tab.model.record_id(row) == record_id:
@@ -153,83 +155,76 @@ class ExportDoneDialog(QDialog):
         self.adjustSize()
 
 
-def _task(window: MainWindow, out_dir: Path, to: Path | None) -> Iterator:
+def _task(ctx: WindowContext, out_dir: Path, to: Path | None) -> Iterator:
     """The export, with a refusal for E records returned as a value (the worker would turn it
     into a bare message and lose the list)."""
     try:
-        return (yield from svc.export_package(window.register, window.forms, out_dir, to=to,
-                                              actor=window.actor))
+        return (yield from svc.export_package(ctx.register, ctx.forms, out_dir, to=to,
+                                              actor=ctx.actor))
     except svc.ExportBlocked as blocked:
         return blocked
 
 
-def busy(window: MainWindow, running: bool) -> None:
+def hold(ctx: WindowContext, running: bool) -> None:
     """While a package is exported or imported, the entries that would start another wait."""
-    for name in ("export_package_action", "export_package_to_action", "import_package_action",
-                 "import_return_action"):
-        action = getattr(window, name, None)
-        if action is not None:
-            action.setEnabled(not running)
-    window.package_busy = running
-    if not running:
-        window.progress.hide()
+    for name in STARTERS:
+        if ctx.has_action(name):
+            ctx.action(name).setEnabled(not running)
 
 
-def parent_known(window: MainWindow) -> bool:
+def run_package_operation(ctx: WindowContext, make_task: Callable[[], Task], *, title: str,
+                          done: Callable[[Any], object]) -> None:
+    """An export or import: on the write pool, one at a time, the starters disabled meanwhile."""
+    op = Operation(ctx, make_task, title=title, writes=True, exclusive=PACKAGES,
+                   busy_text="正在处理上一批数据包，请稍候")
+    if op.success(done).finally_(lambda: hold(ctx, False)).run() is not None:
+        hold(ctx, True)  # the operation's callbacks come later, on this thread
+
+
+def parent_known(ctx: WindowContext) -> bool:
     """Whether a parent unit's key has been trusted (else a public key file is chosen)."""
     from desktop.exchange.trust import parent_recipient
 
-    with window.register.session() as session:
+    with ctx.register.session() as session:
         try:
-            parent_recipient(session, window.register)
+            parent_recipient(session, ctx.register)
         except KnownError:
             return False
     return True
 
 
-def start_export(window: MainWindow, *, choose_key: bool = False) -> None:
+def start_export(ctx: WindowContext, *, choose_key: bool = False) -> None:
     """Ask for the folder (and, without a trusted parent, the recipient's key file), then
     export on the write pool."""
-    if getattr(window, "package_busy", False):
+    if ctx.is_busy(PACKAGES):
         return
-    for tab in window.form_tabs:
-        tab.save_draft()
+    ctx.save_drafts()
+    parent = ctx.widget
     to: Path | None = None
-    if choose_key or not parent_known(window):
+    if choose_key or not parent_known(ctx):
         if not choose_key:
-            QMessageBox.information(window, "选择接收单位的公钥",
+            QMessageBox.information(parent, "选择接收单位的公钥",
                                     "还没有核对过上级单位的公钥。请选择上级单位提供的公钥文件"
                                     "（.djkey），数据包将为它加密。")
-        name, _ = QFileDialog.getOpenFileName(window, "接收单位的公钥文件", "", KEY_FILTER)
+        name, _ = QFileDialog.getOpenFileName(parent, "接收单位的公钥文件", "", KEY_FILTER)
         if not name:
             return
         to = Path(name)
-    start = window.settings.value("packages/export_dir", str(window.register.path.parent))
-    folder = QFileDialog.getExistingDirectory(window, "上报包保存到哪个文件夹", str(start))
+    start = ctx.settings.value("packages/export_dir", str(ctx.register.path.parent))
+    folder = QFileDialog.getExistingDirectory(parent, "上报包保存到哪个文件夹", str(start))
     if not folder:
         return
-    window.settings.setValue("packages/export_dir", folder)
-
-    busy(window, True)
+    ctx.settings.setValue("packages/export_dir", folder)
 
     def done(result) -> None:
-        busy(window, False)
         if isinstance(result, svc.ExportBlocked):
-            window.show_status("未导出：有记录存在错误")
-            window.last_package_dialog = BlockersDialog(result, window)
-            window.last_package_dialog.exec()
+            ctx.status("未导出：有记录存在错误")
+            BlockersDialog(result, ctx).exec()
             return
-        window.show_status(f"已导出上报包 {result.path.name}")
-        for tab in window.form_tabs:
-            tab.reload()
-            tab.refresh_record()
-        own = svc.own_public_key(window.register).fingerprint
-        window.last_package_dialog = ExportDoneDialog(result, own, window)
-        window.last_package_dialog.exec()
+        ctx.status(f"已导出上报包 {result.path.name}")
+        ctx.notify(Changes.RECORDS)  # the exported records' states, the answered comments
+        own = svc.own_public_key(ctx.register).fingerprint
+        ExportDoneDialog(result, own, ctx.widget).exec()
 
-    def failed(message: str) -> None:
-        busy(window, False)
-        QMessageBox.warning(window, "上报包未导出", message)
-
-    window.workers.start(lambda: _task(window, Path(folder), to), on_done=done,
-                         on_progress=window._progress, on_error=failed, writes=True)
+    run_package_operation(ctx, lambda: _task(ctx, Path(folder), to), title="上报包未导出",
+                          done=done)

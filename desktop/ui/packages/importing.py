@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor
@@ -25,13 +24,10 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import KnownError
 from desktop.services import packages as svc
-from desktop.ui.context import Changes
-from desktop.ui.packages.export import busy
+from desktop.ui.context import Changes, WindowContext
+from desktop.ui.packages.export import PACKAGES, run_package_operation
 from desktop.ui.packages.trust import TrustDialog
 from desktop.ui.style import MARK_COLOURS
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
 
 PACKAGE_FILTER = "上报包和退回文件 (*.djpkg *.djret);;上报包 (*.djpkg);;退回文件 (*.djret);;所有文件 (*)"
 RETURN_FILTER = "退回文件 (*.djret);;所有文件 (*)"
@@ -124,26 +120,7 @@ class ImportResultsDialog(QDialog):
         return self.table.item(row, col).text()
 
 
-def refresh_window(window: MainWindow) -> None:
-    """Read the units and the tabs again after a merge, an accept or a resolved conflict."""
-    window.ctx.notify(Changes.ALL)
-
-
-def find_unit_item(window: MainWindow, unit_id: str):
-    """The unit tree's item of a unit, or None."""
-    from PySide6.QtWidgets import QTreeWidgetItemIterator
-
-    from desktop.ui.mainwindow import UNIT_ROLE
-
-    it = QTreeWidgetItemIterator(window.tree)
-    while it.value() is not None:
-        if it.value().data(0, UNIT_ROLE) == unit_id:
-            return it.value()
-        it += 1
-    return None
-
-
-def offer_trust(window: MainWindow, reports: list[svc.MergeReport]) -> list[Path]:
+def offer_trust(ctx: WindowContext, reports: list[svc.MergeReport]) -> list[Path]:
     """For each new sender refused only for want of trust: the paper cover check. Returns the
     files whose sender is now trusted (to be merged again)."""
     again: list[Path] = []
@@ -155,75 +132,62 @@ def offer_trust(window: MainWindow, reports: list[svc.MergeReport]) -> list[Path
         key = (m.sender.code, m.signer_fingerprint)
         if key not in seen:
             dialog = TrustDialog(m.sender.name, m.sender.code, m.sender.level,
-                                 m.signer_fingerprint, r.path.name, window)
-            window.last_package_dialog = dialog
+                                 m.signer_fingerprint, r.path.name, ctx.widget)
             trusted = False
             if dialog.exec() == QDialog.DialogCode.Accepted and dialog.matches():
                 try:
-                    svc.trust_key(window.register, window.forms, r.path, dialog.typed(),
-                                  actor=window.actor)
+                    svc.trust_key(ctx.register, ctx.forms, r.path, dialog.typed(),
+                                  actor=ctx.actor)
                     trusted = True
                 except KnownError as err:
-                    QMessageBox.warning(window, "未信任", str(err))
+                    QMessageBox.warning(ctx.widget, "未信任", str(err))
             seen[key] = trusted
         if seen[key]:
             again.append(r.path)
     return again
 
 
-def start_import(window: MainWindow, paths: Sequence[Path], *, retry: bool = True) -> None:
+def start_import(ctx: WindowContext, paths: Sequence[Path], *, retry: bool = True) -> None:
     """Verify and merge `paths` on the write pool; report, offer trust, refresh."""
     paths = [Path(p) for p in paths]
     if not paths:
         return
-    if getattr(window, "package_busy", False):
-        window.show_status("正在处理上一批数据包，请稍候再导入")
+    if ctx.is_busy(PACKAGES):
+        ctx.status("正在处理上一批数据包，请稍候再导入")
         return
-    for tab in window.form_tabs:
-        tab.save_draft()
+    ctx.save_drafts()
 
     def done(reports: list[svc.MergeReport]) -> None:
-        busy(window, False)
-        window.last_import = reports
         if any(r.status in ("merged", "returned") for r in reports):
-            refresh_window(window)
-        again = offer_trust(window, reports) if retry else []
+            ctx.notify(Changes.ALL)  # the units merged, their records, the comments
+        again = offer_trust(ctx, reports) if retry else []
         if again:
             done_now = [r for r in reports if r.path not in again]
             if done_now:
-                window.last_package_dialog = ImportResultsDialog(done_now, window)
-                window.last_package_dialog.exec()
-            start_import(window, again, retry=False)
+                ImportResultsDialog(done_now, ctx.widget).exec()
+            start_import(ctx, again, retry=False)
             return
         merged = sum(r.status in ("merged", "returned") for r in reports)
-        window.show_status(f"导入完成：{merged} 个文件已处理，"
-                           f"{sum(r.status == 'refused' for r in reports)} 个被拒绝")
-        window.last_package_dialog = ImportResultsDialog(reports, window)
-        window.last_package_dialog.exec()
+        ctx.status(f"导入完成：{merged} 个文件已处理，"
+                   f"{sum(r.status == 'refused' for r in reports)} 个被拒绝")
+        ImportResultsDialog(reports, ctx.widget).exec()
 
-    def failed(message: str) -> None:
-        busy(window, False)
-        QMessageBox.warning(window, "导入未完成", message)
-
-    busy(window, True)
-
-    window.show_status(f"正在核验 {len(paths)} 个文件…")
-    window.workers.start(lambda: svc.merge_packages(window.register, window.forms, paths,
-                                                    actor=window.actor),
-                         on_done=done, on_progress=window._progress, on_error=failed,
-                         writes=True)
+    ctx.status(f"正在核验 {len(paths)} 个文件…")
+    run_package_operation(ctx, lambda: svc.merge_packages(ctx.register, ctx.forms, paths,
+                                                          actor=ctx.actor),
+                          title="导入未完成", done=done)
 
 
-def choose_and_import(window: MainWindow, returns_only: bool = False) -> None:
+def choose_and_import(ctx: WindowContext, returns_only: bool = False) -> None:
     """The file dialog (several files), then the import."""
-    start = window.settings.value("packages/import_dir", str(window.register.path.parent))
+    start = ctx.settings.value("packages/import_dir", str(ctx.register.path.parent))
     names, _ = QFileDialog.getOpenFileNames(
-        window, "选择退回文件" if returns_only else "选择要导入的上报包", str(start),
+        ctx.widget, "选择退回文件" if returns_only else "选择要导入的上报包", str(start),
         RETURN_FILTER if returns_only else PACKAGE_FILTER)
     if not names:
         return
-    window.settings.setValue("packages/import_dir", str(Path(names[0]).parent))
-    start_import(window, [Path(n) for n in names])
+    ctx.settings.setValue("packages/import_dir", str(Path(names[0]).parent))
+    start_import(ctx, [Path(n) for n in names])
 
 
 def dropped_packages(mime) -> list[Path]:
@@ -237,9 +201,9 @@ def dropped_packages(mime) -> list[Path]:
 class DropFilter(QObject):
     """Accepts .djpkg / .djret files dropped anywhere on the main window."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx)
+        self.ctx = ctx
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         kind = event.type()
@@ -251,6 +215,6 @@ class DropFilter(QObject):
             paths = dropped_packages(event.mimeData())
             if paths:
                 event.acceptProposedAction()
-                start_import(self.window, paths)
+                start_import(self.ctx, paths)
                 return True
         return False

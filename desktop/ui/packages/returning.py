@@ -4,7 +4,6 @@ one of its fields (labels from the form), and writes the signed return file."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -28,9 +27,7 @@ from PySide6.QtWidgets import (
 from desktop.errors import KnownError
 from desktop.services import packages as svc
 from desktop.services.packages.records import drafted_notes, package_records
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
+from desktop.ui.context import WindowContext
 
 RETURN_FILTER = "退回文件 (*.djret)"
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -40,21 +37,21 @@ WHOLE = "（整条记录）"
 class ReturnDialog(QDialog):
     """Comments on the records of one received package, then the signed return file."""
 
-    def __init__(self, window: MainWindow, package_id: str, sender_name: str,
+    def __init__(self, ctx: WindowContext, package_id: str, sender_name: str,
                  parent: QWidget | None = None, *, record_id: str | None = None) -> None:
-        super().__init__(parent or window)
-        self.window_, self.package_id, self.sender_name = window, package_id, sender_name
-        self.forms = window.forms
+        super().__init__(parent or ctx.widget)
+        self.ctx, self.package_id, self.sender_name = ctx, package_id, sender_name
+        self.forms = ctx.forms
         self.setWindowTitle(f"退回 {sender_name} 的数据包")
         self.setObjectName("returnDialog")
         self.comments: list[dict] = []  # record_id, form_id, name, field (label or ""), comment
         self.written: Path | None = None
         #: drafted while resolving conflicts: they go with this return, and cannot be removed
-        self.drafts = drafted_notes(window.register, package_id)
+        self.drafts = drafted_notes(ctx.register, package_id)
         self.records = QListWidget()
         self.records.setObjectName("returnRecords")
         self.records.setAccessibleName("数据包中的记录")
-        for rid, form_id, name in package_records(window.register, package_id):
+        for rid, form_id, name in package_records(ctx.register, package_id):
             form = self.forms.forms.get(form_id)
             item = QListWidgetItem(f"{name}　{form.attachment or form.title if form else form_id}")
             item.setData(ID_ROLE, (rid, form_id, name))
@@ -177,8 +174,8 @@ class ReturnDialog(QDialog):
         """Ask where, then write the signed return file (the service stores the comments)."""
         if self.text.toPlainText().strip() and not self.add_current():
             return False
-        suggested = Path(str(self.window_.settings.value(
-            "packages/export_dir", str(self.window_.register.path.parent))))
+        suggested = Path(str(self.ctx.settings.value(
+            "packages/export_dir", str(self.ctx.register.path.parent))))
         name, _ = QFileDialog.getSaveFileName(self, "保存退回文件", str(
             suggested / f"退回-{self.sender_name}.djret"), RETURN_FILTER)
         if not name:
@@ -190,8 +187,8 @@ class ReturnDialog(QDialog):
                      **({"field": c["field"]} if c["field"] else {})} for c in self.comments]
         try:
             _p, written, target = svc.return_package(
-                self.window_.register, self.forms, self.package_id, comments or None, out,
-                actor=self.window_.actor)
+                self.ctx.register, self.forms, self.package_id, comments or None, out,
+                actor=self.ctx.actor)
         except KnownError as err:
             QMessageBox.warning(self, "未退回", str(err))
             return False
@@ -200,38 +197,6 @@ class ReturnDialog(QDialog):
             self, "已退回", f"退回文件已保存到：\n{target}\n\n共 "
             f"{written.manifest['record_count']} 条意见。请把它交给 {self.sender_name} 导入"
             "（上报 → 导入退回意见…）。")
-        self.window_.show_status(f"已退回 {self.sender_name} 的数据包")
+        self.ctx.status(f"已退回 {self.sender_name} 的数据包")
         self.accept()
         return True
-
-
-def choose_and_return(window: MainWindow) -> None:
-    """退回…: the package of the unit selected in the tree (the record open in the editor
-    preselected); with the own unit selected, the dashboard to choose from."""
-    from desktop.ui.mainwindow import UNIT_ROLE
-
-    item = window.tree.currentItem()
-    unit_id = item.data(0, UNIT_ROLE) if item is not None else None
-    unit = next((u for u in window.units if u.id == unit_id and not u.is_own), None)
-    row = None
-    if unit is not None:
-        row = next((r for r in svc.dashboard(window.register)
-                    if r.code == unit.code and r.package_id), None)
-    if row is None:
-        from desktop.ui.packages.dashboard import DashboardDialog
-
-        dialog = DashboardDialog(window)
-        window.last_package_dialog = dialog
-        dialog.show()
-        window.show_status("在收件看板中选择一个已收到的单位，再点“退回…”")
-        return
-    if row.status == "已退回":
-        QMessageBox.information(window, "已退回", f"{row.name} 的数据包已退回，等待其重新报送。")
-        return
-    editing = window.current_tab().session.record_id
-    dialog = ReturnDialog(window, row.package_id, row.name, record_id=editing)
-    window.last_package_dialog = dialog
-    if dialog.exec():
-        from desktop.ui.packages.importing import refresh_window
-
-        refresh_window(window)
