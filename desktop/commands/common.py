@@ -10,8 +10,43 @@ from pathlib import Path
 
 from desktop.errors import KnownError, UsageError
 
-FORM_IDS = ("lawyer_member", "staff_member", "party_org", "society_member")
 PASSPHRASE_ENV = "DENGJI_PASSPHRASE"
+
+
+class _Named(str):
+    """A choice that reads "lawyer_member（附件1 律师党员基本信息登记表）" in the help."""
+
+    def __str__(self) -> str:
+        return f"{str.__str__(self)}（{self.title}）"
+
+
+class FormChoices:
+    """The choices of a --form argument, read from forms/ (FormSet is the only list of forms)
+    when argparse first asks, so a command without --form never loads the forms. `tables`
+    adds the summaries (附件4–6) and `extra` more ids (each with its title)."""
+
+    def __init__(self, *, tables: bool = False, extra: tuple[tuple[str, str], ...] = ()):
+        self.tables, self.extra = tables, extra
+
+    def _choices(self) -> list[_Named]:
+        forms = shipped()
+        titled = [(f.id, f.display_title) for f in forms.forms.values()]
+        if self.tables:
+            titled += [(s.id, s.display_title) for s in forms.summaries.values()]
+        out = []
+        for ident, title in (*titled, *self.extra):
+            choice = _Named(ident)
+            choice.title = title
+            out.append(choice)
+        return out
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._choices()
+
+    def __iter__(self):
+        return iter(self._choices())
+
+
 def passphrase(*, confirm: bool = False) -> str:
     value = os.environ.get(PASSPHRASE_ENV)
     if value is not None:

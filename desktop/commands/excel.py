@@ -5,18 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from desktop.commands.common import FORM_IDS, open_db, progress_printer, shipped
+from desktop.commands.common import FormChoices, open_db, progress_printer, shipped
 from desktop.errors import UsageError
-
-SUMMARY_IDS = ("lawyer_summary", "staff_summary", "org_summary")
 
 
 def register(sub) -> None:
     s = sub.add_parser("export-excel", help="将表单记录或汇总表（附件4–6）导出为正式格式的 Excel 工作簿")
     s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
-    s.add_argument("--form", required=True, choices=FORM_IDS + SUMMARY_IDS,
-                   help="表单，或汇总表：lawyer_summary（附件4）、staff_summary（附件5）、"
-                        "org_summary（附件6）")
+    s.add_argument("--form", required=True, choices=FormChoices(tables=True), metavar="FORM",
+                   help="表单或汇总表：%(choices)s")
     s.add_argument("--out", type=Path, required=True, help="导出的 .xlsx 文件")
     s.add_argument("--full", action="store_true",
                    help="显示完整的公民身份号码和电话号码（默认部分遮蔽；此操作记入操作日志）")
@@ -25,7 +22,8 @@ def register(sub) -> None:
     s.set_defaults(func=cmd_export_excel)
 
     s = sub.add_parser("template", help="生成表单的 Excel 填写模板（含下拉列表和填写提示）")
-    s.add_argument("--form", required=True, choices=FORM_IDS, help="表单")
+    s.add_argument("--form", required=True, choices=FormChoices(), metavar="FORM",
+                   help="表单：%(choices)s")
     s.add_argument("--out", type=Path, required=True, help="模板 .xlsx 文件")
     s.set_defaults(func=cmd_template)
 

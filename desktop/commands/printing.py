@@ -5,20 +5,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from desktop.commands.common import open_db, progress_printer, shipped
-from desktop.services.printing import RECORD_FORMS, TABLE_IDS
+from desktop.commands.common import FormChoices, open_db, progress_printer, shipped
+from desktop.services.printing import STATS_ID
 
 
 def register(sub) -> None:
     s = sub.add_parser(
         "print", help="打印为 PDF：登记表按纸质表样式逐条一页，汇总表横向（含二维码、签字栏、盖章框）",
-        description="登记表：lawyer_member（附件1）、staff_member（附件2）、party_org（附件3）、"
-        "society_member（法学会会员）；汇总表：lawyer_summary（附件4）、staff_summary（附件5）、"
-        "org_summary（附件6）、society_stats（个人会员清理工作情况统计表）。"
+        description="登记表逐条打印，汇总表和统计表打印全部记录（表单见 --form 的说明）。"
         "身份证号码和电话号码默认遮蔽。")
     s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
-    s.add_argument("--form", required=True, choices=(*RECORD_FORMS, *TABLE_IDS),
-                   metavar="FORM", help="登记表或汇总表（见上）")
+    s.add_argument("--form", required=True, metavar="FORM", help="登记表或汇总表：%(choices)s",
+                   choices=FormChoices(tables=True, extra=((STATS_ID, _stats_title()),)))
     s.add_argument("--record", action="append", metavar="ID",
                    help="只打印这条记录（可重复）；不写则打印该登记表的全部记录")
     s.add_argument("--out", type=Path, required=True, help="输出的 PDF 文件")
@@ -41,16 +39,23 @@ def register(sub) -> None:
     s.set_defaults(func=cmd_cover)
 
 
+def _stats_title() -> str:
+    from desktop.domain.stats import TITLE
+
+    return TITLE
+
+
 def cmd_print(args) -> int:
     from desktop.errors import UsageError
     from desktop.progress import run
-    from desktop.services.printing import print_records, print_tables, write_pdf
+    from desktop.services.printing import print_records, print_tables, table_ids, write_pdf
 
     forms = shipped()
-    if args.form in TABLE_IDS and args.record:
+    tables = table_ids(forms)
+    if args.form in tables and args.record:
         raise UsageError(f"--record 只用于登记表；{args.form} 是汇总表，打印时包含全部记录。")
     with open_db(args.db) as reg:
-        if args.form in TABLE_IDS:
+        if args.form in tables:
             result = run(print_tables(reg, forms, args.form, full=args.full, filler=args.filler,
                                       contact=args.contact), progress_printer())
             what = f"{result.records} 行"

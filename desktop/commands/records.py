@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from desktop.commands.common import (
-    FORM_IDS,
+    FormChoices,
     open_db,
     passphrase,
     print_findings,
@@ -26,7 +26,8 @@ def register(sub) -> None:
     s.set_defaults(func=cmd_init)
 
     s = sub.add_parser("validate", help="校验文件中的记录（不改动任何登记库）")
-    s.add_argument("--form", required=True, choices=FORM_IDS, help="表单")
+    s.add_argument("--form", required=True, choices=FormChoices(), metavar="FORM",
+                   help="表单：%(choices)s")
     s.add_argument("--format", choices=["text", "json"], default="text", help="输出格式")
     s.add_argument("--db", type=Path, help="同时对照此登记库校验（查重、跨表规则）")
     s.add_argument("--annotate", type=Path, metavar="OUT.xlsx",
@@ -37,7 +38,8 @@ def register(sub) -> None:
 
     s = sub.add_parser("import", help="将文件中的记录导入登记库（默认全部通过才导入）")
     s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
-    s.add_argument("--form", required=True, choices=FORM_IDS, help="表单")
+    s.add_argument("--form", required=True, choices=FormChoices(), metavar="FORM",
+                   help="表单：%(choices)s")
     s.add_argument("--partial", action="store_true", help="只导入没有错误的记录，报告其余记录")
     s.add_argument("--format", choices=["text", "json"], default="text", help="问题的输出格式")
     s.add_argument("--annotate", type=Path, metavar="OUT.xlsx",

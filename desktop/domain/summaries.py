@@ -1,11 +1,15 @@
-"""The summaries 附件4, 附件5 and 附件6, built from stored records — never typed.
+"""The summaries (附件4, 附件5 and 附件6), built from stored records — never typed.
 
-API (pure functions, no Qt, no SQL):
+What a summary shows is data: the `[summary]` section of its source form (forms/*.toml, loaded
+into formspec.model.SummarySpec; `forms.summaries` lists them) names its columns, order, 合计
+row, the records listed apart and its total groups with their bands. This module only counts.
+
+API (pure functions, no Qt, no SQL, no files):
 
     build_summary(forms, summary_id, records, *, today, full=False) -> Summary
 
-- `summary_id`: "lawyer_summary" (附件4, from 附件1 lawyer_member), "staff_summary" (附件5, from
-  附件2 staff_member) or "org_summary" (附件6, from 附件3 party_org); SUMMARIES lists them.
+- `summary_id`: a key of `forms.summaries` — "lawyer_summary" (附件4, from 附件1), "staff_summary"
+  (附件5, from 附件2) or "org_summary" (附件6, from 附件3) among the shipped forms.
 - `records`: an iterable of (record_id, form_id, values) with values as stored (dicts keyed by
   field id). Pass every record in the unit's scope (at a city or province: every merged unit);
   records of other forms are used where needed — the 附件3 records tell a member's 组织类别
@@ -16,14 +20,15 @@ API (pure functions, no Qt, no SQL):
 A `Summary` has: `title` (附件4 律师党员基本信息汇总表), `columns` (header labels, 序号 first),
 `column_types` (the field types, "seq" for 序号: a writer picks widths and number cells from
 them), `rows` (display strings, one tuple per record), `record_ids` (same order), `totals_row`
-(the 合计 row, aligned with columns), `totals` (TotalGroup: label and (item, count) pairs — by
-组织类别, 人员类别, 性别, 民族 汉族/少数民族, age band ≤35/36–45/46–54/55–59/≥60 and 学历 band for
-附件4/5; by 组织类别 and 所在单位情况 for 附件6), and the separate list of records in 未转入情形
-4 and 5 (`excluded_columns`, `excluded_rows`, `excluded_ids`), which are left out of 附件4/5.
+(the 合计 row, aligned with columns), `totals` (TotalGroup: label and (item, count) pairs, one per `[[summary.totals]]` — for the
+shipped forms by 组织类别, 人员类别, 性别, 民族, age band and 学历 band for 附件4/5; by 组织类别 and
+所在单位情况 for 附件6), and the separate list of records `[summary.excluded]` leaves out (未转入
+情形 4 and 5: `excluded_columns`, `excluded_rows`, `excluded_ids`).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,53 +37,14 @@ from typing import Any
 
 from desktop.domain.identifiers import id_birth_date, mask_id, mask_phone
 from desktop.domain.values import display_value
-from desktop.formspec.model import FieldSpec, FormSet, FormSpec
+from desktop.formspec.model import FieldSpec, FormSet, FormSpec, TotalSpec
 
-#: 未转入情形 whose members are not registered (kept, listed apart, left out of 附件4/5)
-NOT_REGISTERED_CASES = ("4", "5")
-AGE_BANDS = ("35岁及以下", "36至45岁", "46至54岁", "55至59岁", "60岁及以上")
-EDUCATION_BANDS = ("研究生", "大学本科", "大学专科", "中专", "高中/中技", "初中及以下")
-#: 组织类别 codes always shown (others only when they occur)
-MAIN_ORG_CATEGORIES = ("611", "621", "631", "632")
+#: 组织类别 of a member whose firm no 附件3 record covers
 NO_ORG = "未登记党组织"
 UNKNOWN = "未填"
 SEQ = "序号"
-
-
-@dataclass(frozen=True)
-class SummaryDef:
-    id: str
-    attachment: str
-    title: str
-    source_form: str
-    #: (field id, header text or "" for the field's label)
-    columns: tuple[tuple[str, str], ...]
-    kind: str  # "member" or "org"
-
-
-_MEMBER_TAIL = (("category", ""), ("join_date", ""), ("confirm_date", ""),
-                ("party_status", ""), ("party_post", ""), ("transferred", "组织关系已转入本所"),
-                ("mobile", ""))
-SUMMARIES: Mapping[str, SummaryDef] = {
-    "lawyer_summary": SummaryDef(
-        "lawyer_summary", "附件4", "律师党员基本信息汇总表", "lawyer_member",
-        (("name", ""), ("sex", ""), ("ethnicity", ""), ("birth_date", ""), ("id_number", ""),
-         ("education", ""), ("licence", ""), ("firm", ""), *_MEMBER_TAIL), "member"),
-    "staff_summary": SummaryDef(
-        "staff_summary", "附件5", "律师事务所工作人员党员基本信息汇总表", "staff_member",
-        (("name", ""), ("sex", ""), ("ethnicity", ""), ("birth_date", ""), ("id_number", ""),
-         ("education", ""), ("firm", ""), ("staff_identity", ""), ("job", ""), *_MEMBER_TAIL),
-        "member"),
-    "org_summary": SummaryDef(
-        "org_summary", "附件6", "党组织基本信息汇总表", "party_org",
-        (("org_name", ""), ("org_category", ""), ("parent_org", ""), ("founded", ""),
-         ("unit_situation", "所在单位情况"), ("firms", "覆盖律师事务所"), ("secretary", ""),
-         ("contact", ""), ("contact_phone", ""), ("lawyer_total", ""), ("staff_total", ""),
-         ("full_members", ""), ("probationary_members", ""), ("lawyer_members", ""),
-         ("staff_members", ""), ("has_committee", "设支部委员会"), ("term_end", "")), "org"),
-}
-_EXCLUDED_COLUMNS = (("name", ""), ("id_number", ""), ("firm", ""), ("transfer_case", ""),
-                     ("handling", ""))
+#: the form whose records tell a member's 组织类别 (a total of kind "org_category")
+ORG_FORM = "party_org"
 
 
 @dataclass(frozen=True)
@@ -111,77 +77,71 @@ class Summary:
         return len(self.rows)
 
 
-def summary_ids() -> tuple[str, ...]:
-    return tuple(SUMMARIES)
-
-
 def build_summary(forms: FormSet, summary_id: str,
                   records: Iterable[tuple[str, str, Mapping[str, Any]]], *, today: date,
                   full: bool = False) -> Summary:
     """The summary `summary_id` of the given records (see the module docstring)."""
-    sdef = SUMMARIES[summary_id]
+    sdef = forms.summary(summary_id)
     form = forms.form(sdef.source_form)
     own: list[tuple[str, Mapping[str, Any]]] = []
     orgs: list[Mapping[str, Any]] = []
     for rid, form_id, values in records:
         if form_id == sdef.source_form:
             own.append((rid, values))
-        if form_id == "party_org" and sdef.kind == "member":
+        if form_id == ORG_FORM:
             orgs.append(values)
-    cols = [(form.field(fid), head) for fid, head in sdef.columns if form.has_field(fid)]
-    if sdef.kind == "org":
-        return _org_summary(sdef, form, cols, own, full)
-    return _member_summary(sdef, form, cols, own, orgs, today, full, forms)
+    cols = [(form.field(fid), head) for fid, head in sdef.columns]
+    ex = sdef.excluded
+    kept = [(rid, v) for rid, v in own if ex is None or v.get(ex.field) not in ex.codes]
+    gone = [(rid, v) for rid, v in own if ex is not None and v.get(ex.field) in ex.codes]
 
+    def order(r: tuple[str, Mapping[str, Any]]) -> tuple[str, ...]:
+        return tuple(str(r[1].get(fid) or "") for fid in sdef.sort)
 
-# --- 附件4 / 附件5 ------------------------------------------------------------------------
-
-
-def _member_summary(sdef: SummaryDef, form: FormSpec, cols: list[tuple[FieldSpec, str]],
-                    records: list[tuple[str, Mapping[str, Any]]], orgs: list[Mapping[str, Any]],
-                    today: date, full: bool, forms: FormSet) -> Summary:
-    kept = [(rid, v) for rid, v in records if v.get("transfer_case") not in NOT_REGISTERED_CASES]
-    gone = [(rid, v) for rid, v in records if v.get("transfer_case") in NOT_REGISTERED_CASES]
-    kept.sort(key=lambda r: (str(r[1].get("firm") or ""), str(r[1].get("name") or "")))
-    gone.sort(key=lambda r: (str(r[1].get("firm") or ""), str(r[1].get("name") or "")))
+    kept.sort(key=order)
+    gone.sort(key=order)
     rows = tuple(_row(i, cols, v, full) for i, (_, v) in enumerate(kept, start=1))
-    ex_cols = [(form.field(fid), head) for fid, head in _EXCLUDED_COLUMNS if form.has_field(fid)]
     values = [v for _, v in kept]
-    totals = _member_totals(form, values, orgs, today, forms)
-    totals_row = (f"合计：{len(rows)} 人", *([""] * len(cols)))
+    totals_row = [f"合计：{len(rows)} {sdef.counter}"]
+    for spec, _ in cols:
+        totals_row.append(str(sum(v[spec.id] for v in values if _is_int(v.get(spec.id))))
+                          if sdef.sum_numbers and spec.type == "int" else "")
+    ex_cols = [(form.field(fid), head) for fid, head in ex.columns] if ex else []
     return Summary(
-        sdef.id, sdef.attachment, f"{sdef.attachment} {sdef.title}", form.id, form.version,
-        _headers(cols), _types(cols), rows, tuple(rid for rid, _ in kept), totals_row, totals,
-        _headers(ex_cols), _types(ex_cols),
+        sdef.id, sdef.attachment, sdef.display_title, form.id, form.version,
+        _headers(cols), _types(cols), rows, tuple(rid for rid, _ in kept), tuple(totals_row),
+        tuple(_total(t, form, values, orgs, today, forms) for t in sdef.totals),
+        _headers(ex_cols) if ex else (), _types(ex_cols) if ex else (),
         tuple(_row(i, ex_cols, v, full) for i, (_, v) in enumerate(gone, start=1)),
         tuple(rid for rid, _ in gone), full)
 
 
-def _member_totals(form: FormSpec, values: list[Mapping[str, Any]],
-                   orgs: list[Mapping[str, Any]], today: date, forms: FormSet
-                   ) -> tuple[TotalGroup, ...]:
-    groups = []
-    org_table = forms.tables.get("org_category")
-    if org_table is not None:
-        category_of = _org_category_index(orgs)
-        counts = Counter(category_of(v) for v in values)
-        groups.append(_coded("组织类别", org_table.codes, counts, MAIN_ORG_CATEGORIES, NO_ORG))
-    for fid in ("category", "sex"):
-        if form.has_field(fid) and form.field(fid).codes is not None:
-            spec = form.field(fid)
-            counts = Counter(v.get(fid) for v in values)
-            groups.append(_coded(spec.label, spec.codes.codes, counts,
-                                 tuple(c.code for c in spec.codes.codes), UNKNOWN))
-    if form.has_field("ethnicity"):
-        counts = Counter(_ethnic_band(v.get("ethnicity")) for v in values)
-        groups.append(_banded("民族", ("汉族", "少数民族"), counts))
-    counts = Counter(_age_band(_birth(v), today) for v in values)
-    groups.append(_banded("年龄", AGE_BANDS, counts))
-    if form.has_field("education") and form.field("education").codes is not None:
-        table = form.field("education").codes
-        counts = Counter(_group_of(table, v.get("education")) for v in values)
-        groups.append(_banded("学历", EDUCATION_BANDS, counts))
-    return tuple(groups)
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int)
+
+
+def _total(total: TotalSpec, form: FormSpec, values: list[Mapping[str, Any]],
+           orgs: list[Mapping[str, Any]], today: date, forms: FormSet) -> TotalGroup:
+    """One group of the 分类统计, counted as its kind says (formspec.model.TOTAL_KINDS)."""
+    spec = form.field(total.field) if total.field else None
+    if total.kind == "org_category":
+        table = forms.tables["org_category"]
+        counts = Counter(_org_category_index(orgs)(v) for v in values)
+        return _coded(total.label, table.codes, counts, _always(total, table), NO_ORG)
+    if total.kind == "codes":
+        counts = Counter(v.get(spec.id) for v in values)
+        return _coded(total.label, spec.codes.codes, counts, _always(total, spec.codes), UNKNOWN)
+    if total.kind == "ethnicity":
+        counts = Counter(_ethnic_band(v.get(spec.id), total.bands) for v in values)
+    elif total.kind == "age":
+        counts = Counter(_age_band(_birth(v, total), today, total) for v in values)
+    else:  # code_groups
+        counts = Counter(_group_of(spec.codes, v.get(spec.id)) for v in values)
+    return _banded(total.label, total.bands, counts)
+
+
+def _always(total: TotalSpec, table) -> tuple[str, ...]:
+    return total.always if total.always is not None else tuple(c.code for c in table.codes)
 
 
 def _org_category_index(orgs: list[Mapping[str, Any]]):
@@ -204,14 +164,14 @@ def _org_category_index(orgs: list[Mapping[str, Any]]):
     return category_of
 
 
-def _birth(values: Mapping[str, Any]) -> date | None:
-    text = values.get("birth_date")
+def _birth(values: Mapping[str, Any], total: TotalSpec) -> date | None:
+    text = values.get(total.field) if total.field else None
     if isinstance(text, str):
         try:
             return date.fromisoformat(text)
         except ValueError:
             pass
-    number = values.get("id_number")
+    number = values.get(total.id_field) if total.id_field else None
     return id_birth_date(number) if isinstance(number, str) else None
 
 
@@ -220,60 +180,26 @@ def age_on(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def _age_band(birth: date | None, today: date) -> str:
+def _age_band(birth: date | None, today: date, total: TotalSpec) -> str:
+    """The band of the age on `today`: the first whose last age (`limits`) it does not pass."""
     if birth is None:
         return UNKNOWN
     age = age_on(birth, today)
-    if age <= 35:
-        return AGE_BANDS[0]
-    if age <= 45:
-        return AGE_BANDS[1]
-    if age <= 54:
-        return AGE_BANDS[2]
-    if age <= 59:
-        return AGE_BANDS[3]
-    return AGE_BANDS[4]
+    return total.bands[bisect_left(total.limits, age)]
 
 
-def _ethnic_band(code: Any) -> str:
+def _ethnic_band(code: Any, bands: tuple[str, ...]) -> str:
+    """The first band for 汉族 (code 01), the second for the other 55 nationalities."""
     if not code:
         return UNKNOWN
     if code == "01":
-        return "汉族"
-    return "少数民族" if str(code).isdigit() and int(code) <= 56 else "其他"
+        return bands[0]
+    return bands[1] if str(code).isdigit() and int(code) <= 56 else "其他"
 
 
 def _group_of(table, code: Any) -> str:
     found = table.get(code) if code else None
     return (found.group or found.label) if found else UNKNOWN
-
-
-# --- 附件6 ---------------------------------------------------------------------------------
-
-
-def _org_summary(sdef: SummaryDef, form: FormSpec, cols: list[tuple[FieldSpec, str]],
-                 records: list[tuple[str, Mapping[str, Any]]], full: bool) -> Summary:
-    records = sorted(records, key=lambda r: str(r[1].get("org_name") or ""))
-    rows = tuple(_row(i, cols, v, full) for i, (_, v) in enumerate(records, start=1))
-    values = [v for _, v in records]
-    totals_row = [f"合计：{len(rows)} 个"]
-    for spec, _ in cols:
-        if spec.type == "int":
-            totals_row.append(str(sum(v.get(spec.id) or 0 for v in values
-                                      if isinstance(v.get(spec.id), int))))
-        else:
-            totals_row.append("")
-    groups = []
-    for fid in ("org_category", "unit_situation"):
-        if form.has_field(fid) and form.field(fid).codes is not None:
-            spec = form.field(fid)
-            always = MAIN_ORG_CATEGORIES if fid == "org_category" else tuple(
-                c.code for c in spec.codes.codes)
-            groups.append(_coded(spec.label, spec.codes.codes,
-                                 Counter(v.get(fid) for v in values), always, UNKNOWN))
-    return Summary(sdef.id, sdef.attachment, f"{sdef.attachment} {sdef.title}", form.id,
-                   form.version, _headers(cols), _types(cols), rows,
-                   tuple(rid for rid, _ in records), tuple(totals_row), tuple(groups), full=full)
 
 
 # --- shared ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,19 @@ from desktop.formspec.model import (
     FIELD_TYPES,
     LEVELS,
     SEVERITIES,
+    TOTAL_KINDS,
     Code,
     CodeTable,
+    ExcludedSpec,
     FieldSpec,
     FormSet,
     FormSpec,
     KeySpec,
+    PrintSpec,
     RuleRef,
     Section,
+    SummarySpec,
+    TotalSpec,
 )
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -32,7 +38,13 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _TABLE_KEYS = {"id", "label", "source"}
 _CODE_KEYS = {"code", "label", "aliases", "parent", "group", "deprecated"}
 _FORM_KEYS = {"id", "version", "title", "attachment", "levels", "name_field"}
-_TOP_KEYS = {"form", "sections", "fields", "rules", "keys"}
+_TOP_KEYS = {"form", "sections", "fields", "rules", "keys", "print", "summary"}
+_PRINT_KEYS = {"signatures", "stamp"}
+_SUMMARY_KEYS = {"id", "attachment", "title", "short", "columns", "headers", "sort", "counter",
+                 "sum_numbers", "totals", "excluded"}
+_TOTAL_KEYS = {"kind", "label", "field", "always", "bands", "limits", "id_field"}
+_EXCLUDED_KEYS = {"field", "codes", "columns"}
+_SHORT = re.compile(r"^[A-Z0-9]{1,8}$")
 _SECTION_KEYS = {"id", "label"}
 _FIELD_KEYS = {
     "id", "label", "type", "section", "required", "max_length", "nfkc", "codes", "aliases",
@@ -293,9 +305,106 @@ def load_form(path: Path, tables: dict[str, CodeTable]) -> FormSpec:
         rules=_rule_refs(data.get("rules", []), where / "rules", "form"),
         keys=tuple(keys),
         path=path,
+        printing=_print(data.get("print"), where / "print"),
     )
     _check_field_refs(form, where)
+    if "summary" in data:
+        form = replace(form, summary=_summary(data["summary"], where / "summary", form, tables))
     return form
+
+
+def _print(obj: Any, where: _Where) -> PrintSpec:
+    if obj is None:
+        return PrintSpec()
+    _check_keys(obj, _PRINT_KEYS, where)
+    default = PrintSpec()
+    signatures = _str_list(obj, "signatures", where) if "signatures" in obj else default.signatures
+    if not 1 <= len(signatures) <= 3:
+        raise (where / "signatures").fail("应写 1 至 3 个签字栏")
+    return PrintSpec(signatures, _typed(obj, "stamp", str, where, default.stamp))
+
+
+def _summary(obj: Any, where: _Where, form: FormSpec, tables: dict[str, CodeTable]
+             ) -> SummarySpec:
+    _check_keys(obj, _SUMMARY_KEYS, where, {"id", "title", "short", "columns"})
+    summary_id = _typed(obj, "id", str, where)
+    if not _ID.match(summary_id):
+        raise (where / "id").fail("汇总表 id 只能用小写英文字母、数字和下划线，并以字母开头")
+    short = _typed(obj, "short", str, where)
+    if not _SHORT.match(short):
+        raise (where / "short").fail("应为 1 至 8 个大写英文字母或数字（写入二维码）")
+    columns = _field_list(obj, "columns", where, form)
+    headers = _typed(obj, "headers", dict, where, {})
+    for fid, head in headers.items():
+        if fid not in columns:
+            raise (where / "headers" / fid).fail(f"“{fid}”不在 columns 中")
+        if not isinstance(head, str):
+            raise (where / "headers" / fid).fail("应为字符串")
+    excluded = None
+    if "excluded" in obj:
+        w = where / "excluded"
+        _check_keys(obj["excluded"], _EXCLUDED_KEYS, w, _EXCLUDED_KEYS)
+        field = _field_list(obj["excluded"], "field", w, form, single=True)[0]
+        excluded = ExcludedSpec(field, _str_list(obj["excluded"], "codes", w),
+                                tuple((f, "") for f in _field_list(obj["excluded"], "columns",
+                                                                   w, form)))
+    totals = tuple(_total(t, where / "totals" / i, form, tables)
+                   for i, t in enumerate(_typed(obj, "totals", list, where, [])))
+    return SummarySpec(
+        id=summary_id,
+        attachment=_typed(obj, "attachment", str, where, ""),
+        title=_typed(obj, "title", str, where),
+        short=short,
+        source_form=form.id,
+        columns=tuple((f, headers.get(f, "")) for f in columns),
+        sort=_field_list(obj, "sort", where, form) if "sort" in obj else (form.name_field,),
+        counter=_typed(obj, "counter", str, where, "条"),
+        sum_numbers=_typed(obj, "sum_numbers", bool, where, False),
+        totals=totals,
+        excluded=excluded,
+    )
+
+
+def _field_list(obj: dict, key: str, where: _Where, form: FormSpec, single: bool = False
+                ) -> tuple[str, ...]:
+    """Field ids of the form (a list, or one id when `single`), each checked to exist."""
+    ids = (_typed(obj, key, str, where),) if single else _str_list(obj, key, where)
+    for i, fid in enumerate(ids):
+        if not form.has_field(fid):
+            raise (where / key if single else where / key / i).fail(f"字段“{fid}”不存在")
+    if not ids:
+        raise (where / key).fail("至少写一个字段")
+    return ids
+
+
+def _total(obj: Any, where: _Where, form: FormSpec, tables: dict[str, CodeTable]) -> TotalSpec:
+    _check_keys(obj, _TOTAL_KEYS, where, {"kind"})
+    kind = _typed(obj, "kind", str, where)
+    if kind not in TOTAL_KINDS:
+        raise (where / "kind").fail(f"未知的统计方式“{kind}”；可用：{', '.join(TOTAL_KINDS)}")
+    field = _field_list(obj, "field", where, form, single=True)[0] if "field" in obj else None
+    id_field = (_field_list(obj, "id_field", where, form, single=True)[0]
+                if "id_field" in obj else None)
+    spec = form.field(field) if field else None
+    table = tables.get("org_category") if kind == "org_category" else (spec and spec.codes)
+    if kind in ("codes", "code_groups", "org_category") and table is None:
+        what = "代码表 org_category" if kind == "org_category" else "一个代码类型的字段（field）"
+        raise where.fail(f"统计方式“{kind}”需要{what}")
+    always = _str_list(obj, "always", where) if "always" in obj else None
+    for i, code in enumerate(always or ()):
+        if table.get(code) is None:
+            raise (where / "always" / i).fail(f"代码“{code}”不在代码表 {table.id} 中")
+    label = _typed(obj, "label", str, where, spec.label if spec else "")
+    if not label:
+        raise where.fail("缺少必填的键“label”")
+    bands = _str_list(obj, "bands", where)
+    limits = tuple(_typed(obj, "limits", list, where, []))
+    if kind == "age" and (len(limits) != len(bands) - 1
+                          or not all(isinstance(n, int) for n in limits)):
+        raise (where / "limits").fail("年龄分段应比 bands 少一个整数（每段的最大年龄）")
+    if kind in ("ethnicity", "code_groups") and not bands:
+        raise (where / "bands").fail(f"统计方式“{kind}”需要 bands")
+    return TotalSpec(kind, label, field, always, bands, limits, id_field)
 
 
 def _check_field_refs(form: FormSpec, where: _Where) -> None:
@@ -327,4 +436,6 @@ def load_forms(folder: Path) -> FormSet:
     loaded = [load_form(p, tables) for p in sorted(folder.glob("*.toml"))]
     # 附件1, 附件2, 附件3 first, in their order; forms without an attachment number after them
     loaded.sort(key=lambda f: (not f.attachment, f.attachment, f.id))
+    _unique([f.id for f in loaded] + [f.summary.id for f in loaded if f.summary],
+            _Where(folder), "表单或汇总表 id")
     return FormSet(forms={f.id: f for f in loaded}, tables=tables)

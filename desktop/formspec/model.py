@@ -147,6 +147,68 @@ class KeySpec:
     hashed: bool  # stored as a keyed hash (sensitive values such as ID numbers)
 
 
+@dataclass(frozen=True, slots=True)
+class PrintSpec:
+    """The `[print]` section: what a record page prints under the form's grid."""
+
+    signatures: tuple[str, ...] = ("本人签字", "党支部书记签字")
+    stamp: str = "党组织（盖章）"
+
+
+#: kinds of a summary's total group ([[summary.totals]]); each is counted in domain/summaries.py
+TOTAL_KINDS = (
+    "codes",  # one item per code of the field's table (`always` ones even when 0)
+    "code_groups",  # the `group` of the field's code, in the order of `bands`
+    "ethnicity",  # 汉族 (code 01) / 少数民族 (02–56)
+    "age",  # age on the fill date (birth date, else from the ID number), banded by `limits`
+    "org_category",  # 组织类别 of the member's firm, from the 附件3 records (party_org)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TotalSpec:
+    """One group of a summary's 分类统计 (`[[summary.totals]]`)."""
+
+    kind: str  # one of TOTAL_KINDS
+    label: str  # 组织类别, 性别, 年龄, … (a codes group defaults to the field's label)
+    field: str | None = None
+    always: tuple[str, ...] | None = None  # codes listed even when 0 (None: all of the table)
+    bands: tuple[str, ...] = ()  # items in their order (age, code_groups, ethnicity)
+    limits: tuple[int, ...] = ()  # age: the last age of each band but the last
+    id_field: str | None = None  # age: where the birth date is read when `field` is empty
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedSpec:
+    """`[summary.excluded]`: records left out of the table and listed apart (未转入情形4、5)."""
+
+    field: str
+    codes: tuple[str, ...]
+    columns: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySpec:
+    """The `[summary]` section of a form: the summary table (附件4–6) built from its records."""
+
+    id: str
+    attachment: str
+    title: str
+    short: str  # the table's name in its pages' QR codes (capital letters and digits)
+    source_form: str
+    #: (field id, header text or "" for the field's label)
+    columns: tuple[tuple[str, str], ...]
+    sort: tuple[str, ...]  # fields the rows are ordered by
+    counter: str  # 合计：N 人 / 个
+    sum_numbers: bool  # the 合计 row adds up the whole-number columns
+    totals: tuple[TotalSpec, ...]
+    excluded: ExcludedSpec | None = None
+
+    @property
+    def display_title(self) -> str:
+        return f"{self.attachment} {self.title}".strip()
+
+
 @dataclass(frozen=True)
 class FormSpec:
     id: str
@@ -160,6 +222,8 @@ class FormSpec:
     rules: tuple[RuleRef, ...]
     keys: tuple[KeySpec, ...]
     path: Path | None = None
+    printing: PrintSpec = PrintSpec()
+    summary: SummarySpec | None = None
     _by_id: Mapping[str, FieldSpec] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
     _by_label: Mapping[str, FieldSpec] = field(default_factory=lambda: MappingProxyType({}), repr=False,
                                                compare=False)
@@ -215,3 +279,12 @@ class FormSet:
 
     def form(self, form_id: str) -> FormSpec:
         return self.forms[form_id]
+
+    @property
+    def summaries(self) -> Mapping[str, SummarySpec]:
+        """Every form's summary (附件4–6), in the order of their forms."""
+        return MappingProxyType({f.summary.id: f.summary for f in self.forms.values()
+                                 if f.summary is not None})
+
+    def summary(self, summary_id: str) -> SummarySpec:
+        return self.summaries[summary_id]

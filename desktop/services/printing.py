@@ -25,8 +25,6 @@ from desktop.reports.pdf.content import PrintedRecord, printed_record
 from desktop.reports.pdf.qr import KINDS, parse_code
 from desktop.storage import KEY_SIGNING, Record, Register, Unit, UnitKey, append_audit
 
-#: form ids that print as record pages
-RECORD_FORMS = ("lawyer_member", "staff_member", "party_org", "society_member")
 MASKED_NOTE = "身份证号码、电话号码已遮蔽"
 FULL_NOTE = "全号打印（已记入操作日志）"
 
@@ -86,13 +84,12 @@ def preview_pdf(register: Register, forms: FormSet, target: str,
                 actor: str = "窗口", filler: str = "", contact: str = "") -> PrintResult:
     """The window's print preview: the same pages as `dengji print`, synchronously.
 
-    `target` is a record form (RECORD_FORMS, with `record_ids` or all its records) or a table
-    (TABLE_IDS). A masked preview leaves no audit entry; a full one is logged like a print.
+    `target` is a form (with `record_ids` or all its records) or a table (table_ids(forms)). A masked preview leaves no audit entry; a full one is logged like a print.
     For a long document run print_records/print_tables with preview=True on a worker instead.
     """
     from desktop.progress import run
 
-    if target in TABLE_IDS:
+    if target in table_ids(forms):
         return run(print_tables(register, forms, target, full=full, preview=True, actor=actor,
                                 filler=filler, contact=contact))
     return run(print_records(register, forms, target, record_ids, full=full, preview=True,
@@ -177,8 +174,9 @@ def _laid_out(task: Iterator[Any], every: int, step: Callable[[Any], tuple[int, 
 
 
 def _record_form(forms: FormSet, form_id: str) -> FormSpec:
-    if form_id not in RECORD_FORMS or form_id not in forms.forms:
-        names = "、".join(f for f in RECORD_FORMS if f in forms.forms)
+    """Every form of forms/ prints as record pages."""
+    if form_id not in forms.forms:
+        names = "、".join(forms.forms)
         raise UsageError(f"表单“{form_id}”不能按登记表逐条打印；可选：{names}")
     return forms.form(form_id)
 
@@ -272,12 +270,24 @@ def _form_order(forms: FormSet, form_id: str) -> tuple[str, str]:
 
 # --- tables: 附件4–6 and the 统计表 ----------------------------------------------------------
 
-SUMMARY_IDS = ("lawyer_summary", "staff_summary", "org_summary")
 STATS_ID = "society_stats"
-TABLE_IDS = (*SUMMARY_IDS, STATS_ID)
-#: short names in a table page's QR code (alphanumeric, so the code stays small)
-_SHORT = {"lawyer_summary": "FJ4", "staff_summary": "FJ5", "org_summary": "FJ6",
-          STATS_ID: "TJB"}
+#: the 统计表's name in its pages' QR codes (a summary's is its `short`: alphanumeric, so the
+#: code stays small)
+STATS_SHORT = "TJB"
+
+
+def table_ids(forms: FormSet) -> tuple[str, ...]:
+    """What print_tables prints: every summary of the forms (附件4–6), then the 统计表."""
+    return (*forms.summaries, STATS_ID)
+
+
+def table_title(forms: FormSet, table_id: str) -> str:
+    """附件4 律师党员基本信息汇总表, …, or the 统计表's title."""
+    if table_id == STATS_ID:
+        from desktop.domain.stats import TITLE
+
+        return TITLE
+    return forms.summary(table_id).display_title
 
 
 def print_tables(register: Register, forms: FormSet, table_id: str, *, full: bool = False,
@@ -289,14 +299,14 @@ def print_tables(register: Register, forms: FormSet, table_id: str, *, full: boo
     passes its id); by default the unit code and the table."""
     from desktop.reports.pdf.table import table_pdf
 
-    if table_id not in TABLE_IDS:
-        raise UsageError(f"没有表格“{table_id}”；可选：{'、'.join(TABLE_IDS)}")
+    if table_id not in table_ids(forms):
+        raise UsageError(f"没有表格“{table_id}”；可选：{'、'.join(table_ids(forms))}")
     today = today or date.today()
     if table_id == STATS_ID:
         from desktop.services.cleanup.members import register_stats
 
         stats = register_stats(register, filler=filler, contact=contact, filed=today.isoformat())
-        docs, count = [stats_doc(stats, ident or f"{stats.unit_code}-{_SHORT[STATS_ID]}")], 1
+        docs, count = [stats_doc(stats, ident or f"{stats.unit_code}-{STATS_SHORT}")], 1
     with register.session() as session:
         if table_id != STATS_ID:
             docs, count = _summary_docs(session, register, forms, table_id, today, full,
@@ -313,16 +323,16 @@ def print_tables(register: Register, forms: FormSet, table_id: str, *, full: boo
 
 def _summary_docs(session: Session, register: Register, forms: FormSet, table_id: str,
                   today: date, full: bool, filler: str, contact: str, ident: str | None):
-    from desktop.domain.summaries import SUMMARIES, build_summary
+    from desktop.domain.summaries import ORG_FORM, build_summary
     from desktop.reports.pdf.table import TableDoc, auto_columns
 
-    source = SUMMARIES[table_id].source_form
+    sdef = forms.summary(table_id)
     rows = session.execute(select(Record.id, Record.form_id, Record.data)
-                           .where(Record.form_id.in_((source, "party_org"))))
+                           .where(Record.form_id.in_((sdef.source_form, ORG_FORM))))
     summary = build_summary(forms, table_id, ((r.id, r.form_id, json.loads(r.data))
                                               for r in rows), today=today, full=full)
     unit = session.get(Unit, register.own_unit_id)
-    ident = ident or f"{unit.code}-{_SHORT[table_id]}"
+    ident = ident or f"{unit.code}-{sdef.short}"
     title = summary.title.removeprefix(summary.attachment).strip()
     unit_line = (("填报单位", unit.name), ("填报人", filler), ("联系电话", contact),
                  ("填报日期", today.isoformat()))

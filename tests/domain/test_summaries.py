@@ -9,16 +9,12 @@ import pytest
 
 from desktop import sampledata as sd
 from desktop.domain.context import Environment
-from desktop.domain.summaries import (
-    AGE_BANDS,
-    EDUCATION_BANDS,
-    SUMMARIES,
-    age_on,
-    build_summary,
-    summary_ids,
-)
+from desktop.domain.summaries import age_on, build_summary
 from desktop.domain.validation import Validator
 from tests.conftest import TODAY, as_staff, make_firm_records
+
+AGE_BANDS = ("35岁及以下", "36至45岁", "46至54岁", "55至59岁", "60岁及以上")
+EDUCATION_BANDS = ("研究生", "大学本科", "大学专科", "中专", "高中/中技", "初中及以下")
 
 
 def stored(forms, form_id: str, raw: dict) -> dict:
@@ -42,9 +38,11 @@ def firm(forms):
     return recs, members, rows
 
 
-def test_the_three_summaries_are_listed():
-    assert summary_ids() == ("lawyer_summary", "staff_summary", "org_summary")
-    assert [SUMMARIES[s].attachment for s in summary_ids()] == ["附件4", "附件5", "附件6"]
+def test_the_three_summaries_are_listed(forms):
+    assert tuple(forms.summaries) == ("lawyer_summary", "staff_summary", "org_summary")
+    assert [s.attachment for s in forms.summaries.values()] == ["附件4", "附件5", "附件6"]
+    assert [s.source_form for s in forms.summaries.values()] == [
+        "lawyer_member", "staff_member", "party_org"]
 
 
 def test_lawyer_summary_columns_rows_and_masking(forms, firm):

@@ -61,6 +61,8 @@ class PrintedRecord:
     sections: tuple[PrintedSection, ...]
     masked: bool
     digest: str  # first 16 hex characters (upper case) of the print hash
+    signatures: tuple[str, ...] = ()  # the form's [print] section: lines under the grid
+    stamp: str = ""
 
 
 def print_text(spec: FieldSpec, value: Any, *, masked: bool) -> str:
@@ -113,7 +115,8 @@ def printed_record(form: FormSpec, record_id: str, values: dict[str, Any], *,
         sections.append(PrintedSection(OTHER_SECTION, tuple(rest)))
     digest = content_digest(form.id, form.version, record_id, sections)
     return PrintedRecord(form.id, form.version, form.attachment, form.title, record_id,
-                         tuple(sections), masked, digest)
+                         tuple(sections), masked, digest, form.printing.signatures,
+                         form.printing.stamp)
 
 
 def content_digest(form_id: str, form_version: str, record_id: str,

@@ -47,13 +47,6 @@ GAP = 6.0
 MIN_ROW, MAX_ROW, PAD = 20.0, 30.0, 3.0
 LEADING = 1.2
 
-#: signature lines and stamp of each form; others use DEFAULT_SIGNING
-SIGNING = {
-    "party_org": (("填表人签字", "党组织书记签字"), "党组织（盖章）"),
-    "society_member": (("本人签字", "经办人签字"), "法学会（盖章）"),
-}
-DEFAULT_SIGNING = (("本人签字", "党支部书记签字"), "党组织（盖章）")
-
 
 @dataclass
 class Cell:
@@ -181,11 +174,6 @@ def _height(cells: list[Cell]) -> float:
     return max(MIN_ROW, *(len(c.lines) * c.size * LEADING + 2 * PAD for c in cells))
 
 
-def signing_for(form_id: str) -> tuple[tuple[str, ...], str]:
-    """The signature lines and stamp label printed under a form's grid."""
-    return SIGNING.get(form_id, DEFAULT_SIGNING)
-
-
 def draw_record_page(canvas: Canvas, m: Measure, page: RecordPage, footer: Footer) -> None:
     """Draw one laid-out record page and end it."""
     rec = page.record
@@ -211,9 +199,8 @@ def draw_record_page(canvas: Canvas, m: Measure, page: RecordPage, footer: Foote
         canvas.setLineWidth(1.2)
         canvas.rect(MARGIN_X, y, GRID_W, grid_top - y, stroke=1, fill=0)
     if page.signing:
-        signers, stamp = signing_for(rec.form_id)
-        h = page.sign_h
-        draw_signatures(canvas, m, MARGIN_X, y - h, GRID_W, h, signers, stamp)
+        h = page.sign_h  # the signature lines and stamp of the form's [print] section
+        draw_signatures(canvas, m, MARGIN_X, y - h, GRID_W, h, rec.signatures, rec.stamp)
         canvas.setLineWidth(1.2)
         canvas.rect(MARGIN_X, y - h, GRID_W, h + (grid_top - y), stroke=1, fill=0)
     draw_footer(canvas, m, footer, PAGE_W)

@@ -20,14 +20,12 @@ from desktop.progress import Progress, Task, run
 from desktop.storage import Record, Register
 
 RECORD_PAGES_LIMIT = 500
-_SUMMARY_OF = {"lawyer_member": "lawyer_summary", "staff_member": "staff_summary",
-               "party_org": "org_summary"}
 
 
 def package_attachments(register: Register, forms: FormSet, *, today: date | None = None
                         ) -> Task[dict[str, bytes]]:
     """xlsx/<附件N 名称>.xlsx and pdf/<附件N 名称>.pdf for every form the unit has records of,
-    and for 附件4–6; ID numbers and phones masked as on any print."""
+    and for its summary (附件4–6, the form's [summary]); ID numbers and phones masked as on any print."""
     from desktop.services.exporting import export_excel
     from desktop.services.printing import print_records, print_tables
 
@@ -42,8 +40,8 @@ def package_attachments(register: Register, forms: FormSet, *, today: date | Non
     for form in forms.forms.values():
         if everything.get(form.id):
             targets.append((form.id, 0 < counts.get(form.id, 0) <= RECORD_PAGES_LIMIT))
-            if form.id in _SUMMARY_OF:
-                targets.append((_SUMMARY_OF[form.id], False))
+            if form.summary is not None:
+                targets.append((form.summary.id, False))
     files: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="dengji-pkg-") as tmp:
         for i, (target, pages) in enumerate(targets):
@@ -52,7 +50,7 @@ def package_attachments(register: Register, forms: FormSet, *, today: date | Non
             book = Path(tmp) / f"{target}.xlsx"
             run(export_excel(register, forms, target, book, actor="导出数据包", today=today))
             files[f"xlsx/{title}.xlsx"] = book.read_bytes()
-            if target in _SUMMARY_OF.values():
+            if target in forms.summaries:
                 printed = run(print_tables(register, forms, target, preview=True, today=today))
                 files[f"pdf/{title}.pdf"] = printed.pdf
             elif pages:
@@ -65,9 +63,7 @@ def package_attachments(register: Register, forms: FormSet, *, today: date | Non
 def _title(forms: FormSet, target: str) -> str:
     if target in forms.forms:
         return forms.form(target).display_title.replace(" ", "")
-    from desktop.domain.summaries import SUMMARIES
-
-    summary = SUMMARIES.get(target)
+    summary = forms.summaries.get(target)
     return (f"{summary.attachment}{summary.title}" if summary else target).replace(" ", "")
 
 

@@ -10,15 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from desktop.domain.summaries import SUMMARIES
 from desktop.formspec.model import FormSet
 from desktop.progress import Progress, Task
 from desktop.services.printing import (
-    RECORD_FORMS,
     STATS_ID,
     PrintResult,
     print_records,
     print_tables,
+    table_title,
 )
 from desktop.storage import Register, append_audit
 
@@ -57,7 +56,7 @@ def table_source(register: Register, forms: FormSet, table_id: str, actor: str) 
     def make(full: bool) -> Task[PrintResult]:
         return print_tables(register, forms, table_id, full=full, preview=True, actor=actor)
 
-    return PrintSource(table_title(table_id), table_id, make, can_full=table_id != STATS_ID,
+    return PrintSource(table_title(forms, table_id), table_id, make, can_full=table_id != STATS_ID,
                        detail={"form": table_id})
 
 
@@ -81,23 +80,15 @@ def notice_source(register: Register, forms: FormSet) -> PrintSource:
                        detail={"names": False})
 
 
-def table_title(table_id: str) -> str:
-    if table_id == STATS_ID:
-        from desktop.domain.stats import TITLE
-
-        return TITLE
-    sdef = SUMMARIES[table_id]
-    return f"{sdef.attachment} {sdef.title}"
-
-
 def summary_ids(forms: FormSet, level: str) -> list[str]:
     """The summaries a unit of `level` prints: those whose source form it keeps."""
-    return [sid for sid, sdef in SUMMARIES.items()
+    return [sid for sid, sdef in forms.summaries.items()
             if sdef.source_form in forms.forms and level in forms.form(sdef.source_form).levels]
 
 
-def can_print_records(form_id: str) -> bool:
-    return form_id in RECORD_FORMS
+def can_print_records(forms: FormSet, form_id: str) -> bool:
+    """Every form of forms/ prints as record pages."""
+    return form_id in forms.forms
 
 
 def log_output(register: Register, actor: str, source: PrintSource, result: PrintResult, *,
