@@ -162,13 +162,13 @@ class MainWindow(QMainWindow):
         for name in (Action.UNDO, Action.REDO, Action.FIND):
             edit.addAction(ctx.action(name))
         add_excel_actions(ctx, self.menuBar().addMenu("Excel"))
-        add_print_actions(self, self.menuBar().addMenu("打印"))
+        add_print_actions(ctx, self.menuBar().addMenu("打印"))
         add_package_actions(self.ctx, self.menuBar().addMenu("上报"))
         if self.own.level.startswith("society"):
             add_cleanup_actions(self, self.menuBar().addMenu("清理"))
         register = self.menuBar().addMenu("登记库")
         register.addAction(ctx.action(Action.LOCK))
-        add_register_actions(self, register)
+        add_register_actions(ctx, register)
 
     def action(self, name: Action | str) -> QAction:
         """The window action named `name` (tests and the menus find actions by name)."""

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from desktop.storage import SCHEMA_VERSION, append_audit, open_register, verify_audit_chain
 from desktop.storage.backup import backup_register, list_backups
+from desktop.ui.actions import Action
 from desktop.ui.register import actions as backup_actions
 from tests.ui.conftest import FAST_KDF, SECRET
 
@@ -44,7 +45,7 @@ def test_menu_has_the_entries(window) -> None:
 def test_backup_from_the_window(window, qtbot, monkeypatch, boxes, tmp_path: Path) -> None:
     target = tmp_path / "窗口备份.dengji"
     _save_as(monkeypatch, target)
-    window.backup_action.trigger()
+    window.action(Action.BACKUP).trigger()
     qtbot.waitUntil(lambda: bool(boxes), timeout=20000)
     kind, title, text = boxes[0]
     assert (kind, title) == ("information", "备份完成") and str(target) in text
@@ -54,14 +55,14 @@ def test_backup_from_the_window(window, qtbot, monkeypatch, boxes, tmp_path: Pat
 
 def test_backup_cancelled_does_nothing(window, monkeypatch, boxes, tmp_path: Path) -> None:
     _save_as(monkeypatch, "")
-    window.backup_action.trigger()
+    window.action(Action.BACKUP).trigger()
     window.workers.wait(5000)
     assert boxes == [] and list(tmp_path.glob("*备份*")) == []
 
 
 def test_backup_onto_itself_is_refused(window, qtbot, monkeypatch, boxes) -> None:
     _save_as(monkeypatch, window.register.path)
-    window.backup_action.trigger()
+    window.action(Action.BACKUP).trigger()
     qtbot.waitUntil(lambda: bool(boxes), timeout=20000)
     assert boxes[0][0:2] == ("warning", "备份未完成") and "登记库本身" in boxes[0][2]
 
@@ -70,7 +71,7 @@ def test_restore_a_wrong_file_is_refused(window, monkeypatch, boxes, tmp_path: P
     wrong = tmp_path / "wrong.dengji"
     wrong.write_text("不是登记库", encoding="utf-8")
     _open(monkeypatch, wrong)
-    assert not backup_actions.start_restore(window)
+    assert not backup_actions.start_restore(window.ctx)
     assert boxes[0][0:2] == ("warning", "不能恢复") and "不是登记库文件" in boxes[0][2]
     assert window.isVisible() and list_backups(window.register.path) == []
 
@@ -82,7 +83,7 @@ def test_restore_from_the_window(window, qtbot, monkeypatch, boxes, tmp_path: Pa
         append_audit(s, "测试员", "note", "备份之后", {})
         s.commit()
     _open(monkeypatch, saved)
-    assert backup_actions.start_restore(window)
+    assert backup_actions.start_restore(window.ctx)
     assert boxes[-1][0:2] == ("information", "恢复完成")
     assert not window.isVisible()
     assert len(list_backups(register.path)) == 1
@@ -94,7 +95,7 @@ def test_restore_from_the_window(window, qtbot, monkeypatch, boxes, tmp_path: Pa
 
 
 def test_about_shows_versions_and_place(window, monkeypatch, boxes) -> None:
-    window.about_action.trigger()
+    window.action(Action.ABOUT).trigger()
     kind, title, text = boxes[0]
     assert kind == "about"
     assert f"登记库结构版本：{SCHEMA_VERSION}" in text

@@ -17,7 +17,9 @@ from sqlalchemy import select
 from desktop.formspec import shipped_forms
 from desktop.services.printing import preview_pdf
 from desktop.storage import AuditEntry
+from desktop.ui.actions import Action
 from desktop.ui.printing import job as print_job
+from desktop.ui.printing.actions import summary_action
 from desktop.ui.printing.render import PDFIUM_LOCK, PageRenderer, PdfPages
 from desktop.ui.printing.view import PageView
 from tests.ui.test_print_preview import fill, open_and_wait, page_text, select_row
@@ -67,7 +69,7 @@ def to_file(monkeypatch, tmp_path):
 def test_print_a_whole_form_from_the_preview(filled, make_window, qtbot, to_file) -> None:
     register = filled[0]
     window = make_window(register)
-    dialog = open_and_wait(window, qtbot, window.preview_form_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PREVIEW_FORM))
     dialog.print_button.click()
     qtbot.waitUntil(lambda: dialog.printed > 0, timeout=60000)
     expected = preview_pdf(register, shipped_forms(), "lawyer_member")
@@ -84,7 +86,7 @@ def test_print_a_whole_form_from_the_preview(filled, make_window, qtbot, to_file
 
 def test_a_summary_prints_landscape(filled, make_window, qtbot, to_file) -> None:
     window = make_window(filled[0])
-    dialog = open_and_wait(window, qtbot, window.preview_table_actions["lawyer_summary"])
+    dialog = open_and_wait(window, qtbot, window.action(summary_action("lawyer_summary")))
     dialog.print_pages()
     qtbot.waitUntil(lambda: dialog.printed > 0, timeout=60000)
     (w, h), = sizes(to_file["out"])
@@ -94,7 +96,7 @@ def test_a_summary_prints_landscape(filled, make_window, qtbot, to_file) -> None
 
 def test_print_a_page_range(filled, make_window, qtbot, to_file) -> None:
     window = make_window(filled[0])
-    dialog = open_and_wait(window, qtbot, window.preview_form_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PREVIEW_FORM))
     to_file["range"] = (2, 3)
     dialog.print_pages()
     qtbot.waitUntil(lambda: dialog.printed > 0, timeout=60000)
@@ -107,7 +109,7 @@ def test_ctrl_p_prints_the_current_record(filled, make_window, qtbot, to_file) -
     register = filled[0]
     window = make_window(register)
     record_id = select_row(window, qtbot, 1)
-    window.print_action.trigger()
+    window.action(Action.PRINT).trigger()
     qtbot.waitUntil(lambda: any(a[0] == "print" for a in audit(register)), timeout=60000)
     expected = preview_pdf(register, shipped_forms(), "lawyer_member", [record_id])
     assert len(sizes(to_file["out"])) == expected.pages
@@ -118,7 +120,7 @@ def test_ctrl_p_prints_the_current_record(filled, make_window, qtbot, to_file) -
 def test_cancelled_print_dialog_prints_nothing(filled, make_window, qtbot, to_file) -> None:
     register = filled[0]
     window = make_window(register)
-    dialog = open_and_wait(window, qtbot, window.preview_form_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PREVIEW_FORM))
     to_file["cancel"] = True
     dialog.print_pages()
     window.workers.wait(5000)
@@ -135,7 +137,7 @@ def test_printing_to_an_unwritable_file_says_so(filled, make_window, qtbot, monk
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(
         lambda _w, title, text, *a: shown.append((title, text))))
     window = make_window(filled[0])
-    dialog = open_and_wait(window, qtbot, window.preview_form_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PREVIEW_FORM))
 
     def choose(_parent, printer: QPrinter) -> bool:
         printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
@@ -187,7 +189,7 @@ def test_a_long_job_shows_progress_and_can_be_cancelled(filled, make_window, qtb
 
     register = filled[0]
     window = make_window(register)
-    dialog = open_and_wait(window, qtbot, window.preview_form_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PREVIEW_FORM))
     monkeypatch.setattr(print_job, "PROGRESS_PAGES", 1)
     paint = print_job.paint_pages
 

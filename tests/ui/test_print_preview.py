@@ -10,12 +10,16 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from sqlalchemy import select
 
 from desktop.formspec import shipped_forms
 from desktop.services.printing import preview_pdf
 from desktop.storage import AuditEntry
+from desktop.ui.actions import Action
+from desktop.ui.printing.actions import summary_action
+from desktop.ui.printing.preview import PreviewDialog
 from desktop.ui.printing.render import PDFIUM_LOCK, PdfPages
 from tests.ui.conftest import firm_set, store
 
@@ -77,11 +81,16 @@ def select_row(window, qtbot, row: int = 0) -> str:
     return tab.session.record_id
 
 
+def previews(window) -> list[PreviewDialog]:
+    """The open preview dialogs (named printPreview)."""
+    return [d for d in window.findChildren(PreviewDialog, "printPreview") if d.isVisible()]
+
+
 def open_and_wait(window, qtbot, action) -> object:
-    before = window.print_preview
+    before = previews(window)
     action.trigger()
-    qtbot.waitUntil(lambda: window.print_preview is not before, timeout=30000)
-    dialog = window.print_preview
+    qtbot.waitUntil(lambda: any(d not in before for d in previews(window)), timeout=30000)
+    dialog = next(d for d in previews(window) if d not in before)
     qtbot.waitUntil(lambda: not dialog.renderer.pending() and
                     dialog.renderer.image(dialog.view.current) is not None, timeout=20000)
     return dialog
@@ -93,10 +102,10 @@ def test_the_menu_has_preview_and_print_with_distinct_keys(filled, make_window) 
     texts = [a.text() for a in menu.actions() if a.text()]
     assert texts[:3] == ["打印预览…", "打印…", "预览本表全部记录…"]
     assert "预览附件4 律师党员基本信息汇总表…" in texts and "预览清理结果通报…" not in texts
-    keys = [a.shortcut().toString() for a in (window.print_preview_action,
-                                              window.print_action)]
+    keys = [a.shortcut().toString() for a in (window.action(Action.PRINT_PREVIEW),
+                                              window.action(Action.PRINT))]
     assert keys == ["Ctrl+Shift+P", "Ctrl+P"]
-    every = [s.toString() for a in window.findChildren(type(window.print_action))
+    every = [s.toString() for a in window.findChildren(QAction)
              for s in a.shortcuts() if not s.isEmpty()]
     assert every.count("Ctrl+Shift+P") == 1 and every.count("Ctrl+P") == 1
 
@@ -106,7 +115,7 @@ def test_preview_of_the_current_record_shows_the_service_pages(filled, make_wind
     register, _ids, members = filled
     window = make_window(register)
     record_id = select_row(window, qtbot)
-    dialog = open_and_wait(window, qtbot, window.print_preview_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PRINT_PREVIEW))
     expected = preview_pdf(register, shipped_forms(), "lawyer_member", [record_id])
     assert dialog.result.pdf == expected.pdf
     assert len(dialog.pages) == expected.pages == pdf_pages(expected.pdf)
@@ -130,7 +139,7 @@ def test_preview_of_the_current_record_shows_the_service_pages(filled, make_wind
 def test_preview_of_a_whole_form_navigates_and_zooms(filled, make_window, qtbot) -> None:
     register, ids, _members = filled
     window = make_window(register)
-    dialog = open_and_wait(window, qtbot, window.preview_form_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PREVIEW_FORM))
     expected = preview_pdf(register, shipped_forms(), "lawyer_member")
     assert dialog.result.pdf == expected.pdf and len(dialog.pages) == expected.pages >= 3
     assert dialog.total_label.text() == f"页　共 {expected.pages} 页"
@@ -171,7 +180,7 @@ def test_full_numbers_are_shown_only_when_chosen_and_logged(filled, make_window,
     register, _ids, members = filled
     window = make_window(register)
     record_id = select_row(window, qtbot)
-    dialog = open_and_wait(window, qtbot, window.print_preview_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PRINT_PREVIEW))
     masked = dialog.result.pdf
     dialog.full_box.setChecked(True)
     qtbot.waitUntil(lambda: dialog.full and dialog.full_box.isEnabled(), timeout=20000)
@@ -197,14 +206,14 @@ def test_full_numbers_are_shown_only_when_chosen_and_logged(filled, make_window,
 def test_preview_without_a_chosen_record_says_what_to_do(filled, make_window, boxes) -> None:
     window = make_window(filled[0])
     window.current_tab().new_record()
-    window.print_preview_action.trigger()
-    assert boxes and boxes[0][1] == "请先选择记录" and window.print_preview is None
+    window.action(Action.PRINT_PREVIEW).trigger()
+    assert boxes and boxes[0][1] == "请先选择记录" and window.findChild(PreviewDialog, "printPreview") is None
 
 
 def test_summary_preview_is_landscape(filled, make_window, qtbot) -> None:
     register = filled[0]
     window = make_window(register)
-    dialog = open_and_wait(window, qtbot, window.preview_table_actions["lawyer_summary"])
+    dialog = open_and_wait(window, qtbot, window.action(summary_action("lawyer_summary")))
     expected = preview_pdf(register, shipped_forms(), "lawyer_summary")
     assert dialog.result.pdf == expected.pdf and dialog.pages.landscape(0)
     assert "附件4" in dialog.windowTitle()
@@ -215,7 +224,7 @@ def test_save_into_a_missing_folder_is_refused_plainly(filled, make_window, qtbo
                                                        boxes, tmp_path: Path) -> None:
     register = filled[0]
     window = make_window(register)
-    dialog = open_and_wait(window, qtbot, window.preview_form_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PREVIEW_FORM))
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
         lambda *a, **kw: (str(tmp_path / "没有这个文件夹" / "x.pdf"), "")))
     assert dialog.save_pdf() is None
@@ -227,21 +236,21 @@ def test_save_into_a_missing_folder_is_refused_plainly(filled, make_window, qtbo
 def test_the_print_date_is_today(filled, make_window, qtbot) -> None:
     """The preview is made now (its print note carries today's date, like dengji print)."""
     window = make_window(filled[0])
-    dialog = open_and_wait(window, qtbot, window.preview_form_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PREVIEW_FORM))
     assert date.today().isoformat() in page_text(dialog.pages, 0)
     dialog.close()
 
 
 def test_preview_of_an_empty_form_says_there_is_nothing(window, qtbot, boxes) -> None:
-    window.preview_form_action.trigger()
+    window.action(Action.PREVIEW_FORM).trigger()
     qtbot.waitUntil(lambda: bool(boxes), timeout=20000)
     assert boxes[0][:2] == ("warning", "无法打印") and "还没有" in boxes[0][2]
-    assert window.print_preview is None and window.progress.isHidden()
+    assert window.findChild(PreviewDialog, "printPreview") is None and window.progress.isHidden()
 
 
 def test_zoomed_out_navigation_keeps_the_page_asked_for(filled, make_window, qtbot) -> None:
     window = make_window(filled[0])
-    dialog = open_and_wait(window, qtbot, window.preview_form_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PREVIEW_FORM))
     dialog.zoom_box.setCurrentIndex(dialog.zoom_box.findText("50%"))
     dialog.zoom_box.activated.emit(dialog.zoom_box.currentIndex())
     assert len(dialog.view.visible_pages()) >= 2  # several pages on screen
@@ -252,6 +261,6 @@ def test_zoomed_out_navigation_keeps_the_page_asked_for(filled, make_window, qtb
 
 def test_the_preview_closes_with_the_window(filled, make_window, qtbot) -> None:
     window = make_window(filled[0])
-    dialog = open_and_wait(window, qtbot, window.preview_form_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PREVIEW_FORM))
     window.close()
     assert not dialog.isVisible() and not dialog.renderer._thread.is_alive()

@@ -9,6 +9,8 @@ from desktop.formspec import shipped_forms
 from desktop.reports.pdf.cleanup import notice_pdf
 from desktop.services.cleanup.paper import build_notice
 from desktop.services.printing import STATS_ID, preview_pdf
+from desktop.ui.actions import Action
+from desktop.ui.printing.actions import summary_action
 from tests.conftest import PASSPHRASE
 from tests.ui.cleanup_data import audit, society_register
 from tests.ui.test_print_preview import open_and_wait, select_row
@@ -32,7 +34,7 @@ def test_a_society_menu_has_the_statistics_and_the_notice(society, make_window) 
 def test_preview_a_member_record(society, make_window, qtbot) -> None:
     window = make_window(society)
     record_id = select_row(window, qtbot)
-    dialog = open_and_wait(window, qtbot, window.print_preview_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PRINT_PREVIEW))
     expected = preview_pdf(society, shipped_forms(), "society_member", [record_id])
     assert dialog.result.pdf == expected.pdf and len(dialog.pages) == expected.pages
     dialog.close()
@@ -41,7 +43,7 @@ def test_preview_a_member_record(society, make_window, qtbot) -> None:
 def test_preview_and_save_the_statistics(society, make_window, qtbot, monkeypatch,
                                          tmp_path) -> None:
     window = make_window(society)
-    dialog = open_and_wait(window, qtbot, window.preview_table_actions[STATS_ID])
+    dialog = open_and_wait(window, qtbot, window.action(summary_action(STATS_ID)))
     expected = preview_pdf(society, shipped_forms(), STATS_ID)
     assert dialog.result.pdf == expected.pdf and dialog.pages.landscape(0)
     assert not dialog.full_box.isVisibleTo(dialog)  # nothing to unmask in a count table
@@ -58,7 +60,7 @@ def test_preview_and_save_the_statistics(society, make_window, qtbot, monkeypatc
 def test_preview_and_save_the_notice(society, make_window, qtbot, monkeypatch,
                                      tmp_path) -> None:
     window = make_window(society)
-    dialog = open_and_wait(window, qtbot, window.preview_notice_action)
+    dialog = open_and_wait(window, qtbot, window.action(Action.PREVIEW_NOTICE))
     expected = notice_pdf(build_notice(society, shipped_forms(), names=False))
     assert dialog.result.pdf == expected and not dialog.pages.landscape(0)
     assert not dialog.full_box.isVisibleTo(dialog)

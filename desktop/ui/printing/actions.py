@@ -7,12 +7,13 @@ then shown in PreviewDialog or sent to the printer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from desktop.services.printing import STATS_ID, PrintResult
+from desktop.ui.actions import Action
+from desktop.ui.context import WindowContext
+from desktop.ui.operations import Operation
 from desktop.ui.printing.job import start_print
 from desktop.ui.printing.preview import PreviewDialog
 from desktop.ui.printing.sources import (
@@ -26,128 +27,112 @@ from desktop.ui.printing.sources import (
     table_title,
 )
 
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
-
 #: 打印 is Ctrl+P (the platform's Print key); the preview takes Ctrl+Shift+P
 PREVIEW_KEYS = QKeySequence("Ctrl+Shift+P")
 
 
-def add_print_actions(window: MainWindow, menu: QMenu) -> None:
-    """Add this menu's actions to `menu`; keep each QAction on the window for tests."""
-    window.print_preview = None  # the last preview dialog opened
-    window.print_preview_action = QAction("打印预览…", window)
-    window.print_preview_action.setShortcut(PREVIEW_KEYS)
-    window.print_preview_action.setStatusTip("预览当前记录的打印页面（与 dengji print 生成的 PDF 相同）")
-    window.print_preview_action.triggered.connect(lambda: preview_record(window))
-    window.print_action = QAction("打印…", window)
-    window.print_action.setShortcut(QKeySequence.StandardKey.Print)
-    window.print_action.setStatusTip("把当前记录打印到打印机（身份证号码、电话号码遮蔽）")
-    window.print_action.triggered.connect(lambda: print_record(window))
-    window.preview_form_action = QAction("预览本表全部记录…", window)
-    window.preview_form_action.setStatusTip("预览当前表单的全部记录，每条一页")
-    window.preview_form_action.triggered.connect(lambda: preview_form(window))
-    for action in (window.print_preview_action, window.print_action):
-        window.addAction(action)  # the shortcuts work wherever the focus is
-        menu.addAction(action)
+def summary_action(table_id: str) -> str:
+    """The name of the preview action of a summary table (or the 统计表)."""
+    return f"{Action.PREVIEW_SUMMARY}:{table_id}"
+
+
+def add_print_actions(ctx: WindowContext, menu: QMenu) -> None:
+    """Add this menu's actions to `menu` (found by name: `ctx.action(Action.PRINT)`, the
+    summaries' previews by `summary_action(table_id)`)."""
+    for name, text, keys, tip, slot in (
+            (Action.PRINT_PREVIEW, "打印预览…", PREVIEW_KEYS,
+             "预览当前记录的打印页面（与 dengji print 生成的 PDF 相同）", preview_record),
+            (Action.PRINT, "打印…", QKeySequence(QKeySequence.StandardKey.Print),
+             "把当前记录打印到打印机（身份证号码、电话号码遮蔽）", print_record)):
+        action = ctx.add_action(name, text, lambda f=slot: f(ctx), menu=menu, keys=keys)
+        action.setStatusTip(tip)
+        ctx.widget.addAction(action)  # the shortcuts work wherever the focus is
     menu.addSeparator()
-    menu.addAction(window.preview_form_action)
-    window.preview_table_actions = {}
-    tables = summary_ids(window.forms, window.own.level)
-    if window.own.level.startswith("society"):
+    form = ctx.add_action(Action.PREVIEW_FORM, "预览本表全部记录…", lambda: preview_form(ctx),
+                          menu=menu)
+    form.setStatusTip("预览当前表单的全部记录，每条一页")
+    tables = summary_ids(ctx.forms, ctx.own.level)
+    society = ctx.own.level.startswith("society")
+    if society:
         tables.append(STATS_ID)
     if tables:
         menu.addSeparator()
     for table_id in tables:
-        action = QAction(f"预览{table_title(table_id)}…", window)
-        action.triggered.connect(lambda _c=False, t=table_id: open_preview(
-            window, table_source(window.register, window.forms, t, window.actor)))
-        window.preview_table_actions[table_id] = action
-        menu.addAction(action)
-    window.preview_notice_action = None
-    if window.own.level.startswith("society"):
-        window.preview_notice_action = QAction("预览清理结果通报…", window)
-        window.preview_notice_action.triggered.connect(
-            lambda: open_preview(window, notice_source(window.register, window.forms)))
-        menu.addAction(window.preview_notice_action)
+        ctx.add_action(summary_action(table_id), f"预览{table_title(ctx.forms, table_id)}…",
+                       lambda t=table_id: open_preview(
+                           ctx, table_source(ctx.register, ctx.forms, t, ctx.actor)),
+                       menu=menu)
+    if society:
+        ctx.add_action(Action.PREVIEW_NOTICE, "预览清理结果通报…",
+                       lambda: open_preview(ctx, notice_source(ctx.register, ctx.forms)),
+                       menu=menu)
 
 
-def current_record_source(window: MainWindow) -> PrintSource | None:
+def current_record_source(ctx: WindowContext) -> PrintSource | None:
     """The record open in the current tab (saved first), or None after telling the user."""
-    tab = window.current_tab()
+    tab = ctx.current_tab()
     tab.save_draft()
     record_id = tab.session.record_id
-    if not can_print_records(tab.form.id):
-        QMessageBox.information(window, "不能打印", f"{tab.form.display_title}不能按登记表打印。")
+    if not can_print_records(ctx.forms, tab.form.id):
+        QMessageBox.information(ctx.widget, "不能打印", f"{tab.form.display_title}不能按登记表打印。")
         return None
     if not record_id:
         QMessageBox.information(
-            window, "请先选择记录",
+            ctx.widget, "请先选择记录",
             "请先在左侧列表中选择要打印的记录（新建的记录请先保存）。\n"
             "要打印本表的全部记录，请用“打印”菜单的“预览本表全部记录…”。")
         return None
     name = tab.session.values.get(tab.form.name_field) or "记录"
-    return record_source(window.register, window.forms, tab.form.id, [record_id],
-                         f"{tab.form.attachment or tab.form.title} {name}", window.actor)
+    return record_source(ctx.register, ctx.forms, tab.form.id, [record_id],
+                         f"{tab.form.attachment or tab.form.title} {name}", ctx.actor)
 
 
-def preview_record(window: MainWindow) -> None:
+def preview_record(ctx: WindowContext) -> None:
     """打印预览…: the current record's pages."""
-    source = current_record_source(window)
+    source = current_record_source(ctx)
     if source is not None:
-        open_preview(window, source)
+        open_preview(ctx, source)
 
 
-def preview_form(window: MainWindow) -> None:
+def preview_form(ctx: WindowContext) -> None:
     """Every record of the current tab's form (as `dengji print --form FORM`)."""
-    tab = window.current_tab()
+    tab = ctx.current_tab()
     tab.save_draft()
-    if not can_print_records(tab.form.id):
-        QMessageBox.information(window, "不能打印", f"{tab.form.display_title}不能按登记表打印。")
+    if not can_print_records(ctx.forms, tab.form.id):
+        QMessageBox.information(ctx.widget, "不能打印", f"{tab.form.display_title}不能按登记表打印。")
         return
-    open_preview(window, record_source(window.register, window.forms, tab.form.id, None,
-                                       f"{tab.form.display_title}（全部记录）", window.actor))
+    open_preview(ctx, record_source(ctx.register, ctx.forms, tab.form.id, None,
+                                    f"{tab.form.display_title}（全部记录）", ctx.actor))
 
 
-def _make(window: MainWindow, source: PrintSource, on_done) -> None:
-    window.show_status(f"正在排版{source.title}…")
-
-    def failed(message: str) -> None:
-        window.progress.hide()
-        QMessageBox.warning(window, "无法打印", message)
-
-    window.workers.start(lambda: source.make(False), on_done=on_done,
-                         on_progress=window._progress, on_error=failed)
+def _make(ctx: WindowContext, source: PrintSource, on_done) -> None:
+    ctx.status(f"正在排版{source.title}…")
+    Operation(ctx, lambda: source.make(False), title="无法打印").success(on_done).run()
 
 
-def open_preview(window: MainWindow, source: PrintSource) -> None:
-    """Make the masked PDF on a worker, then show it in a preview dialog."""
+def open_preview(ctx: WindowContext, source: PrintSource) -> None:
+    """Make the masked PDF on a worker, then show it in a preview dialog (printPreview)."""
     def done(result: PrintResult) -> None:
-        window.progress.hide()
-        dialog = PreviewDialog(window, source, result)
-        window.print_preview = dialog
-        dialog.show()
-        window.show_status(f"打印预览：{source.title}，共 {result.pages} 页")
+        PreviewDialog(ctx, source, result).show()
+        ctx.status(f"打印预览：{source.title}，共 {result.pages} 页")
 
-    _make(window, source, done)
+    _make(ctx, source, done)
 
 
-def print_record(window: MainWindow) -> None:
+def print_record(ctx: WindowContext) -> None:
     """打印…: the current record straight to the printer dialog (masked)."""
-    source = current_record_source(window)
+    source = current_record_source(ctx)
     if source is None:
         return
 
     def made(result: PrintResult) -> None:
-        window.progress.hide()
-
         def printed(pages: int, printer) -> None:
-            log_output(window.register, window.actor, source, result, full=False,
+            log_output(ctx.register, ctx.actor, source, result, full=False,
                        output="printer",
                        where=printer.outputFileName() or printer.printerName() or "打印机")
-            window.show_status(f"已发送到打印机：{source.title}，{pages} 页")
+            ctx.status(f"已发送到打印机：{source.title}，{pages} 页")
 
-        start_print(window, window.workers, result.pdf, source.title, printed,
-                    lambda message: QMessageBox.warning(window, "打印未完成", message))
+        start_print(ctx, ctx.widget, result.pdf, source.title, printed,
+                    lambda message: QMessageBox.warning(ctx.widget, "打印未完成", message))
 
-    _make(window, source, made)
+    _make(ctx, source, made)

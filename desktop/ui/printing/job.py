@@ -17,8 +17,9 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from desktop.errors import KnownError
 from desktop.progress import Progress
+from desktop.ui.context import WindowContext
+from desktop.ui.operations import Operation
 from desktop.ui.printing.render import PdfPages
-from desktop.ui.workers import Workers
 
 #: pages are rendered at the printer's resolution, but not finer than this (an A4 page at
 #: 300 dpi is a 25-megabyte image; finer gains nothing visible for text of this size)
@@ -118,13 +119,14 @@ def draw_in_strips(painter: QPainter, rect: QRectF, image: QImage) -> None:
                           QRectF(0, y, image.width(), rows))
 
 
-def start_print(parent: QWidget, workers: Workers, pdf: bytes, title: str,
+def start_print(ctx: WindowContext, parent: QWidget, pdf: bytes, title: str,
                 on_done: Callable[[int, QPrinter], None],
                 on_error: Callable[[str], None],
                 on_cancel: Callable[[], None] | None = None) -> QPrinter | None:
     """Ask for a printer, then print on a worker with progress; `on_done(pages, printer)` when
     the last page is sent, `on_cancel()` when the user stopped the job. Returns the printer,
-    or None when the dialog was cancelled."""
+    or None when the dialog was cancelled. The progress is a progress dialog over `parent` (for
+    more than a few pages), not the status bar."""
     pages = PdfPages(pdf)
     printer = new_printer(pages, title)
     count = len(pages)
@@ -145,18 +147,14 @@ def start_print(parent: QWidget, workers: Workers, pdf: bytes, title: str,
             progress.setValue(done)
             progress.setLabelText(message)
 
-    def done(n: int) -> None:
+    def ended() -> None:
         if progress is not None:
             progress.reset()
-        on_done(n, printer)
 
-    def failed(message: str) -> None:
-        if progress is not None:
-            progress.reset()
-        on_error(message)
-
-    job = workers.start(lambda: paint_pages(printer, pdf, indexes), on_done=done,
-                        on_progress=step, on_error=failed)
+    job = (Operation(ctx, lambda: paint_pages(printer, pdf, indexes), title="打印未完成",
+                     progress=False)
+           .on_progress(step).finally_(ended).failure(on_error)
+           .success(lambda n: on_done(n, printer)).run())
     if progress is not None:
         progress.canceled.connect(job.cancel)
     if on_cancel is not None:

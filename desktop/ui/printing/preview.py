@@ -4,14 +4,12 @@ option, 打印… and 另存为PDF…."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -25,13 +23,13 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import KnownError
 from desktop.services.printing import PrintResult, write_pdf
+from desktop.ui.context import WindowContext
+from desktop.ui.dialogs import WorkDialog
+from desktop.ui.operations import Operation
 from desktop.ui.printing.job import start_print
 from desktop.ui.printing.render import PageRenderer, PdfPages
 from desktop.ui.printing.sources import PrintSource, log_output
 from desktop.ui.printing.view import PageView, ThumbView
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
 
 #: the zoom list: (text, factor or fit mode)
 ZOOMS = [("适合宽度", "width"), ("整页", "page"), ("50%", 0.5), ("75%", 0.75), ("100%", 1.0),
@@ -40,12 +38,13 @@ FULL_TEXT = "完整显示身份证号和电话"
 THUMBS_WIDTH = 150
 
 
-class PreviewDialog(QDialog):
-    """Shows one document; `source.make(full)` remakes it when the full-number option changes."""
+class PreviewDialog(WorkDialog):
+    """Shows one document; `source.make(full)` remakes it when the full-number option changes.
+    Modeless, named printPreview; deleted once closed (WorkDialog)."""
 
-    def __init__(self, window: MainWindow, source: PrintSource, result: PrintResult) -> None:
-        super().__init__(window)
-        self.window_, self.source, self.result = window, source, result
+    def __init__(self, ctx: WindowContext, source: PrintSource, result: PrintResult) -> None:
+        super().__init__(ctx.widget)
+        self.ctx, self.source, self.result = ctx, source, result
         self.full = False
         self.printed = 0  # pages sent by the last 打印…
         self.setWindowTitle(f"打印预览 — {source.title}")
@@ -130,10 +129,10 @@ class PreviewDialog(QDialog):
         self._show_counts()
         self.resize(1100, 860)
         self.view.setFocus()
-        window.installEventFilter(self)  # closes with the main window
+        ctx.widget.installEventFilter(self)  # closes with the main window
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
-        if watched is self.window_ and event.type() == QEvent.Type.Close and self.isVisible():
+        if watched is self.ctx.widget and event.type() == QEvent.Type.Close and self.isVisible():
             self.reject()
         return False
 
@@ -203,7 +202,7 @@ class PreviewDialog(QDialog):
         """Remake the document masked or in full (a full one is logged by the print service)."""
         self.full_box.setEnabled(False)
         self.state_label.setText("正在重新排版…")
-        self.window_.show_status("正在重新排版…")
+        self.ctx.status("正在重新排版…")
 
         def done(result: PrintResult) -> None:
             self.full_box.setEnabled(True)
@@ -217,9 +216,10 @@ class PreviewDialog(QDialog):
             self._show_counts()
             QMessageBox.warning(self, "无法预览", message)
 
-        self.window_.workers.start(lambda: self.source.make(on), on_done=done,
-                                   on_progress=self.window_._progress, on_error=failed,
-                                   writes=on)
+        # a full document is logged by the print service: then it is made on the write pool
+        self.job = (Operation(self.ctx, lambda: self.source.make(on), title="无法预览",
+                              writes=on)
+                    .failure(failed).finally_(self.job_ended).success(done).run())
 
     def set_result(self, result: PrintResult) -> None:
         """Show another version of the document, staying on the same page."""
@@ -240,7 +240,7 @@ class PreviewDialog(QDialog):
 
     def save_pdf(self) -> Path | None:
         """另存为PDF…: the service's bytes, written whole; logged like a print."""
-        settings = self.window_.settings
+        settings = self.ctx.settings
         folder = Path(str(settings.value("print/folder", str(Path.home()))))
         suggested = folder / f"{self.source.title}.pdf"
         name, _ = QFileDialog.getSaveFileName(self, "另存为PDF", str(suggested), "PDF 文件 (*.pdf)")
@@ -255,9 +255,9 @@ class PreviewDialog(QDialog):
             QMessageBox.warning(self, "未能保存", str(err))
             return None
         settings.setValue("print/folder", str(path.parent))
-        log_output(self.window_.register, self.window_.actor, self.source, self.result,
+        log_output(self.ctx.register, self.ctx.actor, self.source, self.result,
                    full=self.full, output="file", where=str(path))
-        self.window_.show_status(f"已保存 {path}（{self.result.pages} 页）")
+        self.ctx.status(f"已保存 {path}（{self.result.pages} 页）")
         return path
 
     def print_pages(self) -> None:
@@ -266,18 +266,18 @@ class PreviewDialog(QDialog):
 
         def done(pages: int, printer) -> None:
             where = printer.outputFileName() or printer.printerName() or "打印机"
-            log_output(self.window_.register, self.window_.actor, self.source, result,
+            log_output(self.ctx.register, self.ctx.actor, self.source, result,
                        full=full, output="printer", where=where)
-            self.window_.show_status(f"已发送到打印机：{pages} 页")
+            self.ctx.status(f"已发送到打印机：{pages} 页")
             self.printed = pages
 
         def failed(message: str) -> None:
             QMessageBox.warning(self, "打印未完成", message)
 
         def cancelled() -> None:
-            self.window_.show_status("打印已取消（Linux 打印机可能仍会打出已发送的页）")
+            self.ctx.status("打印已取消（Linux 打印机可能仍会打出已发送的页）")
 
-        start_print(self, self.window_.workers, result.pdf, self.source.title, done, failed,
+        start_print(self.ctx, self, result.pdf, self.source.title, done, failed,
                     cancelled)
 
     def done(self, code: int) -> None:

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
 from desktop.domain.findings import Finding
 from desktop.errors import KnownError
 from desktop.services.editing import EditSession
-from desktop.ui.packages.notes import note_line, record_banner, show_notes
 from desktop.ui.records.fields import EnterFilter, FieldEditor, make_field
 from desktop.ui.records.findings import FindingsPanel, group_by_path
 from desktop.ui.records.group import GroupField
+from desktop.ui.records.notes import note_line, note_texts, record_banner
 from desktop.ui.style import STATE_COLOURS
 
 UNDO_ID = 0x5EED
@@ -200,8 +200,24 @@ class RecordEditor(QWidget):
         self.show_notes()
 
     def show_notes(self) -> None:
-        """The open return comments on this record, beside its fields (package_notes)."""
-        show_notes(self)
+        """The open return comments on this record beside its fields, above the form and in
+        the findings panel (nothing to do when there are none, and none were shown)."""
+        from desktop.services.packages import record_notes
+
+        rid = self.session.record_id
+        notes = record_notes(self.session.register, rid) if rid else []
+        if not notes and not self.notes:
+            return
+        self.notes = notes
+        by_field, banner = note_texts(notes, self.editors)
+        for fid, label in self.note_labels.items():
+            texts = by_field.get(fid, [])
+            label.setText("\n".join(texts))
+            label.setVisible(bool(texts))
+            self.editors[fid].show_notes(texts)
+        self.record_notes.setText(banner)
+        self.record_notes.setVisible(bool(banner))
+        self.findings_panel.show_notes(notes)
 
     def set_session(self, session: EditSession) -> None:
         """Edit through another session (the unit changed)."""

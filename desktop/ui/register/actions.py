@@ -10,14 +10,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from desktop.errors import KnownError
 from desktop.progress import Progress
-from desktop.storage import SCHEMA_VERSION
+from desktop.storage import SCHEMA_VERSION, Register
 from desktop.storage.backup import (
     BackupInfo,
     backup_dir,
@@ -25,24 +23,19 @@ from desktop.storage.backup import (
     check_restore,
     restore_register,
 )
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
+from desktop.ui.actions import Action
+from desktop.ui.context import WindowContext
+from desktop.ui.operations import Operation
 
 FILE_FILTER = "登记库备份 (*.dengji);;所有文件 (*)"
 
 
-def add_register_actions(window: MainWindow, menu: QMenu) -> None:
-    """Add 备份…, 恢复… and 关于 to `menu`; the actions are kept on the window for tests."""
+def add_register_actions(ctx: WindowContext, menu: QMenu) -> None:
+    """Add 备份…, 恢复… and 关于 to `menu` (found by name: `ctx.action(Action.BACKUP)`)."""
     menu.addSeparator()
-    window.backup_action = QAction("备份…", window)
-    window.backup_action.triggered.connect(lambda: start_backup(window))
-    window.restore_action = QAction("恢复…", window)
-    window.restore_action.triggered.connect(lambda: start_restore(window))
-    window.about_action = QAction("关于", window)
-    window.about_action.triggered.connect(lambda: show_about(window))
-    for action in (window.backup_action, window.restore_action, window.about_action):
-        menu.addAction(action)
+    ctx.add_action(Action.BACKUP, "备份…", lambda: start_backup(ctx), menu=menu)
+    ctx.add_action(Action.RESTORE, "恢复…", lambda: start_restore(ctx), menu=menu)
+    ctx.add_action(Action.ABOUT, "关于", lambda: show_about(ctx), menu=menu)
 
 
 def app_version() -> str:
@@ -59,85 +52,80 @@ def app_version() -> str:
             return "未知"
 
 
-def about_text(window: MainWindow) -> str:
+def about_text(ctx: WindowContext) -> str:
     """What 关于 shows: versions and where the register lives."""
     forms = "\n".join(f"  {form.display_title}：{form.version}"
-                      for form in window.forms.forms.values())
+                      for form in ctx.forms.forms.values())
     return (f"登记 Dengji {app_version()}\n\n"
             f"登记库结构版本：{SCHEMA_VERSION}\n"
             f"表单版本：\n{forms}\n\n"
-            f"登记库文件：{window.register.path}\n"
-            f"自动备份文件夹：{backup_dir(window.register.path)}")
+            f"登记库文件：{ctx.register.path}\n"
+            f"自动备份文件夹：{backup_dir(ctx.register.path)}")
 
 
-def show_about(window: MainWindow) -> None:
-    QMessageBox.about(window, "关于登记", about_text(window))
+def show_about(ctx: WindowContext) -> None:
+    QMessageBox.about(ctx.widget, "关于登记", about_text(ctx))
 
 
-def _backup_task(window: MainWindow, target: Path) -> Iterator[Progress]:
+def _backup_task(register: Register, target: Path) -> Iterator[Progress]:
     yield Progress(0, 1, "正在备份登记库…")
-    info = backup_register(window.register, target)
+    info = backup_register(register, target)
     yield Progress(1, 1, "备份完成")
     return info
 
 
-def start_backup(window: MainWindow) -> None:
+def start_backup(ctx: WindowContext) -> None:
     """Ask where to put the backup, then write it on the write pool."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
-    suggested = window.register.path.with_name(f"{window.register.path.stem}-备份-{stamp}.dengji")
-    name, _ = QFileDialog.getSaveFileName(window, "备份登记库", str(suggested), FILE_FILTER)
+    suggested = ctx.register.path.with_name(f"{ctx.register.path.stem}-备份-{stamp}.dengji")
+    name, _ = QFileDialog.getSaveFileName(ctx.widget, "备份登记库", str(suggested), FILE_FILTER)
     if not name:
         return
     target = Path(name)
 
     def done(info: BackupInfo) -> None:
-        window.progress.hide()
-        window.show_status(f"已备份到 {info.path}")
+        ctx.status(f"已备份到 {info.path}")
         QMessageBox.information(
-            window, "备份完成",
+            ctx.widget, "备份完成",
             f"已备份到：\n{info.path}\n\n共 {info.records} 条记录，备份已核对无误。"
             "恢复时用同一口令打开。请把备份保存到另一个磁盘或 U 盘上。")
 
-    def failed(message: str) -> None:
-        window.progress.hide()
-        QMessageBox.warning(window, "备份未完成", message)
-
-    window.workers.start(lambda: _backup_task(window, target), on_done=done,
-                         on_progress=window._progress, on_error=failed, writes=True)
+    Operation(ctx, lambda: _backup_task(ctx.register, target), title="备份未完成",
+              writes=True).success(done).run()
 
 
-def start_restore(window: MainWindow) -> bool:
+def start_restore(ctx: WindowContext) -> bool:
     """Ask for a backup, check it, confirm, then restore it; the window closes afterwards so the
     restored register is read afresh. Returns whether the register was restored."""
-    name, _ = QFileDialog.getOpenFileName(window, "选择要恢复的备份", str(
-        backup_dir(window.register.path)), FILE_FILTER)
+    name, _ = QFileDialog.getOpenFileName(ctx.widget, "选择要恢复的备份", str(
+        backup_dir(ctx.register.path)), FILE_FILTER)
     if not name:
         return False
     source = Path(name)
     try:
-        info = check_restore(window.register, source)
+        info = check_restore(ctx.register, source)
     except KnownError as err:
-        QMessageBox.warning(window, "不能恢复", str(err))
+        QMessageBox.warning(ctx.widget, "不能恢复", str(err))
         return False
     answer = QMessageBox.question(
-        window, "恢复登记库",
+        ctx.widget, "恢复登记库",
         f"用备份 {source.name}（{info.records} 条记录）替换当前登记库？\n"
         "当前登记库会先自动备份到“备份”文件夹。恢复后窗口将关闭，请重新打开登记软件。")
     if answer != QMessageBox.StandardButton.Yes:
         return False
-    window.workers.cancel_all()
-    window.workers.wait(10000)
-    for tab in window.form_tabs:  # every editor lets go of the register first
+    ctx.workers.cancel_all()
+    ctx.workers.wait(10000)
+    for tab in ctx.tabs():  # every editor lets go of the register first
         tab.close_session()
     try:
-        safety = restore_register(window.register, source, actor=window.actor)
+        safety = restore_register(ctx.register, source, actor=ctx.actor)
     except KnownError as err:
-        QMessageBox.warning(window, "恢复未完成", f"{err}\n\n窗口将关闭，请重新打开登记软件。")
-        window.close()
+        QMessageBox.warning(ctx.widget, "恢复未完成", f"{err}\n\n窗口将关闭，请重新打开登记软件。")
+        ctx.widget.close()
         return False
     QMessageBox.information(
-        window, "恢复完成",
+        ctx.widget, "恢复完成",
         f"已用 {source.name} 恢复登记库。\n恢复前的登记库已备份到：\n{safety.path}\n\n"
         "窗口将关闭，请重新打开登记软件。")
-    window.close()
+    ctx.widget.close()
     return True
