@@ -37,6 +37,7 @@ import python_calamine as pc
 
 from desktop.domain.findings import Finding
 from desktop.domain.identifiers import compact, id_birth_date
+from desktop.domain.sources import SourceRow
 from desktop.domain.validation import Validator
 from desktop.domain.values import parse_date, parse_value, parse_yearmonth
 from desktop.errors import UsageError
@@ -44,7 +45,6 @@ from desktop.formspec.model import FieldSpec, FormSpec
 from desktop.reports.xlsx.book import open_book, worksheet_names
 from desktop.reports.xlsx.cells import MISSING, clean_text, converter
 from desktop.reports.xlsx.columns import FormColumn, HeaderMatcher, column_for, column_letter
-from desktop.services.intake.jsonl import SourceRow
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 HEADER_SCAN_ROWS = 30

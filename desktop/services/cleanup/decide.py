@@ -18,7 +18,7 @@ from sqlmodel import Session
 from desktop.domain.cleanup import DUPLICATE, NO_ID, RANK, transition
 from desktop.domain.validation import Validator
 from desktop.formspec.model import FormSpec
-from desktop.services.cleanup.propose import (
+from desktop.services.cleanup.model import (
     CHUNK,
     FORM_ID,
     CellFinding,

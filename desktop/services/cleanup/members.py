@@ -29,7 +29,7 @@ from desktop.domain.values import parse_value
 from desktop.errors import KnownError
 from desktop.formspec.model import FormSet
 from desktop.services.cleanup.decide import resolve_numbers
-from desktop.services.cleanup.propose import (
+from desktop.services.cleanup.model import (
     FORM_ID,
     Change,
     Write,

@@ -32,7 +32,7 @@ from desktop.errors import KnownError
 from desktop.formspec.model import FormSet
 from desktop.reports.pdf.cleanup import notice_pdf, stats_pdf, zh_date
 from desktop.services.cleanup.members import register_stats
-from desktop.services.cleanup.propose import FORM_ID, society_form
+from desktop.services.cleanup.model import FORM_ID, society_form
 from desktop.storage import Register, append_audit
 
 #: categories listed in a 通报 with names, unless the clerk chooses others

@@ -8,51 +8,39 @@ first, and one bad cell leaves the register untouched.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, update
-from sqlmodel import Session
-
 from desktop.domain.cleanup import (
-    CLEANUP_FIELDS,
     DUPLICATE,
-    INELIGIBLE,
-    RANK,
     Member,
     Overdue,
     filled_count,
     is_active,
     latest_dates,
-    norm_text,
     overdue_candidates,
 )
-from desktop.domain.context import Environment
 from desktop.domain.dedupe import DuplicateGroup, duplicate_components, groups_from_components
 from desktop.domain.member_numbers import SOCIETIES_TABLE, NumberIssue, check_member_numbers
-from desktop.domain.validation import Validator
-from desktop.errors import KnownError
-from desktop.formspec.model import FormSet, FormSpec
+from desktop.formspec.model import FormSet
 from desktop.progress import Progress, Task
-from desktop.storage import Record, Register, append_audit
-from desktop.storage.tables import utcnow
+from desktop.services.cleanup.decide import check_decisions
+from desktop.services.cleanup.model import (
+    FORM_ID,
+    ApplyResult,
+    Decision,
+    cleanup_validator,
+    load_values,
+    society_form,
+    write_changes,
+)
+from desktop.storage import Register
 
-FORM_ID = "society_member"
-CHUNK = 900
 #: the stored fields `load_members` reads (column order of its query)
 _COLUMNS = ("member_no", "id_number", "birth_date", "employer", "mobile", "approved",
             "last_contact", "last_duty", "status", "issuer")
-
-
-def society_form(forms: FormSet) -> FormSpec:
-    try:
-        return forms.form(FORM_ID)
-    except KeyError:
-        raise KnownError("表单定义中没有法学会个人会员登记表（society_member），请重新安装本软件。"
-                         ) from None
 
 
 # --- reading the register -------------------------------------------------------------------
@@ -94,26 +82,6 @@ def _id(value: Any) -> str:
     if len(text) == 18 and text.isalnum() and not text.islower():
         return text  # stored numbers are already normalised
     return normalise_id(text) if text else ""
-
-
-def load_values(session: Session | Any, record_ids: Iterable[str],
-                units: dict[str, str] | None = None) -> dict[str, tuple[dict[str, Any], int]]:
-    """Stored values and revision of the given records (of the member form); `units`, when
-    given, receives each record's unit id."""
-    ids = sorted(set(record_ids))
-    out: dict[str, tuple[dict[str, Any], int]] = {}
-    conn = session.connection() if isinstance(session, Session) else session
-    for i in range(0, len(ids), CHUNK):
-        chunk = ids[i:i + CHUNK]
-        # by primary key only: with "form_id = ?" SQLite may pick the form index and scan
-        sql = (f"SELECT id, data, revision, form_id, unit_id FROM record WHERE id IN "
-               f"({', '.join('?' for _ in chunk)})")
-        for rid, data, revision, form_id, unit in conn.exec_driver_sql(sql, tuple(chunk)):
-            if form_id == FORM_ID:
-                out[rid] = (json.loads(data), revision)
-                if units is not None:
-                    units[rid] = unit
-    return out
 
 
 def with_filled(register: Register, components: list[list[Member]]) -> list[list[Member]]:
@@ -180,59 +148,10 @@ def propose(register: Register, forms: FormSet, *, today: date | None = None, ye
 # --- deciding -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Decision:
-    """One status change a clerk decided. `record_id` or `member_no` names the entry; `cells`
-    maps what the decision says (member_no, record, name, basis, handler, approver, reason,
-    decision) to where it was written ("撤销资格!D5"), so a finding names the cell."""
-
-    target: str  # member_status code
-    record_id: str = ""
-    member_no: str = ""
-    name: str = ""  # if given, must be the entry's name (a check against a mistyped number)
-    basis: str = ""
-    handler: str = ""
-    approver: str = ""
-    reason: str = ""  # ineligible_reason code (target 4)
-    merged_into: str = ""  # record id of the kept entry (target 2)
-    row: str = ""  # "撤销资格 第 5 行", for messages
-    cells: Mapping[str, str] = field(default_factory=dict)
-    proposed: bool = False  # from a proposal sheet: a lower category is skipped, not refused
-
-
-@dataclass(frozen=True)
-class CellFinding:
-    cell: str  # "撤销资格!D5", or "" for the whole set
-    severity: str  # E, W, I
-    message: str
-
-
-@dataclass(frozen=True)
-class Change:
-    record_id: str
-    member_no: str
-    name: str
-    before: str
-    after: str
-
-
-@dataclass
-class ApplyResult:
-    findings: list[CellFinding]
-    changes: list[Change]
-    skipped: int = 0
-
-    @property
-    def refused(self) -> bool:
-        return any(f.severity == "E" for f in self.findings)
-
-
 def apply_decisions(register: Register, forms: FormSet, decisions: Sequence[Decision], *,
                     actor: str, batch: str, when: date, source: str = "",
                     unit_id: str | None = None) -> ApplyResult:
     """Check every decision, then apply them all in one transaction, or none if any is bad."""
-    from desktop.services.cleanup.decide import check_decisions
-
     form = society_form(forms)
     validator = cleanup_validator(form, when)
     with register.session() as session:
@@ -246,100 +165,3 @@ def apply_decisions(register: Register, forms: FormSet, decisions: Sequence[Deci
                                         "date": when.isoformat()})
         session.commit()
     return ApplyResult(plan.findings, changes, plan.skipped)
-
-
-@dataclass(frozen=True)
-class Write:
-    """A checked change of one record: its new values and what the audit entry says."""
-
-    record_id: str
-    revision: int
-    values: dict[str, Any]
-    before: str
-    detail: dict[str, Any]
-    person_key: str | None = None  # set when the ID number changes (re-admission)
-    keys: tuple[tuple[str, str], ...] = ()  # (kind, stored value) to add to record_key
-
-
-def write_changes(session: Session, writes: Sequence[Write], *, actor: str, action: str,
-                  target: str, detail: Mapping[str, Any] | None = None) -> list[Change]:
-    """Store the new values (revision + 1, updated_at now) and append ONE audit entry for the
-    user's action (a workbook applied, a deadline passed, a member re-admitted) that lists
-    every record it changed with its before/after status and why. Runs in the caller's
-    transaction.
-
-    One entry per action rather than per record: the audit chain costs several milliseconds an
-    entry, and a province's cleanup changes tens of thousands of records at once.
-    """
-    table = Record.__table__
-    conn = session.connection()
-    stmt = (update(table)
-            .where(table.c.id == bindparam("rid"), table.c.revision == bindparam("rev"))
-            .values(data=bindparam("new_data"), revision=bindparam("new_rev"),
-                    updated_at=bindparam("now")))
-    now = utcnow()
-    rows = [{"rid": w.record_id, "rev": w.revision, "new_rev": w.revision + 1, "now": now,
-             "new_data": json.dumps(w.values, ensure_ascii=False, separators=(",", ":"))}
-            for w in writes]
-    result = conn.execute(stmt, rows)
-    if result.rowcount not in (-1, len(rows)):
-        raise KnownError("有记录在处理期间被其他窗口修改，本次未作任何改动，请重新操作。")
-    for w in writes:
-        if w.person_key is not None:
-            conn.exec_driver_sql("UPDATE record SET person_key = ? WHERE id = ?",
-                                 (w.person_key, w.record_id))
-        for kind, value in w.keys:
-            conn.exec_driver_sql("INSERT INTO record_key (record_id, form_id, kind, value) "
-                                 "VALUES (?, ?, ?, ?)", (w.record_id, FORM_ID, kind, value))
-    changes = [Change(w.record_id, str(w.values.get("member_no") or ""),
-                      str(w.values.get("name") or ""), w.before, w.values["status"])
-               for w in writes]
-    listed = [{"record": w.record_id, "from": w.before, "to": w.values["status"],
-               "revision": w.revision + 1, **w.detail} for w in writes]
-    append_audit(session, actor, action, target,
-                 {"form": FORM_ID, **(detail or {}), "count": len(listed), "changes": listed})
-    return changes
-
-
-def cleanup_values(values: Mapping[str, Any], target: str, *, basis: str, handler: str,
-                   approver: str, reason: str, batch: str, when: date,
-                   merged_into: str = "") -> dict[str, Any]:
-    """The stored values after a status change: the status and the cleanup fields set (the
-    不符合条件 sub-reason only for that status, 并入会员证号 — the kept entry's member number —
-    only for a removed duplicate); every other value kept."""
-    new = {k: v for k, v in values.items() if k not in CLEANUP_FIELDS}
-    new["status"] = target
-    for key, value in (("basis", basis), ("handler", handler), ("approver", approver),
-                       ("cleanup_batch", batch), ("cleanup_date", when.isoformat()),
-                       ("ineligible_reason", reason if target == INELIGIBLE else ""),
-                       ("merged_into", merged_into if target == DUPLICATE else "")):
-        if value:
-            new[key] = value
-    return new
-
-
-def cleanup_validator(form: FormSpec, when: date) -> Validator:
-    """A validator of the form's own rules about the status and the cleanup fields only (who,
-    why, approval, sub-reason): the rest of a legacy record is not the cleanup's business, and
-    checking it for tens of thousands of decisions would cost seconds."""
-    fields = {"status", *CLEANUP_FIELDS}
-    sub_fields = tuple(f for f in form.fields if f.id in fields)
-    sub_rules = tuple(r for r in form.rules
-                      if all(v in fields for k, v in r.params.items() if k.endswith("field")))
-    return Validator(replace(form, fields=sub_fields, rules=sub_rules, keys=()),
-                     Environment(today=when))
-
-
-def cleanup_findings(validator: Validator, values: Mapping[str, Any], record_id: str
-                     ) -> list[tuple[str, str]]:
-    """The errors of `cleanup_validator` as (field id, message)."""
-    return [(f.field, f.message) for f in validator.check_local(values, record_id)
-            if f.severity == "E"]
-
-
-def rank_of(status: str) -> int:
-    return RANK.get(status, 0)
-
-
-def same_name(a: str, b: str) -> bool:
-    return norm_text(a) == norm_text(b)

@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from desktop.domain.cleanup import DUPLICATE, INELIGIBLE, NO_ID, VIOLATION
 from desktop.errors import UsageError
 from desktop.formspec.model import FormSpec
-from desktop.services.cleanup.propose import CellFinding, Decision
+from desktop.services.cleanup.model import CellFinding, Decision
 from desktop.services.cleanup.workbook import (
     AGREE,
     APPROVER,

@@ -6,20 +6,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from desktop.domain.findings import Finding
+from desktop.domain.sources import SourceRow
 from desktop.errors import UsageError
 
 #: a line longer than this is refused (a record is a few kilobytes)
 MAX_LINE_BYTES = 1 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    no: int  # 1-based line or row number
-    raw: dict[str, Any] | None  # None when the line could not be read
-    problem: Finding | None = None
 
 
 def _bad(no: int, code: str, message: str) -> SourceRow:

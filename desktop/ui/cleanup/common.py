@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services.cleanup.propose import CellFinding
+from desktop.services.cleanup.model import CellFinding
 from desktop.ui.cleanup.models import LinesModel
 from desktop.ui.style import SEVERITY_WORDS
 
