@@ -69,7 +69,7 @@ def main() -> None:
     window.workers.wait()
     shown: dict[str, float] = {}
     t = time.perf_counter()
-    dialog = open_proposals(window)
+    dialog = open_proposals(window.ctx)
     original = dialog.show_proposal
 
     def timed(p, rows=None) -> None:

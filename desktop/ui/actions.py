@@ -41,6 +41,8 @@ class Action(StrEnum):
     TRUST_KEY = "trustKey"
     # 清理 (法学会)
     CLEANUP_PROPOSALS = "cleanupProposals"
+    CLEANUP_EXPORT = "cleanupExport"
+    CLEANUP_IMPORT = "cleanupImport"
     CLEANUP_WITHDRAW = "cleanupWithdraw"
     CLEANUP_READMIT = "cleanupReadmit"
     CLEANUP_NUMBER = "cleanupNumber"

@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
         add_print_actions(ctx, self.menuBar().addMenu("打印"))
         add_package_actions(self.ctx, self.menuBar().addMenu("上报"))
         if self.own.level.startswith("society"):
-            add_cleanup_actions(self, self.menuBar().addMenu("清理"))
+            add_cleanup_actions(self.ctx, self.menuBar().addMenu("清理"))
         register = self.menuBar().addMenu("登记库")
         register.addAction(ctx.action(Action.LOCK))
         add_register_actions(ctx, register)

@@ -13,6 +13,8 @@ from desktop.domain.cleanup import NO_ID, VIOLATION
 from desktop.formspec import shipped_forms
 from desktop.services.cleanup.propose import Decision, apply_decisions
 from desktop.ui.actions import Action
+from desktop.ui.cleanup.dialogs import NextNumberDialog, ReadmitDialog, WithdrawDialog
+from desktop.ui.cleanup.stats import NoticeDialog, StatsDialog
 from tests.conftest import PASSPHRASE
 from tests.ui.cleanup_data import audit, ident, society_register, statuses, values_of
 
@@ -36,8 +38,8 @@ def society(tmp_path, request):
 
 def test_readmit_through_the_dialog(make_window, society, qtbot, tmp_path):
     window = make_window(society)
-    window.cleanup_readmit_action.trigger()
-    dialog = window.readmit_dialog
+    window.action(Action.CLEANUP_READMIT).trigger()
+    dialog = window.findChild(ReadmitDialog, "cleanupReadmit")
     assert dialog.member.count() == 3
     dialog.member.setCurrentIndex(dialog.member.findText("0024-000005", flags=_contains()))
     idn = ident("1975-06-06", 24)
@@ -67,8 +69,8 @@ def _contains():
 
 def test_withdraw_after_the_deadline(make_window, society, qtbot, boxes):
     window = make_window(society)
-    window.cleanup_withdraw_action.trigger()
-    dialog = window.withdraw_dialog
+    window.action(Action.CLEANUP_WITHDRAW).trigger()
+    dialog = window.findChild(WithdrawDialog, "cleanupWithdraw")
     assert dialog.deadline.date() == QDate(2021, 4, 30)
     assert "3 名" in dialog.findChildren(type(dialog.error))[0].text()
     future = date.today().replace(year=date.today().year + 1)
@@ -97,8 +99,8 @@ def test_the_statistics_shown_match_dengji_stats(dengji, make_window, society, t
     expected = json.loads(result.out)
     society = open_register(path, PASSPHRASE)  # default KDF, as the command line
     window = make_window(society)
-    window.cleanup_stats_action.trigger()
-    dialog = window.stats_dialog
+    window.action(Action.CLEANUP_STATS).trigger()
+    dialog = window.findChild(StatsDialog, "cleanupStats")
     shown = dialog.values()
     assert shown == {k: expected[k] for k in shown}
     assert shown["清理无身份证号人员数"] == 3 and shown["实有会员数量"] == 6
@@ -120,8 +122,8 @@ def test_the_statistics_shown_match_dengji_stats(dengji, make_window, society, t
 
 def test_notice_with_chosen_names_and_categories(make_window, society, tmp_path):
     window = make_window(society)
-    window.cleanup_notice_action.trigger()
-    dialog = window.notice_dialog
+    window.action(Action.CLEANUP_NOTICE).trigger()
+    dialog = window.findChild(NoticeDialog, "cleanupNotice")
     assert not dialog.box.isEnabled()
     plain = dialog.save(".xlsx", tmp_path / "plain.xlsx")
     text = " ".join(str(c) for row in load_workbook(plain).active.iter_rows(values_only=True)
@@ -146,8 +148,8 @@ def test_notice_with_chosen_names_and_categories(make_window, society, tmp_path)
 
 def test_next_member_number_fills_a_new_record(make_window, society):
     window = make_window(society)
-    window.cleanup_number_action.trigger()
-    dialog = window.number_dialog
+    window.action(Action.CLEANUP_NUMBER).trigger()
+    dialog = window.findChild(NextNumberDialog, "cleanupNumber")
     assert dialog.number.text() == "0024-000010"
     assert "已发 9 个" in dialog.info.text()
     dialog.fill()
@@ -184,8 +186,8 @@ def test_a_city_sums_the_received_county_tables(dengji, make_window, society, tm
     expected = json.loads(result.out)
     society = open_register(path, PASSPHRASE)
     window = make_window(society)
-    window.cleanup_stats_action.trigger()
-    dialog = window.stats_dialog
+    window.action(Action.CLEANUP_STATS).trigger()
+    dialog = window.findChild(StatsDialog, "cleanupStats")
     assert dialog.received.isVisibleTo(dialog)
     own = dialog.values()
     dialog.received.setChecked(True)

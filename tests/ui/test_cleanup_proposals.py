@@ -8,8 +8,10 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
+from desktop.ui.actions import Action
 from desktop.ui.cleanup import actions as cleanup_actions
-from desktop.ui.cleanup.proposals import CONFIRMED, KEEP_MARK, REJECTED
+from desktop.ui.cleanup.common import FindingsDialog
+from desktop.ui.cleanup.proposals import CONFIRMED, KEEP_MARK, REJECTED, ProposalsDialog
 from desktop.ui.cleanup.revoke import Revocation
 from tests.conftest import PASSPHRASE
 from tests.ui.cleanup_data import audit, society_register, statuses, values_of
@@ -25,8 +27,8 @@ def society(tmp_path):
 @pytest.fixture
 def proposals(make_window, society, qtbot):
     window = make_window(society)
-    window.cleanup_proposals_action.trigger()
-    dialog = window.cleanup_dialog
+    window.action(Action.CLEANUP_PROPOSALS).trigger()
+    dialog = window.findChild(ProposalsDialog, "cleanupProposals")
     qtbot.waitUntil(lambda: dialog.proposal is not None, timeout=20000)
     return window, dialog
 
@@ -124,10 +126,10 @@ def test_the_menu_is_there_for_a_society_only(make_window, society, register):
     window = make_window(society)
     titles = [a.text() for a in window.menuBar().actions()]
     assert "清理" in titles
-    for attr in ("cleanup_proposals_action", "cleanup_export_action", "cleanup_import_action",
-                 "cleanup_readmit_action", "cleanup_withdraw_action", "cleanup_stats_action",
-                 "cleanup_notice_action", "cleanup_number_action"):
-        assert getattr(window, attr).text().endswith("…")
+    for name in (Action.CLEANUP_PROPOSALS, Action.CLEANUP_EXPORT, Action.CLEANUP_IMPORT,
+                 Action.CLEANUP_READMIT, Action.CLEANUP_WITHDRAW, Action.CLEANUP_STATS,
+                 Action.CLEANUP_NOTICE, Action.CLEANUP_NUMBER):
+        assert window.action(name).text().endswith("…")
     firm = make_window(register)
     assert "清理" not in [a.text() for a in firm.menuBar().actions()]
 
@@ -166,7 +168,7 @@ def test_nothing_chosen_is_said(proposals, boxes):
 def test_the_excel_route_from_the_window(make_window, society, qtbot, tmp_path, boxes):
     window = make_window(society)
     out = tmp_path / "清理表.xlsx"
-    cleanup_actions.export_proposal(window, out)
+    cleanup_actions.export_proposal(window.ctx, out)
     qtbot.waitUntil(lambda: any("清理表已导出" in title + text for _k, title, text in boxes), timeout=20000)
     assert audit(society)[-1][1] == "cleanup.propose"
     wb = load_workbook(out)
@@ -178,9 +180,9 @@ def test_the_excel_route_from_the_window(make_window, society, qtbot, tmp_path, 
     bad = tmp_path / "bad.xlsx"
     wb.save(bad)
     people = ("测试员", "张会长", "2026年个人会员清理", date.today())
-    cleanup_actions.apply_workbook(window, bad, people)
-    qtbot.waitUntil(lambda: getattr(window, "workbook_result", None) is not None, timeout=20000)
-    shown = window.workbook_result
+    cleanup_actions.apply_workbook(window.ctx, bad, people)
+    qtbot.waitUntil(lambda: _workbook_result(window) is not None, timeout=20000)
+    shown = _workbook_result(window)
     assert "未作任何改动" in shown.summary.text()
     assert any("0024-888888" in m for m in shown.findings.messages())
     assert set(sum(statuses(society).values(), [])) == {"1"}
@@ -189,10 +191,15 @@ def test_the_excel_route_from_the_window(make_window, society, qtbot, tmp_path, 
     wb["撤销资格"].delete_rows(2)
     good = tmp_path / "good.xlsx"
     wb.save(good)
-    window.workbook_result = None
-    cleanup_actions.apply_workbook(window, good, people)
-    qtbot.waitUntil(lambda: window.workbook_result is not None, timeout=20000)
-    assert "已处理 2 条" in window.workbook_result.summary.text()
+    cleanup_actions.apply_workbook(window.ctx, good, people)
+    qtbot.waitUntil(lambda: _workbook_result(window) not in (None, shown), timeout=20000)
+    assert "已处理 2 条" in _workbook_result(window).summary.text()
     got = statuses(society)
     assert got["0024-000002"] == ["2"] and got["0024-000004"] == ["2"]
     assert values_of(society, "0024-000004")[0]["merged_into"] == "0024-000003"
+
+
+def _workbook_result(window) -> FindingsDialog | None:
+    """The open result of 从Excel应用… (a new one replaces, and closes, the one before)."""
+    return next((d for d in window.findChildren(FindingsDialog, "cleanupWorkbookResult")
+                 if d.isVisible()), None)

@@ -1,13 +1,12 @@
-"""Pieces the 清理 screens share: the findings list, the 经办人/审批人/批次/日期 row, running a
-service task on the window's workers with progress, and telling the user what happened."""
+"""Pieces the 清理 screens share: the findings list, the 经办人/审批人/批次/日期 row, the dates,
+and one modeless dialog of each kind on the window."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -16,17 +15,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
-    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.formspec.model import FormSet
 from desktop.services.cleanup.model import CellFinding
 from desktop.ui.cleanup.models import LinesModel
+from desktop.ui.context import WindowContext
 from desktop.ui.style import SEVERITY_WORDS
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
 
 FORM_ID = "society_member"
 _COLOURS = {"E": "#c62828", "W": "#b26a00", "I": "#555555"}
@@ -124,36 +121,18 @@ class PeopleRow(QWidget):
                 to_date(self.when.date()))
 
 
-def run_task(window: MainWindow, make_task: Callable[[], Any], *, done: Callable[[Any], None],
-             failed_title: str, writes: bool = False) -> None:
-    """Run a service task on the window's workers with the status-bar progress; a KnownError
-    becomes a clear message box."""
-
-    def finished(result: Any) -> None:
-        window.progress.hide()
-        done(result)
-
-    def failed(message: str) -> None:
-        window.progress.hide()
-        QMessageBox.warning(window, failed_title, message)
-
-    window.workers.start(make_task, on_done=finished, on_progress=window._progress,
-                         on_error=failed, writes=writes)
+def show_dialog(ctx: WindowContext, name: str, dialog: QDialog) -> QDialog:
+    """Show `dialog` without blocking, as the window's only dialog of its kind (`name`, its
+    objectName): one still open is closed first; each is deleted when it is closed."""
+    for old in ctx.widget.findChildren(QDialog, name):
+        if old is not dialog:
+            old.close()
+    dialog.setObjectName(name)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog
 
 
-def refresh_members(window: MainWindow) -> None:
-    """The member tab shows the changed statuses (its table and the open record)."""
-    for tab in window.form_tabs:
-        if tab.form.id == FORM_ID:
-            tab.reload()
-            if tab.has_editor and tab.session.record_id:
-                try:
-                    tab.session.load(tab.session.record_id)
-                    tab.editor.show_record()
-                except Exception:  # noqa: BLE001 — a vanished record: the table shows the truth
-                    pass
-
-
-def status_label(window: MainWindow, code: str) -> str:
-    codes = window.forms.form(FORM_ID).field("status").codes
+def status_label(forms: FormSet, code: str) -> str:
+    codes = forms.form(FORM_ID).field("status").codes
     return codes.label_of(code or "1") if codes else code

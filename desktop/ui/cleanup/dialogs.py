@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,22 +21,21 @@ from desktop.domain.cleanup import NO_ID
 from desktop.errors import KnownError
 from desktop.services.cleanup.members import next_number, readmit, withdraw_overdue
 from desktop.services.cleanup.propose import FORM_ID
-from desktop.ui.cleanup.common import date_edit, default_batch, refresh_members, run_task, to_date
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
+from desktop.ui.cleanup.common import date_edit, default_batch, to_date
+from desktop.ui.context import Changes, WindowContext
+from desktop.ui.operations import Operation
 
 #: the notice's deadline for completing the ID (辽会〔2020〕28号：2021年4月底前)
 NOTICE_DEADLINE = date(2021, 4, 30)
 
 
-def moved_out(window: MainWindow) -> list[tuple[str, str, str]]:
+def moved_out(ctx: WindowContext) -> list[tuple[str, str, str]]:
     """(record id, 会员证号, 姓名) of the members moved out for having no ID number."""
-    with window.register.engine.connect() as conn:
+    with ctx.register.engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT id, coalesce(json_extract(data, '$.member_no'), ''), name FROM record "
             "WHERE form_id = ? AND unit_id = ? AND json_extract(data, '$.status') = ? "
-            "ORDER BY 2, 3", (FORM_ID, window.register.own_unit_id, NO_ID)).all()
+            "ORDER BY 2, 3", (FORM_ID, ctx.register.own_unit_id, NO_ID)).all()
     return [(r[0], r[1], r[2] or "") for r in rows]
 
 
@@ -60,9 +58,9 @@ def _error() -> QLabel:
 class ReadmitDialog(QDialog):
     """重新入会: a member moved out for having no ID completes it and agrees to rejoin."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx.widget)
+        self.ctx = ctx
         self.setWindowTitle("重新入会")
         layout = QVBoxLayout(self)
         intro = QLabel("因无身份证号暂时移出的会员，补全公民身份号码并经本人同意后重新入会。")
@@ -70,13 +68,13 @@ class ReadmitDialog(QDialog):
         layout.addWidget(intro)
         form = QFormLayout()
         self.member = QComboBox()
-        for rid, no, name in moved_out(window):
+        for rid, no, name in moved_out(ctx):
             self.member.addItem(f"{no or '（无会员证号）'}  {name}", rid)
         self.member.setAccessibleName("会员")
         self.id_number = QLineEdit()
         self.id_number.setPlaceholderText("18 位公民身份号码")
         self.agreed = QCheckBox("本人同意重新入会")
-        self.handler = QLineEdit(window.actor)
+        self.handler = QLineEdit(ctx.actor)
         self.approver = QLineEdit()
         self.basis = QLineEdit()
         self.basis.setPlaceholderText("默认：本人同意，补全身份证号等信息后重新办理入会手续")
@@ -113,16 +111,16 @@ class ReadmitDialog(QDialog):
             self.handler.setFocus()
             return False
         try:
-            change = readmit(self.window_.register, self.window_.forms,
+            change = readmit(self.ctx.register, self.ctx.forms,
                              id_number=self.id_number.text(), handler=self.handler.text().strip(),
                              agreed=True, record_id=rid, approver=self.approver.text().strip(),
                              basis=self.basis.text().strip(), batch=default_batch(),
-                             actor=self.window_.actor)
+                             actor=self.ctx.actor)
         except KnownError as err:
             self.error.setText(str(err))
             return False
-        refresh_members(self.window_)
-        self.window_.show_status(f"{change.name}已重新入会")
+        self.ctx.notify(Changes.RECORDS)  # the member tab and its open record
+        self.ctx.status(f"{change.name}已重新入会")
         self.accept()
         return True
 
@@ -130,19 +128,19 @@ class ReadmitDialog(QDialog):
 class WithdrawDialog(QDialog):
     """到期退会: members still moved out after the deadline become 已退会."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx.widget)
+        self.ctx = ctx
         self.setWindowTitle("到期退会")
         layout = QVBoxLayout(self)
-        count = len(moved_out(window))
+        count = len(moved_out(ctx))
         intro = QLabel(f"目前有 {count} 名会员因无身份证号暂时移出。期限过后仍未补全信息或本人不愿继续入会的，"
                        "按退会处理（会员状态改为“已退会”）。")
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
         self.deadline = date_edit(NOTICE_DEADLINE)
-        self.handler = QLineEdit(window.actor)
+        self.handler = QLineEdit(ctx.actor)
         self.approver = QLineEdit()
         for label, widget in (("补全期限", self.deadline), ("经办人", self.handler),
                               ("审批人", self.approver)):
@@ -160,7 +158,7 @@ class WithdrawDialog(QDialog):
     def submit(self) -> None:
         """Withdraw on the write pool; the dialog closes when done, or says why not."""
         deadline, handler = to_date(self.deadline.date()), self.handler.text().strip()
-        approver, window = self.approver.text().strip(), self.window_
+        approver, ctx = self.approver.text().strip(), self.ctx
         if not handler:
             self.error.setText("请填写经办人。")
             return
@@ -171,28 +169,28 @@ class WithdrawDialog(QDialog):
 
         def task():
             yield from ()
-            return withdraw_overdue(window.register, window.forms, deadline=deadline,
+            return withdraw_overdue(ctx.register, ctx.forms, deadline=deadline,
                                     handler=handler, approver=approver, batch=default_batch(),
-                                    actor=window.actor)
+                                    actor=ctx.actor)
 
         def done(changes) -> None:
             self.changed = len(changes)
-            refresh_members(window)
-            window.show_status(f"{len(changes)} 名暂时移出的会员已按退会处理")
-            QMessageBox.information(window, "到期退会",
+            ctx.notify(Changes.RECORDS)  # the member tab and its open record
+            ctx.status(f"{len(changes)} 名暂时移出的会员已按退会处理")
+            QMessageBox.information(ctx.widget, "到期退会",
                                     f"{len(changes)} 名暂时移出的会员在 {deadline.isoformat()} 前未补全身份证号，"
                                     "已按退会处理，并已记入操作日志。")
             self.accept()
 
-        run_task(window, task, done=done, failed_title="未能按退会处理", writes=True)
+        Operation(ctx, task, title="未能按退会处理", writes=True).success(done).run()
 
 
 class NextNumberDialog(QDialog):
     """The own society's next free member number, offered for a new member record."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx.widget)
+        self.ctx = ctx
         self.setWindowTitle("下一个会员证号")
         layout = QVBoxLayout(self)
         self.number = QLineEdit()
@@ -216,7 +214,7 @@ class NextNumberDialog(QDialog):
         close.clicked.connect(self.reject)
         layout.addWidget(box)
         try:
-            found = next_number(window.register, window.forms)
+            found = next_number(ctx.register, ctx.forms)
         except KnownError as err:
             self.info.setText(str(err).replace("，或用 --society 指定本会的代码", ""))
             self.info.setStyleSheet("color: #c62828;")
@@ -231,9 +229,9 @@ class NextNumberDialog(QDialog):
     def fill(self) -> None:
         """Start a new member record (unless the open one is new and has no number) and put
         the number into its 会员证号."""
-        window = self.window_
-        tab = next(t for t in window.form_tabs if t.form.id == FORM_ID)
-        window.tabs.setCurrentWidget(tab)
+        tab = self.ctx.show_tab(FORM_ID)
+        if tab is None:
+            return
         session = tab.session
         if session.record_id is not None or session.values.get("member_no"):
             tab.new_record()

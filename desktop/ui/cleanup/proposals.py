@@ -4,8 +4,6 @@ and one 应用 that applies every chosen decision all or nothing through `apply_
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,12 +29,11 @@ from desktop.services.cleanup.propose import (
     apply_decisions,
     propose,
 )
-from desktop.ui.cleanup.common import FindingsList, PeopleRow, refresh_members, run_task
+from desktop.ui.cleanup.common import FindingsList, PeopleRow
 from desktop.ui.cleanup.models import CheckRowsModel, GroupsModel
 from desktop.ui.cleanup.revoke import RevokePage
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
+from desktop.ui.context import Changes, WindowContext
+from desktop.ui.operations import Operation
 
 PENDING, CONFIRMED, REJECTED = "待定", "确认重复", "不是重复"
 KEEP_MARK, REMOVE_MARK = "★ 保留", "清理"
@@ -67,10 +64,10 @@ def _view(model, widths: tuple[int, ...]) -> QTableView:
 class ProposalsDialog(QDialog):
     """The window's 清理建议. `proposal` is computed on the workers (`refresh`)."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
-        self.form = window.forms.form("society_member")
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx.widget)
+        self.ctx = ctx
+        self.form = ctx.forms.form("society_member")
         self.statuses = self.form.field("status").codes
         self.reasons = self.form.field("ineligible_reason").codes
         self.proposal: Proposal | None = None
@@ -132,7 +129,7 @@ class ProposalsDialog(QDialog):
         split.setStretchFactor(1, 1)
         layout.addWidget(split, 1)
 
-        self.people = PeopleRow(self.window_.actor, approver_hint="长期失联等不符合条件须填")
+        self.people = PeopleRow(self.ctx.actor, approver_hint="长期失联等不符合条件须填")
         layout.addWidget(self.people)
         bottom = QHBoxLayout()
         self.chosen_label = QLabel()
@@ -197,21 +194,21 @@ class ProposalsDialog(QDialog):
 
     def refresh(self) -> None:
         """Compute the proposals on the workers; the pages fill when done."""
-        window, years = self.window_, self.years.value()
+        ctx, years = self.ctx, self.years.value()
         self.recompute.setEnabled(False)
         self.apply_button.setEnabled(False)
         self.summary.setText("正在计算清理建议…")
 
-        def done(outcome: tuple[Proposal, Rows]) -> None:
+        def ended() -> None:
             self.recompute.setEnabled(True)
             self.apply_button.setEnabled(True)
-            self.show_proposal(*outcome)
 
         def task():
-            proposal = yield from propose(window.register, window.forms, years=years)
+            proposal = yield from propose(ctx.register, ctx.forms, years=years)
             return proposal, self.rows_of(proposal)  # the texts too: plain Python, off the window
 
-        run_task(window, task, done=done, failed_title="无法计算清理建议")
+        Operation(ctx, task, title="无法计算清理建议").finally_(ended).success(
+            lambda outcome: self.show_proposal(*outcome)).run()
 
     def rows_of(self, p: Proposal) -> Rows:
         """The texts the three lists show (no Qt: runs on the worker)."""
@@ -344,20 +341,17 @@ class ProposalsDialog(QDialog):
             QMessageBox.information(self, "没有选择处理决定",
                                     "还没有确认任何一组重复录入、勾选任何会员或加入撤销资格。")
             return
-        window = self.window_
+        ctx = self.ctx
         self.apply_button.setEnabled(False)
 
         def task():
             yield from ()
-            return apply_decisions(window.register, window.forms, decisions,
-                                   actor=window.actor, batch=batch, when=when,
+            return apply_decisions(ctx.register, ctx.forms, decisions,
+                                   actor=ctx.actor, batch=batch, when=when,
                                    source="窗口：清理建议")
 
-        def done(result: ApplyResult) -> None:
-            self.apply_button.setEnabled(True)
-            self.applied(result)
-
-        run_task(window, task, done=done, failed_title="清理决定未能应用", writes=True)
+        Operation(ctx, task, title="清理决定未能应用", writes=True).finally_(
+            lambda: self.apply_button.setEnabled(True)).success(self.applied).run()
 
     def applied(self, result: ApplyResult) -> None:
         self.last_result = result
@@ -373,8 +367,8 @@ class ProposalsDialog(QDialog):
         for ch in result.changes:
             counts[ch.after] = counts.get(ch.after, 0) + 1
         parts = "，".join(f"{self._status(k)} {v} 条" for k, v in sorted(counts.items()))
-        refresh_members(self.window_)
-        self.window_.show_status(f"清理决定已应用：{len(result.changes)} 条")
+        self.ctx.notify(Changes.RECORDS)  # the member tab and its open record
+        self.ctx.status(f"清理决定已应用：{len(result.changes)} 条")
         QMessageBox.information(self, "清理决定已应用",
                                 f"已处理 {len(result.changes)} 条" + (f"：{parts}" if parts else "")
                                 + (f"；{result.skipped} 项无需处理" if result.skipped else "")

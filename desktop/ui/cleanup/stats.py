@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -38,9 +37,7 @@ from desktop.services.cleanup.paper import (
 )
 from desktop.services.packages.stats import received_tables, unit_table
 from desktop.ui.cleanup.common import date_edit, to_date
-
-if TYPE_CHECKING:
-    from desktop.ui.mainwindow import MainWindow
+from desktop.ui.context import WindowContext
 
 NOTICE_CATEGORIES = (("重复录入", DUPLICATE), ("严重违法违纪", VIOLATION), ("不符合条件", INELIGIBLE),
                      ("无身份证号", NO_ID), ("已退会", WITHDRAWN))
@@ -49,9 +46,9 @@ NOTICE_CATEGORIES = (("重复录入", DUPLICATE), ("严重违法违纪", VIOLATI
 class StatsDialog(QDialog):
     """The table as the notice's 附件2 lays it out: 项目 / six columns / 数量."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx.widget)
+        self.ctx = ctx
         self.setWindowTitle(TITLE)
         layout = QVBoxLayout(self)
         title = QLabel(TITLE)
@@ -63,8 +60,8 @@ class StatsDialog(QDialog):
         layout.addWidget(title)
         head = QGridLayout()
         self.unit = QLabel()
-        self.filler = QLineEdit(window.settings.value("cleanup/filler", "", type=str))
-        self.contact = QLineEdit(window.settings.value("cleanup/contact", "", type=str))
+        self.filler = QLineEdit(ctx.settings.value("cleanup/filler", "", type=str))
+        self.contact = QLineEdit(ctx.settings.value("cleanup/contact", "", type=str))
         self.filed = date_edit(date.today())
         for col, (label, widget) in enumerate((("填报单位：", self.unit), ("填报人：", self.filler),
                                                ("联系方式：", self.contact),
@@ -76,7 +73,7 @@ class StatsDialog(QDialog):
         head.setColumnStretch(3, 1)
         layout.addLayout(head)
         self.received = QCheckBox("连同已收到的下级法学会统计表一并汇总（未附统计表的按其会员记录计算）")
-        self.received.setVisible(bool(received_tables(window.register)))
+        self.received.setVisible(bool(received_tables(ctx.register)))
         self.received.toggled.connect(lambda _on: self.refresh())
         layout.addWidget(self.received)
         self.table = QTableWidget(2, 7)
@@ -106,7 +103,7 @@ class StatsDialog(QDialog):
     def current(self) -> CleanupStats:
         """The table as shown, with the header the clerk filled in (summed with the received
         societies' tables when asked)."""
-        reg = self.window_.register
+        reg = self.ctx.register
         header = {"filler": self.filler.text().strip(), "contact": self.contact.text().strip(),
                   "filed": to_date(self.filed.date()).isoformat()}
         return unit_table(reg, received=self.received.isChecked(), **header)
@@ -155,12 +152,12 @@ class StatsDialog(QDialog):
 
     def export(self, suffix: str, path: Path | None = None) -> Path | None:
         """Save the table as .xlsx or .pdf (asks where unless `path`)."""
-        window = self.window_
-        window.settings.setValue("cleanup/filler", self.filler.text().strip())
-        window.settings.setValue("cleanup/contact", self.contact.text().strip())
+        ctx = self.ctx
+        ctx.settings.setValue("cleanup/filler", self.filler.text().strip())
+        ctx.settings.setValue("cleanup/contact", self.contact.text().strip())
         if path is None:
             kind = "Excel 工作簿 (*.xlsx)" if suffix == ".xlsx" else "PDF 文件 (*.pdf)"
-            default = window.register.path.with_name(f"个人会员清理工作情况统计表{suffix}")
+            default = ctx.register.path.with_name(f"个人会员清理工作情况统计表{suffix}")
             name, _ = QFileDialog.getSaveFileName(self, "导出统计表", str(default), kind)
             if not name:
                 return None
@@ -170,21 +167,21 @@ class StatsDialog(QDialog):
         stats = self.current()
         try:
             write_stats(path, stats)
-            log_export(window.register, "stats.export", path, {"parts": len(stats.parts)},
-                       actor=window.actor)
+            log_export(ctx.register, "stats.export", path, {"parts": len(stats.parts)},
+                       actor=ctx.actor)
         except (KnownError, ValueError) as err:
             QMessageBox.warning(self, "未能导出统计表", str(err))
             return None
-        window.show_status(f"统计表已导出：{path}")
+        ctx.status(f"统计表已导出：{path}")
         return path
 
 
 class NoticeDialog(QDialog):
     """通报: the numbers always; names and categories only where the clerk chooses."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx.widget)
+        self.ctx = ctx
         self.setWindowTitle("清理结果通报")
         layout = QVBoxLayout(self)
         intro = QLabel("通报清理前登记条目数和各类清理数量。是否列出人员姓名和清理类别由您决定"
@@ -241,10 +238,10 @@ class NoticeDialog(QDialog):
             self.error.setText("请至少选择一个要列出人员的类别，或不列出姓名。")
             return None
         self.error.clear()
-        window = self.window_
+        ctx = self.ctx
         if path is None:
             kind = "PDF 文件 (*.pdf)" if suffix == ".pdf" else "Excel 工作簿 (*.xlsx)"
-            default = window.register.path.with_name(f"个人会员清理结果通报{suffix}")
+            default = ctx.register.path.with_name(f"个人会员清理结果通报{suffix}")
             name, _ = QFileDialog.getSaveFileName(self, "保存通报", str(default), kind)
             if not name:
                 return None
@@ -253,14 +250,14 @@ class NoticeDialog(QDialog):
                 path = path.with_name(path.name + suffix)
         deadline = to_date(self.deadline.date()) if self.with_deadline.isChecked() else None
         try:
-            notice = build_notice(window.register, window.forms, names=names,
+            notice = build_notice(ctx.register, ctx.forms, names=names,
                                   categories=chosen if names else None, deadline=deadline)
             write_notice(path, notice)
-            log_export(window.register, "cleanup.notice", path,
+            log_export(ctx.register, "cleanup.notice", path,
                        {"names": names, "categories": chosen if names else [],
-                        "listed": len(notice.rows)}, actor=window.actor)
+                        "listed": len(notice.rows)}, actor=ctx.actor)
         except KnownError as err:
             QMessageBox.warning(self, "未能保存通报", str(err))
             return None
-        window.show_status(f"通报已保存：{path}")
+        ctx.status(f"通报已保存：{path}")
         return path
