@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from stdnum.cn import ric
 
-from desktop.domain.identifiers import _org_code_check
+from desktop.domain.identifiers import org_code_check
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬芳燕彩春菊兰凤洁梅琳素云莲真环雪荣爱妹霞香月莺媛艳瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓纨仪荷丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽秀飞"
@@ -36,7 +36,7 @@ def resident_id(rng: random.Random, birth: date, male: bool, area: str) -> str:
 
 def firm_uscc(rng: random.Random, area: str) -> str:
     org = "".join(rng.choice("0123456789") for _ in range(8))
-    body = "31" + area + org + _org_code_check(org)
+    body = "31" + area + org + org_code_check(org)
     total = sum(_USCC.index(ch) * pow(3, i, 31) for i, ch in enumerate(body))
     return body + _USCC[(31 - total % 31) % 31]
 

@@ -162,7 +162,9 @@ def mask_id(number: str | None) -> str:
 # --- 统一社会信用代码 ---------------------------------------------------------------------------
 
 
-def _org_code_check(body: str) -> str:
+def org_code_check(body: str) -> str:
+    """The check character (GB 11714 组织机构代码 rule) of the 8-character organisation code
+    `body` inside a 统一社会信用代码."""
     weights = (3, 7, 9, 10, 5, 8, 4, 2)
     total = sum(int(ch, 36) * w for ch, w in zip(body, weights, strict=True))
     c = 11 - total % 11
@@ -192,7 +194,7 @@ def _uscc_problems(code: str, law_firm: bool) -> list[Problem]:
     if law_firm and not code.startswith("31"):
         problems.append(Problem("W", "uscc_not_law_firm"))
     org = code[8:17]
-    if org[:8].isalnum() and org[-1] != _org_code_check(org[:8]):
+    if org[:8].isalnum() and org[-1] != org_code_check(org[:8]):
         problems.append(Problem("W", "uscc_org_code"))
     return problems
 

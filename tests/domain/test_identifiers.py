@@ -243,5 +243,5 @@ def test_inner_organisation_code_check_digit_is_a_warning(firm_records):
     alphabet = sampledata._USCC
     total = sum(alphabet.index(ch) * pow(3, i, 31) for i, ch in enumerate(body))
     code = body + alphabet[(31 - total % 31) % 31]
-    assert ids._org_code_check(org) == good[16]
+    assert ids.org_code_check(org) == good[16]
     assert codes(ids.check_uscc(code, law_firm=True)) == [("W", "uscc_org_code")]
