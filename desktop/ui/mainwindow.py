@@ -38,6 +38,7 @@ from desktop.ui.collation import PinyinKeys
 from desktop.ui.context import Changes, WindowContext
 from desktop.ui.excel.actions import add_excel_actions
 from desktop.ui.idle import IdleLock
+from desktop.ui.operations import Operation
 from desktop.ui.packages.actions import add_package_actions
 from desktop.ui.printing.actions import add_print_actions
 from desktop.ui.records.formtab import FormTab
@@ -165,7 +166,7 @@ class MainWindow(QMainWindow):
         add_print_actions(ctx, self.menuBar().addMenu("打印"))
         add_package_actions(self.ctx, self.menuBar().addMenu("上报"))
         if self.own.level.startswith("society"):
-            add_cleanup_actions(self.ctx, self.menuBar().addMenu("清理"))
+            add_cleanup_actions(self, self.menuBar().addMenu("清理"))
         register = self.menuBar().addMenu("登记库")
         register.addAction(ctx.action(Action.LOCK))
         add_register_actions(ctx, register)
@@ -298,15 +299,17 @@ class MainWindow(QMainWindow):
             return
         if later:
             return  # started once the window is shown (showEvent)
-        def failed(message: str) -> None:
-            gc.enable()
-            self.show_status(message)
-
         self.show_status("正在读取本单位记录，稍后启用跨表校验…")
         # no full garbage collection while 200,000 records are read: each one would hold the
         # interpreter for a few hundred milliseconds and stall the typing
         gc.disable()
-        self.workers.start(task, on_done=attach, on_progress=self.show_progress, on_error=failed)
+        def failed(message: str) -> None:
+            gc.enable()
+            self.show_status(message)
+
+        job = Operation(self.ctx, task, title="读取本单位记录").failure(failed).success(attach).run()
+        if job is not None:
+            job.signals.cancelled.connect(gc.enable)  # closing the window while it reads
 
     def lock(self) -> None:
         """Hide every record and ask for the passphrase again."""

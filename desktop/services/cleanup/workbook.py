@@ -1,196 +1,250 @@
-"""The cleanup workbook: the proposals written for the clerk (read back by
-cleanup_workbook_read.py).
-
-Sheets: 说明; 重复录入 (one row per entry proposed for removal, with the entry it would be merged
-into); 无身份证号 (one row per member); 长期失联或不履行义务 (candidates); each with a column
-处理决定 where 同意 applies the proposal and anything else leaves it; 撤销资格 (empty: the clerk
-lists revocations with 会员证号, 清理类别, 依据, 经办人, 审批人); 会员证号核对 (information only).
-The column 记录编号 names the entry for certain, because legacy member numbers repeat.
-
-Written with openpyxl's write-only mode: plain values, styles on the header only (a styled cell
-costs as much as ten plain ones), about 15 s for 90,000 rows.
+"""Reading a filled cleanup workbook back into decisions (python-calamine), with a finding on
+the cell of everything that cannot be read: a missing column, an unknown 清理类别 or 不符合条件
+情形, an empty 会员证号. Columns are found by their titles (spaces and full-/half-width forms do
+not matter), so a clerk may reorder them; 处理决定 同意 applies a proposal, anything else
+leaves it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
-from desktop.domain.cleanup import INELIGIBLE, VIOLATION
-from desktop.domain.identifiers import mask_id, mask_phone
+from desktop.domain.cleanup import DUPLICATE, INELIGIBLE, NO_ID, VIOLATION
+from desktop.errors import UsageError
 from desktop.formspec.model import FormSpec
-from desktop.services.cleanup.propose import Proposal
-
-HELP, DUP, NOID, OVERDUE, REVOKE, NUMBERS, CODES = (
-    "说明", "重复录入", "无身份证号", "长期失联或不履行义务", "撤销资格", "会员证号核对", "代码表")
-DECISION, AGREE, DISAGREE = "处理决定", "同意", "不同意"
-RECORD, KEPT_RECORD = "记录编号", "并入记录编号"
-MEMBER_NO, NAME, CATEGORY, REASON = "会员证号", "姓名", "清理类别", "不符合条件情形"
-BASIS, HANDLER, APPROVER = "依据", "经办人", "审批人"
-REVOKE_NAME = "姓名（核对用，可不填）"
-REVOKE_RECORD = "记录编号（会员证号重复时填写）"
-CATEGORIES = {"严重违法违纪": VIOLATION, "不符合条件": INELIGIBLE}
-
-_DUP_COLS = (("序号", 6), (MEMBER_NO, 16), (NAME, 10), ("公民身份号码", 21), ("出生日期", 12),
-             ("工作单位", 24), ("并入条目会员证号", 16), ("并入条目姓名", 10),
-             ("并入条目公民身份号码", 21), ("判定", 16), ("判定依据", 26), (DECISION, 10),
-             ("备注", 16), (RECORD, 38), (KEPT_RECORD, 38))
-_NOID_COLS = (("序号", 6), (MEMBER_NO, 16), (NAME, 10), ("出生日期", 12), ("工作单位", 24),
-              ("手机", 14), ("批准入会日期", 13), ("备注", 22), (DECISION, 10), (RECORD, 38))
-_OVERDUE_COLS = (("序号", 6), (MEMBER_NO, 16), (NAME, 10), ("工作单位", 24), ("最近联系日期", 13),
-                 ("最近履行会员义务日期", 13), (REASON, 28), (BASIS, 40), (HANDLER, 10),
-                 (APPROVER, 10), (DECISION, 10), (RECORD, 38))
-_REVOKE_COLS = ((MEMBER_NO, 16), (REVOKE_NAME, 12), (CATEGORY, 14), (REASON, 28), (BASIS, 40),
-                (HANDLER, 10), (APPROVER, 10), (REVOKE_RECORD, 38))
-_NUMBER_COLS = (("序号", 6), (MEMBER_NO, 16), ("级别", 6), ("问题", 60), (RECORD, 38))
-
-_HEAD_FONT = Font(bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
-_DECIDE_FILL = PatternFill("solid", fgColor="FFF2CC")
-_TECH_FONT = Font(color="808080")
-_TECH_FILL = PatternFill("solid", fgColor="EDEDED")
-_WRAP = Alignment(wrap_text=True, vertical="top")
+from desktop.services.cleanup.model import CellFinding, Decision
+from desktop.services.cleanup.workbook import (
+    AGREE,
+    APPROVER,
+    BASIS,
+    CATEGORIES,
+    CATEGORY,
+    DECISION,
+    DISAGREE,
+    DUP,
+    HANDLER,
+    KEPT_RECORD,
+    MEMBER_NO,
+    NOID,
+    OVERDUE,
+    REASON,
+    RECORD,
+    REVOKE,
+    REVOKE_NAME,
+    REVOKE_RECORD,
+)
 
 
-# --- writing ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReadResult:
+    decisions: list[Decision]
+    findings: list[CellFinding]
+    agreed: dict[str, int]  # sheet -> rows decided (同意, or listed in 撤销资格)
 
 
-def write_proposal(path: Path, proposal: Proposal, form: FormSpec, *, unit_name: str,
-                   full: bool = False) -> None:
-    """Write the proposals as the cleanup workbook. ID numbers and phones are masked unless
-    `full` (the caller logs a full export)."""
-    def idn(number: str) -> str:
-        return number if full else mask_id(number)
-
-    def phone(number: str) -> str:
-        return number if full else mask_phone(number)
-
-    wb = Workbook(write_only=True)
+def read_decisions(path: Path, form: FormSpec, *, handler: str = "", approver: str = ""
+                   ) -> ReadResult:
+    """The decisions of a filled cleanup workbook, with findings per cell for what cannot be
+    read (a missing column, an unknown 清理类别, …). `handler`/`approver` fill empty cells."""
+    sheets = _open(path)
+    findings: list[CellFinding] = []
+    decisions: list[Decision] = []
+    agreed: dict[str, int] = {}
+    known = [s for s in (DUP, NOID, OVERDUE, REVOKE) if s in sheets]
+    if not known:
+        raise UsageError(f"{path} 不是个人会员清理表：没有“{DUP}”“{NOID}”“{OVERDUE}”“{REVOKE}”中的任何一页。"
+                         "请用 dengji cleanup propose 生成清理表后填写。")
     reasons = form.field("ineligible_reason").codes
-    reason_labels = [c.label for c in reasons.codes] if reasons else []
-    _help_sheet(wb, proposal, unit_name, full)
-
-    rows = []
-    for g in proposal.groups:
-        k = g.keep
-        for r in g.removals:
-            m = r.member
-            note = "" if m.status in ("1", "7") else f"现为{_status(form, m.status)}"
-            rows.append([m.member_no, m.name, idn(m.id_number), m.birth_date, m.employer,
-                         k.member_no, k.name, idn(k.id_number),
-                         "确定重复" if r.certain else "疑似重复，请核实", r.reason, None, note,
-                         m.id, k.id])
-    _table(wb, DUP, _DUP_COLS, rows, decide=True)
-
-    removed = proposal.removed_ids
-    rows = [[m.member_no, m.name, m.birth_date, m.employer, phone(m.mobile), m.approved,
-             "亦列入“重复录入”，如确认重复则按重复录入处理" if m.id in removed else "", None, m.id]
-            for m in proposal.no_id]
-    _table(wb, NOID, _NOID_COLS, rows, decide=True)
-
-    rows = [[o.member.member_no, o.member.name, o.member.employer, o.last_contact, o.last_duty,
-             reasons.label_of(o.reason) if reasons else o.reason, o.basis, None, None, None,
-             o.member.id] for o in proposal.overdue]
-    _table(wb, OVERDUE, _OVERDUE_COLS, rows, decide=True,
-           lists={REASON: "reasons"})
-
-    _table(wb, REVOKE, _REVOKE_COLS, [], decide=False, blank_rows=200,
-           lists={CATEGORY: "categories", REASON: "reasons"})
-
-    rows = [[i.member_no, i.severity, i.message, "、".join(i.record_ids)]
-            for i in proposal.number_issues]
-    _table(wb, NUMBERS, _NUMBER_COLS, rows, decide=False)
-    _codes_sheet(wb, reason_labels)
-    wb.save(path)
+    for name in known:
+        table = _Sheet(name, sheets[name], findings)
+        before = len(decisions)
+        if name == REVOKE:
+            decisions += _revocations(table, reasons, handler, approver)
+        else:
+            decisions += _agreed(table, name, reasons, handler, approver)
+        agreed[name] = len(decisions) - before
+    return ReadResult(decisions, findings, agreed)
 
 
-def _status(form: FormSpec, code: str) -> str:
-    codes = form.field("status").codes
-    return codes.label_of(code) if codes else code
+def _open(path: Path) -> dict[str, list[list[Any]]]:
+    from python_calamine import CalamineWorkbook
+
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise UsageError(f"清理表应为 Excel 文件（.xlsx）：{path}")
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        return {n: wb.get_sheet_by_name(n).to_python() for n in wb.sheet_names}
+    except FileNotFoundError:
+        raise UsageError(f"找不到文件：{path}") from None
+    except Exception as err:  # calamine raises its own errors for damaged or non-Excel files
+        raise UsageError(f"无法读取 Excel 文件 {path}（{err}）。请确认文件已保存为 .xlsx 且没有损坏。"
+                         ) from None
 
 
-def _help_sheet(wb: Workbook, p: Proposal, unit_name: str, full: bool) -> None:
-    ws = wb.create_sheet(HELP)
-    ws.column_dimensions["A"].width = 110
-    lines = [
-        f"{unit_name} 个人会员清理表（{p.today.isoformat()} 生成）",
-        f"登记条目 {p.entries} 条，其中在册（含重新入会）{p.active} 条。",
-        f"重复录入：{len(p.groups)} 组，建议清理 {p.removals} 条（“确定重复”为同一公民身份号码；"
-        "“疑似重复”为无身份证号条目与他人姓名及出生日期、工作单位或手机相同，请核实）。",
-        f"无身份证号：{len(p.no_id)} 人，建议暂时移出会员队伍。",
-        f"长期失联或不履行义务：{len(p.overdue)} 人（最近联系或履行会员义务已满 {p.years} 年）；"
-        f"另有 {p.undated} 人两个日期都没有登记，无法判断，未列入。",
-        f"会员证号核对：{len(p.number_issues)} 项，仅供核对，不作处理。",
-        "",
-        "填写方法：在各页“处理决定”列填“同意”即按建议处理；填其他内容或不填，该条不处理。",
-        "“撤销资格”页由经办人逐行填写需撤销资格的会员：会员证号、清理类别（严重违法违纪或不符合条件）、"
-        "不符合条件情形（清理类别为不符合条件时必填）、依据、经办人、审批人。",
-        "“长期失联或不履行义务”页同意的，按“不符合条件”撤销资格，须填经办人和审批人（也可在导入命令中统一指定）。",
-        "“记录编号”“并入记录编号”两列用于准确找到条目，请勿修改。",
-        "填好后运行：dengji cleanup apply --db 登记库 本文件 --handler 经办人 [--approver 审批人]。"
-        "全部无误才会写入；有问题时逐格列出，登记库不作任何改动。",
-        "不会删除任何记录：清理只改变会员状态，并在操作日志中记录经办人、时间和依据。",
-        "本表含个人信息，请妥善保管，用后删除。" + ("（本表为全号导出，已记入操作日志）" if full else
-                                          "身份证号码和手机号码已部分遮蔽。"),
-    ]
-    for line in lines:
-        ws.append([line])
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
 
 
-def _header(ws, cols: Sequence[tuple[str, int]]) -> list[WriteOnlyCell]:
-    cells = []
-    for title, _ in cols:
-        c = WriteOnlyCell(ws, value=title)
-        c.font, c.alignment = _HEAD_FONT, _WRAP
-        c.fill = _DECIDE_FILL if title == DECISION else _HEAD_FILL
-        if title in (RECORD, KEPT_RECORD):
-            c.font, c.fill = _TECH_FONT, _TECH_FILL
-        cells.append(c)
-    return cells
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
 
 
-def _table(wb: Workbook, title: str, cols: Sequence[tuple[str, int]], rows: list[list[Any]], *,
-           decide: bool, blank_rows: int = 0, lists: dict[str, str] | None = None) -> None:
-    ws = wb.create_sheet(title)
-    ws.freeze_panes = "A2"
-    numbered = cols[0][0] == "序号"
-    for i, (_, width) in enumerate(cols, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    last = max(len(rows), blank_rows) + 1
-    titles = [t for t, _ in cols]
-    if decide:
-        col = get_column_letter(titles.index(DECISION) + 1)
-        dv = DataValidation(type="list", formula1=f'"{AGREE},{DISAGREE}"', allow_blank=True)
-        dv.add(f"{col}2:{col}{max(last, 2)}")
-        ws.data_validations.append(dv)
-    for name, ref in (lists or {}).items():
-        col = get_column_letter(titles.index(name) + 1)
-        source = "$A$1:$A$2" if ref == "categories" else "$B$1:$B$40"
-        dv = DataValidation(type="list", formula1=f"{CODES}!{source}", allow_blank=True)
-        dv.add(f"{col}2:{col}{max(last, 2)}")
-        ws.data_validations.append(dv)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(last, 2)}"
-    ws.append(_header(ws, cols))
-    # plain values only: a styled cell costs as much as ten plain ones in write-only mode
-    append = ws.append
-    if numbered:
-        for n, row in enumerate(rows, start=1):
-            append([n, *row])
-    else:
-        for row in rows:
-            append(row)
+def _key(title: str) -> str:
+    """Column titles compared without spaces and full-/half-width differences."""
+    return "".join(unicodedata.normalize("NFKC", title).split())
 
 
-def _codes_sheet(wb: Workbook, reasons: list[str]) -> None:
-    ws = wb.create_sheet(CODES)
-    ws.sheet_state = "hidden"
-    cats = list(CATEGORIES)
-    for i in range(max(len(cats), len(reasons))):
-        ws.append([cats[i] if i < len(cats) else None, reasons[i] if i < len(reasons) else None])
+class _Sheet:
+    def __init__(self, name: str, rows: list[list[Any]], findings: list[CellFinding]) -> None:
+        self.name, self.findings = name, findings
+        header = [_key(_text(v)) for v in rows[0]] if rows else []
+        self.columns = {title: i for i, title in reversed(list(enumerate(header))) if title}
+        self.rows = rows[1:]
+        self.letters: dict[str, str] = {}
+        self.index: dict[str, int | None] = {}
+
+    def need(self, *titles: str) -> bool:
+        missing = [t for t in titles if _key(t) not in self.columns]
+        for t in missing:
+            self.findings.append(CellFinding(f"{self.name}!A1", "E",
+                                 f"“{self.name}”页缺少“{t}”列（第 1 行应为列标题），请用原清理表填写"))
+        return not missing
+
+    def get(self, row: list[Any], title: str) -> str:
+        i = self.index.get(title, -1)
+        if i == -1:
+            i = self.index[title] = self.columns.get(_key(title))
+        return _text(row[i]) if i is not None and i < len(row) else ""
+
+    def cell(self, r: int, title: str) -> str:
+        letter = self.letters.get(title)
+        if letter is None:
+            i = self.columns.get(_key(title))
+            letter = self.letters[title] = get_column_letter(i + 1) if i is not None else "A"
+        return f"{self.name}!{letter}{r}"
+
+    def numbered(self):
+        for r, row in enumerate(self.rows, start=2):
+            if any(_text(v) for v in row):
+                yield r, row
+
+
+def _decision_word(text: str) -> str:
+    return "".join(ch for ch in _nfkc(text) if not ch.isspace() and ch not in "。.!")
+
+
+def _agreed(t: _Sheet, name: str, reasons, handler: str, approver: str) -> list[Decision]:
+    extra = (KEPT_RECORD,) if name == DUP else (REASON, BASIS, HANDLER, APPROVER) \
+        if name == OVERDUE else ()
+    if not t.need(MEMBER_NO, DECISION, RECORD, *extra):
+        return []
+    target = {DUP: DUPLICATE, NOID: NO_ID, OVERDUE: INELIGIBLE}[name]
+    out = []
+    for r, row in t.numbered():
+        word = _decision_word(t.get(row, DECISION))
+        if word != AGREE:
+            if word and word != DISAGREE:
+                t.findings.append(CellFinding(t.cell(r, DECISION), "I",
+                                  f"“{name}”页第 {r} 行：处理决定“{word}”不是“{AGREE}”，本行不处理"))
+            continue
+        cells = {"row": t.cell(r, MEMBER_NO), "member_no": t.cell(r, MEMBER_NO),
+                 "record": t.cell(r, RECORD), "decision": t.cell(r, DECISION),
+                 "kept": t.cell(r, KEPT_RECORD), "basis": t.cell(r, BASIS),
+                 "handler": t.cell(r, HANDLER), "approver": t.cell(r, APPROVER),
+                 "reason": t.cell(r, REASON)}
+        member_no, row_label = _nfkc(t.get(row, MEMBER_NO)), f"“{name}”页第 {r} 行"
+        if name == DUP:
+            kept = t.get(row, KEPT_RECORD)
+            out.append(Decision(DUPLICATE, t.get(row, RECORD), member_no, merged_into=kept,
+                                basis=f"与会员证号 {t.get(row, '并入条目会员证号')}（"
+                                      f"{t.get(row, '并入条目姓名')}）的条目重复录入（"
+                                      f"{t.get(row, '判定依据')}），保留该条目",
+                                handler=handler, row=row_label, cells=cells, proposed=True))
+        elif name == NOID:
+            out.append(Decision(NO_ID, t.get(row, RECORD), member_no,
+                                basis="会员管理信息系统中无身份证号，暂时移出会员队伍",
+                                handler=handler, row=row_label, cells=cells, proposed=True))
+        else:
+            reason = _reason(t, r, row, reasons, required=True)
+            if reason is None:
+                continue
+            out.append(Decision(target, t.get(row, RECORD), member_no, basis=t.get(row, BASIS),
+                                handler=t.get(row, HANDLER) or handler,
+                                approver=t.get(row, APPROVER) or approver, reason=reason,
+                                row=row_label, cells=cells, proposed=True))
+    return out
+
+
+def _reason(t: _Sheet, r: int, row: list[Any], reasons, *, required: bool) -> str | None:
+    text = t.get(row, REASON)
+    if not text:
+        if required:
+            t.findings.append(CellFinding(t.cell(r, REASON), "E",
+                              f"“{t.name}”页第 {r} 行：清理类别为不符合条件时须填写“{REASON}”"))
+            return None
+        return ""
+    code = _reason_code(reasons, text) if reasons else None
+    if code is None:
+        t.findings.append(CellFinding(t.cell(r, REASON), "E",
+                          f"“{t.name}”页第 {r} 行：“{text}”不在不符合会员条件情形代码表中，请从下拉列表选择"))
+        return None
+    return code.code
+
+
+def _reason_code(reasons, text: str):
+    """The sub-reason by code, label or alias, forgiving full-width/half-width brackets."""
+    found = reasons.lookup(text)
+    if found is None:
+        plain = _fold(text)
+        found = next((c for c in reasons.codes
+                      if plain in (_fold(c.label), *(_fold(a) for a in c.aliases))), None)
+    return found
+
+
+def _fold(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).replace("\"", "").replace(
+        "“", "").replace("”", "")
+
+
+def _revocations(t: _Sheet, reasons, handler: str, approver: str) -> list[Decision]:
+    if not t.need(MEMBER_NO, CATEGORY, BASIS, HANDLER, APPROVER):
+        return []
+    out = []
+    for r, row in t.numbered():
+        row_label = f"“{REVOKE}”页第 {r} 行"
+        category = "".join(_nfkc(t.get(row, CATEGORY)).split()).removeprefix("已清理-")
+        target = CATEGORIES.get(category) or {"严重违纪违法": VIOLATION,
+                                              "不符合会员条件": INELIGIBLE}.get(category)
+        if target is None:
+            t.findings.append(CellFinding(t.cell(r, CATEGORY), "E",
+                              f"{row_label}：清理类别应为“严重违法违纪”或“不符合条件”，现为“{category}”"))
+            continue
+        reason = _reason(t, r, row, reasons, required=target == INELIGIBLE)
+        if reason is None:
+            continue
+        cells = {"row": t.cell(r, MEMBER_NO), "member_no": t.cell(r, MEMBER_NO),
+                 "record": t.cell(r, REVOKE_RECORD), "name": t.cell(r, REVOKE_NAME),
+                 "decision": t.cell(r, CATEGORY), "basis": t.cell(r, BASIS),
+                 "handler": t.cell(r, HANDLER), "approver": t.cell(r, APPROVER),
+                 "reason": t.cell(r, REASON)}
+        out.append(Decision(target, t.get(row, REVOKE_RECORD), _nfkc(t.get(row, MEMBER_NO)),
+                            name=t.get(row, REVOKE_NAME), basis=t.get(row, BASIS),
+                            handler=t.get(row, HANDLER) or handler,
+                            approver=t.get(row, APPROVER) or approver,
+                            reason=reason if target == INELIGIBLE else "", row=row_label,
+                            cells=cells))
+    return out

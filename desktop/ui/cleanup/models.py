@@ -70,6 +70,8 @@ class CheckRowsModel(_RowsModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():  # the root has no flags (the model tester checks it)
+            return Qt.ItemFlag.NoItemFlags
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if index.column() == 0:
             return base | Qt.ItemFlag.ItemIsUserCheckable
