@@ -37,7 +37,7 @@ from typing import Any
 
 from desktop.domain.identifiers import id_birth_date, mask_id, mask_phone
 from desktop.domain.values import display_value
-from desktop.formspec.model import FieldSpec, FormSet, FormSpec, TotalSpec
+from desktop.formspec.model import ExcludedSpec, FieldSpec, FormSet, FormSpec, TotalSpec
 
 #: 组织类别 of a member whose firm no 附件3 record covers
 NO_ORG = "未登记党组织"
@@ -70,6 +70,8 @@ class Summary:
     excluded_types: tuple[str, ...] = ()
     excluded_rows: tuple[tuple[str, ...], ...] = ()
     excluded_ids: tuple[str, ...] = ()
+    excluded_by: ExcludedSpec | None = None  # what the list apart is called ([summary.excluded])
+    counter: str = "条"  # 合计：N 人
     full: bool = False  # ID numbers and phones shown in full
 
     @property
@@ -113,7 +115,7 @@ def build_summary(forms: FormSet, summary_id: str,
         tuple(_total(t, form, values, orgs, today, forms) for t in sdef.totals),
         _headers(ex_cols) if ex else (), _types(ex_cols) if ex else (),
         tuple(_row(i, ex_cols, v, full) for i, (_, v) in enumerate(gone, start=1)),
-        tuple(rid for rid, _ in gone), full)
+        tuple(rid for rid, _ in gone), full, ex, sdef.counter)
 
 
 def _is_int(value: Any) -> bool:

@@ -43,7 +43,7 @@ _PRINT_KEYS = {"signatures", "stamp"}
 _SUMMARY_KEYS = {"id", "attachment", "title", "short", "columns", "headers", "sort", "counter",
                  "sum_numbers", "totals", "excluded"}
 _TOTAL_KEYS = {"kind", "label", "field", "always", "bands", "limits", "id_field"}
-_EXCLUDED_KEYS = {"field", "codes", "columns"}
+_EXCLUDED_KEYS = {"field", "codes", "columns", "reason", "sheet", "title", "heading"}
 _SHORT = re.compile(r"^[A-Z0-9]{1,8}$")
 _SECTION_KEYS = {"id", "label"}
 _FIELD_KEYS = {
@@ -343,11 +343,12 @@ def _summary(obj: Any, where: _Where, form: FormSpec, tables: dict[str, CodeTabl
     excluded = None
     if "excluded" in obj:
         w = where / "excluded"
-        _check_keys(obj["excluded"], _EXCLUDED_KEYS, w, _EXCLUDED_KEYS)
-        field = _field_list(obj["excluded"], "field", w, form, single=True)[0]
-        excluded = ExcludedSpec(field, _str_list(obj["excluded"], "codes", w),
-                                tuple((f, "") for f in _field_list(obj["excluded"], "columns",
-                                                                   w, form)))
+        ex = obj["excluded"]
+        _check_keys(ex, _EXCLUDED_KEYS, w, _EXCLUDED_KEYS)
+        excluded = ExcludedSpec(
+            _field_list(ex, "field", w, form, single=True)[0], _str_list(ex, "codes", w),
+            tuple((f, "") for f in _field_list(ex, "columns", w, form)),
+            *(_typed(ex, key, str, w) for key in ("reason", "sheet", "title", "heading")))
     totals = tuple(_total(t, where / "totals" / i, form, tables)
                    for i, t in enumerate(_typed(obj, "totals", list, where, [])))
     return SummarySpec(

@@ -185,6 +185,10 @@ class ExcludedSpec:
     field: str
     codes: tuple[str, ...]
     columns: tuple[tuple[str, str], ...]
+    reason: str  # why, in messages: 未转入情形4、5
+    sheet: str  # the workbook sheet that lists them
+    title: str  # that sheet's title (after the attachment)
+    heading: str  # the printed list's title (after the summary's)
 
 
 @dataclass(frozen=True, slots=True)

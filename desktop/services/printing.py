@@ -345,9 +345,10 @@ def _summary_docs(session: Session, register: Register, forms: FormSet, table_id
         n = len(summary.excluded_rows)
         docs.append(TableDoc(
             f"{table_id}-excluded", ident, summary.attachment,
-            f"{title}——不纳入登记的党员（未转入情形4、5）", unit_line,
+            f"{title}——{summary.excluded_by.heading}", unit_line,
             auto_columns(summary.excluded_columns, summary.excluded_rows),
-            summary.excluded_rows, (f"合计：{n} 人", *[""] * (len(summary.excluded_columns) - 1))))
+            summary.excluded_rows, (f"合计：{n} {summary.counter}",
+                                    *[""] * (len(summary.excluded_columns) - 1))))
     return docs, summary.count + len(summary.excluded_rows)
 
 

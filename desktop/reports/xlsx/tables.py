@@ -27,12 +27,12 @@ def summary_sheets(summary: Summary, unit: UnitLine) -> list[TableSheet]:
         summary.count, summary.totals_row, [(g.label, g.items) for g in summary.totals], unit,
         note)]
     if summary.excluded_rows:
-        n = len(summary.excluded_rows)
+        n, ex = len(summary.excluded_rows), summary.excluded_by
         sheets.append(TableSheet(
-            "未纳入汇总（情形4、5）",
-            f"{summary.attachment} 未纳入汇总的党员名单（未转入情形4、5，已书面报告上级党组织）",
+            ex.sheet, f"{summary.attachment} {ex.title}",
             summary.excluded_columns, summary.excluded_types, summary.excluded_rows, n,
-            (f"合计：{n} 人", *([""] * (len(summary.excluded_columns) - 1))), (), unit, note))
+            (f"合计：{n} {summary.counter}", *([""] * (len(summary.excluded_columns) - 1))), (),
+            unit, note))
     stats = [(g.label, item, str(count)) for g in summary.totals for item, count in g.items]
     sheets.append(TableSheet("分类统计", f"{summary.title} 分类统计", ("分类", "项目", "数量"),
                              ("text", "text", "int"), stats, len(stats), None, (), unit, "",
