@@ -4,7 +4,7 @@
     clerk waits for before the dialog opens),
   - python-calamine reading every cell (the floor of any full read),
   - the 检查 button: check_workbook against a register (nothing written),
-  - the 导入 button: import_workbook (checks again, then writes all rows in one transaction).
+  - the 导入 button: import_file (checks again, then writes all rows in one transaction).
 
 Run: .venv/bin/python bench/bench_excel_dialog.py [--n 100000]
 """
@@ -23,6 +23,7 @@ from bench.bench_excel import make_input, read_calamine  # noqa: E402
 from desktop.formspec import shipped_forms  # noqa: E402
 from desktop.progress import run  # noqa: E402
 from desktop.services.intake import preview as ep  # noqa: E402
+from desktop.services.intake.importing import import_file  # noqa: E402
 from desktop.services.intake.workbook import check_workbook  # noqa: E402
 from desktop.services.registers import init_register  # noqa: E402
 from desktop.storage import KdfParams  # noqa: E402
@@ -60,9 +61,9 @@ def main() -> None:
             t_check, results = timed(check)
             print(f"检查 (check_workbook + register): {t_check:6.2f} s "
                   f"({t_check / t_cal:.2f}× calamine), {len(results):,} rows")
-            t_import, result = timed(lambda: run(ep.import_workbook(
+            t_import, result = timed(lambda: run(import_file(
                 reg, forms, form, book, sheet=preview.sheet, mapping={}, actor="bench")))
-            print(f"导入 (import_workbook):           {t_import:6.2f} s, imported "
+            print(f"导入 (import_file, as the dialog): {t_import:6.2f} s, imported "
                   f"{result.imported:,}, refused {result.refused:,}")
         finally:
             reg.close()
