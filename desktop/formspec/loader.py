@@ -435,8 +435,7 @@ def load_forms(folder: Path) -> FormSet:
         raise FormSpecError(f"找不到表单定义文件夹：{folder}")
     tables = {p.stem: load_code_table(p) for p in sorted((folder / "codes").glob("*.toml"))}
     loaded = [load_form(p, tables) for p in sorted(folder.glob("*.toml"))]
-    # 附件1, 附件2, 附件3 first, in their order; forms without an attachment number after them
-    loaded.sort(key=lambda f: (not f.attachment, f.attachment, f.id))
+    loaded.sort(key=lambda f: f.order)
     _unique([f.id for f in loaded] + [f.summary.id for f in loaded if f.summary],
             _Where(folder), "表单或汇总表 id")
     return FormSet(forms={f.id: f for f in loaded}, tables=tables)

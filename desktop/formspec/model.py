@@ -246,6 +246,13 @@ class FormSpec:
     def display_title(self) -> str:
         return f"{self.attachment} {self.title}".strip()
 
+    @property
+    def order(self) -> tuple[bool, int, str, str]:
+        """Where the form stands in lists: 附件1, 附件2, …, 附件10 in their number's order,
+        forms without an attachment number after them."""
+        digits = "".join(ch for ch in self.attachment if ch.isdigit())
+        return (not self.attachment, int(digits) if digits else 0, self.attachment, self.id)
+
     def field(self, field_id: str) -> FieldSpec:
         return self._by_id[field_id]
 

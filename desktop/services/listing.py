@@ -101,7 +101,7 @@ def list_units(register: Register) -> list[UnitRow]:
 def forms_for_level(forms: FormSet, level: str) -> list[FormSpec]:
     """The forms a unit of `level` keeps (FormSpec.levels), 附件 order first."""
     chosen = [f for f in forms.forms.values() if level in f.levels]
-    return sorted(chosen, key=lambda f: (not f.attachment, f.attachment, f.id))
+    return sorted(chosen, key=lambda f: f.order)
 
 
 def count_form(register: Register, form_id: str) -> int:

@@ -121,3 +121,13 @@ def test_the_shipped_forms_print_the_lines_they_always_printed(forms):
         "society_member": (("本人签字", "经办人签字"), "法学会（盖章）"),
     }
     assert [s.short for s in forms.summaries.values()] == ["FJ4", "FJ5", "FJ6"]
+
+
+def test_forms_stand_in_the_order_of_their_attachment_numbers(tmp_path):
+    folder = write_forms(tmp_path, GOOD.replace('title = "小表"', 'title = "小表"\nattachment = "附件10"'))
+    for name, attachment in (("second", "附件2"), ("plain", "")):
+        text = GOOD.replace('id = "tiny"', f'id = "{name}"')
+        (folder / f"{name}.toml").write_text(
+            text.replace('title = "小表"', f'title = "小表"\nattachment = "{attachment}"'),
+            encoding="utf-8")
+    assert list(load_forms(folder).forms) == ["second", "tiny", "plain"]
