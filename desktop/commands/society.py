@@ -137,7 +137,7 @@ def cmd_propose(args) -> int:
 
 def cmd_apply(args) -> int:
     from desktop.services.cleanup.propose import apply_decisions, society_form
-    from desktop.services.cleanup.workbook_read import read_decisions
+    from desktop.services.cleanup.workbook import read_decisions
 
     forms = shipped()
     when = args.date or date.today()

@@ -209,7 +209,7 @@ def test_the_import_preview_reads_only_the_first_rows_of_an_xlsx(forms, tmp_path
     def refuse(*args):
         raise AssertionError("the whole sheet was read")
 
-    monkeypatch.setattr(excel_preview, "_first_rows_whole", refuse)
+    monkeypatch.setattr(excel_preview, "first_rows_whole", refuse)
     quick = excel_preview.preview_workbook(path, form)
     assert quick == whole and quick.header_row == 2 and quick.data_rows == 200
     jsonl = tmp_path / "名册.xls"  # not a zip workbook: read whole (and worded there)

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from datetime import date
-from typing import TYPE_CHECKING
 
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
 
+from desktop.domain.cleanup_results import Notice, zh_date
 from desktop.domain.stats import ACTUAL, COLUMNS, ENTRIES, TITLE, TOTAL, UNIT, CleanupStats
 from desktop.reports.pdf.fonts import Measure, register_fonts
 
-if TYPE_CHECKING:
-    from desktop.services.cleanup.paper import Notice
+__all__ = ["notice_pdf", "stats_pdf", "zh_date"]
 
 MM = 72 / 25.4
 MARGIN = 18 * MM
@@ -134,15 +132,6 @@ def _no_leading_punctuation(lines: list[str]) -> list[str]:
         if out[i][:1] in _CLOSING and len(out[i - 1]) > 1:
             out[i - 1], out[i] = out[i - 1][:-1], out[i - 1][-1] + out[i]
     return out
-
-
-def zh_date(iso: str) -> str:
-    """2020-11-30 → 2020年11月30日; an empty date leaves blanks to write in by hand."""
-    try:
-        d = date.fromisoformat(iso)
-    except ValueError:
-        return iso or "　　年　　月　　日"
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def stats_pdf(stats: CleanupStats) -> bytes:

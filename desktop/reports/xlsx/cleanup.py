@@ -1,5 +1,5 @@
-"""The cleanup workbook: the proposals written for the clerk (read back by
-cleanup_workbook_read.py).
+"""The cleanup workbook: the proposals written for the clerk (read back as rows by
+reports/xlsx/cleanup_read.py, into decisions by services/cleanup/workbook.py).
 
 Sheets: 说明; 重复录入 (one row per entry proposed for removal, with the entry it would be merged
 into); 无身份证号 (one row per member); 长期失联或不履行义务 (candidates); each with a column
@@ -24,9 +24,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from desktop.domain.cleanup import INELIGIBLE, VIOLATION
+from desktop.domain.cleanup_results import Proposal
 from desktop.domain.identifiers import mask_id, mask_phone
 from desktop.formspec.model import FormSpec
-from desktop.services.cleanup.propose import Proposal
 
 HELP, DUP, NOID, OVERDUE, REVOKE, NUMBERS, CODES = (
     "说明", "重复录入", "无身份证号", "长期失联或不履行义务", "撤销资格", "会员证号核对", "代码表")

@@ -9,21 +9,21 @@ first, and one bad cell leaves the register untouched.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from desktop.domain.cleanup import (
     DUPLICATE,
     Member,
-    Overdue,
     filled_count,
     is_active,
     latest_dates,
     overdue_candidates,
 )
-from desktop.domain.dedupe import DuplicateGroup, duplicate_components, groups_from_components
-from desktop.domain.member_numbers import SOCIETIES_TABLE, NumberIssue, check_member_numbers
+from desktop.domain.cleanup_results import Proposal
+from desktop.domain.dedupe import duplicate_components, groups_from_components
+from desktop.domain.member_numbers import SOCIETIES_TABLE, check_member_numbers
 from desktop.formspec.model import FormSet
 from desktop.progress import Progress, Task
 from desktop.services.cleanup.decide import check_decisions
@@ -94,26 +94,6 @@ def with_filled(register: Register, components: list[list[Member]]) -> list[list
 
 
 # --- proposing ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """What the cleanup proposes; a clerk decides on each item."""
-
-    today: date
-    years: int
-    entries: int  # entries of the register
-    active: int  # of them 在册 or 重新入会
-    groups: list[DuplicateGroup]
-    no_id: list[Member]  # active entries without an ID number
-    overdue: list[Overdue]
-    undated: int  # active entries with neither date (cannot be judged)
-    number_issues: list[NumberIssue]
-    removed_ids: frozenset[str] = field(default=frozenset())  # entries proposed for removal
-
-    @property
-    def removals(self) -> int:
-        return sum(len(g.removals) for g in self.groups)
 
 
 def propose(register: Register, forms: FormSet, *, today: date | None = None, years: int = 3,

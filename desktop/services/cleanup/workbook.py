@@ -1,6 +1,7 @@
-"""Reading a filled cleanup workbook back into decisions (python-calamine), with a finding on
-the cell of everything that cannot be read: a missing column, an unknown 清理类别 or 不符合条件
-情形, an empty 会员证号. Columns are found by their titles (spaces and full-/half-width forms do
+"""The cleanup workbook's use cases: `write_proposal` (the proposals for the clerk, laid out by
+reports/xlsx/cleanup.py) and `read_decisions`, the filled workbook back into decisions (its rows
+read by reports/xlsx/cleanup_read.py), with a finding on the cell of everything that cannot be
+read: a missing column, an unknown 清理类别 or 不符合条件情形, an empty 会员证号. Columns are found by their titles (spaces and full-/half-width forms do
 not matter), so a clerk may reorder them; 处理决定 同意 applies a proposal, anything else
 leaves it.
 """
@@ -13,13 +14,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
 from desktop.domain.cleanup import DUPLICATE, INELIGIBLE, NO_ID, VIOLATION
 from desktop.errors import UsageError
 from desktop.formspec.model import FormSpec
-from desktop.services.cleanup.model import CellFinding, Decision
-from desktop.services.cleanup.workbook import (
+from desktop.reports.xlsx.cleanup import (
     AGREE,
     APPROVER,
     BASIS,
@@ -38,7 +36,13 @@ from desktop.services.cleanup.workbook import (
     REVOKE,
     REVOKE_NAME,
     REVOKE_RECORD,
+    write_proposal,
 )
+from desktop.reports.xlsx.cleanup_read import read_sheets
+from desktop.reports.xlsx.columns import column_letter
+from desktop.services.cleanup.model import CellFinding, Decision
+
+__all__ = ["ReadResult", "read_decisions", "write_proposal"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ def read_decisions(path: Path, form: FormSpec, *, handler: str = "", approver: s
                    ) -> ReadResult:
     """The decisions of a filled cleanup workbook, with findings per cell for what cannot be
     read (a missing column, an unknown 清理类别, …). `handler`/`approver` fill empty cells."""
-    sheets = _open(path)
+    sheets = read_sheets(path)
     findings: list[CellFinding] = []
     decisions: list[Decision] = []
     agreed: dict[str, int] = {}
@@ -70,21 +74,6 @@ def read_decisions(path: Path, form: FormSpec, *, handler: str = "", approver: s
             decisions += _agreed(table, name, reasons, handler, approver)
         agreed[name] = len(decisions) - before
     return ReadResult(decisions, findings, agreed)
-
-
-def _open(path: Path) -> dict[str, list[list[Any]]]:
-    from python_calamine import CalamineWorkbook
-
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise UsageError(f"清理表应为 Excel 文件（.xlsx）：{path}")
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-        return {n: wb.get_sheet_by_name(n).to_python() for n in wb.sheet_names}
-    except FileNotFoundError:
-        raise UsageError(f"找不到文件：{path}") from None
-    except Exception as err:  # calamine raises its own errors for damaged or non-Excel files
-        raise UsageError(f"无法读取 Excel 文件 {path}（{err}）。请确认文件已保存为 .xlsx 且没有损坏。"
-                         ) from None
 
 
 def _text(value: Any) -> str:
@@ -134,7 +123,7 @@ class _Sheet:
         letter = self.letters.get(title)
         if letter is None:
             i = self.columns.get(_key(title))
-            letter = self.letters[title] = get_column_letter(i + 1) if i is not None else "A"
+            letter = self.letters[title] = column_letter(i) if i is not None else "A"
         return f"{self.name}!{letter}{r}"
 
     def numbered(self):

@@ -3,7 +3,7 @@
 column mapping a person is editing.
 
 - `preview_workbook(path, form, sheet=None, rows=20)` reads only the first rows of one sheet
-  (python-calamine) and guesses each column's field from its header as the reader does
+  (reports.xlsx.head) and guesses each column's field from its header as the reader does
   (xlsx_columns.HeaderMatcher: labels, aliases, 身份证号码/出生年月 …). Not a workbook, password
   protected, no header row: a UsageError with the reader's clear message.
 - `effective_mapping(preview, chosen)` → the `mapping` argument of check_workbook/read_workbook
@@ -23,23 +23,18 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-import python_calamine as pc
-
 from desktop.errors import UsageError
 from desktop.formspec.model import FormSpec
-from desktop.reports.xlsx.book import open_book, worksheet_names
 from desktop.reports.xlsx.columns import (
     FormColumn,
     HeaderMatcher,
     column_letter,
     form_columns,
 )
-from desktop.reports.xlsx.parts import Unusable, open_package
+from desktop.reports.xlsx.head import first_rows, first_rows_whole
 from desktop.reports.xlsx.read import HEADER_SCAN_ROWS, header_row
 
 PREVIEW_ROWS = 20
-#: the widest sheet whose <dimension> the preview believes (a form has far fewer columns)
-MAX_COLUMNS = 256
 #: a choice in the mapping: this column is not imported
 SKIP = ""
 
@@ -98,8 +93,8 @@ def preview_workbook(path: Path, form: FormSpec, sheet: str | None = None,
     matcher = HeaderMatcher(form)
     needed = min(2, len(form.fields))
     nrows = HEADER_SCAN_ROWS + rows + 1
-    quick = _first_rows(path, sheet, nrows)
-    visible, heads = quick if quick is not None else _first_rows_whole(path, sheet, nrows)
+    quick = first_rows(path, sheet, nrows)
+    visible, heads = quick if quick is not None else first_rows_whole(path, sheet, nrows)
     found: list[tuple[int, str, int, list[list[Any]], int]] = []
     for name, grid, height in heads:
         score, hrow = header_row(grid, matcher, 0)
@@ -128,54 +123,6 @@ def preview_workbook(path: Path, form: FormSpec, sheet: str | None = None,
                                      bool(text) and matcher.is_row_number(text)))
     return WorkbookPreview(path, tuple(visible or names), name, hrow + 1, tuple(columns),
                            _rows(grid, hrow + 1, rows), max(height - hrow - 1, 0))
-
-
-def _first_rows(path: Path, sheet: str | None, nrows: int
-                ) -> tuple[list[str], list[tuple[str, list[list[Any]], int]]] | None:
-    """(visible sheets, (name, first rows, height) of each sheet to look at) of an .xlsx
-    without reading its sheets whole (reports.xlsx_parts); None when that cannot be done."""
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return None
-    package = open_package(path)
-    if package is None:
-        return None
-    try:
-        visible = package.worksheets()
-        names = package.worksheets(sheet)
-        if sheet is not None and not names:
-            return None  # no such worksheet: the whole read words that
-        heads = []
-        for name in names:
-            grid = package.head(name, nrows)
-            book = package.book(name)
-            # as wide as the whole sheet says it is (a used range out to column XFD, as a
-            # formatted whole row gives, is not believed)
-            said = book.width if book.width <= MAX_COLUMNS else 0
-            wide = max(said, *(len(r) for r in grid)) if grid else 0
-            grid = [r + [""] * (wide - len(r)) for r in grid]
-            heads.append((name, grid, book.height or len(grid)))
-        return visible, heads
-    except Unusable:
-        return None
-    finally:
-        package.close()
-
-
-def _first_rows_whole(path: Path, sheet: str | None, nrows: int
-                      ) -> tuple[list[str], list[tuple[str, list[list[Any]], int]]]:
-    """The same from python-calamine, which reads each sheet whole."""
-    book = open_book(path)
-    try:
-        visible = worksheet_names(book, path, None)
-        heads = []
-        for name in worksheet_names(book, path, sheet):
-            ws = book.get_sheet_by_name(name)
-            heads.append((name, ws.to_python(skip_empty_area=False, nrows=nrows), ws.height))
-        return visible, heads
-    except pc.CalamineError as err:
-        raise UsageError(f"无法读取工作簿 {path}：文件可能已损坏（{err}）") from None
-    finally:
-        book.close()
 
 
 def _rows(grid: list[list[Any]], start: int, count: int

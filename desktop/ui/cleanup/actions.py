@@ -24,8 +24,7 @@ from desktop.errors import KnownError
 from desktop.services.cleanup.members import next_number
 from desktop.services.cleanup.paper import log_export
 from desktop.services.cleanup.propose import apply_decisions, propose, society_form
-from desktop.services.cleanup.workbook import write_proposal
-from desktop.services.cleanup.workbook_read import read_decisions
+from desktop.services.cleanup.workbook import read_decisions, write_proposal
 from desktop.ui.actions import Action
 from desktop.ui.cleanup.common import FORM_ID, FindingsDialog, PeopleRow, show_dialog, status_label
 from desktop.ui.cleanup.dialogs import NextNumberDialog, ReadmitDialog, WithdrawDialog
