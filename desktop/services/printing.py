@@ -263,9 +263,10 @@ def print_cover(register: Register, forms: FormSet, *, package_id: str, sequence
     return PrintResult(pdf, pages, sum(counts.values()))
 
 
-def _form_order(forms: FormSet, form_id: str) -> tuple[str, str]:
+def _form_order(forms: FormSet, form_id: str) -> tuple[bool, bool, int, str, str]:
+    """The forms' own order (FormSpec.order); forms this version lacks last."""
     form = forms.forms.get(form_id)
-    return ((form.attachment or "附件9") if form else "~", form_id)
+    return (form is None, *form.order) if form else (True, True, 0, "", form_id)
 
 
 # --- tables: 附件4–6 and the 统计表 ----------------------------------------------------------
