@@ -80,6 +80,7 @@ class FirstRunDialog(QDialog):
 
     def __init__(self, path: Path, parent: QWidget | None = None, *, kdf=None) -> None:
         super().__init__(parent)
+        self.setObjectName("firstRunDialog")
         self.setWindowTitle("登记 — 新建登记库")
         self.path, self._kdf = path, kdf
         self.register: Register | None = None
@@ -166,6 +167,7 @@ class PassphraseDialog(QDialog):
     def __init__(self, path: Path, opener: Callable[[str], object], *, locked: bool = False,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("passphraseDialog")
         self.setWindowTitle("登记 — 已锁定" if locked else "登记 — 打开登记库")
         self.opener = opener
         self.result_value: object = None
@@ -209,6 +211,7 @@ class WarningsDialog(QDialog):
     def __init__(self, form: FormSpec, warnings: list[Finding],
                  reasons: dict[tuple[str, str], str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("warningsDialog")
         self.setWindowTitle("确认警告")
         self.warnings = warnings
         intro = QLabel("以下警告（W）需要逐条确认：请写明理由（例如“经核实，延长预备期一年”）。"
