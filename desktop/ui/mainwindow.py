@@ -164,9 +164,9 @@ class MainWindow(QMainWindow):
             edit.addAction(ctx.action(name))
         add_excel_actions(ctx, self.menuBar().addMenu("Excel"))
         add_print_actions(ctx, self.menuBar().addMenu("打印"))
-        add_package_actions(self.ctx, self.menuBar().addMenu("上报"))
+        add_package_actions(ctx, self.menuBar().addMenu("上报"))
         if self.own.level.startswith("society"):
-            add_cleanup_actions(self, self.menuBar().addMenu("清理"))
+            add_cleanup_actions(ctx, self.menuBar().addMenu("清理"))
         register = self.menuBar().addMenu("登记库")
         register.addAction(ctx.action(Action.LOCK))
         add_register_actions(ctx, register)
@@ -233,10 +233,6 @@ class MainWindow(QMainWindow):
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
-
-    # TODO(#13): removed once every feature reports progress through its WindowContext
-    def _progress(self, done: int, total: int, message: str = "") -> None:
-        self.show_progress(done, total, message)
 
     def show_progress(self, done: int, total: int, message: str = "") -> None:
         if total <= 0 or done >= total:
