@@ -1,4 +1,8 @@
-"""Form specifications: forms are data (forms/*.toml), loaded strictly into frozen specs."""
+"""Form specifications: forms are data (forms/*.toml), loaded strictly into frozen specs.
+
+FormSet is the only list of forms: the window's tabs, the commands' --form choices, what prints,
+the summaries (a form's [summary]) and the signature lines (its [print]) all come from it.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,21 @@ from functools import lru_cache
 from pathlib import Path
 
 from desktop.formspec.loader import load_code_table, load_form, load_forms
-from desktop.formspec.model import CodeTable, FieldSpec, FormSet, FormSpec, KeySpec, RuleRef
+from desktop.formspec.model import (
+    CodeTable,
+    FieldSpec,
+    FormSet,
+    FormSpec,
+    KeySpec,
+    PrintSpec,
+    RuleRef,
+    SummarySpec,
+    TotalSpec,
+)
 
 __all__ = [
-    "CodeTable", "FieldSpec", "FormSet", "FormSpec", "KeySpec", "RuleRef",
-    "load_code_table", "load_form", "load_forms", "shipped_forms",
+    "CodeTable", "FieldSpec", "FormSet", "FormSpec", "KeySpec", "PrintSpec", "RuleRef",
+    "SummarySpec", "TotalSpec", "load_code_table", "load_form", "load_forms", "shipped_forms",
 ]
 
 
