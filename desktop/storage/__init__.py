@@ -1,4 +1,6 @@
-"""Storage: the encrypted register (SQLCipher), its tables, audit chain and repositories.
+"""Storage: the encrypted register (SQLCipher), its tables, audit chain and repositories, the
+register's files on disk (files.py: fsync, side files, the backup folder) and its backups and
+restores (backup.py).
 
 No Qt here. Services open sessions from a `Register` and own the transactions; the functions
 below never commit.
