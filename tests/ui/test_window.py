@@ -266,3 +266,4 @@ def test_sorting_a_large_table_by_issues_reads_the_rows_on_a_worker(
     qtbot.waitUntil(lambda: tab.model.sort_key is not None, timeout=5000)
     assert tab.model.data(tab.model.index(0, 1)) == members[1]["姓名"]
     assert tab.model.data(tab.model.index(0, 2)) == "错误 1"
+    assert window.progress.isHidden()  # the scan's progress is gone once it ended

@@ -255,7 +255,7 @@ class FormTab(QWidget):
 
         def start() -> None:
             if model.index_.names is None and rowids == model.index_.rowids:
-                self.workers.start(task, on_done=lambda names: model.names_read(rowids, names))
+                self._read(task, lambda names: model.names_read(rowids, names))
 
         QTimer.singleShot(NAMES_DELAY_MS, start)
 
@@ -271,10 +271,33 @@ class FormTab(QWidget):
             self.status.emit("排序完成")
 
         self.status.emit("正在读取各条记录以排序…")
-        self.workers.start(lambda: listing.scan_rows(self.register, self.forms, self.form,
-                                                     rowids, issues=issues),
-                           on_done=done, on_progress=self.progress.emit,
-                           on_error=self.status.emit)
+        self._read(lambda: listing.scan_rows(self.register, self.forms, self.form, rowids,
+                                             issues=issues), done, report=True)
+
+    def _read(self, make_task, done, *, report: bool = False) -> None:
+        """A background read on the window's read pool, through the Workers adaptor as the
+        window's operations are. With `report` its progress and a failure reach the status bar
+        (this tab's signals) and the progress is hidden when it ends, however it ends; without,
+        it is silent (a failed optional read changes nothing). The tab has no WindowContext:
+        it is part of the window, not a menu feature."""
+        if not report:
+            self.workers.start(make_task, on_done=done)
+            return
+
+        def ended() -> None:
+            self.progress.emit(0, 0, "")
+
+        def finished(result) -> None:
+            ended()
+            done(result)
+
+        def failed(message: str) -> None:
+            ended()
+            self.status.emit(message)
+
+        job = self.workers.start(make_task, on_done=finished, on_progress=self.progress.emit,
+                                 on_error=failed)
+        job.signals.cancelled.connect(ended)
 
     # -- show in full --
 
