@@ -10,6 +10,6 @@ register.
 - preview.py   the import dialog's first look at a workbook and its column mapping
 - importing.py `import_file`: all or nothing, or the clean rows only, in one transaction
 
-Reading an .xlsx runs one way: read → workbook → parts → rowcheck → checking; the file formats
-themselves are read in reports/xlsx.
+Reading an .xlsx runs one way, nothing importing back up: read → workbook → parts and
+checking → rowcheck → jsonl; the file formats themselves are read in reports/xlsx.
 """

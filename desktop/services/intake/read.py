@@ -6,7 +6,7 @@
 - `check_file(...)`: the same and then the unique keys and cross rules (check_context); a
   workbook's results are `CellRowResult`s that know the cell of each finding.
 
-Nothing below this module imports it back: workbook → parts → rowcheck → checking.
+Nothing below this module imports it back: workbook → parts and checking → rowcheck → jsonl.
 """
 
 from __future__ import annotations
