@@ -1,5 +1,5 @@
 """PDF of the 统计表 (A4 landscape, the notice's layout) and of the 通报 (A4 portrait), with the
-embedded CJK font of desktop/reports/pdf_fonts.py.
+embedded CJK font of desktop/reports/pdf/fonts.py.
 
 Pages are laid out first (a list of drawing operations per page) and drawn afterwards, so each
 footer can say 第 x 页 共 y 页.
@@ -16,8 +16,6 @@ from reportlab.pdfgen.canvas import Canvas
 from desktop.domain.cleanup_results import Notice, zh_date
 from desktop.domain.stats import ACTUAL, COLUMNS, ENTRIES, TITLE, TOTAL, UNIT, CleanupStats
 from desktop.reports.pdf.fonts import Measure, register_fonts
-
-__all__ = ["notice_pdf", "stats_pdf", "zh_date"]
 
 MM = 72 / 25.4
 MARGIN = 18 * MM
