@@ -36,7 +36,7 @@ from xml.etree import ElementTree
 
 import python_calamine as pc
 
-#: rows of the head: the header row is looked for among the first 30 (xlsx_read)
+#: rows of the head: the header row is looked for among the first 30 (reports.xlsx.read)
 HEAD_ROWS = 40
 _REL = "/relationships/"
 _SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>")
@@ -131,7 +131,7 @@ class Package:
 
     def worksheets(self, sheet: str | None = None) -> list[str]:
         """The sheet asked for if it is a worksheet, else every visible worksheet, as
-        xlsx_book.worksheet_names picks them ([] when the sheet asked for is none)."""
+        reports.xlsx.book.worksheet_names picks them ([] when the sheet asked for is none)."""
         if sheet is not None:
             return [s.name for s in self.sheets if s.name == sheet and s.worksheet]
         return [s.name for s in self.sheets if s.visible and s.worksheet]

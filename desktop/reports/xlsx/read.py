@@ -4,7 +4,7 @@
 
 finds the sheet and its header row (the row of the first 30 that names most fields of the form,
 by label or FieldSpec.aliases, in any order; a title and unit line above it are fine), maps each
-column to a field path (xlsx_columns), and turns every data row into a
+column to a field path (reports.xlsx.columns), and turns every data row into a
 `desktop.services.intake.jsonl.SourceRow(no, raw)` keyed by the fields' labels — `no` is the Excel
 row number. Rows stop at a 合计/分类统计/填报人 row (the foot of an exported table); empty rows
 are skipped. `WorkbookRows.cell(no, path)` gives the cell of a finding ("D17"), `where()` the
@@ -19,7 +19,7 @@ has no header row is a UsageError, and nothing is read.
 
 The reading is split in steps so the service can convert and check rows on several cores:
 `open_sheet()` (calamine, header, layout) and `Layout.convert(cells, no)` (one row), or for a
-large .xlsx sheet read in parts (xlsx_parts, services.sheetparts): `pick_sheet()` on the first
+large .xlsx sheet read in parts (reports.xlsx.parts, services.intake.parts): `pick_sheet()` on the first
 rows, `sheet_layout()`, then `scan_rows()` on each part. The workers use
 `Layout.parse_row(cells, no, validator)`, which is convert() and Validator.parse() in one pass
 (the hot loop).

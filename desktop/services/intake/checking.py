@@ -4,7 +4,7 @@ The register's unique keys are looked up once for the whole batch (an indexed IN
 chunk), so a row costs no query of its own; cross rules see the unit's stored records plus the
 rows of the batch, so the order in which forms are imported never matters.
 
-A file is read and checked locally chunk by chunk on every core (services.rowcheck); the
+A file is read and checked locally chunk by chunk on every core (services.intake.rowcheck); the
 workers also give each row's normalised key values, so the batch's keys are never computed
 twice, and only the rows whose key value occurs twice (or is in the register) are looked at
 again for the unique-key findings.

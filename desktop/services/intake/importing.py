@@ -56,7 +56,7 @@ def import_file(register: Register, forms: FormSet, form: FormSpec, path: Path, 
                 partial: bool = False, actor: str = "命令行", sheet: str | None = None,
                 mapping: dict[int, str | None] | None = None) -> Task[ImportResult]:
     """Check a .jsonl file or a workbook and import its records (see the module docstring).
-    For a workbook, `sheet` and `mapping` as services.excel.check_workbook."""
+    For a workbook, `sheet` and `mapping` as services.intake.workbook.check_workbook."""
     path = Path(path)
     today = date.today()
     with register.session() as session, gc_paused():

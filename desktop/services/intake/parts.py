@@ -1,9 +1,9 @@
 """Reading and checking a large .xlsx sheet part by part, on every core.
 
 A read of the whole sheet (python-calamine) runs on one core for seconds before the first row
-exists. Here the sheet's XML is cut into parts (reports.xlsx_parts) while the workers already
+exists. Here the sheet's XML is cut into parts (reports.xlsx.parts) while the workers already
 read and check the first ones: each worker reads its part with python-calamine, finds the data
-rows (xlsx_read.scan_rows), converts and checks them (rowcheck.check_sheet_rows) and returns
+rows (reports.xlsx.read.scan_rows), converts and checks them (rowcheck.check_sheet_rows) and returns
 them packed as rowcheck does. The parent hands the parts on in sheet order.
 
 The results are those of a read of the whole sheet: the header and layout come from the

@@ -4,7 +4,7 @@ column mapping a person is editing.
 
 - `preview_workbook(path, form, sheet=None, rows=20)` reads only the first rows of one sheet
   (reports.xlsx.head) and guesses each column's field from its header as the reader does
-  (xlsx_columns.HeaderMatcher: labels, aliases, 身份证号码/出生年月 …). Not a workbook, password
+  (reports.xlsx.columns.HeaderMatcher: labels, aliases, 身份证号码/出生年月 …). Not a workbook, password
   protected, no header row: a UsageError with the reader's clear message.
 - `effective_mapping(preview, chosen)` → the `mapping` argument of check_workbook/read_workbook
   (only the columns a person changed; the others keep the reader's own choice), and

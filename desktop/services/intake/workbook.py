@@ -90,7 +90,7 @@ def read_sheet(form: FormSpec, path: Path, *, today: date, storage: bool = False
                mapping: Mapping[int, str | None] | None = None
                ) -> Task[tuple[list[CellRowResult], BatchKeys]]:
     """Read a sheet and run the local rules on its rows, on every core for a large sheet
-    (services.rowcheck; a large .xlsx sheet is also read in parts, services.sheetparts): the
+    (services.intake.rowcheck; a large .xlsx sheet is also read in parts, services.intake.parts): the
     results in sheet order and each row's key values. What is said about the sheet goes to the
     first row's findings."""
     yield Progress(0, 1, "读取工作簿")
