@@ -39,16 +39,16 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat 
 from desktop import sampledata as sd  # noqa: E402
 from desktop.domain.context import Environment  # noqa: E402
 from desktop.domain.validation import Validator  # noqa: E402
-from desktop.exchange.keys import PublicKeyInfo, raw_public  # noqa: E402
-from desktop.exchange.reader import verify_package  # noqa: E402
-from desktop.exchange.records import digest, record_line  # noqa: E402
-from desktop.exchange.trust import own_sender, register_view, trust  # noqa: E402
-from desktop.exchange.writer import (  # noqa: E402
+from desktop.exchange.format.keys import PublicKeyInfo, raw_public  # noqa: E402
+from desktop.exchange.format.reader import verify_package  # noqa: E402
+from desktop.exchange.format.records import digest, record_line  # noqa: E402
+from desktop.exchange.format.writer import (  # noqa: E402
     PackageContent,
     Sender,
     inner_ref,
     write_registration,
 )
+from desktop.exchange.trust import own_sender, register_view, trust  # noqa: E402
 from desktop.formspec import shipped_forms  # noqa: E402
 from desktop.progress import run  # noqa: E402
 from desktop.services.packages import merge_packages  # noqa: E402

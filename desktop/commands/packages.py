@@ -191,7 +191,7 @@ def _describe(v) -> list[str]:
 
 
 def cmd_verify(args) -> int:
-    from desktop.exchange.keys import normalise_fingerprint
+    from desktop.exchange.format.keys import normalise_fingerprint
     from desktop.services import packages as svc
 
     expected = None
@@ -309,7 +309,7 @@ def cmd_keys(args) -> int:
 
 
 def _b64(data: bytes) -> str:
-    from desktop.exchange.keys import b64
+    from desktop.exchange.format.keys import b64
 
     return b64(data)
 

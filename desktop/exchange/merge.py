@@ -24,10 +24,10 @@ from desktop.domain.identifiers import normalise_id
 from desktop.domain.keys import record_keys
 from desktop.domain.validation import Validator
 from desktop.exchange import sqlfast as sql
-from desktop.exchange.errors import PackageRefused
-from desktop.exchange.manifest import KIND_REGISTRATION, UnitRef
-from desktop.exchange.reader import Verification
-from desktop.exchange.records import Incoming
+from desktop.exchange.format.errors import PackageRefused
+from desktop.exchange.format.manifest import KIND_REGISTRATION, UnitRef
+from desktop.exchange.format.reader import Verification
+from desktop.exchange.format.records import Incoming
 from desktop.storage import Override, Register, Unit, bulk_insert_records
 from desktop.storage.tables import (
     PACKAGE_RECEIVED,

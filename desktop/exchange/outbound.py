@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from desktop.exchange.keys import PublicKeyInfo
-from desktop.exchange.manifest import FORM_SETS, KIND_REGISTRATION
-from desktop.exchange.records import digest, record_line
-from desktop.exchange.writer import PackageContent, Written, file_name, inner_ref
+from desktop.exchange.format.keys import PublicKeyInfo
+from desktop.exchange.format.manifest import FORM_SETS, KIND_REGISTRATION
+from desktop.exchange.format.records import digest, record_line
+from desktop.exchange.format.writer import PackageContent, Written, file_name, inner_ref
 from desktop.formspec.model import FormSet
 from desktop.storage import AuditEntry, Override, Record, Register, Unit
 from desktop.storage.tables import PACKAGE_RECEIVED, PACKAGE_SENT, Conflict, Package, ReturnNote

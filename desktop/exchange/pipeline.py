@@ -21,10 +21,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from desktop.exchange.manifest import MANIFEST, Manifest, parse_manifest
+from desktop.exchange.format.manifest import MANIFEST, Manifest, parse_manifest
+from desktop.exchange.format.reader import RegisterView, Verification, verify_package
+from desktop.exchange.format.records import Incoming
 from desktop.exchange.merge import package_issues
-from desktop.exchange.reader import RegisterView, Verification, verify_package
-from desktop.exchange.records import Incoming
 from desktop.formspec.model import FormSet
 from desktop.processes import die_with_parent
 from desktop.storage import Register

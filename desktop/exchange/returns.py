@@ -20,8 +20,8 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from desktop.errors import KnownError, UsageError
-from desktop.exchange.reader import Verification
-from desktop.exchange.writer import Sender, Written, write_return
+from desktop.exchange.format.reader import Verification
+from desktop.exchange.format.writer import Sender, Written, write_return
 from desktop.formspec.model import FormSet
 from desktop.storage import Record
 from desktop.storage.tables import (

@@ -13,10 +13,10 @@ from sqlmodel import Session
 
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.errors import KnownError
-from desktop.exchange.keys import PublicKeyInfo, normalise_fingerprint, raw_public
-from desktop.exchange.manifest import KIND_REGISTRATION, KIND_RETURN, PARENT_LEVEL
-from desktop.exchange.reader import RegisterView
-from desktop.exchange.writer import Sender
+from desktop.exchange.format.keys import PublicKeyInfo, normalise_fingerprint, raw_public
+from desktop.exchange.format.manifest import KIND_REGISTRATION, KIND_RETURN, PARENT_LEVEL
+from desktop.exchange.format.reader import RegisterView
+from desktop.exchange.format.writer import Sender
 from desktop.storage import Register, Unit, own_keys
 from desktop.storage.tables import (
     PACKAGE_RECEIVED,

@@ -239,7 +239,7 @@ def print_cover(register: Register, forms: FormSet, *, package_id: str, sequence
                 supersedes: str = "", today: date | None = None) -> PrintResult:
     """The cover page of a package sent by the register's own unit. `counts` (form id → records)
     defaults to the own unit's records per form."""
-    from desktop.exchange.keys import fingerprint
+    from desktop.exchange.format.keys import fingerprint
     from desktop.reports.pdf.cover import CoverInfo, cover_pdf
 
     with register.session() as session:

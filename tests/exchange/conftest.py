@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from desktop.exchange.keys import public_key_file
+from desktop.exchange.format.keys import public_key_file
 from desktop.exchange.trust import own_sender
 from desktop.formspec import FormSet, shipped_forms
 from desktop.progress import run
@@ -177,8 +177,8 @@ def resign(data: bytes, register: Register, change=None, members: dict | None = 
     `members`, also replace members and recompute their hashes (a consistent forgery)."""
     import hashlib
 
-    from desktop.exchange.keys import b64
-    from desktop.exchange.manifest import canonical
+    from desktop.exchange.format.keys import b64
+    from desktop.exchange.format.manifest import canonical
 
     parts = unzip(data)
     if members:

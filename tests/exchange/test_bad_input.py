@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.exchange.manifest import RECORDS
+from desktop.exchange.format.manifest import RECORDS
 from desktop.storage import DEFAULT_KDF, UnitInfo
 from tests.exchange.conftest import CITY, Firm, World, counts, resign, rezip, unzip
 
@@ -239,8 +239,8 @@ def test_a_newer_format_version(setup: Setup) -> None:
 def test_an_unknown_form_is_refused_whole(setup: Setup) -> None:
     """Correctly signed and encrypted by the trusted sender, but one record names a form this
     software does not know: the whole package is refused, not the other records merged."""
-    from desktop.exchange import encryption
-    from desktop.exchange.writer import jsonl
+    from desktop.exchange.format import encryption
+    from desktop.exchange.format.writer import jsonl
     from tests.exchange.conftest import own_sender
 
     with setup.firm.register.session() as session:

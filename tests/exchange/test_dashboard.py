@@ -77,9 +77,9 @@ def test_issue_counts_come_from_the_received_records(world: World) -> None:
         session.execute(update(Record).where(Record.id == org.id)
                         .values(data=json.dumps(values, ensure_ascii=False)))
         session.commit()
+    from desktop.exchange.format.writer import write_registration
     from desktop.exchange.outbound import build_content, next_sequence
     from desktop.exchange.trust import own_sender, parent_recipient
-    from desktop.exchange.writer import write_registration
 
     with firm.register.session() as session:  # written past the export check, on purpose
         sender, _ = own_sender(session, firm.register)

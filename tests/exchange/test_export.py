@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from desktop.errors import KnownError
-from desktop.exchange import encryption
-from desktop.exchange.manifest import RECORDS, parse_manifest
+from desktop.exchange.format import encryption
+from desktop.exchange.format.manifest import RECORDS, parse_manifest
 from desktop.exchange.trust import own_sender
 from desktop.services import packages as svc
 from desktop.services.packages import ExportBlocked

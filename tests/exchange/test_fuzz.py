@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from desktop.exchange import encryption
-from desktop.exchange.manifest import RECORDS
-from desktop.exchange.reader import verify_package
+from desktop.exchange.format import encryption
+from desktop.exchange.format.manifest import RECORDS
+from desktop.exchange.format.reader import verify_package
+from desktop.exchange.format.writer import jsonl
 from desktop.exchange.trust import own_sender, register_view
-from desktop.exchange.writer import jsonl
 from desktop.formspec import shipped_forms
 from desktop.services import packages as svc
 from desktop.storage import Record

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from desktop.errors import KnownError
-from desktop.exchange.keys import fingerprint, normalise_fingerprint, read_public_key_file
+from desktop.exchange.format.keys import fingerprint, normalise_fingerprint, read_public_key_file
 from desktop.services import packages as svc
 from desktop.storage import DEFAULT_KDF, UnitInfo
 from tests.exchange.conftest import CITY, PASSPHRASE, World, counts, key_file

@@ -252,7 +252,7 @@ def test_a_record_id_already_used_by_another_unit_is_refused(world: World) -> No
 
 
 def test_apply_package_refuses_an_unverified_package(world: World) -> None:
-    from desktop.exchange.reader import Verification
+    from desktop.exchange.format.reader import Verification
 
     city = world.register(CITY)
     with city.session() as session, pytest.raises(AssertionError):

@@ -10,11 +10,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from desktop.exchange import encryption
-from desktop.exchange.manifest import RECORDS, parse_manifest
-from desktop.exchange.records import digest
+from desktop.exchange.format import encryption
+from desktop.exchange.format.manifest import RECORDS, parse_manifest
+from desktop.exchange.format.records import digest
+from desktop.exchange.format.writer import jsonl
 from desktop.exchange.trust import own_sender
-from desktop.exchange.writer import jsonl
 from desktop.services import packages as svc
 from desktop.storage import Record, Unit, UnitInfo
 from desktop.storage.tables import Package

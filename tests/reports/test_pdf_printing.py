@@ -157,7 +157,7 @@ def test_the_window_preview_gets_bytes_and_pages_without_an_audit_entry(filled):
 
 
 def test_the_cover_carries_the_key_fingerprint(filled, tmp_path):
-    from desktop.exchange.keys import fingerprint
+    from desktop.exchange.format.keys import fingerprint
     from desktop.storage import KEY_SIGNING, UnitKey
 
     with open_register(filled, PASSPHRASE) as reg:

@@ -16,8 +16,8 @@ from desktop.domain.validation import Validator
 from desktop.domain.values import upgrade_stored
 from desktop.errors import KnownError
 from desktop.exchange import outbound, returns, trust
-from desktop.exchange.keys import PublicKeyInfo, read_public_key_file
-from desktop.exchange.writer import write_registration
+from desktop.exchange.format.keys import PublicKeyInfo, read_public_key_file
+from desktop.exchange.format.writer import write_registration
 from desktop.formspec.model import FormSet
 from desktop.progress import Progress, Task
 from desktop.services.intake.checking import LiveRegisterKeys, UnitPeers

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from desktop.errors import KnownError
 from desktop.exchange import trust
-from desktop.exchange.keys import PublicKeyInfo, public_key_file, read_public_key_file
-from desktop.exchange.reader import verify_package
+from desktop.exchange.format.keys import PublicKeyInfo, public_key_file, read_public_key_file
+from desktop.exchange.format.reader import verify_package
 from desktop.formspec.model import FormSet
 from desktop.services.packages.io import ACTOR, read_file, write_atomic
 from desktop.storage import Register, append_audit

@@ -10,11 +10,11 @@ from datetime import date
 from pathlib import Path
 
 from desktop.exchange import returns, trust
-from desktop.exchange.errors import PackageRefused
-from desktop.exchange.manifest import KIND_RETURN
+from desktop.exchange.format.errors import PackageRefused
+from desktop.exchange.format.manifest import KIND_RETURN
+from desktop.exchange.format.reader import Verification, recheck, verify_package
 from desktop.exchange.merge import MergeOutcome, Units, apply_package
 from desktop.exchange.pipeline import Prepared, backup_register, order_key, prepared_files
-from desktop.exchange.reader import Verification, recheck, verify_package
 from desktop.formspec.model import FormSet
 from desktop.progress import Progress, Task
 from desktop.services.packages.io import ACTOR, read_file

@@ -16,8 +16,8 @@ from desktop.errors import KnownError, UsageError
 from desktop.exchange import conflicts as conflict_repo
 from desktop.exchange import dashboard as dash
 from desktop.exchange import returns, trust
-from desktop.exchange.manifest import FORM_SETS
-from desktop.exchange.writer import Written
+from desktop.exchange.format.manifest import FORM_SETS
+from desktop.exchange.format.writer import Written
 from desktop.formspec.model import FormSet
 from desktop.services.packages.io import ACTOR, write_atomic
 from desktop.storage import Record, Register, append_audit

@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from desktop.domain.stats import CleanupStats, stats_from_json, stats_to_json, sum_tables
 from desktop.errors import KnownError
-from desktop.exchange.manifest import KIND_REGISTRATION
-from desktop.exchange.reader import Verification
-from desktop.exchange.stats_check import stats_member, table_bytes
+from desktop.exchange.format.manifest import KIND_REGISTRATION
+from desktop.exchange.format.reader import Verification
+from desktop.exchange.format.stats_check import stats_member, table_bytes
 from desktop.storage import Register, Unit
 from desktop.storage.tables import PACKAGE_RECEIVED, Package
 

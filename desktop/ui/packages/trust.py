@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.levels import LEVEL_NAMES
-from desktop.exchange.keys import normalise_fingerprint
+from desktop.exchange.format.keys import normalise_fingerprint
 from desktop.ui.packages.export import fingerprint_label
 
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from desktop.exchange.keys import b64, unb64
+from desktop.exchange.format.keys import b64, unb64
 
 SCHEME = "x25519-hkdf-sha256-aes256gcm"
 _INFO = b"dengji package content key v1"

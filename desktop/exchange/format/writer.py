@@ -17,9 +17,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from desktop.exchange import encryption
-from desktop.exchange.keys import PublicKeyInfo, b64
-from desktop.exchange.manifest import (
+from desktop.exchange.format import encryption
+from desktop.exchange.format.keys import PublicKeyInfo, b64
+from desktop.exchange.format.manifest import (
     AUDIT,
     COMMENTS,
     FORMAT,
@@ -34,7 +34,7 @@ from desktop.exchange.manifest import (
     canonical,
     member_allowed,
 )
-from desktop.exchange.zipcheck import name_problem
+from desktop.exchange.format.zipcheck import name_problem
 
 _STORED_SUFFIXES = (".enc", ".djpkg", ".xlsx", ".pdf")
 

@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from desktop.exchange.errors import PackageRefused
+from desktop.exchange.format.errors import PackageRefused
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from desktop.domain.stats import (
     stats_from_json,
     stats_from_statuses,
 )
-from desktop.exchange.records import Incoming
+from desktop.exchange.format.records import Incoming
 
 FOLDER = "stats/"
 MEMBER_FORM = "society_member"  # the form whose statuses the table counts

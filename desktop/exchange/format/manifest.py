@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from desktop.domain.levels import LEVEL_NAMES
-from desktop.exchange.keys import fingerprint, unb64
+from desktop.exchange.format.keys import fingerprint, unb64
 
 FORMAT = "dengji-package"
 FORMAT_VERSION = 1

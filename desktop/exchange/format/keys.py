@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.errors import KnownError
-from desktop.exchange.signing import sign, signature_ok
+from desktop.exchange.format.signing import sign, signature_ok
 
 KEY_FILE_FORMAT = "dengji-public-key"
 KEY_FILE_VERSION = 1

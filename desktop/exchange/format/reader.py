@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from desktop.domain.levels import LEVEL_NAMES
-from desktop.exchange import encryption
-from desktop.exchange.errors import PackageRefused
-from desktop.exchange.manifest import (
+from desktop.exchange.format import encryption
+from desktop.exchange.format.errors import PackageRefused
+from desktop.exchange.format.manifest import (
     KIND_REGISTRATION,
     KIND_RETURN,
     MANIFEST,
@@ -27,7 +27,7 @@ from desktop.exchange.manifest import (
     member_allowed,
     parse_manifest,
 )
-from desktop.exchange.records import (
+from desktop.exchange.format.records import (
     Comment,
     Incoming,
     Origins,
@@ -35,9 +35,9 @@ from desktop.exchange.records import (
     parse_comment_lines,
     parse_record_lines,
 )
-from desktop.exchange.signing import signature_ok
-from desktop.exchange.stats_check import check_stats
-from desktop.exchange.zipcheck import LIMITS, Limits, read_members
+from desktop.exchange.format.signing import signature_ok
+from desktop.exchange.format.stats_check import check_stats
+from desktop.exchange.format.zipcheck import LIMITS, Limits, read_members
 from desktop.formspec.model import FormSet
 
 MAX_DEPTH = 4
