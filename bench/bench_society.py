@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from desktop.domain.cleanup import member_from_values, overdue_candidates  # noqa: E402
-from desktop.domain.dedupe import find_duplicates  # noqa: E402
+from desktop.domain.society.cleanup import member_from_values, overdue_candidates  # noqa: E402
+from desktop.domain.society.dedupe import find_duplicates  # noqa: E402
 from tests.society.legacy import legacy_rows, write_legacy_workbook  # noqa: E402
 
 PASS = "bench-passphrase-1"

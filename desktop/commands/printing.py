@@ -40,7 +40,7 @@ def register(sub) -> None:
 
 
 def _stats_title() -> str:
-    from desktop.domain.stats import TITLE
+    from desktop.domain.society.stats import TITLE
 
     return TITLE
 

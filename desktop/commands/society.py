@@ -216,7 +216,7 @@ def cmd_notice(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from desktop.domain.stats import stats_from_json
+    from desktop.domain.society.stats import stats_from_json
     from desktop.services.cleanup.paper import log_export, print_stats, write_stats
     from desktop.services.packages.stats import unit_table
 
@@ -256,7 +256,7 @@ def cmd_next_number(args) -> int:
 
 
 def cmd_check_numbers(args) -> int:
-    from desktop.domain.member_numbers import SOCIETIES_TABLE, check_member_numbers
+    from desktop.domain.society.member_numbers import SOCIETIES_TABLE, check_member_numbers
     from desktop.services.cleanup.propose import load_members
 
     forms = shipped()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from desktop.formspec.model import FieldSpec, FormSpec
+from desktop.domain.forms import FieldSpec, FormSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from desktop.domain.forms import FormSpec, KeySpec
 from desktop.domain.identifiers import normalise_id
-from desktop.formspec.model import FormSpec, KeySpec
 
 
 def key_value(form: FormSpec, key: KeySpec, values: Mapping[str, Any]) -> str | None:

@@ -1,7 +1,7 @@
 """The summaries (附件4, 附件5 and 附件6), built from stored records — never typed.
 
 What a summary shows is data: the `[summary]` section of its source form (forms/*.toml, loaded
-into formspec.model.SummarySpec; `forms.summaries` lists them) names its columns, order, 合计
+into domain.forms.SummarySpec; `forms.summaries` lists them) names its columns, order, 合计
 row, the records listed apart and its total groups with their bands. This module only counts.
 
 API (pure functions, no Qt, no SQL, no files):
@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from desktop.domain.forms import ExcludedSpec, FieldSpec, FormSet, FormSpec, TotalSpec
 from desktop.domain.identifiers import id_birth_date, mask_id, mask_phone
 from desktop.domain.values import display_value
-from desktop.formspec.model import ExcludedSpec, FieldSpec, FormSet, FormSpec, TotalSpec
 
 #: 组织类别 of a member whose firm no 附件3 record covers
 NO_ORG = "未登记党组织"
@@ -124,7 +124,7 @@ def _is_int(value: Any) -> bool:
 
 def _total(total: TotalSpec, form: FormSpec, values: list[Mapping[str, Any]],
            orgs: list[Mapping[str, Any]], today: date, forms: FormSet) -> TotalGroup:
-    """One group of the 分类统计, counted as its kind says (formspec.model.TOTAL_KINDS)."""
+    """One group of the 分类统计, counted as its kind says (domain.forms.TOTAL_KINDS)."""
     spec = form.field(total.field) if total.field else None
     if total.kind == "org_category":
         table = forms.tables["org_category"]

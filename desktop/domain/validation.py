@@ -15,11 +15,11 @@ from unicodedata import normalize
 
 from desktop.domain.context import Environment, RuleContext
 from desktop.domain.findings import Finding, Problem
+from desktop.domain.forms import FieldSpec, FormSpec
 from desktop.domain.keys import record_keys
 from desktop.domain.messages import render
 from desktop.domain.rules import RULES
 from desktop.domain.values import parse_value
-from desktop.formspec.model import FieldSpec, FormSpec
 
 
 class Validator:

@@ -15,7 +15,7 @@ from typing import Any
 
 from desktop.domain import identifiers as ids
 from desktop.domain.findings import Problem
-from desktop.formspec.model import FieldSpec
+from desktop.domain.forms import FieldSpec
 
 _DATE = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?$")
 _DATE8 = re.compile(r"^(\d{4})(\d{2})(\d{2})$")

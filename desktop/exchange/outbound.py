@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from desktop.domain.forms import FormSet
 from desktop.exchange.format.keys import PublicKeyInfo
 from desktop.exchange.format.manifest import FORM_SETS, KIND_REGISTRATION
 from desktop.exchange.format.records import digest, record_line
 from desktop.exchange.format.writer import PackageContent, Written, file_name, inner_ref
-from desktop.formspec.model import FormSet
 from desktop.storage import AuditEntry, Override, Record, Register, Unit
 from desktop.storage.tables import PACKAGE_RECEIVED, PACKAGE_SENT, Conflict, Package, ReturnNote
 

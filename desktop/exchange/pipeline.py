@@ -21,11 +21,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
+from desktop.domain.forms import FormSet
 from desktop.exchange.format.manifest import MANIFEST, Manifest, parse_manifest
 from desktop.exchange.format.reader import RegisterView, Verification, verify_package
 from desktop.exchange.format.records import Incoming
 from desktop.exchange.merge import package_issues
-from desktop.formspec.model import FormSet
 from desktop.processes import die_with_parent
 from desktop.storage import Register
 

@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from desktop.domain.forms import FormSet
 from desktop.errors import KnownError, UsageError
 from desktop.exchange.format.reader import Verification
 from desktop.exchange.format.writer import Sender, Written, write_return
-from desktop.formspec.model import FormSet
 from desktop.storage import Record
 from desktop.storage.tables import (
     PACKAGE_RECEIVED,

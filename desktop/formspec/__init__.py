@@ -9,8 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from desktop.formspec.loader import load_code_table, load_form, load_forms
-from desktop.formspec.model import (
+from desktop.domain.forms import (
     CodeTable,
     FieldSpec,
     FormSet,
@@ -21,6 +20,7 @@ from desktop.formspec.model import (
     SummarySpec,
     TotalSpec,
 )
+from desktop.formspec.loader import load_code_table, load_form, load_forms
 
 __all__ = [
     "CodeTable", "FieldSpec", "FormSet", "FormSpec", "KeySpec", "PrintSpec", "RuleRef",

@@ -13,8 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from desktop.errors import FormSpecError
-from desktop.formspec.model import (
+from desktop.domain.forms import (
     FIELD_TYPES,
     LEVELS,
     SEVERITIES,
@@ -32,6 +31,7 @@ from desktop.formspec.model import (
     SummarySpec,
     TotalSpec,
 )
+from desktop.errors import FormSpecError
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 

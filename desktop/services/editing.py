@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from desktop.domain.context import Environment, Peer
 from desktop.domain.findings import ERROR, WARNING, Finding
+from desktop.domain.forms import FormSet, FormSpec
 from desktop.domain.identifiers import id_birth_date, id_sex, normalise_id
 from desktop.domain.keys import record_keys
 from desktop.domain.messages import render
@@ -26,7 +27,6 @@ from desktop.domain.rules import RULES
 from desktop.domain.validation import Validator
 from desktop.domain.values import parse_value, upgrade_stored
 from desktop.errors import KnownError
-from desktop.formspec.model import FormSet, FormSpec
 from desktop.progress import Progress, Task
 from desktop.services.intake.checking import (
     LiveRegisterKeys,

@@ -21,11 +21,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from desktop.domain.forms import FormSet, FormSpec
 from desktop.domain.levels import LEVELS
 from desktop.domain.summaries import build_summary, cell_text
 from desktop.domain.values import upgrade_stored
 from desktop.errors import UsageError
-from desktop.formspec.model import FormSet, FormSpec
 from desktop.progress import Progress, Task
 from desktop.reports.xlsx.annotate import Mark, annotate_workbook
 from desktop.reports.xlsx.tables import doc_props, form_sheet, summary_sheets

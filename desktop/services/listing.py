@@ -19,10 +19,10 @@ from sqlalchemy import bindparam, select, text
 
 from desktop.domain.context import Environment
 from desktop.domain.findings import ERROR, WARNING
+from desktop.domain.forms import FormSet, FormSpec
 from desktop.domain.identifiers import mask_id, mask_phone, normalise_id
 from desktop.domain.validation import Validator
 from desktop.domain.values import upgrade_stored
-from desktop.formspec.model import FormSet, FormSpec
 from desktop.progress import Progress, Task
 from desktop.services.intake.checking import BatchKeys, RegisterKeys, RowResult
 from desktop.storage import Register, Unit, append_audit, find_keys

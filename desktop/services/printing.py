@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from desktop.domain.forms import FormSet, FormSpec
 from desktop.errors import KnownError, UsageError
-from desktop.formspec.model import FormSet, FormSpec
 from desktop.progress import Progress, Task
 from desktop.reports.pdf.content import PrintedRecord, printed_record
 from desktop.reports.pdf.qr import KINDS, parse_code
@@ -285,7 +285,7 @@ def table_ids(forms: FormSet) -> tuple[str, ...]:
 def table_title(forms: FormSet, table_id: str) -> str:
     """附件4 律师党员基本信息汇总表, …, or the 统计表's title."""
     if table_id == STATS_ID:
-        from desktop.domain.stats import TITLE
+        from desktop.domain.society.stats import TITLE
 
         return TITLE
     return forms.summary(table_id).display_title
@@ -354,9 +354,9 @@ def _summary_docs(session: Session, register: Register, forms: FormSet, table_id
 
 
 def stats_doc(stats: Any, ident: str) -> Any:
-    """The 个人会员清理工作情况统计表 (desktop.domain.stats.CleanupStats) as a printed table:
+    """The 个人会员清理工作情况统计表 (desktop.domain.society.stats.CleanupStats) as a printed table:
     one row per part (a city's counties and its own) and a 合计 row, or the unit's own row."""
-    from desktop.domain import stats as st
+    from desktop.domain.society import stats as st
     from desktop.reports.pdf.table import Column, TableDoc
 
     columns = (Column("单位", 3.0), Column(st.ENTRIES), *(Column(c) for c in st.COLUMNS))

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
-from desktop.formspec.model import FormSet
+from desktop.domain.forms import FormSet
 from desktop.services.listing import UnitRow
 from desktop.storage import Register
 from desktop.ui.actions import Action

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.findings import Finding
+from desktop.domain.forms import FormSpec
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.errors import KnownError
-from desktop.formspec.model import FormSpec
 from desktop.services.registers import MIN_PASSPHRASE, init_register
 from desktop.storage import Register
 

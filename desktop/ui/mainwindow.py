@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.forms import FormSet
 from desktop.domain.levels import LEVEL_NAMES
-from desktop.formspec.model import FormSet
 from desktop.progress import run
 from desktop.services.editing import load_peers, peer_forms
 from desktop.services.listing import UnitRow, count_form, forms_for_level, list_units

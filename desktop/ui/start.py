@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QTranslator
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from desktop.formspec.model import FormSet
+from desktop.domain.forms import FormSet
 from desktop.paths import user_data_dir
 from desktop.storage import Register, open_register
 from desktop.ui.dialogs import FirstRunDialog, PassphraseDialog

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from desktop.domain.forms import FieldSpec
 from desktop.domain.values import display_value, parse_value, upgrade_stored
-from desktop.formspec.model import FieldSpec
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.domain.stats import ACTUAL, ENTRIES, TOTAL
+from desktop.domain.society.stats import ACTUAL, ENTRIES, TOTAL
 from desktop.exchange.format.stats_check import stats_member
 from desktop.progress import run
 from desktop.services import packages as svc
@@ -153,7 +153,7 @@ def test_a_table_that_disagrees_with_the_records_is_reported_and_kept(world: Wor
                                                                        monkeypatch) -> None:
     _, city, a, _ = chain
     import desktop.services.packages.export as packages_module
-    from desktop.domain.stats import stats_from_statuses, stats_to_json
+    from desktop.domain.society.stats import stats_from_statuses, stats_to_json
     from desktop.exchange.format.stats_check import table_bytes
 
     wrong = stats_from_statuses({"1": 6}, unit="沈阳市和平区法学会", unit_code="024-01")

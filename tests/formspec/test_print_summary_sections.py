@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from desktop.domain.forms import PrintSpec
 from desktop.errors import FormSpecError
 from desktop.formspec import load_forms
-from desktop.formspec.model import PrintSpec
 from tests.formspec.test_loader import GOOD, refused, write_forms
 
 BIRTH = """

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from stdnum.cn import ric
 
-from desktop.domain.cleanup import Member
+from desktop.domain.society.cleanup import Member
 from tests.conftest import PASSPHRASE
 
 SOCIETY = "沈阳市法学会"

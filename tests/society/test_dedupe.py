@@ -3,8 +3,8 @@ keep, and what must never be joined."""
 
 from __future__ import annotations
 
-from desktop.domain.cleanup import member_from_values
-from desktop.domain.dedupe import SAME_ID, find_duplicates, keep_order
+from desktop.domain.society.cleanup import member_from_values
+from desktop.domain.society.dedupe import SAME_ID, find_duplicates, keep_order
 from tests.society.conftest import ident, member
 from tests.society.legacy import legacy_rows, to15
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.domain.member_numbers import (
+from desktop.domain.society.member_numbers import (
     LEVEL_CAPITAL,
     LEVEL_CITY,
     LEVEL_COUNTY,

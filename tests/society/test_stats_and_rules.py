@@ -7,14 +7,14 @@ from datetime import date
 
 import pytest
 
-from desktop.domain.cleanup import (
+from desktop.domain.society.cleanup import (
     REASON_NO_CONTACT,
     REASON_NO_DUTY,
     latest_dates,
     overdue_candidates,
     transition,
 )
-from desktop.domain.stats import (
+from desktop.domain.society.stats import (
     ACTUAL,
     COLUMNS,
     ENTRIES,

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from PySide6.QtCore import QDate
 
-from desktop.domain.cleanup import NO_ID, VIOLATION
+from desktop.domain.society.cleanup import NO_ID, VIOLATION
 from desktop.formspec import shipped_forms
 from desktop.services.cleanup.propose import Decision, apply_decisions
 from desktop.ui.actions import Action

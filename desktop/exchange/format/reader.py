@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from desktop.domain.forms import FormSet
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.exchange.format import encryption
 from desktop.exchange.format.errors import PackageRefused
@@ -38,7 +39,6 @@ from desktop.exchange.format.records import (
 from desktop.exchange.format.signing import signature_ok
 from desktop.exchange.format.stats_check import check_stats
 from desktop.exchange.format.zipcheck import LIMITS, Limits, read_members
-from desktop.formspec.model import FormSet
 
 MAX_DEPTH = 4
 

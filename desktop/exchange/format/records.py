@@ -25,8 +25,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from desktop.domain.forms import FieldSpec, FormSet, FormSpec
 from desktop.domain.values import upgrade_stored
-from desktop.formspec.model import FieldSpec, FormSet, FormSpec
 from desktop.storage.tables import RECORD_STATES
 
 MAX_REVISION = 1_000_000

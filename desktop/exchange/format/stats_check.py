@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from desktop.domain.stats import (
+from desktop.domain.society.stats import (
     DUPLICATES,
     ENTRIES,
     INELIGIBLES,

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
 
-from desktop.domain.cleanup_results import Notice, zh_date
-from desktop.domain.stats import ACTUAL, COLUMNS, ENTRIES, TITLE, TOTAL, UNIT, CleanupStats
+from desktop.domain.society.results import Notice, zh_date
+from desktop.domain.society.stats import ACTUAL, COLUMNS, ENTRIES, TITLE, TOTAL, UNIT, CleanupStats
 from desktop.reports.pdf.fonts import Measure, register_fonts
 
 MM = 72 / 25.4

@@ -17,9 +17,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from desktop.domain.forms import FieldSpec, FormSpec
 from desktop.domain.identifiers import mask_id, mask_phone
 from desktop.domain.values import display_value, upgrade_stored
-from desktop.formspec.model import FieldSpec, FormSpec
 
 #: bump when the serialisation below changes (old paper then reads as 不一致, never as a match)
 HASH_FORMAT = "dengji-print-1"

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from desktop.formspec.model import FieldSpec
+from desktop.domain.forms import FieldSpec
 
 MISSING = object()
 EXCEL_DIGITS = 15

@@ -23,10 +23,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from desktop.domain.cleanup import INELIGIBLE, VIOLATION
-from desktop.domain.cleanup_results import Proposal
+from desktop.domain.forms import FormSpec
 from desktop.domain.identifiers import mask_id, mask_phone
-from desktop.formspec.model import FormSpec
+from desktop.domain.society.cleanup import INELIGIBLE, VIOLATION
+from desktop.domain.society.results import Proposal
 
 HELP, DUP, NOID, OVERDUE, REVOKE, NUMBERS, CODES = (
     "说明", "重复录入", "无身份证号", "长期失联或不履行义务", "撤销资格", "会员证号核对", "代码表")

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from desktop.formspec.model import FieldSpec, FormSpec
+from desktop.domain.forms import FieldSpec, FormSpec
 
 #: headers that number the rows and are no field (ignored without a note)
 ROW_NUMBER_HEADERS = frozenset({"序号", "编号", "序", "no", "no.", "行号"})

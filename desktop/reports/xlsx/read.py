@@ -36,12 +36,12 @@ from typing import Any
 import python_calamine as pc
 
 from desktop.domain.findings import Finding
+from desktop.domain.forms import FieldSpec, FormSpec
 from desktop.domain.identifiers import compact, id_birth_date
 from desktop.domain.sources import SourceRow
 from desktop.domain.validation import Validator
 from desktop.domain.values import parse_date, parse_value, parse_yearmonth
 from desktop.errors import UsageError
-from desktop.formspec.model import FieldSpec, FormSpec
 from desktop.reports.xlsx.book import open_book, worksheet_names
 from desktop.reports.xlsx.cells import MISSING, clean_text, converter
 from desktop.reports.xlsx.columns import FormColumn, HeaderMatcher, column_for, column_letter

@@ -6,8 +6,8 @@ from __future__ import annotations
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
-from desktop.domain.cleanup_results import Notice, zh_date
-from desktop.domain.stats import (
+from desktop.domain.society.results import Notice, zh_date
+from desktop.domain.society.stats import (
     ACTUAL,
     COLUMNS,
     CONTACT,

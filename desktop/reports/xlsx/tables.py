@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from desktop.domain.forms import FormSpec
 from desktop.domain.summaries import SEQ, Summary, cell_text
-from desktop.formspec.model import FormSpec
 from desktop.reports.xlsx.columns import FormColumn, form_columns
 from desktop.reports.xlsx.write import DocProps, TableSheet, UnitLine
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from desktop.formspec.model import FieldSpec, FormSpec
+from desktop.domain.forms import FieldSpec, FormSpec
 from desktop.reports.output import atomic_file
 from desktop.reports.xlsx.columns import FormColumn, column_letter, form_columns
 from desktop.reports.xlsx.write import FONT, WIDTHS, needs_quote, text_width

@@ -9,6 +9,6 @@
 - workbook.py  the cleanup workbook: `write_proposal` and `read_decisions`
 - paper.py     the 统计表 and the 通报 (build, write, print), every export logged
 
-The data handed to the papers (Proposal, Notice) is in domain/cleanup_results.py; the layouts
+The data handed to the papers (Proposal, Notice) is in domain/society/results.py; the layouts
 are in reports/xlsx (cleanup, cleanup_read, stats) and reports/pdf/cleanup.py.
 """

@@ -15,9 +15,9 @@ from datetime import date
 
 from sqlmodel import Session
 
-from desktop.domain.cleanup import DUPLICATE, NO_ID, RANK, transition
+from desktop.domain.forms import FormSpec
+from desktop.domain.society.cleanup import DUPLICATE, NO_ID, RANK, transition
 from desktop.domain.validation import Validator
-from desktop.formspec.model import FormSpec
 from desktop.services.cleanup.model import (
     CHUNK,
     FORM_ID,

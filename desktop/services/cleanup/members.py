@@ -12,10 +12,11 @@ from datetime import date
 
 from sqlmodel import select
 
-from desktop.domain.cleanup import DUPLICATE, NO_ID, READMITTED, WITHDRAWN
 from desktop.domain.context import Environment
+from desktop.domain.forms import FormSet
 from desktop.domain.identifiers import id_birth_date, id_sex, mask_id
-from desktop.domain.member_numbers import (
+from desktop.domain.society.cleanup import DUPLICATE, NO_ID, READMITTED, WITHDRAWN
+from desktop.domain.society.member_numbers import (
     SOCIETIES_TABLE,
     Society,
     format_member_number,
@@ -23,11 +24,10 @@ from desktop.domain.member_numbers import (
     own_society,
     parse_member_number,
 )
-from desktop.domain.stats import CleanupStats, stats_from_statuses
+from desktop.domain.society.stats import CleanupStats, stats_from_statuses
 from desktop.domain.validation import Validator
 from desktop.domain.values import parse_value
 from desktop.errors import KnownError
-from desktop.formspec.model import FormSet
 from desktop.services.cleanup.decide import resolve_numbers
 from desktop.services.cleanup.model import (
     FORM_ID,

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session
 
-from desktop.domain.cleanup import CLEANUP_FIELDS, DUPLICATE, INELIGIBLE, RANK, norm_text
 from desktop.domain.context import Environment
+from desktop.domain.forms import FormSet, FormSpec
+from desktop.domain.society.cleanup import CLEANUP_FIELDS, DUPLICATE, INELIGIBLE, RANK, norm_text
 from desktop.domain.validation import Validator
 from desktop.errors import KnownError
-from desktop.formspec.model import FormSet, FormSpec
 from desktop.storage import Record, append_audit
 from desktop.storage.tables import utcnow
 

@@ -10,9 +10,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from desktop.domain.cleanup import INELIGIBLE, NO_ID, VIOLATION, WITHDRAWN
-from desktop.domain.cleanup_results import Notice, zh_date
-from desktop.domain.stats import (
+from desktop.domain.forms import FormSet
+from desktop.domain.society.cleanup import INELIGIBLE, NO_ID, VIOLATION, WITHDRAWN
+from desktop.domain.society.results import Notice, zh_date
+from desktop.domain.society.stats import (
     CONTACT,
     ENTRIES,
     FILED,
@@ -23,7 +24,6 @@ from desktop.domain.stats import (
     stats_to_json,
 )
 from desktop.errors import KnownError
-from desktop.formspec.model import FormSet
 from desktop.reports.pdf.cleanup import notice_pdf, stats_pdf
 from desktop.reports.xlsx.stats import notice_workbook, stats_workbook
 from desktop.services.cleanup.members import register_stats

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from desktop.domain.cleanup import (
+from desktop.domain.forms import FormSet
+from desktop.domain.society.cleanup import (
     DUPLICATE,
     Member,
     filled_count,
@@ -21,10 +22,9 @@ from desktop.domain.cleanup import (
     latest_dates,
     overdue_candidates,
 )
-from desktop.domain.cleanup_results import Proposal
-from desktop.domain.dedupe import duplicate_components, groups_from_components
-from desktop.domain.member_numbers import SOCIETIES_TABLE, check_member_numbers
-from desktop.formspec.model import FormSet
+from desktop.domain.society.dedupe import duplicate_components, groups_from_components
+from desktop.domain.society.member_numbers import SOCIETIES_TABLE, check_member_numbers
+from desktop.domain.society.results import Proposal
 from desktop.progress import Progress, Task
 from desktop.services.cleanup.decide import check_decisions
 from desktop.services.cleanup.model import (

@@ -14,9 +14,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from desktop.domain.cleanup import DUPLICATE, INELIGIBLE, NO_ID, VIOLATION
+from desktop.domain.forms import FormSpec
+from desktop.domain.society.cleanup import DUPLICATE, INELIGIBLE, NO_ID, VIOLATION
 from desktop.errors import UsageError
-from desktop.formspec.model import FormSpec
 from desktop.reports.xlsx.cleanup import (
     AGREE,
     APPROVER,

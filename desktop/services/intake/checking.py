@@ -25,12 +25,12 @@ from sqlmodel import Session
 
 from desktop.domain.context import Environment, KeyHit, Peer
 from desktop.domain.findings import Finding
+from desktop.domain.forms import FormSet, FormSpec
 from desktop.domain.keys import record_keys
 from desktop.domain.sources import SourceRow
 from desktop.domain.validation import Validator, unparsed_fields
 from desktop.domain.values import upgrade_stored
 from desktop.errors import UsageError
-from desktop.formspec.model import FormSet, FormSpec
 from desktop.progress import Progress, Task
 from desktop.services.ids import IdMaker
 from desktop.services.intake import rowcheck

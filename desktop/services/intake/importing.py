@@ -24,9 +24,9 @@ from sqlalchemy import delete
 from sqlmodel import Session
 
 from desktop.domain.findings import has_errors
+from desktop.domain.forms import FormSet, FormSpec
 from desktop.domain.identifiers import normalise_id
 from desktop.domain.keys import record_keys
-from desktop.formspec.model import FormSet, FormSpec
 from desktop.progress import Progress, Task
 from desktop.services.intake.checking import RegisterKeys, RowResult, check_context
 from desktop.services.intake.read import read_source

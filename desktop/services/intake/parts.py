@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from desktop.domain.findings import Finding
-from desktop.formspec.model import FormSpec
+from desktop.domain.forms import FormSpec
 from desktop.progress import Progress, Task
 from desktop.reports.xlsx.parts import Book, Package, read_part
 from desktop.reports.xlsx.read import Layout, foot_note, scan_rows, sheet_layout

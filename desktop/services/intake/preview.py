@@ -23,8 +23,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from desktop.domain.forms import FormSpec
 from desktop.errors import UsageError
-from desktop.formspec.model import FormSpec
 from desktop.reports.xlsx.columns import (
     FormColumn,
     HeaderMatcher,

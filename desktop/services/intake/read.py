@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from desktop.formspec.model import FormSet, FormSpec
+from desktop.domain.forms import FormSet, FormSpec
 from desktop.progress import Task
 from desktop.reports.xlsx.read import WORKBOOK_SUFFIXES
 from desktop.services.intake.checking import BatchKeys, OnRows, RowResult, check_context, read_lines

@@ -28,10 +28,10 @@ from typing import Any
 
 from desktop.domain.context import Environment
 from desktop.domain.findings import Finding
+from desktop.domain.forms import FormSpec
 from desktop.domain.identifiers import normalise_id
 from desktop.domain.keys import key_value
 from desktop.domain.validation import Validator, unparsed_fields
-from desktop.formspec.model import FormSpec
 from desktop.processes import die_with_parent
 from desktop.progress import Progress, Task
 from desktop.services.intake.jsonl import Segment, read_segment, split_lines

@@ -19,8 +19,8 @@ from datetime import date
 from pathlib import Path
 
 from desktop.domain.findings import Finding
+from desktop.domain.forms import FormSet, FormSpec
 from desktop.errors import UsageError
-from desktop.formspec.model import FormSet, FormSpec
 from desktop.progress import Progress, Task
 from desktop.reports.xlsx.parts import Unusable, open_package
 from desktop.reports.xlsx.read import (

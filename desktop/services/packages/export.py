@@ -12,13 +12,13 @@ from sqlalchemy import select, update
 
 from desktop.domain.context import Environment
 from desktop.domain.findings import ERROR
+from desktop.domain.forms import FormSet
 from desktop.domain.validation import Validator
 from desktop.domain.values import upgrade_stored
 from desktop.errors import KnownError
 from desktop.exchange import outbound, returns, trust
 from desktop.exchange.format.keys import PublicKeyInfo, read_public_key_file
 from desktop.exchange.format.writer import write_registration
-from desktop.formspec.model import FormSet
 from desktop.progress import Progress, Task
 from desktop.services.intake.checking import LiveRegisterKeys, UnitPeers
 from desktop.services.packages.io import ACTOR, read_file, write_atomic

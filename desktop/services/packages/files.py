@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from desktop.domain.forms import FormSet
 from desktop.errors import KnownError
-from desktop.formspec.model import FormSet
 from desktop.progress import Progress, Task, run
 from desktop.storage import Record, Register
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from desktop.domain.forms import FormSet
 from desktop.errors import KnownError
 from desktop.exchange import trust
 from desktop.exchange.format.keys import PublicKeyInfo, public_key_file, read_public_key_file
 from desktop.exchange.format.reader import verify_package
-from desktop.formspec.model import FormSet
 from desktop.services.packages.io import ACTOR, read_file, write_atomic
 from desktop.storage import Register, append_audit
 

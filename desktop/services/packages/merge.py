@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from desktop.domain.forms import FormSet
 from desktop.exchange import returns, trust
 from desktop.exchange.format.errors import PackageRefused
 from desktop.exchange.format.manifest import KIND_RETURN
 from desktop.exchange.format.reader import Verification, recheck, verify_package
 from desktop.exchange.merge import MergeOutcome, Units, apply_package
 from desktop.exchange.pipeline import Prepared, backup_register, order_key, prepared_files
-from desktop.formspec.model import FormSet
 from desktop.progress import Progress, Task
 from desktop.services.packages.io import ACTOR, read_file
 from desktop.services.packages.stats import received_stats, stats_summary

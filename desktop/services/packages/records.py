@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from desktop.domain.forms import FormSet
 from desktop.domain.values import upgrade_stored
-from desktop.formspec.model import FormSet
 from desktop.reports.pdf.content import print_text
 from desktop.storage import Record, Register, Unit
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from desktop.domain.forms import FormSet
 from desktop.domain.values import parse_date
 from desktop.errors import KnownError, UsageError
 from desktop.exchange import conflicts as conflict_repo
@@ -18,7 +19,6 @@ from desktop.exchange import dashboard as dash
 from desktop.exchange import returns, trust
 from desktop.exchange.format.manifest import FORM_SETS
 from desktop.exchange.format.writer import Written
-from desktop.formspec.model import FormSet
 from desktop.services.packages.io import ACTOR, write_atomic
 from desktop.storage import Record, Register, append_audit
 from desktop.storage.tables import Package, utcnow

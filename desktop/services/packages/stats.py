@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from desktop.domain.stats import CleanupStats, stats_from_json, stats_to_json, sum_tables
+from desktop.domain.society.stats import CleanupStats, stats_from_json, stats_to_json, sum_tables
 from desktop.errors import KnownError
 from desktop.exchange.format.manifest import KIND_REGISTRATION
 from desktop.exchange.format.reader import Verification

@@ -19,13 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.formspec.model import FormSet
-from desktop.services.cleanup.model import CellFinding
+from desktop.domain.forms import FormSet
+from desktop.services.cleanup.model import FORM_ID, CellFinding
 from desktop.ui.cleanup.models import LinesModel
 from desktop.ui.context import WindowContext
 from desktop.ui.style import SEVERITY_WORDS
 
-FORM_ID = "society_member"
 _COLOURS = {"E": "#c62828", "W": "#b26a00", "I": "#555555"}
 
 

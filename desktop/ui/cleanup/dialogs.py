@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.domain.cleanup import NO_ID
+from desktop.domain.society.cleanup import NO_ID
 from desktop.errors import KnownError
 from desktop.services.cleanup.members import next_number, readmit, withdraw_overdue
 from desktop.services.cleanup.propose import FORM_ID

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.cleanup import DUPLICATE, INELIGIBLE, NO_ID, Member
 from desktop.domain.identifiers import mask_id, mask_phone
+from desktop.domain.society.cleanup import DUPLICATE, INELIGIBLE, NO_ID, Member
 from desktop.services.cleanup.propose import (
     ApplyResult,
     Decision,
@@ -29,7 +29,7 @@ from desktop.services.cleanup.propose import (
     apply_decisions,
     propose,
 )
-from desktop.ui.cleanup.common import FindingsList, PeopleRow
+from desktop.ui.cleanup.common import FORM_ID, FindingsList, PeopleRow
 from desktop.ui.cleanup.models import CheckRowsModel, GroupsModel
 from desktop.ui.cleanup.revoke import RevokePage
 from desktop.ui.context import Changes, WindowContext
@@ -67,7 +67,7 @@ class ProposalsDialog(QDialog):
     def __init__(self, ctx: WindowContext) -> None:
         super().__init__(ctx.widget)
         self.ctx = ctx
-        self.form = ctx.forms.form("society_member")
+        self.form = ctx.forms.form(FORM_ID)
         self.statuses = self.form.field("status").codes
         self.reasons = self.form.field("ineligible_reason").codes
         self.proposal: Proposal | None = None

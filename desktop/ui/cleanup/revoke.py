@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.cleanup import INELIGIBLE, VIOLATION
-from desktop.formspec.model import CodeTable
+from desktop.domain.forms import CodeTable
+from desktop.domain.society.cleanup import INELIGIBLE, VIOLATION
 from desktop.services.cleanup.propose import Decision
 
 CATEGORIES = (("严重违法违纪", VIOLATION), ("不符合条件", INELIGIBLE))

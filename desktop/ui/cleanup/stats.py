@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.domain.cleanup import DUPLICATE, INELIGIBLE, NO_ID, VIOLATION, WITHDRAWN
-from desktop.domain.stats import ENTRIES, TITLE, CleanupStats
+from desktop.domain.society.cleanup import DUPLICATE, INELIGIBLE, NO_ID, VIOLATION, WITHDRAWN
+from desktop.domain.society.stats import ENTRIES, TITLE, CleanupStats
 from desktop.errors import KnownError
 from desktop.services.cleanup.paper import (
     NOTICE_DEFAULT,

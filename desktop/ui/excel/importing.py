@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.formspec.model import FormSpec
+from desktop.domain.forms import FormSpec
 from desktop.progress import Progress
 from desktop.reports.xlsx.annotate import ANNOTATABLE
 from desktop.services.exporting import annotate_results

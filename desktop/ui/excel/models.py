@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from desktop.formspec.model import FormSpec
+from desktop.domain.forms import FormSpec
 from desktop.services.intake.importing import BLOCKING_SCOPES
 from desktop.services.intake.preview import WorkbookPreview
 from desktop.services.intake.workbook import CellRowResult

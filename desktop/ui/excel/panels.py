@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.formspec.model import FormSpec
+from desktop.domain.forms import FormSpec
 from desktop.services.intake import preview as ep
 from desktop.services.intake.importing import blocks
 from desktop.ui.excel.models import FindingRow, FindingsModel, finding_rows

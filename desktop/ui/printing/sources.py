@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from desktop.formspec.model import FormSet
+from desktop.domain.forms import FormSet
 from desktop.progress import Progress, Task
 from desktop.services.printing import (
     STATS_ID,

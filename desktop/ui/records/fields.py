@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.findings import Finding
+from desktop.domain.forms import CodeTable, FieldSpec
 from desktop.domain.values import display_value, parse_value
-from desktop.formspec.model import CodeTable, FieldSpec
 from desktop.ui.style import MARK_COLOURS, MARK_GLYPH, SEVERITY_WORDS
 
 DATE_HINT = "如 2020-01-05、2020.1.5 或 20200105"

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from desktop.domain.findings import Finding
-from desktop.formspec.model import FormSpec
+from desktop.domain.forms import FormSpec
 from desktop.ui.style import MARK_COLOURS, MARK_GLYPH, SEVERITY_WORDS
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1

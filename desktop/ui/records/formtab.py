@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.formspec.model import FormSet, FormSpec
+from desktop.domain.forms import FormSet, FormSpec
 from desktop.services import listing
 from desktop.services.editing import EditSession
 from desktop.storage import Register

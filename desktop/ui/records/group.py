@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.findings import Finding
-from desktop.formspec.model import FieldSpec
+from desktop.domain.forms import FieldSpec
 from desktop.ui.records.fields import FieldEditor, make_field
 
 

@@ -21,7 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from desktop.formspec.model import FormSet, FormSpec
+from desktop.domain.forms import FormSet, FormSpec
 from desktop.services import listing
 from desktop.services.listing import FormIndex, RowInfo
 from desktop.storage import Register

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from desktop.domain.cleanup import DUPLICATE, RANK, Member, norm_employer, norm_text
 from desktop.domain.rules.society import MEMBER_NUMBER
+from desktop.domain.society.cleanup import DUPLICATE, RANK, Member, norm_employer, norm_text
 
 SAME_ID = "同一公民身份号码"
 #: what besides the name makes a candidate, in the order of `_keys`

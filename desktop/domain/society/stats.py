@@ -10,7 +10,7 @@
 | 实有会员数量 | 清理前登记条目数 − 合计清理数量 (= 在册 + 重新入会) |
 
 Each entry has one status, and decisions only move an entry to a category of higher precedence
-(domain/cleanup.py), so a person is counted in one category: the removed copies as duplicates,
+(domain/society/cleanup.py), so a person is counted in one category: the removed copies as duplicates,
 the kept entry in the strongest category it reached. A re-admitted member (重新入会) counts as a
 member, not as cleaned. 清理前登记条目数 is every entry of the register, since none is deleted.
 
@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from desktop.domain.cleanup import (
+from desktop.domain.society.cleanup import (
     DUPLICATE,
     INELIGIBLE,
     NO_ID,

@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from desktop.domain.cleanup import norm_text
+from desktop.domain.forms import CodeTable
 from desktop.domain.rules.society import MEMBER_NUMBER
-from desktop.formspec.model import CodeTable
+from desktop.domain.society.cleanup import norm_text
 
 SERIAL_DIGITS = 6
 MAX_SERIAL = 10**SERIAL_DIGITS - 1

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from desktop.domain.cleanup import Member, Overdue
-from desktop.domain.dedupe import DuplicateGroup
-from desktop.domain.member_numbers import NumberIssue
-from desktop.domain.stats import CleanupStats
+from desktop.domain.society.cleanup import Member, Overdue
+from desktop.domain.society.dedupe import DuplicateGroup
+from desktop.domain.society.member_numbers import NumberIssue
+from desktop.domain.society.stats import CleanupStats
 
 
 def zh_date(iso: str) -> str:
