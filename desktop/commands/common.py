@@ -6,6 +6,7 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from desktop.errors import KnownError, UsageError
@@ -23,9 +24,11 @@ class _Named(str):
 class FormChoices:
     """The choices of a --form argument, read from forms/ (FormSet is the only list of forms)
     when argparse first asks, so a command without --form never loads the forms. `tables`
-    adds the summaries (附件4–6) and `extra` more ids (each with its title)."""
+    adds the summaries (附件4–6) and `extra` more ids, each with a function giving its title
+    (called only then too: building the parser imports nothing a command does not need)."""
 
-    def __init__(self, *, tables: bool = False, extra: tuple[tuple[str, str], ...] = ()):
+    def __init__(self, *, tables: bool = False,
+                 extra: tuple[tuple[str, Callable[[], str]], ...] = ()):
         self.tables, self.extra = tables, extra
 
     def _choices(self) -> list[_Named]:
@@ -34,7 +37,8 @@ class FormChoices:
         if self.tables:
             titled += [(s.id, s.display_title) for s in forms.summaries.values()]
         out = []
-        for ident, title in (*titled, *self.extra):
+        titled += [(ident, title()) for ident, title in self.extra]
+        for ident, title in titled:
             choice = _Named(ident)
             choice.title = title
             out.append(choice)

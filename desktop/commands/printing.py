@@ -16,7 +16,7 @@ def register(sub) -> None:
         "身份证号码和电话号码默认遮蔽。")
     s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
     s.add_argument("--form", required=True, metavar="FORM", help="登记表或汇总表：%(choices)s",
-                   choices=FormChoices(tables=True, extra=((STATS_ID, _stats_title()),)))
+                   choices=FormChoices(tables=True, extra=((STATS_ID, _stats_title),)))
     s.add_argument("--record", action="append", metavar="ID",
                    help="只打印这条记录（可重复）；不写则打印该登记表的全部记录")
     s.add_argument("--out", type=Path, required=True, help="输出的 PDF 文件")
