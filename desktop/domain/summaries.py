@@ -113,9 +113,11 @@ def build_summary(forms: FormSet, summary_id: str,
         sdef.id, sdef.attachment, sdef.display_title, form.id, form.version,
         _headers(cols), _types(cols), rows, tuple(rid for rid, _ in kept), tuple(totals_row),
         tuple(_total(t, form, values, orgs, today, forms) for t in sdef.totals),
-        _headers(ex_cols) if ex else (), _types(ex_cols) if ex else (),
-        tuple(_row(i, ex_cols, v, full) for i, (_, v) in enumerate(gone, start=1)),
-        tuple(rid for rid, _ in gone), full, ex, sdef.counter)
+        excluded_columns=_headers(ex_cols) if ex else (),
+        excluded_types=_types(ex_cols) if ex else (),
+        excluded_rows=tuple(_row(i, ex_cols, v, full) for i, (_, v) in enumerate(gone, start=1)),
+        excluded_ids=tuple(rid for rid, _ in gone), excluded_by=ex, counter=sdef.counter,
+        full=full)
 
 
 def _is_int(value: Any) -> bool:

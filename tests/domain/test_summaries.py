@@ -60,10 +60,11 @@ def test_lawyer_summary_columns_rows_and_masking(forms, firm):
     # codes are shown as labels
     assert {r[s.columns.index("性别")] for r in s.rows} <= {"男", "女"}
     assert s.totals_row[0] == "合计：4 人" and len(s.totals_row) == len(s.columns)
+    assert s.full is False and s.counter == "人"
 
     full = build_summary(forms, "lawyer_summary", rows, today=TODAY, full=True)
     ids = {m["公民身份号码"] for m in members}
-    assert {r[id_col] for r in full.rows} <= ids and full.full
+    assert {r[id_col] for r in full.rows} <= ids and full.full is True
 
 
 def test_cases_4_and_5_are_listed_apart_not_counted(forms, firm):
@@ -75,6 +76,25 @@ def test_cases_4_and_5_are_listed_apart_not_counted(forms, firm):
     assert cases == {"离开执业律所六个月以上", "拒不转入且不参加组织生活"}
     assert all("********" in r[s.excluded_columns.index("公民身份号码")] for r in s.excluded_rows)
     assert sum(n for _, n in s.totals[1].items) == 4  # 人员类别 counts the registered only
+    assert s.excluded_by is forms.summary("lawyer_summary").excluded
+    assert s.excluded_by.reason == "未转入情形4、5"
+
+
+def test_the_list_apart_reaches_the_workbook(forms, firm):
+    """The workbook names the list apart from [summary.excluded], counts it in 人 and notes the
+    masking (a summary once carried these fields shifted, and every export of it failed)."""
+    from desktop.reports.xlsx.tables import MASK_NOTE, summary_sheets
+    from desktop.reports.xlsx.write import UnitLine
+
+    _, _, rows = firm
+    s = build_summary(forms, "lawyer_summary", rows, today=TODAY)
+    sheets = summary_sheets(s, UnitLine("测试律所", "", "", TODAY))
+    apart = sheets[1]
+    assert apart.name == "未纳入汇总（情形4、5）" and apart.rows == s.excluded_rows
+    assert apart.totals_row[0] == "合计：2 人" and apart.note == MASK_NOTE
+    assert sheets[0].note == MASK_NOTE
+    full = build_summary(forms, "lawyer_summary", rows, today=TODAY, full=True)
+    assert summary_sheets(full, UnitLine("测试律所", "", "", TODAY))[0].note == ""
 
 
 def test_totals_by_group(forms, firm):

@@ -179,3 +179,31 @@ def test_the_cover_carries_the_key_fingerprint(filled, tmp_path):
     with open_register(filled, PASSPHRASE) as reg:
         check = archive_check(reg, shipped_forms(), code)
     assert check.status == "无法核对" and "数据包封面" in check.message
+
+
+def test_members_listed_apart_print_and_export_on_their_own_table(dengji, db, jsonl, tmp_path,
+                                                                   live_firm_records):
+    """Case 4 and 5 members (未转入情形) print after 附件4 as the list apart, and export to its own
+    sheet, each counted in 人 ([summary.excluded] and counter of forms/lawyer_member.toml)."""
+    members = [dict(m) for m in live_firm_records.members]
+    members[0].update({"组织关系是否已转入本所党组织": "否", "未转入情形": "4",
+                       "处理情况": "已书面报告"})
+    assert dengji("import", "--db", db, "--form", "party_org",
+                  jsonl([live_firm_records.org], "org.jsonl")).code == 0
+    assert dengji("import", "--db", db, "--form", "lawyer_member",
+                  jsonl(members, "m.jsonl")).code == 0
+    out = tmp_path / "附件4.pdf"
+    result = dengji("print", "--db", db, "--form", "lawyer_summary", "--out", out)
+    assert result.code == 0, result.err
+    text = squeeze(pdf_text(out.read_bytes(), tmp_path))
+    assert "合计：3人" in text and "不纳入登记的党员（未转入情形4、5）" in text and "合计：1人" in text
+    book = tmp_path / "附件4.xlsx"
+    result = dengji("export-excel", "--db", db, "--form", "lawyer_summary", "--out", book)
+    assert result.code == 0, result.err
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(book))
+    assert "未纳入汇总（情形4、5）" in wb.sheet_names
+    cells = [c for row in wb.get_sheet_by_name("未纳入汇总（情形4、5）").to_python() for c in row]
+    assert members[0]["姓名"] in cells and "合计：1 人" in cells
+    assert any(str(c).startswith("注：公民身份号码和电话号码已部分遮蔽") for c in cells)
