@@ -1,5 +1,6 @@
 """Dialogs: first run (a new register), the passphrase (open or unlock), confirming warnings,
-and `WorkDialog`, the base of a feature's dialog that runs work through an Operation."""
+`WorkDialog`, the base of a feature's dialog that runs work through an Operation, and
+`show_one`, how a feature shows a modeless dialog of which the window has one at a time."""
 
 from __future__ import annotations
 
@@ -47,6 +48,26 @@ class WorkDialog(QDialog):
         self.job = None
         if not self.isVisible():
             self.deleteLater()
+
+
+def show_one(parent: QWidget, name: str, make: Callable[[], QDialog], *,
+             reuse: Callable[[QDialog], object] | None = None) -> QDialog:
+    """Show a modeless dialog as `parent`'s only one of its kind (objectName `name`); it is
+    deleted when it is closed. With `reuse`, an open one stays: `reuse(dialog)` (e.g. reading
+    it again) and it is raised; without, an open one is closed and `make()` makes a new one."""
+    open_now = [d for d in parent.findChildren(QDialog, name) if d.isVisible()]
+    if reuse is not None and open_now:
+        dialog = open_now[0]
+        reuse(dialog)
+    else:
+        for old in open_now:
+            old.close()
+        dialog = make()
+        dialog.setObjectName(name)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    dialog.raise_()
+    return dialog
 
 
 STRENGTH = (("太短", "#c62828"), ("弱", "#c62828"), ("中等", "#e08a00"), ("强", "#2e7d32"))

@@ -26,11 +26,12 @@ from desktop.services.cleanup.paper import log_export
 from desktop.services.cleanup.propose import apply_decisions, propose, society_form
 from desktop.services.cleanup.workbook import read_decisions, write_proposal
 from desktop.ui.actions import Action
-from desktop.ui.cleanup.common import FORM_ID, FindingsDialog, PeopleRow, show_dialog, status_label
+from desktop.ui.cleanup.common import FORM_ID, FindingsDialog, PeopleRow, status_label
 from desktop.ui.cleanup.dialogs import NextNumberDialog, ReadmitDialog, WithdrawDialog
 from desktop.ui.cleanup.proposals import ProposalsDialog
 from desktop.ui.cleanup.stats import NoticeDialog, StatsDialog
 from desktop.ui.context import Changes, WindowContext
+from desktop.ui.dialogs import show_one
 from desktop.ui.operations import Operation
 
 XLSX = "Excel 工作簿 (*.xlsx)"
@@ -73,29 +74,29 @@ def prefilled_number(ctx: WindowContext) -> dict[str, str]:
 
 
 def open_proposals(ctx: WindowContext) -> ProposalsDialog:
-    dialog = show_dialog(ctx, "cleanupProposals", ProposalsDialog(ctx))
+    dialog = show_one(ctx.widget, "cleanupProposals", lambda: ProposalsDialog(ctx))
     dialog.refresh()
     return dialog
 
 
 def open_readmit(ctx: WindowContext) -> QDialog:
-    return show_dialog(ctx, "cleanupReadmit", ReadmitDialog(ctx))
+    return show_one(ctx.widget, "cleanupReadmit", lambda: ReadmitDialog(ctx))
 
 
 def open_withdraw(ctx: WindowContext) -> QDialog:
-    return show_dialog(ctx, "cleanupWithdraw", WithdrawDialog(ctx))
+    return show_one(ctx.widget, "cleanupWithdraw", lambda: WithdrawDialog(ctx))
 
 
 def open_stats(ctx: WindowContext) -> QDialog:
-    return show_dialog(ctx, "cleanupStats", StatsDialog(ctx))
+    return show_one(ctx.widget, "cleanupStats", lambda: StatsDialog(ctx))
 
 
 def open_notice(ctx: WindowContext) -> QDialog:
-    return show_dialog(ctx, "cleanupNotice", NoticeDialog(ctx))
+    return show_one(ctx.widget, "cleanupNotice", lambda: NoticeDialog(ctx))
 
 
 def open_next_number(ctx: WindowContext) -> QDialog:
-    return show_dialog(ctx, "cleanupNumber", NextNumberDialog(ctx))
+    return show_one(ctx.widget, "cleanupNumber", lambda: NextNumberDialog(ctx))
 
 
 # --- the Excel route --------------------------------------------------------------------------
@@ -207,7 +208,7 @@ def apply_workbook(ctx: WindowContext, path: Path | None = None,
                        + (f"；{result.skipped} 项无需处理" if result.skipped else "") + "。")
             ctx.notify(Changes.RECORDS)  # the member tab and its open record show the statuses
             ctx.status(summary)
-        show_dialog(ctx, "cleanupWorkbookResult",
-                    FindingsDialog("清理表导入结果", summary, findings, ctx.widget))
+        show_one(ctx.widget, "cleanupWorkbookResult",
+                 lambda: FindingsDialog("清理表导入结果", summary, findings, ctx.widget))
 
     Operation(ctx, task, title="未能应用清理表", writes=True).success(done).run()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 from desktop.domain.forms import FormSet
 from desktop.services.cleanup.model import FORM_ID, CellFinding
 from desktop.ui.cleanup.models import LinesModel
-from desktop.ui.context import WindowContext
 from desktop.ui.style import SEVERITY_WORDS
 
 _COLOURS = {"E": "#c62828", "W": "#b26a00", "I": "#555555"}
@@ -118,18 +117,6 @@ class PeopleRow(QWidget):
         return (self.handler.text().strip(), self.approver.text().strip(),
                 self.batch.text().strip() or default_batch(to_date(self.when.date())),
                 to_date(self.when.date()))
-
-
-def show_dialog(ctx: WindowContext, name: str, dialog: QDialog) -> QDialog:
-    """Show `dialog` without blocking, as the window's only dialog of its kind (`name`, its
-    objectName): one still open is closed first; each is deleted when it is closed."""
-    for old in ctx.widget.findChildren(QDialog, name):
-        if old is not dialog:
-            old.close()
-    dialog.setObjectName(name)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.show()
-    return dialog
 
 
 def status_label(forms: FormSet, code: str) -> str:

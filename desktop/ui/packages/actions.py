@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -22,6 +21,7 @@ from desktop.errors import KnownError
 from desktop.services import packages as svc
 from desktop.ui.actions import Action
 from desktop.ui.context import Changes, WindowContext
+from desktop.ui.dialogs import show_one
 from desktop.ui.packages.conflicts import ConflictsDialog
 from desktop.ui.packages.dashboard import DashboardDialog
 from desktop.ui.packages.export import KEY_FILTER, fingerprint_label, start_export
@@ -70,26 +70,14 @@ def add_package_actions(ctx: WindowContext, menu: QMenu) -> None:
     ctx.accept_drops(DropFilter(ctx))
 
 
-def show_modeless(ctx: WindowContext, name: str, make: Callable[[], QDialog]) -> QDialog:
-    """One modeless dialog of a kind (its objectName): the open one is read again and raised,
-    else a new one, deleted when it is closed."""
-    dialog = next((d for d in ctx.widget.findChildren(QDialog, name) if d.isVisible()), None)
-    if dialog is None:
-        dialog = make()
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    elif isinstance(dialog, DashboardDialog | ConflictsDialog):
-        dialog.reload()
-    dialog.show()
-    dialog.raise_()
-    return dialog
-
-
 def show_dashboard(ctx: WindowContext) -> QDialog:
-    return show_modeless(ctx, "dashboard", lambda: DashboardDialog(ctx))
+    return show_one(ctx.widget, "dashboard", lambda: DashboardDialog(ctx),
+                    reuse=DashboardDialog.reload)
 
 
 def show_conflicts(ctx: WindowContext) -> QDialog:
-    return show_modeless(ctx, "conflicts", lambda: ConflictsDialog(ctx))
+    return show_one(ctx.widget, "conflicts", lambda: ConflictsDialog(ctx),
+                    reuse=ConflictsDialog.reload)
 
 
 def choose_and_return(ctx: WindowContext) -> None:
@@ -137,7 +125,7 @@ def own_key_dialog(ctx: WindowContext) -> QDialog:
 
 
 def show_own_key(ctx: WindowContext) -> QDialog:
-    return show_modeless(ctx, "ownKey", lambda: own_key_dialog(ctx))
+    return show_one(ctx.widget, "ownKey", lambda: own_key_dialog(ctx), reuse=QDialog.raise_)
 
 
 def export_key_file(ctx: WindowContext) -> Path | None:
