@@ -85,17 +85,17 @@ def build_summary(forms: FormSet, summary_id: str,
     """The summary `summary_id` of the given records (see the module docstring)."""
     sdef = forms.summary(summary_id)
     form = forms.form(sdef.source_form)
-    own: list[tuple[str, Mapping[str, Any]]] = []
+    ex = sdef.excluded
+    kept: list[tuple[str, Mapping[str, Any]]] = []  # the summary's rows
+    gone: list[tuple[str, Mapping[str, Any]]] = []  # the list apart ([summary.excluded])
     orgs: list[Mapping[str, Any]] = []
     for rid, form_id, values in records:
         if form_id == sdef.source_form:
-            own.append((rid, values))
+            apart = ex is not None and values.get(ex.field) in ex.codes
+            (gone if apart else kept).append((rid, values))
         if form_id == ORG_FORM:
             orgs.append(values)
     cols = [(form.field(fid), head) for fid, head in sdef.columns]
-    ex = sdef.excluded
-    kept = [(rid, v) for rid, v in own if ex is None or v.get(ex.field) not in ex.codes]
-    gone = [(rid, v) for rid, v in own if ex is not None and v.get(ex.field) in ex.codes]
 
     def order(r: tuple[str, Mapping[str, Any]]) -> tuple[str, ...]:
         return tuple(str(r[1].get(fid) or "") for fid in sdef.sort)

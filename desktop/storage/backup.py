@@ -32,27 +32,17 @@ from desktop.storage import crypto, migrations
 from desktop.storage.audit import append_audit, verify_audit_chain
 from desktop.storage.engine import Register
 from desktop.storage.files import (
-    BACKUP_DIR,
     DISK_FULL_ERRNOS,
     KEEP_BACKUPS,
     REASONS,
     DiskFull,
-    backup_dir,
     backup_path,
     fsync,
     has_side_files,
-    list_backups,
     prune_backups,
     remove_with_side_files,
 )
 from desktop.storage.tables import Meta, Record
-
-# the backup folder and its listing live in storage/files.py; these names stay importable here
-__all__ = [
-    "BACKUP_DIR", "KEEP_BACKUPS", "REASONS", "BackupInfo", "auto_backup", "backup_dir",
-    "backup_register", "check_backup", "check_restore", "list_backups", "prune_backups",
-    "restore_register",
-]
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,14 @@ class Changes(Flag):
 class Host(Protocol):
     """What the context needs of the window (MainWindow implements it)."""
 
+    form_tabs: list[FormTab]
+
+    @property
+    def units(self) -> Sequence[UnitRow]: ...
     def show_status(self, text: str) -> None: ...
     def show_progress(self, done: int, total: int, message: str) -> None: ...
-    def all_tabs(self) -> Sequence[FormTab]: ...
     def current_tab(self) -> FormTab: ...
     def show_tab(self, form_id: str) -> FormTab | None: ...
-    def unit_rows(self) -> Sequence[UnitRow]: ...
     def shown_unit_id(self) -> str: ...
     def select_unit(self, unit_id: str) -> bool: ...
 
@@ -78,10 +80,10 @@ class WindowContext(QObject):
     # -- forms, tabs and units --
 
     def tabs(self) -> Sequence[FormTab]:
-        return self._host.all_tabs()
+        return tuple(self._host.form_tabs)
 
     def tab(self, form_id: str) -> FormTab | None:
-        return next((t for t in self._host.all_tabs() if t.form.id == form_id), None)
+        return next((t for t in self._host.form_tabs if t.form.id == form_id), None)
 
     def current_tab(self) -> FormTab:
         return self._host.current_tab()
@@ -92,11 +94,11 @@ class WindowContext(QObject):
 
     def save_drafts(self) -> None:
         """Every editor writes what is typed (before work that reads or replaces records)."""
-        for tab in self._host.all_tabs():
+        for tab in self._host.form_tabs:
             tab.save_draft()
 
     def units(self) -> Sequence[UnitRow]:
-        return self._host.unit_rows()
+        return self._host.units
 
     def shown_unit_id(self) -> str:
         return self._host.shown_unit_id()

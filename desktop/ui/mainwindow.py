@@ -183,17 +183,11 @@ class MainWindow(QMainWindow):
     def tab(self, form_id: str) -> FormTab:
         return next(t for t in self.form_tabs if t.form.id == form_id)
 
-    def all_tabs(self) -> list[FormTab]:
-        return list(self.form_tabs)
-
     def show_tab(self, form_id: str) -> FormTab | None:
         tab = next((t for t in self.form_tabs if t.form.id == form_id), None)
         if tab is not None:
             self.tabs.setCurrentWidget(tab)
         return tab
-
-    def unit_rows(self) -> list[UnitRow]:
-        return list(self._units)
 
     @property
     def units(self) -> list[UnitRow]:

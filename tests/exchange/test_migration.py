@@ -30,7 +30,7 @@ from desktop.storage import (
     open_register,
     verify_audit_chain,
 )
-from desktop.storage.backup import list_backups
+from desktop.storage.files import list_backups
 from tests.exchange.conftest import FAST_KDF, World
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "register-v1.dengji"

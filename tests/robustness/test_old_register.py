@@ -8,7 +8,8 @@ import shutil
 from pathlib import Path
 
 from desktop.storage import open_register
-from desktop.storage.backup import check_backup, list_backups, restore_register
+from desktop.storage.backup import check_backup, restore_register
+from desktop.storage.files import list_backups
 from tests.conftest import PASSPHRASE
 from tests.robustness.conftest import check_register
 

@@ -21,11 +21,10 @@ from desktop.storage import (
 )
 from desktop.storage.backup import (
     auto_backup,
-    backup_dir,
     backup_register,
-    list_backups,
     restore_register,
 )
+from desktop.storage.files import backup_dir, list_backups
 from tests.storage.conftest import FAST_KDF, PASSPHRASE
 
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 from desktop.errors import KnownError, NewerSchema, NotARegister, WrongPassphrase
 from desktop.storage import Meta, Register, Unit, create_register, migrations, open_register
 from desktop.storage import engine as engine_module
-from desktop.storage.backup import list_backups
+from desktop.storage.files import list_backups
 from tests.storage.conftest import FAST_KDF, OWN_UNIT, PASSPHRASE
 
 

@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from sqlalchemy import text
 
 from desktop.storage import SCHEMA_VERSION, append_audit, open_register, verify_audit_chain
-from desktop.storage.backup import backup_register, list_backups
+from desktop.storage.backup import backup_register
+from desktop.storage.files import list_backups
 from desktop.ui.actions import Action
 from desktop.ui.register import actions as backup_actions
 from tests.ui.conftest import FAST_KDF, SECRET

@@ -61,10 +61,8 @@ def package_attachments(register: Register, forms: FormSet, *, today: date | Non
 
 
 def _title(forms: FormSet, target: str) -> str:
-    if target in forms.forms:
-        return forms.form(target).display_title.replace(" ", "")
-    summary = forms.summaries.get(target)
-    return (f"{summary.attachment}{summary.title}" if summary else target).replace(" ", "")
+    spec = forms.forms.get(target) or forms.summaries.get(target)
+    return (spec.display_title if spec else target).replace(" ", "")
 
 
 def print_package_cover(register: Register, forms: FormSet, package_id: str | None = None):

@@ -45,7 +45,7 @@ def export_targets(ctx: WindowContext) -> list[tuple[str, str]]:
     out = [(form.id, form.display_title)]
     for sid, sdef in ctx.forms.summaries.items():
         if sdef.source_form in kept:
-            out.append((sid, f"{sdef.attachment} {sdef.title}"))
+            out.append((sid, sdef.display_title))
     return out
 
 
@@ -138,8 +138,9 @@ class ExportDialog(WorkDialog):
             self.result = result
             ctx.status(f"已导出 {result.title}：{result.path}")
             self.accept()
-            extra = (f"\n另有 {result.excluded} 人（未转入情形4、5）列在单独的工作表。"
-                     if result.excluded else "")
+            sdef = ctx.forms.summaries.get(tid)  # the list apart is its [summary.excluded]
+            extra = (f"\n另有 {result.excluded} {sdef.counter}（{sdef.excluded.reason}）"
+                     "列在单独的工作表。" if result.excluded else "")
             masked = ("公民身份号码和电话号码为完整号码（已记入操作日志），请妥善保管文件。"
                       if result.full else "公民身份号码和电话号码已部分遮蔽。")
             QMessageBox.information(ctx.widget, "导出完成",

@@ -18,7 +18,6 @@ from desktop.ui.printing.job import start_print
 from desktop.ui.printing.preview import PreviewDialog
 from desktop.ui.printing.sources import (
     PrintSource,
-    can_print_records,
     log_output,
     notice_source,
     record_source,
@@ -73,9 +72,6 @@ def current_record_source(ctx: WindowContext) -> PrintSource | None:
     tab = ctx.current_tab()
     tab.save_draft()
     record_id = tab.session.record_id
-    if not can_print_records(ctx.forms, tab.form.id):
-        QMessageBox.information(ctx.widget, "不能打印", f"{tab.form.display_title}不能按登记表打印。")
-        return None
     if not record_id:
         QMessageBox.information(
             ctx.widget, "请先选择记录",
@@ -98,9 +94,6 @@ def preview_form(ctx: WindowContext) -> None:
     """Every record of the current tab's form (as `dengji print --form FORM`)."""
     tab = ctx.current_tab()
     tab.save_draft()
-    if not can_print_records(ctx.forms, tab.form.id):
-        QMessageBox.information(ctx.widget, "不能打印", f"{tab.form.display_title}不能按登记表打印。")
-        return
     open_preview(ctx, record_source(ctx.register, ctx.forms, tab.form.id, None,
                                     f"{tab.form.display_title}（全部记录）", ctx.actor))
 

@@ -86,11 +86,6 @@ def summary_ids(forms: FormSet, level: str) -> list[str]:
             if sdef.source_form in forms.forms and level in forms.form(sdef.source_form).levels]
 
 
-def can_print_records(forms: FormSet, form_id: str) -> bool:
-    """Every form of forms/ prints as record pages."""
-    return form_id in forms.forms
-
-
 def log_output(register: Register, actor: str, source: PrintSource, result: PrintResult, *,
                full: bool, output: str, where: str) -> None:
     """A print that leaves the program (a PDF file or a printer) goes to the audit log,

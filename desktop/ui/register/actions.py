@@ -18,11 +18,11 @@ from desktop.progress import Progress
 from desktop.storage import SCHEMA_VERSION, Register
 from desktop.storage.backup import (
     BackupInfo,
-    backup_dir,
     backup_register,
     check_restore,
     restore_register,
 )
+from desktop.storage.files import backup_dir
 from desktop.ui.actions import Action
 from desktop.ui.context import WindowContext
 from desktop.ui.operations import Operation
