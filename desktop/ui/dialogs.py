@@ -24,7 +24,7 @@ from desktop.domain.findings import Finding
 from desktop.domain.forms import FormSpec
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.errors import KnownError
-from desktop.services.registers import MIN_PASSPHRASE, init_register
+from desktop.services.registers import MIN_PASSPHRASE, MIN_SCORE, init_register, judge_passphrase
 from desktop.storage import Register
 
 
@@ -73,19 +73,17 @@ def show_one(parent: QWidget, name: str, make: Callable[[], QDialog], *,
 STRENGTH = (("太短", "#c62828"), ("弱", "#c62828"), ("中等", "#e08a00"), ("强", "#2e7d32"))
 
 
-def passphrase_strength(text: str) -> tuple[int, str]:
-    """0 too short, 1 weak, 2 fair, 3 strong — with a hint in Chinese."""
+def passphrase_strength(text: str, unit_name: str = "", unit_code: str = "") -> tuple[int, str]:
+    """0 too short, 1 weak (refused), 2 fair, 3 strong — with a hint in Chinese; the same
+    judgement (services.registers.judge_passphrase) that creating the register makes."""
+    verdict = judge_passphrase(text, unit_name, unit_code)
     if len(text) < MIN_PASSPHRASE:
         return 0, f"太短：至少 {MIN_PASSPHRASE} 个字符"
-    kinds = sum((any(c.isdigit() for c in text), any(c.isascii() and c.isalpha() for c in text),
-                 any(not c.isascii() for c in text),
-                 any(c.isascii() and not c.isalnum() for c in text)))
-    score = (len(text) >= 12) + (len(text) >= 16) + (kinds >= 2) + (kinds >= 3)
-    if score >= 3:
-        return 3, "强"
-    if score >= 2:
-        return 2, "中等：再长一些或混合汉字、字母、数字和符号会更安全"
-    return 1, "弱：建议用 12 个字符以上，混合汉字、字母、数字和符号，或用一句好记的话"
+    if not verdict.ok:
+        return 1, f"弱，不能使用：{verdict.problem.removeprefix('口令太弱：')}。{verdict.advice}"
+    if verdict.score <= MIN_SCORE:
+        return 2, "中等：可以使用；再长一些（例如一句好记的话）会更安全"
+    return 3, "强"
 
 
 def _error_label() -> QLabel:
@@ -154,7 +152,8 @@ class FirstRunDialog(QDialog):
         self._update()
 
     def _update(self) -> None:
-        level, hint = passphrase_strength(self.secret.text())
+        level, hint = passphrase_strength(self.secret.text(), self.unit_name.text(),
+                                          self.unit_code.text())
         word, colour = STRENGTH[level]
         if not self.secret.text():
             self.strength.setText(f"口令至少 {MIN_PASSPHRASE} 个字符，可以使用汉字。")
