@@ -63,6 +63,18 @@ MESSAGES: dict[str, str] = {
     "join_age": "“{label}”时未满十八周岁（出生于 {birth}，入党日期 {joined}）",
     "probation_short": "“转正日期”早于入党满一年（入党日期 {joined}，最早 {earliest}）",
     "probation_long": "“转正日期”晚于入党满两年，预备期延长不能超过一年（最晚 {latest}）",
+    "probation_between": "“转正日期”在入党满一年（{due}）之后、延长预备期满 {months} 个月"
+                         "（{shortest}）之前：预备期只能按期转正，或延长一次、至少 {months} 个月，"
+                         "请核对",
+    "intern_cert_province": "“{label}”前 2 位应为省级行政区划代码，“{code}”不是，请核对",
+    "intern_cert_month": "“{label}”第 5–8 位应为取得年月（年份后两位和月份），“{digits}”不是有效"
+                         "年月，请核对",
+    "intern_cert_year": "“{label}”第 5–8 位的取得年月“{digits}”不在 {first} 年至今之间，请核对",
+    "intern_cert_sex": "“{label}”第 9 位表示性别，应为 {allowed}，不能是“{digit}”，请核对",
+    "intern_cert_sex_mismatch": "“{label}”第 9 位为“{digit}”，与“性别”（{sex}）不一致，请核对",
+    "intern_cert_category": "“{label}”第 10 位表示实习类别，应为 {allowed}，不能是“{digit}”，请核对",
+    "joint_branch_firm_large": "“{label}”：联合党支部覆盖的“{firm}”自身有正式党员 {n} 人，"
+                               "正式党员 {min} 人以上的单位应当单独成立党支部，请核对",
     "probation_extended": "“转正日期”不是入党满一年（{expected}），如为延长预备期请说明",
     "probation_overdue": "“{label}”为预备党员，入党已满一年（{due}），请核对是否应讨论转正",
     "probation_expired": "“{label}”为预备党员，但入党已超过两年，预备期不能超过两年，请核对",

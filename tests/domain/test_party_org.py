@@ -38,13 +38,16 @@ def test_without_peers_only_its_own_rules_run(validate, firm_records):
 
 def test_joint_branch_needs_two_firms(org_check, firm_records):
     joint = dict(firm_records.org, 组织类别="联合党支部", 党组织所在单位情况="联合党支部")
-    assert org_check(joint, firm_records.members) == {("firms", "E", "min_rows_if")}
+    # the first firm has 3 or more 正式党员 of its own: it should form its own 党支部 (issue 15,
+    # 支部工作条例 第五条; tests/domain/test_party_rules_15.py)
+    own_branch = ("firms[1].name", "W", "joint_branch_firm_large")
+    assert org_check(joint, firm_records.members) == {("firms", "E", "min_rows_if"), own_branch}
     second = sampledata.firms(random.Random(99), 1)[0]
     joint["律师事务所"] = [
         *joint["律师事务所"],
         {"名称": second.name, "统一社会信用代码": second.uscc, "组织形式": "个人"},
     ]
-    assert org_check(joint, firm_records.members) == set()
+    assert org_check(joint, firm_records.members) == {own_branch}
 
 
 def test_joint_branch_category_alone_needs_two_firms(org_check, firm_records):
@@ -70,7 +73,9 @@ def test_more_than_five_firms_is_a_warning(org_check, firm_records):
     org["律师事务所"] = org["律师事务所"] + [
         {"名称": f.name, "统一社会信用代码": f.uscc} for f in extra
     ]
-    assert org_check(org, firm_records.members) == {("firms", "W", "max_rows_warn")}
+    # the first firm has 3 or more 正式党员 of its own (issue 15: it should form its own 党支部)
+    assert org_check(org, firm_records.members) == {
+        ("firms", "W", "max_rows_warn"), ("firms[1].name", "W", "joint_branch_firm_large")}
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,12 @@ def test_staff_identity_is_required_and_coded(check_staff, staff):
 
 def test_intern_certificate_format_is_a_warning_only(check_staff, staff):
     intern = dict(staff, 人员身份="申请律师执业实习人员")
-    assert check_staff(dict(intern, 实习证编号="13010120240001")) == set()
+    sex = "1" if staff["性别"] == "男" else "2"
+    # 省13 市01 取得年月2401 性别 类别1 序号0001 (the 14-digit format; issue 15 checks its parts)
+    assert check_staff(dict(intern, 实习证编号=f"13012401{sex}10001")) == set()
+    # 0120: month 20; category digit 4 — parts that cannot be right, still warnings only
+    assert check_staff(dict(intern, 实习证编号="13010120240001")) == {
+        ("intern_cert", "W", "intern_cert_month"), ("intern_cert", "W", "intern_cert_category")}
     assert check_staff(dict(intern, 实习证编号="SX-2024-1")) == {("intern_cert", "W", "pattern")}
 
 

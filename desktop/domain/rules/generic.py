@@ -143,6 +143,16 @@ def add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years, day=28)
 
 
+def add_months(d: date, months: int) -> date:
+    """The same day `months` later (earlier when negative); the month's last day when it has
+    no such day (31 August + 6 months = 28/29 February)."""
+    index = d.year * 12 + d.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - date.resolution).day
+    return date(year, month, min(d.day, last))
+
+
 def as_date(value: Any) -> date | None:
     if not value:
         return None

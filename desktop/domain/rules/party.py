@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from desktop.domain.context import Peer, RuleContext
 from desktop.domain.findings import Problem
-from desktop.domain.identifiers import id_birth_date
-from desktop.domain.rules.generic import add_years, as_date
+from desktop.domain.identifiers import PROVINCES, id_birth_date
+from desktop.domain.rules.generic import add_months, add_years, as_date
 from desktop.domain.rules.registry import rule
 
 FULL, PROBATIONARY = "1", "2"  # member_category
@@ -39,10 +39,25 @@ def join_age(ctx: RuleContext, *, join_field: str, birth_field: str, id_field: s
     return ()
 
 
-@rule("probation", "record")
-def probation(ctx: RuleContext, *, category_field: str, join_field: str, confirm_field: str
+def _check_probation(params: dict) -> str | None:
+    months = [params.get(k) for k in ("probation_months", "extension_min_months",
+                                      "extension_max_months")]
+    if not all(isinstance(m, int) and not isinstance(m, bool) and m > 0 for m in months):
+        return "的预备期和延长期（月数）应为正整数"
+    if months[1] > months[2]:
+        return "的 extension_min_months 不能大于 extension_max_months"
+    return None
+
+
+@rule("probation", "record", check=_check_probation)
+def probation(ctx: RuleContext, *, category_field: str, join_field: str, confirm_field: str,
+              probation_months: int, extension_min_months: int, extension_max_months: int
               ) -> Sequence[Problem]:
-    """党章 第七条: 预备期一年, extension at most one more year; 转正 counted from +1 year."""
+    """党章 第七条: 预备期为一年; 预备期满, 不够条件的可以延长预备期, 但不能超过一年.
+    《中国共产党发展党员工作细则》: an extension is decided once, for at least six months and
+    at most one year. So 转正 is at the end of the probation (+1 year, "转正时间一律按一年预备期
+    满计算"), or at the end of the one extension (+1½ to +2 years); anything between +1 and
+    +1½ years or after +2 years cannot happen. The month counts are the form's parameters."""
     get = ctx.values.get
     category = get(category_field)
     joined, confirmed = as_date(get(join_field)), get(confirm_field)
@@ -50,10 +65,12 @@ def probation(ctx: RuleContext, *, category_field: str, join_field: str, confirm
         if confirmed:
             return [Problem("E", "empty_if", {"other": ctx.label(category_field),
                                               "value": "预备党员"}, confirm_field)]
-        elif joined and ctx.env.today >= add_years(joined, 2):
+        elif joined and ctx.env.today >= add_months(joined, probation_months
+                                                    + extension_max_months):
             return [Problem("E", "probation_expired", {}, category_field)]
-        elif joined and ctx.env.today > add_years(joined, 1):
-            return [Problem("W", "probation_overdue", {"due": add_years(joined, 1).isoformat()},
+        elif joined and ctx.env.today > add_months(joined, probation_months):
+            return [Problem("W", "probation_overdue",
+                            {"due": add_months(joined, probation_months).isoformat()},
                             category_field)]
     elif category == FULL:
         if not confirmed:
@@ -62,16 +79,70 @@ def probation(ctx: RuleContext, *, category_field: str, join_field: str, confirm
         confirmed_d = as_date(confirmed)
         if not joined or not confirmed_d:
             return ()
-        one, two = add_years(joined, 1), add_years(joined, 2)
-        if confirmed_d < one:
+        due = add_months(joined, probation_months)
+        shortest = add_months(joined, probation_months + extension_min_months)
+        latest = add_months(joined, probation_months + extension_max_months)
+        if confirmed_d < due:
             return [Problem("E", "probation_short", {"joined": joined.isoformat(),
-                                                     "earliest": one.isoformat()}, confirm_field)]
-        elif confirmed_d > two:
-            return [Problem("E", "probation_long", {"latest": two.isoformat()}, confirm_field)]
-        elif confirmed_d != one:
-            return [Problem("W", "probation_extended", {"expected": one.isoformat()},
+                                                     "earliest": due.isoformat()}, confirm_field)]
+        elif confirmed_d > latest:
+            return [Problem("E", "probation_long", {"latest": latest.isoformat()},
+                            confirm_field)]
+        elif due < confirmed_d < shortest:
+            return [Problem("E", "probation_between",
+                            {"due": due.isoformat(), "shortest": shortest.isoformat(),
+                             "months": extension_min_months}, confirm_field)]
+        elif confirmed_d != due:
+            return [Problem("W", "probation_extended", {"expected": due.isoformat()},
                             confirm_field)]
     return ()
+
+
+def _check_intern_cert(params: dict) -> str | None:
+    digits = params.get("sex_digits")
+    if not isinstance(digits, dict) or not all(
+            isinstance(k, str) and len(k) == 1 and k.isdigit() and isinstance(v, str)
+            for k, v in digits.items()):
+        return "的 sex_digits 应为 { 位上的数字 = \"性别代码\" } 的表"
+    categories = params.get("categories")
+    if not isinstance(categories, list) or not all(
+            isinstance(c, str) and len(c) == 1 and c.isdigit() for c in categories):
+        return "的 categories 应为一位数字的列表"
+    return None
+
+
+@rule("intern_cert", "field", check=_check_intern_cert)
+def intern_cert(value: str, ctx: RuleContext, *, first_year: int, sex_digits: dict[str, str],
+                categories: list[str], sex_field: str | None = None) -> Sequence[Problem]:
+    """实习证编号 of the 14-digit provincial format (Guangdong, Zhejiang): 省代码2 + 市代码2 +
+    取得年月4 (YYMM) + 性别1 (1 男 2 女) + 类别1 (1 专职 2 兼职) + 序号4 (domain-research §2.2).
+    Other provinces number differently, so every finding is a W, and a number that is not 14
+    digits is left to the form's `pattern` rule. The two-digit year is read in whichever century
+    puts it between `first_year` and today."""
+    if len(value) != 14 or not value.isdigit():
+        return ()
+    problems: list[Problem] = []
+    if value[:2] not in PROVINCES:
+        problems.append(Problem("W", "intern_cert_province", {"code": value[:2]}))
+    yy, mm = int(value[4:6]), int(value[6:8])
+    today = ctx.env.today
+    if not 1 <= mm <= 12:
+        problems.append(Problem("W", "intern_cert_month", {"digits": value[4:8]}))
+    elif not any(first_year <= century + yy and (century + yy, mm) <= (today.year, today.month)
+                 for century in (1900, 2000)):
+        problems.append(Problem("W", "intern_cert_year", {"digits": value[4:8],
+                                                          "first": first_year}))
+    sex = sex_digits.get(value[8])
+    if sex is None:
+        problems.append(Problem("W", "intern_cert_sex", {
+            "digit": value[8], "allowed": "、".join(sorted(sex_digits))}))
+    elif sex_field and ctx.get(sex_field) and ctx.get(sex_field) != sex:
+        problems.append(Problem("W", "intern_cert_sex_mismatch",
+                                {"digit": value[8], "sex": ctx.display(sex_field)}))
+    if value[9] not in categories:
+        problems.append(Problem("W", "intern_cert_category", {
+            "digit": value[9], "allowed": "、".join(categories)}))
+    return problems or ()
 
 
 @rule("post_holder", "record")
@@ -311,3 +382,47 @@ def _size_rules(ctx: RuleContext, category_field: str, has_committee_field: str,
     return problems
 
 
+
+
+def _full_by_firm(ctx: RuleContext) -> tuple[dict, dict, dict]:
+    """Registered 正式党员 of the unit's 附件1/2 records per firm: by USCC, by name, and by
+    both (a member is matched to a covered firm by either, as `_members_by_org` does). Only
+    the member records count, so a 附件3 record being edited does not change it."""
+    key = ("party.full_by_firm",)
+    memo = ctx.env.memo if ctx.form.id == ORG_FORM else _memo(ctx)
+    if key not in memo:
+        by_uscc: dict[str, int] = defaultdict(int)
+        by_name: dict[str, int] = defaultdict(int)
+        by_both: dict[tuple[str, str], int] = defaultdict(int)
+        for form_id in MEMBER_FORMS:
+            for p in ctx.env.peers.records(form_id):
+                m = _member(p)
+                if m.category != FULL or not m.registered:
+                    continue
+                uscc, name = p.values.get("firm_uscc") or "", p.values.get("firm") or ""
+                by_uscc[uscc] += 1
+                by_name[name] += 1
+                by_both[uscc, name] += 1
+        memo[key] = (by_uscc, by_name, by_both)
+    return memo[key]
+
+
+@rule("joint_branch_firms", "cross")
+def joint_branch_firms(ctx: RuleContext, *, category_field: str, firms_field: str,
+                       categories: list[str], min_full: int) -> Sequence[Problem]:
+    """《中国共产党支部工作条例（试行）》第五条: 正式党员3人以上的单位应当成立党支部; 不足3人的
+    可以成立联合党支部. A 联合党支部 (`categories`) that covers a firm which itself has
+    `min_full` or more 正式党员 (its registered 附件1/2 records) is a W on that firm's row."""
+    if ctx.get(category_field) not in categories:
+        return ()
+    by_uscc, by_name, by_both = _full_by_firm(ctx)
+    problems: list[Problem] = []
+    for i, row in enumerate(ctx.get(firms_field) or [], start=1):
+        uscc, name = row.get("uscc") or "", row.get("name") or ""
+        n = ((by_uscc.get(uscc, 0) if uscc else 0) + (by_name.get(name, 0) if name else 0)
+             - (by_both.get((uscc, name), 0) if uscc and name else 0))
+        if n >= min_full:
+            problems.append(Problem("W", "joint_branch_firm_large",
+                                    {"firm": name or uscc, "n": n, "min": min_full},
+                                    f"{firms_field}[{i}].name"))
+    return problems or ()
