@@ -11,11 +11,11 @@ from openpyxl import load_workbook
 
 from desktop.errors import KnownError
 from desktop.progress import run
+from desktop.reports.xlsx.cells import needs_quote
 from desktop.reports.xlsx.write import (
     DocProps,
     TableSheet,
     UnitLine,
-    needs_quote,
     text_width,
     write_tables,
 )

@@ -27,7 +27,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from desktop.errors import UsageError
 from desktop.reports.output import atomic_file
-from desktop.reports.xlsx.write import needs_quote
+from desktop.reports.xlsx.cells import put_text
 
 ANNOTATABLE = (".xlsx", ".xlsm")
 RESULT_SHEET = "校验结果"
@@ -102,27 +102,19 @@ def _result_sheet(wb, marks: list[Mark]) -> None:
         n += 1
     ws = wb.create_sheet(name)
     counts = {s: sum(1 for m in marks if m.severity == s) for s in ("E", "W", "I")}
-    ws.append([f"共 {counts['E']} 个错误（红色）、{counts['W']} 个警告（黄色）、{counts['I']} 个提示。"
-               f"点击单元格地址可跳到该单元格；原文件中的图片和图表不会出现在本文件中。"])
-    ws.append(["单元格", "栏目", "级别", "说明"])
-    for c in ws[2]:
-        c.font = Font(bold=True)
-    for m in marks:
-        row = ws.max_row + 1
-        link = ws.cell(row, 1, f"{m.sheet}!{m.cell}")
+    put_text(ws.cell(1, 1), f"共 {counts['E']} 个错误（红色）、{counts['W']} 个警告（黄色）、"
+             f"{counts['I']} 个提示。点击单元格地址可跳到该单元格；原文件中的图片和图表不会出现在"
+             f"本文件中。")
+    for col, title in enumerate(("单元格", "栏目", "级别", "说明"), start=1):
+        put_text(ws.cell(2, col), title).font = Font(bold=True)
+    for row, m in enumerate(marks, start=3):
+        link = put_text(ws.cell(row, 1), f"{m.sheet}!{m.cell}")
         link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{m.sheet}'!{m.cell}")
         link.font = Font(color="FF0563C1", underline="single")
         for col, text in ((2, m.field), (3, SEVERITY_NAMES.get(m.severity, m.severity)),
                           (4, m.message)):
-            _text(ws.cell(row, col), text)
+            put_text(ws.cell(row, col), text)
     for col, width in (("A", 18), ("B", 22), ("C", 8), ("D", 90)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
 
-
-def _text(cell, text: str) -> None:
-    """A text cell that stays text: no formula runs, whatever it starts with."""
-    cell.value = text
-    cell.data_type = "s"
-    if needs_quote(text):
-        cell.quotePrefix = True

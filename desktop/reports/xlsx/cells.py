@@ -10,6 +10,12 @@ python-calamine gives str, float, int, bool, date/datetime. What people's workbo
 - full-width digits, trailing spaces (also the ideographic space and zero-width characters).
 A converter returns the raw value for Validator.parse (MISSING when the cell says nothing it
 can use) and at most one reading note (severity, code, message).
+
+Writing: `put_text` is the one way every writer (XlsxWriter or openpyxl) puts text in a cell.
+The text is always a string cell, never a formula (XlsxWriter's write() and openpyxl's value
+setter turn "=..." into one, openpyxl also "#N/A" into an error); text that starts with =, +,
+-, @, a tab or a carriage return also gets Excel's quote prefix, so it stays text when a clerk
+edits the cell. Formulas the program writes on purpose never go through it.
 """
 
 from __future__ import annotations
@@ -29,6 +35,12 @@ _CN_YEAR = re.compile(r"^([〇零○一二三四五六七八九]{4})年([一二�
 _CN_DIGIT = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"零": "0", "○": "0"}
 _EPOCH = date(1899, 12, 30)
 IDENTIFIER_TYPES = ("id_number", "licence", "uscc", "mobile", "landline", "phone")
+#: first characters that make Excel take typed text for a formula
+FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
+#: text openpyxl would store as an error cell, not as text
+_ERROR_TEXTS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
+#: characters XML 1.0 cannot hold (openpyxl refuses them; XlsxWriter escapes them itself)
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 Note = tuple[str, str, str]  # (severity, code, message)
 Converter = Callable[[Any, str], tuple[Any, Note | None]]
@@ -188,3 +200,55 @@ _BY_TYPE: dict[str, Converter] = {
 def converter(spec: FieldSpec) -> Converter:
     """The cell converter of a field type (text for anything not listed)."""
     return _BY_TYPE.get(spec.type, _text)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def needs_quote(text: str) -> bool:
+    """Would Excel take this text for a formula if it were typed? (=, +, -, @, tab, CR)"""
+    return bool(text) and text[0] in FORMULA_FIRST
+
+
+def put_text(target: Any, text: Any, *, at: tuple[int, int] | None = None, fmt: Any = None,
+             quoted: Any = None) -> Any:
+    """Put `text` (str() of anything else) in a cell as text that never becomes a formula.
+
+    `target` is one of:
+    - an XlsxWriter worksheet, with `at` = (row, column), 0-based: written with write_string
+      in `fmt`, or in `quoted` (the same format with quote_prefix) when needs_quote();
+    - an openpyxl cell (ws.cell(r, c) or a WriteOnlyCell): its value is set, typed as a
+      string, with the quote prefix when needs_quote(); the cell is returned;
+    - an openpyxl write-only worksheet: what to append for the text (the str itself when
+      openpyxl keeps it as text anyway, else a WriteOnlyCell typed as a string).
+    Characters XML cannot hold are left out of openpyxl's cells (openpyxl would refuse the
+    whole workbook).
+    """
+    if text.__class__ is not str:
+        text = "" if text is None else str(text)
+    write_string = getattr(target, "write_string", None)
+    if write_string is not None:  # XlsxWriter
+        row, col = at  # type: ignore[misc]
+        write_string(row, col, text, quoted if quoted is not None and text
+                     and text[0] in FORMULA_FIRST else fmt)
+        return None
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub("", text)
+    risky = bool(text) and (text[0] in FORMULA_FIRST or text in _ERROR_TEXTS)
+    if type(target).__name__ == "WriteOnlyWorksheet":
+        if not risky:
+            return text
+        from openpyxl.cell import WriteOnlyCell
+
+        target = WriteOnlyCell(target)
+    target.value = text
+    target.data_type = "s"
+    if risky and text[0] in FORMULA_FIRST:
+        target.quotePrefix = True
+    return target
+
+
+def put_row(target: Any, values: Any) -> list[Any]:
+    """A row for an openpyxl write-only worksheet's append(): every str through put_text,
+    numbers, dates and None as they are."""
+    return [put_text(target, v) if isinstance(v, str) else v for v in values]

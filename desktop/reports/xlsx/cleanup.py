@@ -24,9 +24,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from desktop.domain.forms import FormSpec
-from desktop.domain.identifiers import mask_id, mask_phone
+from desktop.domain.masking import masked_text
 from desktop.domain.society.cleanup import INELIGIBLE, VIOLATION
 from desktop.domain.society.results import Proposal
+from desktop.reports.xlsx.cells import put_row, put_text
 
 HELP, DUP, NOID, OVERDUE, REVOKE, NUMBERS, CODES = (
     "说明", "重复录入", "无身份证号", "长期失联或不履行义务", "撤销资格", "会员证号核对", "代码表")
@@ -64,13 +65,16 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 
 def write_proposal(path: Path, proposal: Proposal, form: FormSpec, *, unit_name: str,
                    full: bool = False) -> None:
-    """Write the proposals as the cleanup workbook. ID numbers and phones are masked unless
-    `full` (the caller logs a full export)."""
+    """Write the proposals as the cleanup workbook. ID numbers, phones and birth dates are
+    masked (domain.masking) unless `full` (the caller logs a full export)."""
     def idn(number: str) -> str:
-        return number if full else mask_id(number)
+        return number if full else masked_text("id", number)
 
     def phone(number: str) -> str:
-        return number if full else mask_phone(number)
+        return number if full else masked_text("phone", number)
+
+    def born(text: str) -> str:
+        return text if full else masked_text("birth", text)
 
     wb = Workbook(write_only=True)
     reasons = form.field("ineligible_reason").codes
@@ -83,14 +87,14 @@ def write_proposal(path: Path, proposal: Proposal, form: FormSpec, *, unit_name:
         for r in g.removals:
             m = r.member
             note = "" if m.status in ("1", "7") else f"现为{_status(form, m.status)}"
-            rows.append([m.member_no, m.name, idn(m.id_number), m.birth_date, m.employer,
+            rows.append([m.member_no, m.name, idn(m.id_number), born(m.birth_date), m.employer,
                          k.member_no, k.name, idn(k.id_number),
                          "确定重复" if r.certain else "疑似重复，请核实", r.reason, None, note,
                          m.id, k.id])
     _table(wb, DUP, _DUP_COLS, rows, decide=True)
 
     removed = proposal.removed_ids
-    rows = [[m.member_no, m.name, m.birth_date, m.employer, phone(m.mobile), m.approved,
+    rows = [[m.member_no, m.name, born(m.birth_date), m.employer, phone(m.mobile), m.approved,
              "亦列入“重复录入”，如确认重复则按重复录入处理" if m.id in removed else "", None, m.id]
             for m in proposal.no_id]
     _table(wb, NOID, _NOID_COLS, rows, decide=True)
@@ -141,13 +145,13 @@ def _help_sheet(wb: Workbook, p: Proposal, unit_name: str, full: bool) -> None:
                                           "身份证号码和手机号码已部分遮蔽。"),
     ]
     for line in lines:
-        ws.append([line])
+        ws.append(put_row(ws, [line]))
 
 
 def _header(ws, cols: Sequence[tuple[str, int]]) -> list[WriteOnlyCell]:
     cells = []
     for title, _ in cols:
-        c = WriteOnlyCell(ws, value=title)
+        c = put_text(WriteOnlyCell(ws), title)
         c.font, c.alignment = _HEAD_FONT, _WRAP
         c.fill = _DECIDE_FILL if title == DECISION else _HEAD_FILL
         if title in (RECORD, KEPT_RECORD):
@@ -178,14 +182,15 @@ def _table(wb: Workbook, title: str, cols: Sequence[tuple[str, int]], rows: list
         ws.data_validations.append(dv)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(last, 2)}"
     ws.append(_header(ws, cols))
-    # plain values only: a styled cell costs as much as ten plain ones in write-only mode
+    # plain values only: a styled cell costs as much as ten plain ones in write-only mode (text
+    # that would be a formula is the exception: put_text gives it the quote prefix)
     append = ws.append
     if numbered:
         for n, row in enumerate(rows, start=1):
-            append([n, *row])
+            append(put_row(ws, [n, *row]))
     else:
         for row in rows:
-            append(row)
+            append(put_row(ws, row))
 
 
 def _codes_sheet(wb: Workbook, reasons: list[str]) -> None:
@@ -193,4 +198,5 @@ def _codes_sheet(wb: Workbook, reasons: list[str]) -> None:
     ws.sheet_state = "hidden"
     cats = list(CATEGORIES)
     for i in range(max(len(cats), len(reasons))):
-        ws.append([cats[i] if i < len(cats) else None, reasons[i] if i < len(reasons) else None])
+        ws.append(put_row(ws, [cats[i] if i < len(cats) else None,
+                               reasons[i] if i < len(reasons) else None]))

@@ -17,8 +17,9 @@ import xlsxwriter
 
 from desktop.domain.forms import FieldSpec, FormSpec
 from desktop.reports.output import atomic_file
+from desktop.reports.xlsx.cells import put_text
 from desktop.reports.xlsx.columns import FormColumn, column_letter, form_columns
-from desktop.reports.xlsx.write import FONT, WIDTHS, needs_quote, text_width
+from desktop.reports.xlsx.write import FONT, WIDTHS, text_width
 
 CODE_SHEET = "代码表"
 HELP_SHEET = "填写说明"
@@ -85,9 +86,9 @@ def _code_lists(ws, columns: list[FormColumn]) -> dict[str, str]:
         if col.spec.type != "code" or table is None or table.id in out:
             continue
         labels = [c.label for c in table.codes if not c.deprecated]
-        ws.write_string(0, j, table.label)
+        put_text(ws, table.label, at=(0, j))
         for i, label in enumerate(labels, start=1):
-            ws.write_string(i, j, label)
+            put_text(ws, label, at=(i, j))
         letter = column_letter(j)
         out[table.id] = f"={CODE_SHEET}!${letter}$2:${letter}${len(labels) + 1}"
         j += 1
@@ -103,6 +104,9 @@ def _data_sheet(wb, ws, columns: list[FormColumn], lists: dict[str, str]) -> Non
             "text_wrap": True}
     header = wb.add_format(dict(head, bg_color="#D9D9D9"))
     required = wb.add_format(dict(head, bg_color="#F8CBAD"))
+    quoted = {id(f): wb.add_format(dict(props, quote_prefix=True))
+              for f, props in ((header, dict(head, bg_color="#D9D9D9")),
+                               (required, dict(head, bg_color="#F8CBAD")))}
     lines = 1
     for j, col in enumerate(columns):
         spec = col.spec
@@ -111,7 +115,8 @@ def _data_sheet(wb, ws, columns: list[FormColumn], lists: dict[str, str]) -> Non
         fmt = day if spec.type == "date" else number if spec.type == "int" else text
         ws.set_column(j, j, width, fmt)
         is_required = spec.required and (col.group is None or col.index == 1)
-        ws.write_string(0, j, col.label, required if is_required else header)
+        head_fmt = required if is_required else header
+        put_text(ws, col.label, at=(0, j), fmt=head_fmt, quoted=quoted[id(head_fmt)])
         ws.write_comment(0, j, _comment(col), {"x_scale": 2, "y_scale": 1.6,
                                                  "font_name": FONT})
         _validation(ws, j, spec, lists)
@@ -157,14 +162,16 @@ def _help_sheet(wb, ws, form: FormSpec, columns: list[FormColumn]) -> None:
     header = wb.add_format(dict(base, bold=True, border=1, bg_color="#D9D9D9"))
     cell = wb.add_format(dict(base, border=1))
     quoted = wb.add_format(dict(base, border=1, quote_prefix=True))
-    ws.write_string(0, 0, f"{form.display_title} 填写说明", title)
-    ws.merge_range(1, 0, 1, 3, "每行一条记录；不要改动第一行的栏目名称。橙色栏目为必填。"
-                   "公民身份号码等长号码请保持文本格式（本模板已设置）。", wb.add_format(base))
+    put_text(ws, f"{form.display_title} 填写说明", at=(0, 0), fmt=title)
+    plain = wb.add_format(base)
+    ws.merge_range(1, 0, 1, 3, "", plain)
+    put_text(ws, "每行一条记录；不要改动第一行的栏目名称。橙色栏目为必填。"
+             "公民身份号码等长号码请保持文本格式（本模板已设置）。", at=(1, 0), fmt=plain)
     widths = (28, 6, 60, 60)
     for j, (label, width) in enumerate(zip(("栏目", "必填", "填写要求", "可选值"), widths,
                                            strict=True)):
         ws.set_column(j, j, width)
-        ws.write_string(3, j, label, header)
+        put_text(ws, label, at=(3, j), fmt=header)
     r = 4
     for col in columns:
         if col.group is not None and col.index > 1:
@@ -176,7 +183,7 @@ def _help_sheet(wb, ws, form: FormSpec, columns: list[FormColumn]) -> None:
             values = "、".join(c.label for c in spec.codes.codes if not c.deprecated)
         texts = (label, "是" if spec.required else "", column_hint(spec), values)
         for j, v in enumerate(texts):
-            ws.write_string(r, j, v, quoted if needs_quote(v) else cell)
+            put_text(ws, v, at=(r, j), fmt=cell, quoted=quoted)
         # rows do not grow by themselves in every program: give wrapped text its lines
         lines = max(-(-text_width(v) // (w - 2)) for v, w in zip(texts, widths, strict=True))
         ws.set_row(r, 14 * max(lines, 1) + 2)

@@ -6,9 +6,9 @@ else as text), the 合计 row, the totals by group, a masking note and the signa
 on A4 (landscape when wide), fitted to the page width, the header row repeated on every page and
 "第 x 页，共 y 页" in the footer. The workbook's document properties are filled.
 
-Safety: every text cell is written as a string; one that starts with =, +, -, @, a tab or a
-carriage return also gets Excel's quote prefix, so it stays text even when a clerk edits it and
-no formula ever runs. Rows are streamed (constant memory), so 100,000 rows cost ~30 MB.
+Safety: every text cell goes through reports.xlsx.cells.put_text: a string, never a formula;
+one that starts with =, +, -, @, a tab or a carriage return also gets Excel's quote prefix, so it
+stays text even when a clerk edits it and no formula ever runs. Rows are streamed (constant memory), so 100,000 rows cost ~30 MB.
 
 Why XlsxWriter: measured here, 100,000 × 16 cells styled took 13 s with XlsxWriter's
 constant_memory mode, 40 s with openpyxl's write-only mode (25 s unstyled) — see bench/.
@@ -29,10 +29,10 @@ import xlsxwriter
 
 from desktop.progress import Progress, Task
 from desktop.reports.output import atomic_file
+from desktop.reports.xlsx.cells import put_text
 
 FONT = "宋体"
 TITLE_FONT = "黑体"
-DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 #: default column widths (Excel character units) by field type
 WIDTHS = {"seq": 6, "id_number": 21, "date": 11.5, "yearmonth": 9, "mobile": 13.5,
           "landline": 15, "phone": 15, "licence": 19.5, "uscc": 21, "code": 9, "bool": 6,
@@ -43,11 +43,6 @@ SAMPLE_ROWS = 300  # rows looked at to widen text columns
 PROGRESS_EVERY = 2000
 #: column width units that still print legibly across A4 landscape (~70 % scale)
 UNITS_PER_PAGE = 215
-
-
-def needs_quote(text: str) -> bool:
-    """Would Excel take this text for a formula if it were typed? (=, +, -, @, tab, CR)"""
-    return bool(text) and text[0] in DANGEROUS_FIRST
 
 
 def text_width(text: str) -> int:
@@ -113,16 +108,17 @@ def write_tables(path: Path, sheets: Sequence[TableSheet], props: DocProps) -> T
 
 class _Styles:
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        self._wb = wb
+        self._quoted: dict[int, Any] = {}  # id(format) -> the same with Excel's quote prefix
         base = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
         cell = dict(base, border=1)
-        add = wb.add_format
+        add = self._add
         self.title = add(dict(base, font_name=TITLE_FONT, font_size=16, bold=True,
                               align="center"))
         self.unit = add(dict(base, font_size=11))
         self.header = add(dict(cell, bold=True, align="center", text_wrap=True,
                                bg_color="#D9D9D9"))
         self.text = add(cell)
-        self.text_quoted = add(dict(cell, quote_prefix=True))
         self.number = add(dict(cell, align="right"))
         self.seq = add(dict(cell, align="center"))
         self.total = add(dict(cell, bold=True))
@@ -131,6 +127,15 @@ class _Styles:
         self.group_text = add(dict(cell, text_wrap=True))
         self.note = add(dict(base, font_size=9, italic=True))
         self.sign = add(dict(base, font_size=11))
+
+    def _add(self, props: dict[str, Any]) -> Any:
+        fmt = self._wb.add_format(props)
+        self._quoted[id(fmt)] = self._wb.add_format(dict(props, quote_prefix=True))
+        return fmt
+
+    def quoted(self, fmt: Any) -> Any:
+        """`fmt` with Excel's quote prefix (for put_text)."""
+        return self._quoted[id(fmt)]
 
 
 def _write_sheet(wb, st: _Styles, sheet: TableSheet, done: int, total: int) -> Task[int]:
@@ -144,22 +149,22 @@ def _write_sheet(wb, st: _Styles, sheet: TableSheet, done: int, total: int) -> T
         ws.set_column(j, j, w)
     r = 0
     ws.set_row(r, 30)
-    _merge(ws, r, 0, last, sheet.title, st.title)
+    _merge(ws, r, 0, last, sheet.title, st.title, st)
     r += 1
     if sheet.unit_line is not None:
-        r = _unit_line(ws, r, widths, sheet.unit_line, st.unit)
+        r = _unit_line(ws, r, widths, sheet.unit_line, st)
     header_row = r
     lines = max(1, *(-(-text_width(c) // max(int(widths[j]) - 1, 2))
                      for j, c in enumerate(sheet.columns)))
     ws.set_row(r, 15 * lines + 4)
     for j, c in enumerate(sheet.columns):
-        ws.write_string(r, j, c, st.header)
+        put_text(ws, c, at=(r, j), fmt=st.header, quoted=st.quoted(st.header))
     r += 1
     numeric = [t in NUMERIC_TYPES for t in sheet.column_types]
-    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
-    text, quoted = st.text, st.text_quoted
-    cell_formats = [st.seq if t == "seq" else st.number if t in NUMERIC_TYPES else text
+    write_number, write_blank = ws.write_number, ws.write_blank
+    cell_formats = [st.seq if t == "seq" else st.number if t in NUMERIC_TYPES else st.text
                     for t in sheet.column_types]
+    quoted = [st.quoted(f) for f in cell_formats]
     first = r
     for values in chain(head, rows):
         for j in range(ncols):
@@ -169,8 +174,7 @@ def _write_sheet(wb, st: _Styles, sheet: TableSheet, done: int, total: int) -> T
             elif numeric[j] and (isinstance(v, int) or (isinstance(v, str) and v.isdigit())):
                 write_number(r, j, int(v), cell_formats[j])
             else:
-                s = v if isinstance(v, str) else str(v)
-                write_string(r, j, s, quoted if s[0] in DANGEROUS_FIRST else text)
+                put_text(ws, v, at=(r, j), fmt=cell_formats[j], quoted=quoted[j])
         r += 1
         done += 1
         if done % PROGRESS_EVERY == 0:
@@ -184,10 +188,10 @@ def _write_sheet(wb, st: _Styles, sheet: TableSheet, done: int, total: int) -> T
     if sheet.totals:
         r = _groups(ws, r + 1, last, sheet.totals, st)
     if sheet.note:
-        _merge(ws, r, 0, last, sheet.note, st.note)
+        _merge(ws, r, 0, last, sheet.note, st.note, st)
         r += 1
     if sheet.signatures:
-        r = _signatures(ws, r + 1, widths, st.sign)
+        r = _signatures(ws, r + 1, widths, st)
     _print_setup(ws, sheet, widths, header_row, r - 1)
     ws.ignore_errors({"number_stored_as_text": f"A1:{_col(last)}{r + 1}"})
     return done
@@ -212,7 +216,7 @@ def _widths(sheet: TableSheet, sample: list[Sequence[Any]]) -> list[float]:
     return out
 
 
-def _unit_line(ws, r: int, widths: list[float], unit: UnitLine, fmt) -> int:
+def _unit_line(ws, r: int, widths: list[float], unit: UnitLine, st: _Styles) -> int:
     """填报单位, 填报人, 联系电话, 填报日期 on one line, or on two under a narrow table."""
     filled = unit.filled_on or date.today()
     parts = [f"填报单位：{unit.unit}", f"填报人：{unit.filler}", f"联系电话：{unit.phone}",
@@ -224,7 +228,7 @@ def _unit_line(ws, r: int, widths: list[float], unit: UnitLine, fmt) -> int:
         shares = (0.4, 0.2, 0.2, 0.2) if len(line) == 4 else [
             (text_width(p) + 4) / sum(text_width(q) + 4 for q in line) for p in line]
         for (a, b), text in zip(_spans(widths, shares), line, strict=False):
-            _merge(ws, r, a, b, text, fmt)
+            _merge(ws, r, a, b, text, st.unit, st)
         r += 1
     return r
 
@@ -256,7 +260,7 @@ def _totals_row(ws, r: int, sheet: TableSheet, numeric: list[bool], st: _Styles)
     while span < len(sheet.columns) and (span >= len(values) or values[span] in ("", None)) \
             and not numeric[span]:
         span += 1
-    _merge(ws, r, 0, span - 1, label, st.total)
+    _merge(ws, r, 0, span - 1, label, st.total, st)
     for j in range(span, len(sheet.columns)):
         v = values[j] if j < len(values) else ""
         if numeric[j] and isinstance(v, str) and v.isdigit():
@@ -264,33 +268,33 @@ def _totals_row(ws, r: int, sheet: TableSheet, numeric: list[bool], st: _Styles)
         elif v in ("", None):
             ws.write_blank(r, j, None, st.total)
         else:
-            ws.write_string(r, j, str(v), st.total)
+            put_text(ws, v, at=(r, j), fmt=st.total, quoted=st.quoted(st.total))
     return r + 1
 
 
 def _groups(ws, r: int, last: int, groups, st: _Styles) -> int:
     split = min(1, last)
-    _merge(ws, r, 0, last, "分类统计", st.group_label)
+    _merge(ws, r, 0, last, "分类统计", st.group_label, st)
     r += 1
     for label, items in groups:
         text = "；".join(f"{item} {n}" for item, n in items)
-        _merge(ws, r, 0, split, label, st.group_label)
+        _merge(ws, r, 0, split, label, st.group_label, st)
         if last > split:
-            _merge(ws, r, split + 1, last, text, st.group_text)
+            _merge(ws, r, split + 1, last, text, st.group_text, st)
         r += 1
     return r
 
 
-def _signatures(ws, r: int, widths: list[float], fmt) -> int:
+def _signatures(ws, r: int, widths: list[float], st: _Styles) -> int:
     ws.set_row(r, 28)
     texts = ["填报人（签字）：", "审核人（签字）：", "单位负责人（签字）："]
     for (a, b), text in zip(_spans(widths, (0.34, 0.33, 0.33)), texts, strict=False):
-        _merge(ws, r, a, b, text, fmt)
+        _merge(ws, r, a, b, text, st.sign, st)
     r += 1
     ws.set_row(r, 28)
     spans = _spans(widths, (0.34, 0.33, 0.33))
     a, b = spans[-1]
-    _merge(ws, r, a, b, "（单位盖章）　　　年　　月　　日", fmt)
+    _merge(ws, r, a, b, "（单位盖章）　　　年　　月　　日", st.sign, st)
     return r + 1
 
 
@@ -325,11 +329,11 @@ def _set_properties(wb, props: DocProps) -> None:
         wb.set_custom_property(name, value)
 
 
-def _merge(ws, r: int, a: int, b: int, text: str, fmt) -> None:
+def _merge(ws, r: int, a: int, b: int, text: str, fmt, st: _Styles) -> None:
     if b > a:
         ws.merge_range(r, a, r, b, "", fmt)
     if text:
-        ws.write_string(r, a, text, fmt)
+        put_text(ws, text, at=(r, a), fmt=fmt, quoted=st.quoted(fmt))
     else:
         ws.write_blank(r, a, None, fmt)
 
