@@ -47,7 +47,7 @@ def register(sub) -> None:
     s.add_argument("file", type=Path, help=".jsonl 文件或 Excel 工作簿（.xlsx）")
     s.set_defaults(func=cmd_import)
 
-    s = sub.add_parser("audit", help="检查登记库的操作日志哈希链是否完整")
+    s = sub.add_parser("audit", help="检查登记库的操作日志哈希链是否完整，记录是否与日志一致")
     s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
     s.set_defaults(func=cmd_audit)
 
@@ -125,9 +125,13 @@ def _annotate(args, form, rows) -> None:
 
 
 def cmd_audit(args) -> int:
+    """The hash chain, then every stored record against the last entry that changed it."""
     from desktop.storage import verify_audit_chain
+    from desktop.storage.audit import check_records
 
     with open_db(args.db) as reg, reg.session() as session:
-        check = verify_audit_chain(session)
-    print(check.message, file=sys.stdout if check.ok else sys.stderr)
-    return 0 if check.ok else 1
+        chain = verify_audit_chain(session)
+        records = check_records(session)
+    for check in (chain, records):
+        print(check.message, file=sys.stdout if check.ok else sys.stderr)
+    return 0 if chain.ok and records.ok else 1

@@ -32,6 +32,7 @@ from desktop.services.intake.checking import (
     LiveRegisterKeys,
 )
 from desktop.storage import Override, Record, RecordKey, Register, append_audit
+from desktop.storage.audit import RECORD_HASH, content_hashes
 from desktop.storage.tables import utcnow
 
 DRAFT, READY = "草稿", "待提交"
@@ -296,7 +297,8 @@ class EditSession:
         with self.register.session() as session:
             self._write(session, DRAFT)
             append_audit(session, self.actor, "record.save", self.record_id,
-                         {"form": self.form.id, "fields": changed, "revision": self.revision})
+                         {"form": self.form.id, "fields": changed, "revision": self.revision,
+                          RECORD_HASH: content_hashes(session, [self.record_id])[self.record_id]})
             session.commit()
         self.state, self._saved = DRAFT, dict(self.values)
         self.peers.update(self.form.id, self.record_id, self.values)
@@ -354,7 +356,8 @@ class EditSession:
                                      reason=reason, actor=self.actor))
             append_audit(session, self.actor, "record.submit", self.record_id, {
                 "form": self.form.id, "revision": self.revision,
-                "overrides": [{"field": f, "rule": c} for f, c in sorted(kept)]})
+                "overrides": [{"field": f, "rule": c} for f, c in sorted(kept)],
+                RECORD_HASH: content_hashes(session, [self.record_id])[self.record_id]})
             session.commit()
         self.state, self._saved, self.reasons = READY, dict(self.values), kept
         self.peers.update(self.form.id, self.record_id, self.values)

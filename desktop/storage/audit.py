@@ -3,6 +3,12 @@
 Each entry's hash is SHA-256 over the canonical JSON of its fields and the previous entry's hash
 (64 zeros for the first). The newest ``seq:hash`` is also kept in ``meta.audit_head``, so cutting
 entries off the end is noticed as well as editing or deleting one in the middle.
+
+Every entry that changes records holds their content digest (domain/digest.py, the digest a
+package lists): ``record_hash`` for the one record it targets, ``record_hashes`` ({id: digest})
+for many, or a ``hash`` in each of its ``changes``. `check_records` compares every stored
+record with the last entry that changed it, so an edit made outside the application shows up
+unless the chain is rewritten too (which the level above sees through its anchor).
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from desktop.storage.tables import AuditEntry, Meta
+from desktop.domain.digest import record_digest
+from desktop.storage.tables import AuditEntry, Meta, Record
 
 GENESIS_HASH = "0" * 64
 HEAD_KEY = "audit_head"
@@ -136,3 +143,123 @@ def verify_audit_chain(session: Session) -> AuditCheck:
         first_bad_seq=None,
         message=f"{prefix}完整：共 {total} 条记录，哈希链校验通过。",
     )
+
+
+# --- records against the chain ------------------------------------------------------------
+
+#: detail keys of an entry that changes records
+RECORD_HASH, RECORD_HASHES = "record_hash", "record_hashes"
+#: actions whose target is the one record they change (older entries hold no hash)
+RECORD_ACTIONS = frozenset({"record.save", "record.submit"})
+_CHUNK = 900
+_SHOWN = 10
+
+
+def _content_hash(record_id: str, form_id: str, version: str, revision: int, data: str) -> str:
+    try:
+        values = json.loads(data)
+    except ValueError:
+        return "unreadable"
+    return record_digest(record_id, form_id, version, revision, values)
+
+
+def content_hashes(session: Session, record_ids: Any) -> dict[str, str]:
+    """{record id: content digest} of records as stored now (flushed), for an audit entry."""
+    ids, out = list(record_ids), {}
+    for i in range(0, len(ids), _CHUNK):
+        for rid, form_id, version, revision, data in session.execute(
+                select(Record.id, Record.form_id, Record.form_version, Record.revision,
+                       Record.data).where(Record.id.in_(ids[i:i + _CHUNK]))):
+            out[rid] = _content_hash(rid, form_id, version, revision, data)
+    return out
+
+
+@dataclass(frozen=True)
+class ChangedRecord:
+    """A stored record that is not what the last audit entry about it says."""
+
+    record_id: str
+    form_id: str
+    name: str  # masked: the first character only
+    seq: int  # the audit entry that last changed it through the application
+
+
+@dataclass(frozen=True)
+class RecordsCheck:
+    """The result of check_records; `message` is Chinese, for the user."""
+
+    checked: int  # records compared with the content digest of their last audit entry
+    unhashed: int  # records whose last change is older than content digests in the log
+    changed: tuple[ChangedRecord, ...]
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.changed
+
+
+def _expected(session: Session) -> dict[str, tuple[int, str | None]]:
+    """{record id: (seq, digest or None)} of the last entry that changed each record."""
+    out: dict[str, tuple[int, str | None]] = {}
+    rows = session.execute(select(AuditEntry.seq, AuditEntry.action, AuditEntry.target,
+                                  AuditEntry.detail).order_by(AuditEntry.seq)).yield_per(2000)
+    for seq, action, target, text in rows:
+        if action not in RECORD_ACTIONS and "hash" not in text and '"changes"' not in text:
+            continue
+        try:
+            detail = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(detail, dict):
+            continue
+        if action in RECORD_ACTIONS or RECORD_HASH in detail:
+            out[target] = (seq, detail.get(RECORD_HASH))
+        many = [detail.get(RECORD_HASHES)]
+        many += [p.get(RECORD_HASHES) for p in detail.get("packages") or []
+                 if isinstance(p, dict)]
+        for hashes in many:
+            if isinstance(hashes, dict):
+                out.update((rid, (seq, h)) for rid, h in hashes.items())
+        changes = detail.get("changes")
+        for change in changes if isinstance(changes, list) else []:
+            if isinstance(change, dict) and isinstance(change.get("record"), str):
+                out[change["record"]] = (seq, change.get("hash"))
+    return out
+
+
+def check_records(session: Session) -> RecordsCheck:
+    """Compare every stored record with the content digest of the last audit entry that
+    changed it. Records whose last change predates content digests are counted, not judged."""
+    expected = _expected(session)
+    checked = unhashed = 0
+    changed: list[ChangedRecord] = []
+    rows = session.execute(select(Record.id, Record.form_id, Record.form_version,
+                                  Record.revision, Record.data, Record.name)
+                           .order_by(Record.unit_id, Record.form_id, Record.id)).yield_per(2000)
+    for rid, form_id, version, revision, data, name in rows:
+        seq, wanted = expected.get(rid, (0, None))
+        if not isinstance(wanted, str):
+            unhashed += 1
+            continue
+        checked += 1
+        if _content_hash(rid, form_id, version, revision, data) != wanted:
+            masked = (name or "")[:1] + "*" * max(len(name or "") - 1, 0)
+            changed.append(ChangedRecord(rid, form_id, masked, seq))
+    return RecordsCheck(checked, unhashed, tuple(changed),
+                        _records_message(session, checked, unhashed, changed))
+
+
+def _records_message(session: Session, checked: int, unhashed: int,
+                     changed: list[ChangedRecord]) -> str:
+    where = session.info.get("register_path")
+    prefix = f"登记库 {where} 中" if where else "登记库中"
+    later = (f"另有 {unhashed} 条记录的最后一次改动早于审计日志记录内容摘要，无法核对"
+             "（这些记录下次保存后即可核对）。" if unhashed else "")
+    if not changed:
+        return f"{prefix} {checked} 条记录的内容与审计日志一致。{later}"
+    shown = "；".join(f"表单 {c.form_id} 的记录 {c.record_id}（{c.name}，审计日志第 {c.seq} 条"
+                     "之后被改动）" for c in changed[:_SHOWN])
+    more = f"等共 {len(changed)} 条" if len(changed) > _SHOWN else f"共 {len(changed)} 条"
+    return (f"{prefix}有记录的内容与审计日志不符，{more}：{shown}。这些记录是在登记软件之外被直接"
+            "改动的。请保留此文件、不要再修改，联系技术人员核查；确认无误前不要导出数据包，可用"
+            f"备份恢复改动前的登记库（dengji restore）。已核对 {checked} 条记录。{later}")

@@ -27,7 +27,7 @@ from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 from desktop.errors import NewerSchema
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _v2_tables() -> list[Table]:
@@ -103,8 +103,20 @@ def _v1_to_v2(connection: Connection) -> None:
         table.create(connection)
 
 
+def _v2_to_v3(connection: Connection) -> None:
+    """The audit anchors: the last accepted audit chain head of each sender (frozen as in
+    version 3)."""
+    md = MetaData()
+    Table("audit_anchor", md,
+          Column("sender_code", AutoString, primary_key=True),
+          Column("seq", Integer, nullable=False), Column("hash", AutoString, nullable=False),
+          Column("trail", LargeBinary, nullable=False),
+          Column("package_id", AutoString, nullable=False),
+          Column("updated_at", UTCDateTime, nullable=False)).create(connection)
+
+
 #: {from_version: fn(connection)} — each brings the schema from `from_version` to the next one.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def newer_schema_error(path: Path, found: int) -> NewerSchema:

@@ -1,5 +1,5 @@
-"""The SQLModel tables of schema version 2 (version 2 added packages, trust, returns, expected
-units and conflicts; see migrations.py).
+"""The SQLModel tables of schema version 3 (version 2 added packages, trust, returns, expected
+units and conflicts; version 3 the audit anchors; see migrations.py).
 
 Forms are data, so a record keeps its field values as JSON text in `Record.data`; only what is
 looked up often is promoted to an indexed column (`name`, `person_key`) or to `RecordKey` rows.
@@ -257,6 +257,22 @@ class Conflict(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class AuditAnchor(SQLModel, table=True):
+    """The last accepted audit chain head of a unit whose packages arrive here (schema version
+    3): a later package of that unit must carry a chain that extends it (exchange/format/
+    anchor.py), so a rewrite of history already sent is seen."""
+
+    __tablename__ = "audit_anchor"
+
+    sender_code: str = Field(primary_key=True)
+    seq: int
+    hash: str
+    #: the first 8 bytes of the hash of every entry 1..seq, to name the entries that differ
+    trail: bytes = Field(sa_type=LargeBinary)
+    package_id: str  # the package that set it
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 #: The tables of this schema version, created together (other modules' tables are not included).
 STORAGE_TABLES = [
     Meta.__table__,
@@ -271,4 +287,5 @@ STORAGE_TABLES = [
     ReturnNote.__table__,
     ExpectedUnit.__table__,
     Conflict.__table__,
+    AuditAnchor.__table__,
 ]

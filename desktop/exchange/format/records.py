@@ -15,16 +15,15 @@ guessed at, so every rule can run on what is stored.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
+from desktop.domain.digest import canonical, record_digest
 from desktop.domain.forms import FieldSpec, FormSet, FormSpec
 from desktop.domain.values import upgrade_stored
 from desktop.storage.tables import RECORD_STATES
@@ -39,41 +38,13 @@ class RecordsError(Exception):
     """A record line is malformed; the message is Chinese and names the line."""
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-_PLAIN = re.compile(r'^[0-9A-Za-z._-]*$')
-
-
-@lru_cache(maxsize=256)
-def _cached_text(value: str) -> str:
-    return _canonical(value)
-
-
-def _canonical_text(value: str) -> str:
-    """_canonical of a string: as is in quotes for plain ASCII (a UUID), cached for the few
-    form ids and versions, json.dumps otherwise (exactly the same text in every case)."""
-    if type(value) is str and _PLAIN.match(value):
-        return f'"{value}"'
-    return _cached_text(value) if type(value) is str and len(value) <= 100 else _canonical(value)
-
-
 def canonical_values(values: Mapping[str, Any]) -> str:
     """The canonical JSON text of a record's values (sorted keys, no spaces, UTF-8 as is)."""
-    return _canonical(values)
+    return canonical(values)
 
 
-def digest(record_id: str, form_id: str, form_version: str, revision: int,
-           values: Mapping[str, Any], values_json: str | None = None) -> str:
-    """SHA-256 of what must stay identical from the firm up to the national level: the
-    canonical JSON of {"form_id", "form_version", "id", "revision", "values"} (built from the
-    values' canonical text when it is already at hand)."""
-    body = (f'{{"form_id":{_canonical_text(form_id)},'
-            f'"form_version":{_canonical_text(form_version)},'
-            f'"id":{_canonical_text(record_id)},"revision":{revision},"values":'
-            f'{values_json if values_json is not None else _canonical(values)}}}')
-    return hashlib.sha256(body.encode()).hexdigest()
+#: the record digest lives in the domain: audit entries hold it too (storage/audit.py)
+digest = record_digest
 
 
 def record_line(record_id: str, unit_code: str, form_id: str, form_version: str, state: str,
@@ -226,7 +197,7 @@ def parse_record_lines(plaintext: bytes, forms: FormSet, sender_code: str,
             checkers[form_id] = form_checkers(form)
         current = stored_values(form, line["values"], n, renamed[form_id], checkers[form_id])
         overrides = _overrides(line.get("overrides", []), n)
-        values_json = _canonical(line["values"])
+        values_json = canonical(line["values"])
         d = digest(rid, form_id, version, revision, line["values"], values_json)
         _need(d in digests, n, "的内容与清单中的摘要不符（可能被改动过）")
         if origin is not None:

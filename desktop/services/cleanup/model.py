@@ -23,6 +23,7 @@ from desktop.domain.society.cleanup import CLEANUP_FIELDS, DUPLICATE, INELIGIBLE
 from desktop.domain.validation import Validator
 from desktop.errors import KnownError
 from desktop.storage import Record, append_audit
+from desktop.storage.audit import content_hashes
 from desktop.storage.tables import utcnow
 
 FORM_ID = "society_member"
@@ -153,8 +154,10 @@ def write_changes(session: Session, writes: Sequence[Write], *, actor: str, acti
     changes = [Change(w.record_id, str(w.values.get("member_no") or ""),
                       str(w.values.get("name") or ""), w.before, w.values["status"])
                for w in writes]
+    hashes = content_hashes(session, [w.record_id for w in writes])
     listed = [{"record": w.record_id, "from": w.before, "to": w.values["status"],
-               "revision": w.revision + 1, **w.detail} for w in writes]
+               "revision": w.revision + 1, **w.detail, "hash": hashes[w.record_id]}
+              for w in writes]
     append_audit(session, actor, action, target,
                  {"form": FORM_ID, **(detail or {}), "count": len(listed), "changes": listed})
     return changes

@@ -32,6 +32,7 @@ from desktop.services.intake.checking import RegisterKeys, RowResult, check_cont
 from desktop.services.intake.read import read_source
 from desktop.services.intake.rowcheck import Packed, gc_paused
 from desktop.storage import Record, RecordKey, Register, append_audit, bulk_insert_records
+from desktop.storage.audit import RECORD_HASHES, content_hashes
 from desktop.storage.records import RECORD_ROW, bulk_insert_rows
 
 BLOCKING_SCOPES = ("value", "field", "record", "register")
@@ -77,7 +78,8 @@ def import_file(register: Register, forms: FormSet, form: FormSpec, path: Path, 
         writer.settle(good)
         details: dict[str, Any] = {
             "form": form.id, "form_version": form.version, "file": str(path),
-            "imported": len(good), "refused": len(refused), "partial": partial}
+            "imported": len(good), "refused": len(refused), "partial": partial,
+            RECORD_HASHES: content_hashes(session, [r.record_id for r in good])}
         if sheet is not None or mapping is not None:  # a workbook read as a person chose
             from desktop.reports.xlsx.columns import column_letter
 

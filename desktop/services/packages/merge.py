@@ -20,6 +20,7 @@ from desktop.progress import Progress, Task
 from desktop.services.packages.io import ACTOR, read_file
 from desktop.services.packages.stats import received_stats, stats_summary
 from desktop.storage import Register, append_audit
+from desktop.storage.audit import RECORD_HASHES
 
 
 def verify_file(path: Path, forms: FormSet, register: Register | None = None,
@@ -100,6 +101,7 @@ def merge_packages(register: Register, forms: FormSet, paths: Sequence[Path], *,
                                  "sender": m.sender.code, "sequence": m.sequence,
                                  "records": o.records, "replaced": o.replaced,
                                  "conflicts": o.conflicts, "sha256": v.sha256,
+                                 RECORD_HASHES: {r.id: r.digest for r in v.records},
                                  **({"stats": report.stats_finding}
                                     if report.stats_finding else {})})
                 elif report.status == "returned":
