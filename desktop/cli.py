@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        from desktop.paths import tidy
+
+        tidy()  # what a killed export, backup or restore left behind
         if args.smoke_test:
             from desktop.smoke import run_smoke_test
 

@@ -63,8 +63,10 @@ class ExportResult:
 
 def export_excel(register: Register, forms: FormSet, target: str, out: Path, *,
                  full: bool = False, actor: str = "命令行", today: date | None = None,
-                 filler: str = "", phone: str = "") -> Task[ExportResult]:
-    """Export a form's records or a summary (forms.summaries) in the official layout."""
+                 filler: str = "", phone: str = "", audit: bool = True) -> Task[ExportResult]:
+    """Export a form's records or a summary (forms.summaries) in the official layout.
+    `audit=False` for a workbook that does not leave the program by itself (a package's
+    member: the package's own audit entry names it, only if the package is written)."""
     today = today or date.today()
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
@@ -95,10 +97,11 @@ def export_excel(register: Register, forms: FormSet, target: str, out: Path, *,
         props = doc_props(title, unit_name=unit.unit, filler=unit.filler, form_id=target,
                           form_version=form.version, records=count, full=full)
         yield from write_tables(out, sheets, props)
-        append_audit(session, actor, "export_excel", out.name, {
-            "target": target, "title": title, "file": str(out), "records": count,
-            "excluded": excluded, "full": full})
-        session.commit()
+        if audit:
+            append_audit(session, actor, "export_excel", out.name, {
+                "target": target, "title": title, "file": str(out), "records": count,
+                "excluded": excluded, "full": full})
+            session.commit()
     return ExportResult(out, title, count, excluded, full)
 
 

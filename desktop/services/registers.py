@@ -81,7 +81,7 @@ def judge_passphrase(passphrase: str, unit_name: str = "", unit_code: str = ""
     advice = "；".join(dict.fromkeys(_SUGGESTIONS_ZH.get(s, GENERIC_ADVICE)
                                      for s in feedback["suggestions"])) or GENERIC_ADVICE
     if len(text) < MIN_PASSPHRASE:
-        return PassphraseVerdict(score, f"口令太短：至少需要 {MIN_PASSPHRASE} 个字符", advice)
+        return PassphraseVerdict(score, f"口令太短：口令至少需要 {MIN_PASSPHRASE} 个字符", advice)
     if text.isdigit():
         return PassphraseVerdict(score, "口令不能全是数字：纯数字很容易被试出来", advice)
     lowered = text.casefold()

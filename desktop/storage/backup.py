@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from desktop.errors import KnownError
+from desktop.paths import tracked_part
 from desktop.storage import crypto, migrations
 from desktop.storage.audit import append_audit, verify_audit_chain
 from desktop.storage.engine import Register
@@ -68,11 +69,12 @@ def backup_register(register: Register, out: str | os.PathLike[str]) -> BackupIn
         raise KnownError(f"无法创建文件夹 {out.parent}（{err.strerror}）。请换一个可写入的位置。") from err
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
     try:
-        _export(register, tmp)
-        fsync(tmp)
-        info = check_backup(tmp, register.key_literal, register, shown=out)
-        os.replace(tmp, out)
-        fsync(out.parent, directory=True)
+        with tracked_part(tmp):  # removed at the next start if the process is killed
+            _export(register, tmp)
+            fsync(tmp)
+            info = check_backup(tmp, register.key_literal, register, shown=out)
+            os.replace(tmp, out)
+            fsync(out.parent, directory=True)
     except OSError as err:
         raise _os_error(err, out) from err
     finally:
@@ -191,21 +193,23 @@ def restore_register(register: Register, source: str | os.PathLike[str], *,
     safety = auto_backup(register, "restore")
     path = register.path
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.restoring")
-    try:
-        shutil.copyfile(source, tmp)
-        fsync(tmp)
-    except OSError as err:
-        with contextlib.suppress(FileNotFoundError):
+    with tracked_part(tmp):  # removed at the next start if the process is killed
+        try:
+            shutil.copyfile(source, tmp)
+            fsync(tmp)
+        except OSError as err:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise _os_error(err, tmp) from err
+        register.engine.dispose()
+        if has_side_files(path, ("-wal", "-journal")):
             tmp.unlink()
-        raise _os_error(err, tmp) from err
-    register.engine.dispose()
-    if has_side_files(path, ("-wal", "-journal")):
-        tmp.unlink()
-        raise KnownError("登记库仍有未完成的操作（另一个任务正在使用它）。请等操作结束后重试；未作任何改动。")
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(f"{path}-shm")
-    os.replace(tmp, path)
-    fsync(path.parent, directory=True)
+            raise KnownError("登记库仍有未完成的操作（另一个任务正在使用它）。请等操作结束后重试；"
+                             "未作任何改动。")
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(f"{path}-shm")
+        os.replace(tmp, path)
+        fsync(path.parent, directory=True)
     register.reopen(candidate.schema_version)
     with register.session() as session:
         append_audit(session, actor, "restore", path.name,

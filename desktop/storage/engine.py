@@ -19,6 +19,7 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, SQLModel
 
 from desktop.errors import KnownError, NotARegister, UsageError, WrongPassphrase
+from desktop.paths import tracked_part
 from desktop.storage import crypto, lock, migrations
 from desktop.storage.audit import append_audit
 from desktop.storage.crypto import DEFAULT_KDF, KdfParams
@@ -189,53 +190,55 @@ def create_register(
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.creating")
     lock_key = lock.acquire(path)
     engine = make_engine(tmp, key_literal)
-    try:
-        secret = os.urandom(32)
-        with engine.begin() as conn:
-            SQLModel.metadata.create_all(conn, tables=STORAGE_TABLES)
-        with Session(engine) as session:
-            own = Unit(
-                code=unit.code.strip(),
-                name=unit.name.strip(),
-                level=unit.level,
-                parent_code=unit.parent_code,
-                is_own=True,
-            )
-            session.add(own)
-            session.flush()
-            own_unit_id = own.id
-            facts = {
-                "schema_version": str(migrations.SCHEMA_VERSION),
-                "person_key_secret": secret.hex(),
-                "own_unit_id": own_unit_id,
-                "created_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
-            session.add_all(Meta(key=k, value=v) for k, v in facts.items())
-            add_own_keys(session, own_unit_id)
-            append_audit(
-                session,
-                actor,
-                "init",
-                own_unit_id,
-                {"code": own.code, "name": own.name, "level": own.level,
-                 "schema_version": migrations.SCHEMA_VERSION},
-            )
-            session.commit()
-        engine.dispose()
-        if crypto.read_header(tmp)[: crypto.SALT_BYTES] != salt:
-            raise RuntimeError("SQLCipher did not write the chosen salt as the file header")
-        if has_side_files(tmp):
-            raise RuntimeError("the WAL was not checkpointed when the new register was closed")
-        fsync(tmp)
-        if path.exists():
-            raise KnownError(f"{path} 已存在（刚被别的程序创建），未作任何改动。请换一个文件名。")
-        os.replace(tmp, path)
-        fsync(path.parent, directory=True)
-    except BaseException:
-        engine.dispose()
-        remove_with_side_files(tmp)
-        lock.release(lock_key)
-        raise
+    # a killed init leaves no half register behind after the next start (paths.tidy)
+    with tracked_part(tmp):
+        try:
+            secret = os.urandom(32)
+            with engine.begin() as conn:
+                SQLModel.metadata.create_all(conn, tables=STORAGE_TABLES)
+            with Session(engine) as session:
+                own = Unit(
+                    code=unit.code.strip(),
+                    name=unit.name.strip(),
+                    level=unit.level,
+                    parent_code=unit.parent_code,
+                    is_own=True,
+                )
+                session.add(own)
+                session.flush()
+                own_unit_id = own.id
+                facts = {
+                    "schema_version": str(migrations.SCHEMA_VERSION),
+                    "person_key_secret": secret.hex(),
+                    "own_unit_id": own_unit_id,
+                    "created_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+                session.add_all(Meta(key=k, value=v) for k, v in facts.items())
+                add_own_keys(session, own_unit_id)
+                append_audit(
+                    session,
+                    actor,
+                    "init",
+                    own_unit_id,
+                    {"code": own.code, "name": own.name, "level": own.level,
+                     "schema_version": migrations.SCHEMA_VERSION},
+                )
+                session.commit()
+            engine.dispose()
+            if crypto.read_header(tmp)[: crypto.SALT_BYTES] != salt:
+                raise RuntimeError("SQLCipher did not write the chosen salt as the file header")
+            if has_side_files(tmp):
+                raise RuntimeError("the WAL was not checkpointed when the new register was closed")
+            fsync(tmp)
+            if path.exists():
+                raise KnownError(f"{path} 已存在（刚被别的程序创建），未作任何改动。请换一个文件名。")
+            os.replace(tmp, path)
+            fsync(path.parent, directory=True)
+        except BaseException:
+            engine.dispose()
+            remove_with_side_files(tmp)
+            lock.release(lock_key)
+            raise
     return Register(path, make_engine(path, key_literal), own_unit_id, secret,
                     key_literal=key_literal, lock_key=lock_key)
 

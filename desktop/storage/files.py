@@ -1,6 +1,6 @@
 """The register as files on disk: flushing to disk, the SQLite side files (-wal, -shm,
--journal), a full disk, and the automatic backups beside the register (their names, listing and
-pruning).
+-journal), a full disk, the automatic backups beside the register (their names, listing and
+pruning), and publishing a file only once the register has recorded it (`publish`).
 
 Nothing here opens a database: storage/engine.py and storage/backup.py build on these.
 """
@@ -12,10 +12,13 @@ import errno
 import os
 import re
 import shutil
+import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from desktop.errors import KnownError
+from desktop.paths import tracked_part
 
 #: the files SQLite keeps beside a database while it is open or mid-transaction
 SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -77,14 +80,15 @@ def backup_file(path: Path) -> Path:
     target = backup_path(path)
     target.parent.mkdir(exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        shutil.copy2(path, tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with tracked_part(tmp):
+        try:
+            shutil.copy2(path, tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     return target
 
 
@@ -106,3 +110,52 @@ def prune_backups(register_path: Path, keep: int = KEEP_BACKUPS) -> list[Path]:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     return old
+
+
+def publish(path: Path, data: bytes, record: Callable[[], None]) -> None:
+    """Write `data` under `path` only after `record()` (which commits what the register keeps
+    about the file) has succeeded: a hidden part file beside `path`, flushed to disk, then
+    `record()`, then the rename and a flush of the folder.
+
+    Killed at any moment, this leaves no file under `path` unless the register has recorded it;
+    a part file left by a kill is removed at the next start (paths.tidy). A failure before the
+    rename (a full disk, an error in `record`) leaves neither the file nor the part, and
+    `record`'s transaction is not committed (it raised, or was never called).
+    """
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _write_error(path, err) from err
+    part = folder / f".{path.name}.{uuid.uuid4().hex[:8]}.part"
+    with tracked_part(part):
+        try:
+            try:
+                with open(part, "xb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as err:
+                raise _write_error(path, err) from err
+            record()
+        except BaseException:
+            with contextlib.suppress(OSError):
+                part.unlink()
+            raise
+        try:
+            os.replace(part, path)
+            fsync(folder, directory=True)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                part.unlink()
+            raise KnownError(
+                f"登记库已记下这个文件，但无法把它保存为 {path}（{err.strerror or err}）。"
+                "请检查该位置后重新操作一次（会生成新的编号）。") from err
+
+
+def _write_error(path: Path, err: OSError) -> KnownError:
+    if err.errno in DISK_FULL_ERRNOS:
+        return DiskFull(f"磁盘空间不足，无法写入 {path}，操作未完成，登记库未作任何改动。"
+                        "请腾出磁盘空间（或换一个保存位置）后重试。")
+    return KnownError(f"无法写入 {path}（{err.strerror or err}），操作未完成，登记库未作任何改动。"
+                      "请换一个有写入权限的位置后重试。")

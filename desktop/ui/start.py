@@ -13,7 +13,7 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QTranslator
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop.domain.forms import FormSet
-from desktop.paths import user_data_dir
+from desktop.paths import tidy, user_data_dir
 from desktop.storage import Register, open_register
 from desktop.ui.dialogs import FirstRunDialog, PassphraseDialog
 from desktop.ui.fonts import load_cjk_font
@@ -101,6 +101,7 @@ def _report_bug(kind, value, tb) -> None:
 def start(path: Path, forms: FormSet, actor: str) -> int:
     """Run the window on the register at `path` until it is closed; the exit status."""
     app = application()
+    tidy()  # what a killed export, backup or restore left behind
     previous, sys.excepthook = sys.excepthook, _report_bug
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     try:

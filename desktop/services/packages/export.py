@@ -21,9 +21,10 @@ from desktop.exchange.format.keys import PublicKeyInfo, read_public_key_file
 from desktop.exchange.format.writer import write_registration
 from desktop.progress import Progress, Task
 from desktop.services.intake.checking import LiveRegisterKeys, UnitPeers
-from desktop.services.packages.io import ACTOR, read_file, write_atomic
+from desktop.services.packages.io import ACTOR, read_file
 from desktop.services.packages.stats import stats_members
 from desktop.storage import Record, Register, append_audit
+from desktop.storage.files import publish
 
 KEEP_BACKUPS = 3
 ACCEPTED, SUBMITTED = "已接收", "已提交"
@@ -94,8 +95,8 @@ def export_package(register: Register, forms: FormSet, out_dir: Path, *,
     today = today or date.today()
     yield Progress(0, 4, "校验本单位记录")
     if attachments is None:
-        # the files are made (and their making audited) before the export's own transaction
-        # opens, so that transaction never works from a snapshot older than those writes
+        # the files are made before the export's own transaction opens; their making is not
+        # audited apart (the export's entry lists them, and only a written package has one)
         from desktop.services.packages.files import package_attachments
 
         with register.session() as session:
@@ -122,18 +123,23 @@ def export_package(register: Register, forms: FormSet, out_dir: Path, *,
         yield Progress(2, 4, "加密并签名")
         written = write_registration(content, sender, recipient)
         path = Path(out_dir) / written.file_name
-        write_atomic(path, written.data)
         yield Progress(3, 4, "记录导出")
-        outbound.record_sent(session, register, written, recipient, len(content.inner))
-        answered = returns.answer_notes(session, written.package_id)
-        session.execute(update(Record).where(Record.unit_id == register.own_unit_id)
-                        .values(state=SUBMITTED))
-        append_audit(session, actor, "export", written.package_id, {
-            "file": written.file_name, "sequence": sequence, "supersedes": supersedes,
-            "records": len(content.records), "recipient": recipient.code,
-            "recipient_fingerprint": recipient.fingerprint, "inner": len(content.inner),
-            "attachments": sorted(content.attachments), "answered": answered})
-        session.commit()
+        answered: list[int] = []
+
+        def record() -> None:
+            outbound.record_sent(session, register, written, recipient, len(content.inner))
+            answered.append(returns.answer_notes(session, written.package_id))
+            session.execute(update(Record).where(Record.unit_id == register.own_unit_id)
+                            .values(state=SUBMITTED))
+            append_audit(session, actor, "export", written.package_id, {
+                "file": written.file_name, "sequence": sequence, "supersedes": supersedes,
+                "records": len(content.records), "recipient": recipient.code,
+                "recipient_fingerprint": recipient.fingerprint, "inner": len(content.inner),
+                "attachments": sorted(content.attachments), "answered": answered[0]})
+            session.commit()
+
+        # the file appears under its name only once the register holds its sequence
+        publish(path, written.data, record)
     yield Progress(4, 4, "完成")
     return ExportResult(path, written.package_id, sequence, supersedes, len(content.records),
-                        recipient, len(content.inner), answered)
+                        recipient, len(content.inner), answered[0])

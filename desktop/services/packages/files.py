@@ -8,7 +8,6 @@ summaries only — every record is still in data/records.jsonl and in the inner 
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 
 from desktop.domain.forms import FormSet
 from desktop.errors import KnownError
+from desktop.paths import scratch
 from desktop.progress import Progress, Task, run
 from desktop.storage import Record, Register
 
@@ -43,12 +43,13 @@ def package_attachments(register: Register, forms: FormSet, *, today: date | Non
             if form.summary is not None:
                 targets.append((form.summary.id, False))
     files: dict[str, bytes] = {}
-    with tempfile.TemporaryDirectory(prefix="dengji-pkg-") as tmp:
+    with scratch("package") as tmp:  # owner-only, removed at the end or at the next start
         for i, (target, pages) in enumerate(targets):
             yield Progress(i, len(targets), "生成 Excel 和 PDF 文件")
             title = _title(forms, target)
             book = Path(tmp) / f"{target}.xlsx"
-            run(export_excel(register, forms, target, book, actor="导出数据包", today=today))
+            run(export_excel(register, forms, target, book, actor="导出数据包", today=today,
+                             audit=False))
             files[f"xlsx/{title}.xlsx"] = book.read_bytes()
             if target in forms.summaries:
                 printed = run(print_tables(register, forms, target, preview=True, today=today))
