@@ -17,7 +17,7 @@ FIELD_TYPES = (
     "text",  # free text, trimmed (NFKC when the field says so)
     "int",  # whole number
     "bool",  # 是/否
-    "date",  # stored as YYYY-MM-DD
+    "date",  # stored as YYYY-MM-DD (YYYY-MM too where the field's precision is "month")
     "yearmonth",  # stored as YYYY-MM
     "code",  # stored as the code of a code table, shown as its label
     "id_number",  # 公民身份号码 / 证件号码, normalised
@@ -123,6 +123,9 @@ class FieldSpec:
     rules: tuple[RuleRef, ...] = ()
     fields: tuple[FieldSpec, ...] = ()  # sub-fields of a group
     min_rows: int = 0
+    #: a date field's finest unknown part: "day" (a full date) or "month" (a full date, or a
+    #: year and month only where that is all a legacy register says)
+    precision: str = "day"
 
     def sub(self, field_id: str) -> FieldSpec:
         for f in self.fields:
@@ -154,6 +157,9 @@ class PrintSpec:
     signatures: tuple[str, ...] = ("本人签字", "党支部书记签字")
     stamp: str = "党组织（盖章）"
 
+
+#: the values of a date field's `precision`
+PRECISIONS = ("day", "month")
 
 #: kinds of a summary's total group ([[summary.totals]]); each is counted in domain/summaries.py
 TOTAL_KINDS = (

@@ -18,6 +18,8 @@ MESSAGES: dict[str, str] = {
     "type_structure": "“{label}”应为文字、数字或日期，不能是列表或对象",
     "type_group": "“{label}”应为若干行（列表），每行一个对象",
     "date_invalid": "“{label}”不是有效日期：“{value}”（可写作 2020-01-05、2020.1.5 或 20200105）",
+    "date_or_month_invalid": "“{label}”不是有效日期或年月：“{value}”（可写作 1963-09-12，只知年月的"
+                             "可写作 1963-09、1963.9 或 1963年9月）",
     "yearmonth_invalid": "“{label}”不是有效年月：“{value}”（可写作 2020-01 或 2020.1）",
     "code_unknown": "“{label}”的值“{value}”不在代码表《{table}》中",
     "region_invalid": "“{label}”应为省-市-县三级行政区划，“{value}”无法识别",

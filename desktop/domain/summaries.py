@@ -36,8 +36,8 @@ from datetime import date
 from typing import Any
 
 from desktop.domain.forms import ExcludedSpec, FieldSpec, FormSet, FormSpec, TotalSpec
-from desktop.domain.identifiers import id_birth_date, mask_id, mask_phone
-from desktop.domain.values import display_value
+from desktop.domain.identifiers import mask_id, mask_phone
+from desktop.domain.values import birth_span, display_value
 
 #: 组织类别 of a member whose firm no 附件3 record covers
 NO_ORG = "未登记党组织"
@@ -169,14 +169,12 @@ def _org_category_index(orgs: list[Mapping[str, Any]]):
 
 
 def _birth(values: Mapping[str, Any], total: TotalSpec) -> date | None:
-    text = values.get(total.field) if total.field else None
-    if isinstance(text, str):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    number = values.get(total.id_field) if total.id_field else None
-    return id_birth_date(number) if isinstance(number, str) else None
+    """The birth date ages are counted from: the field's, else the ID number's. A birth known
+    to the month only counts from the month's first day: the age at month precision (whole
+    years once the birth month has come)."""
+    span = birth_span(values.get(total.field) if total.field else None,
+                      values.get(total.id_field) if total.id_field else None)
+    return span[0] if span else None
 
 
 def age_on(birth: date, today: date) -> int:

@@ -4,23 +4,29 @@
 全角数字, 是/否, a code, its label or an alias) and returns the stored value plus problems.
 Stored values: str for text and codes, "YYYY-MM-DD" dates, "YYYY-MM" year-months, int, bool,
 a list of three codes for a region, a list of dicts for a group.
+
+A date field whose `precision` is "month" also takes a year and month alone (1963年9月,
+1963.09, 1963-9, 196309, 1963/09: a legacy register's 出生年月) and stores it as "1963-09";
+`date_span` tells the days such a value can be, so rules compare it at its own precision.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
 from desktop.domain import identifiers as ids
 from desktop.domain.findings import Problem
-from desktop.domain.forms import FieldSpec
+from desktop.domain.forms import FieldSpec, FormSpec
 
 _DATE = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?$")
 _DATE8 = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _YM = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?$")
 _YM6 = re.compile(r"^(\d{4})(\d{2})$")
+_STORED_YM = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _TRUE = {"是", "y", "yes", "true", "1", "有", "√"}
 _FALSE = {"否", "n", "no", "false", "0", "无", "×"}
 
@@ -118,9 +124,56 @@ def _p_date(spec: FieldSpec, raw: Any, _convert: bool):
         except ValueError:
             pass
     d = parse_date(raw)
-    if d is None:
-        return None, [Problem("E", "date_invalid", {"value": _text(raw)[:40]})]
-    return d.isoformat(), []
+    if d is not None:
+        return d.isoformat(), []
+    if spec.precision == "month":
+        ym = None if isinstance(raw, date | datetime) else parse_yearmonth(raw)
+        if ym is not None:
+            return ym, []
+        return None, [Problem("E", "date_or_month_invalid", {"value": _text(raw)[:40]})]
+    return None, [Problem("E", "date_invalid", {"value": _text(raw)[:40]})]
+
+
+def date_span(value: Any) -> tuple[date, date] | None:
+    """The first and the last day a stored date ("YYYY-MM-DD": that day) or year-month
+    ("YYYY-MM": its first and last day) can be; None for anything else."""
+    if value.__class__ is not str:
+        return None
+    if len(value) == 10:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return None
+        return day, day
+    if len(value) == 7 and _STORED_YM.match(value):
+        year, month = int(value[:4]), int(value[5:])
+        return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1) - date.resolution
+    return None
+
+
+def is_stored_date(spec: FieldSpec, value: Any) -> bool:
+    """Whether `value` is the stored form of the date field `spec`: an ISO date, or a
+    year-month where the field's precision allows it."""
+    span = date_span(value)
+    return span is not None and (span[0] == span[1] or spec.precision == "month")
+
+
+def birth_span(birth: Any, id_number: Any) -> tuple[date, date] | None:
+    """The days a person can have been born on: the 出生日期 field's (a full date, or a
+    year-month made exact by an ID number born in that month), else the ID number's."""
+    span = date_span(birth)
+    if span is not None and span[0] == span[1]:
+        return span
+    from_id = ids.id_birth_date(id_number) if isinstance(id_number, str) and id_number else None
+    if span is not None and not (from_id and span[0] <= from_id <= span[1]):
+        return span
+    return (from_id, from_id) if from_id else None
+
+
+def within(value: Any, day: date) -> bool:
+    """Whether a stored date or year-month can be `day` (at the value's own precision)."""
+    span = date_span(value)
+    return span is not None and span[0] <= day <= span[1]
 
 
 def _p_yearmonth(spec: FieldSpec, raw: Any, _convert: bool):
@@ -233,6 +286,38 @@ def display_value(spec: FieldSpec, value: Any) -> str:
         return "；".join("，".join(display_value(f, row.get(f.id)) for f in spec.fields
                                   if row.get(f.id) is not None) for row in value)
     return str(value)
+
+
+#: the record rules that tie a field to the ID number, and what each reads from the number
+def _id_birth_text(number: str) -> str | None:
+    birth = ids.id_birth_date(number)
+    return birth.isoformat() if birth else None
+
+
+_FROM_ID = {"birth_matches_id": ("birth_field", _id_birth_text),
+            "sex_matches_id": ("sex_field", ids.id_sex)}
+
+
+def filled_from_id(form: FormSpec, values: Mapping[str, Any],
+                   id_ok: Callable[[str], bool]) -> dict[str, Any]:
+    """出生日期 and 性别 read from the ID number for those of them that are still empty: the
+    fields the form's birth_matches_id / sex_matches_id rules tie to an ID number field,
+    when `id_ok(id field)` says the number is valid (no E of its own rules). A value already
+    given is never replaced (a disagreement stays the rule's finding). The window proposes
+    these, an import fills them in."""
+    out: dict[str, Any] = {}
+    for ref in form.rules:
+        wanted = _FROM_ID.get(ref.rule)
+        if wanted is None:
+            continue
+        target, read = ref.params[wanted[0]], wanted[1]
+        number = values.get(ref.params["id_field"])
+        if not number or not is_empty(values.get(target)) or not isinstance(number, str):
+            continue
+        value = read(number)
+        if value and id_ok(ref.params["id_field"]):
+            out[target] = value
+    return out
 
 
 def upgrade_stored(form_fields: tuple[FieldSpec, ...], data: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 from desktop.domain.forms import (
     FIELD_TYPES,
     LEVELS,
+    PRECISIONS,
     SEVERITIES,
     TOTAL_KINDS,
     Code,
@@ -48,7 +49,7 @@ _SHORT = re.compile(r"^[A-Z0-9]{1,8}$")
 _SECTION_KEYS = {"id", "label"}
 _FIELD_KEYS = {
     "id", "label", "type", "section", "required", "max_length", "nfkc", "codes", "aliases",
-    "renamed_from", "hint", "default", "mask", "rules", "fields", "min_rows",
+    "renamed_from", "hint", "default", "mask", "rules", "fields", "min_rows", "precision",
 }
 _KEY_KEYS = {"kind", "field", "unique", "hashed"}
 _MASKS = {"id", "phone"}
@@ -220,6 +221,11 @@ def _field(obj: Any, where: _Where, tables: dict[str, CodeTable], sections: set[
     max_length = _typed(obj, "max_length", int, where)
     if max_length is not None and max_length <= 0:
         raise (where / "max_length").fail("应为正整数")
+    precision = _typed(obj, "precision", str, where, "day")
+    if "precision" in obj and ftype != "date":
+        raise (where / "precision").fail("只有 date 类型的字段可以指定精度")
+    if precision not in PRECISIONS:
+        raise (where / "precision").fail("应为 " + "、".join(f'"{p}"' for p in PRECISIONS))
     return FieldSpec(
         id=fid,
         label=_typed(obj, "label", str, where),
@@ -237,6 +243,7 @@ def _field(obj: Any, where: _Where, tables: dict[str, CodeTable], sections: set[
         rules=_rule_refs(obj.get("rules", []), where / "rules", "field"),
         fields=subfields,
         min_rows=_typed(obj, "min_rows", int, where, 0),
+        precision=precision,
     )
 
 

@@ -20,12 +20,12 @@ from sqlmodel import Session, select
 from desktop.domain.context import Environment, Peer
 from desktop.domain.findings import ERROR, WARNING, Finding
 from desktop.domain.forms import FormSet, FormSpec
-from desktop.domain.identifiers import id_birth_date, id_sex, normalise_id
+from desktop.domain.identifiers import normalise_id
 from desktop.domain.keys import record_keys
 from desktop.domain.messages import render
 from desktop.domain.rules import RULES
 from desktop.domain.validation import Validator
-from desktop.domain.values import parse_value, upgrade_stored
+from desktop.domain.values import filled_from_id, parse_value, upgrade_stored
 from desktop.errors import KnownError
 from desktop.progress import Progress, Task
 from desktop.services.intake.checking import (
@@ -260,22 +260,8 @@ class EditSession:
 
     def proposals(self) -> dict[str, Any]:
         """Birth date and sex read from a valid ID number, for fields that are still empty."""
-        out: dict[str, Any] = {}
-        if any(f.severity == ERROR for f in self.findings if f.field in self.id_fields):
-            return out
-        for ref in self.form.rules:
-            idv = self.values.get(ref.params.get("id_field", ""))
-            if not idv:
-                continue
-            if ref.rule == "birth_matches_id" and not self.values.get(ref.params["birth_field"]):
-                birth = id_birth_date(str(idv))
-                if birth:
-                    out[ref.params["birth_field"]] = birth.isoformat()
-            elif ref.rule == "sex_matches_id" and not self.values.get(ref.params["sex_field"]):
-                sex = id_sex(str(idv))
-                if sex:
-                    out[ref.params["sex_field"]] = sex
-        return out
+        bad = {f.field for f in self.findings if f.severity == ERROR}
+        return filled_from_id(self.form, self.values, lambda id_field: id_field not in bad)
 
     @property
     def id_fields(self) -> set[str]:

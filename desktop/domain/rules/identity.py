@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from desktop.domain import identifiers as ids
 from desktop.domain.context import RuleContext
 from desktop.domain.findings import Problem
-from desktop.domain.rules.generic import as_date
 from desktop.domain.rules.registry import rule
+from desktop.domain.values import within
 
 #: 证件类型 codes (forms/codes/id_type.toml): 2/3 are 港澳/台湾居民居住证, 4 护照, 9 其他
 _PERMITS = {"2", "3"}
@@ -81,8 +81,9 @@ def birth_matches_id(ctx: RuleContext, *, id_field: str, birth_field: str,
     if not number or not birth or (type_field and get(type_field) in _NOT_RESIDENT_ID):
         return ()
     expected = ids.id_birth_date(number)
-    if expected and expected != as_date(birth):
-        return [Problem("E", "birth_mismatch", {"expected": expected.isoformat()}, birth_field)]
+    if expected and not within(birth, expected):  # a year-month: at its own precision
+        return [Problem("E", "birth_mismatch",
+                        {"expected": expected.isoformat()[:len(str(birth))]}, birth_field)]
     return ()
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from desktop.domain.context import Peer, RuleContext
 from desktop.domain.findings import Problem
-from desktop.domain.identifiers import PROVINCES, id_birth_date
+from desktop.domain.identifiers import PROVINCES
 from desktop.domain.rules.generic import add_months, add_years, as_date
 from desktop.domain.rules.registry import rule
+from desktop.domain.values import birth_span
 
 FULL, PROBATIONARY = "1", "2"  # member_category
 NORMAL = "1"  # party_status
@@ -32,10 +33,10 @@ def join_age(ctx: RuleContext, *, join_field: str, birth_field: str, id_field: s
              min_age: int = 18) -> Sequence[Problem]:
     get = ctx.values.get
     joined = as_date(get(join_field))
-    birth = as_date(get(birth_field)) or id_birth_date(get(id_field) or "")
-    if joined and birth and joined < add_years(birth, min_age):
-        return [Problem("E", "join_age",
-                        {"birth": birth.isoformat(), "joined": joined.isoformat()}, join_field)]
+    birth = birth_span(get(birth_field), get(id_field))  # a year-month: its first day
+    if joined and birth and joined < add_years(birth[0], min_age):
+        return [Problem("E", "join_age", {"birth": str(get(birth_field) or birth[0]),
+                                          "joined": joined.isoformat()}, join_field)]
     return ()
 
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from desktop.domain.context import RuleContext
 from desktop.domain.findings import Problem
-from desktop.domain.identifiers import id_birth_date
 from desktop.domain.rules.generic import add_years, as_date
 from desktop.domain.rules.registry import rule
+from desktop.domain.values import birth_span
 
 #: area code, optional capital-city 0 prefix, optional two-digit county sub-code, serial
 MEMBER_NUMBER = re.compile(r"^(?P<city>0?)(?P<area>0\d{2,3})(?:-(?P<sub>\d{2}))?-(?P<seq>\d{6})$")
@@ -45,8 +45,10 @@ def admission_rule(ctx: RuleContext, *, major_field: str, education_field: str
 @rule("approval_age", "record")
 def approval_age(ctx: RuleContext, *, approval_field: str, birth_field: str, id_field: str
                  ) -> Sequence[Problem]:
+    """18 years old at 批准入会 (W). A birth known to the month only is a W only when every
+    day of that month gives an age under 18."""
     approved = as_date(ctx.get(approval_field))
-    birth = as_date(ctx.get(birth_field)) or id_birth_date(ctx.get(id_field) or "")
-    if approved and birth and approved < add_years(birth, 18):
+    birth = birth_span(ctx.get(birth_field), ctx.get(id_field))
+    if approved and birth and approved < add_years(birth[0], 18):
         return [Problem("W", "approval_age", {}, approval_field)]
     return ()

@@ -21,11 +21,12 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from desktop.domain.digest import canonical, record_digest
 from desktop.domain.forms import FieldSpec, FormSet, FormSpec
-from desktop.domain.values import upgrade_stored
+from desktop.domain.values import is_stored_date, upgrade_stored
 from desktop.storage.tables import RECORD_STATES
 
 MAX_REVISION = 1_000_000
@@ -127,8 +128,8 @@ def checker(spec: FieldSpec):
                           and all(type(c) is str and codes.get(c) is not None for c in v))
     if kind == "code":
         return lambda v: type(v) is str and codes is not None and codes.get(v) is not None
-    if kind == "date":
-        return _is_date
+    if kind == "date":  # a year-month too where the field's precision is "month"
+        return _is_date if spec.precision == "day" else partial(is_stored_date, spec)
     if kind == "yearmonth":
         return lambda v: type(v) is str and bool(_YEARMONTH.match(v))
     return _is_text

@@ -112,7 +112,9 @@ def _data_sheet(wb, ws, columns: list[FormColumn], lists: dict[str, str]) -> Non
         spec = col.spec
         width = max(WIDTHS.get(spec.type, 12), min(text_width(col.label) + 2, 24))
         lines = max(lines, -(-text_width(col.label) // int(width - 1)))
-        fmt = day if spec.type == "date" else number if spec.type == "int" else text
+        # a date that may be a year-month alone is text: Excel would make 1963-09 a day
+        exact = spec.type == "date" and spec.precision == "day"
+        fmt = day if exact else number if spec.type == "int" else text
         ws.set_column(j, j, width, fmt)
         is_required = spec.required and (col.group is None or col.index == 1)
         head_fmt = required if is_required else header
@@ -144,7 +146,7 @@ def _validation(ws, j: int, spec: FieldSpec, lists: dict[str, str]) -> None:
         ws.data_validation(*where, {"validate": "list", "source": ["是", "否"],
                                     "error_type": "warning", "error_title": spec.label,
                                     "error_message": "请填“是”或“否”"})
-    elif spec.type == "date":
+    elif spec.type == "date" and spec.precision == "day":
         ws.data_validation(*where, {
             "validate": "date", "criteria": "between", "minimum": date(1900, 1, 1),
             "maximum": date(2100, 12, 31), "error_type": "warning", "error_title": spec.label,

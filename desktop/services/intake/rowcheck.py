@@ -32,6 +32,7 @@ from desktop.domain.forms import FormSpec
 from desktop.domain.identifiers import normalise_id
 from desktop.domain.keys import key_value
 from desktop.domain.validation import Validator, unparsed_fields
+from desktop.domain.values import filled_from_id
 from desktop.processes import die_with_parent
 from desktop.progress import Progress, Task
 from desktop.services.intake.jsonl import Segment, read_segment, split_lines
@@ -85,6 +86,19 @@ class RowChecker:
         self.defaults = [(s.id, s.default) for s in form.fields if s.default is not None]
         self.storage = storage
         self._person = next((k.field for k in form.keys if k.kind.endswith("person")), None)
+        self._from_id = any(r.rule in ("birth_matches_id", "sex_matches_id") for r in form.rules)
+
+    def fill_from_id(self, values: dict[str, Any], findings: list[Finding]) -> None:
+        """An empty 出生日期 or 性别 read from a valid ID number, as the window proposes it
+        (domain.values.filled_from_id); a value the row gives is kept and checked, and one
+        it gives that cannot be read stays unread (its finding says so)."""
+        if not self._from_id:
+            return
+        filled = filled_from_id(self.form, values, lambda id_field: not any(
+            f.severity == "E" for f in self.validator.check_field(id_field, values)))
+        if filled:
+            unread = unparsed_fields(findings)
+            values.update((k, v) for k, v in filled.items() if k not in unread)
 
     def jsonl_row(self, no: int, raw: dict[str, Any]) -> Packed:
         """A line's record: parse, defaults, local rules (as checking.check_rows does)."""
@@ -93,6 +107,7 @@ class RowChecker:
         for fid, default in self.defaults:
             if fid not in values:
                 values[fid] = default
+        self.fill_from_id(values, findings)
         findings = findings + validator.check_local(values, unparsed=unparsed_fields(findings))
         return self.pack(no, values, findings)
 
@@ -102,6 +117,7 @@ class RowChecker:
         for fid, default in self.defaults:
             if fid not in values:
                 values[fid] = default
+        self.fill_from_id(values, findings)
         findings += self.validator.check_local(values)
         if notes:
             gone = {n.field for n in notes if n.code in REPLACES_REQUIRED}

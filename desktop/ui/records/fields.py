@@ -29,6 +29,8 @@ from desktop.ui.style import MARK_COLOURS, MARK_GLYPH, SEVERITY_WORDS
 
 DATE_HINT = "如 2020-01-05、2020.1.5 或 20200105"
 YEARMONTH_HINT = "如 2021-03 或 2021.3"
+#: a date field whose precision is "month" (a legacy register's 出生年月)
+MONTH_DATE_HINT = "如 1963-09-12；只知年月的写 1963-09 或 1963年9月"
 
 
 class Mark(QLabel):
@@ -133,7 +135,8 @@ class LineField(FieldEditor):
         super().__init__(spec, path, label, parent)
         self.line = QLineEdit()
         self.line.setObjectName(f"field:{path}")
-        hint = spec.hint or {"date": DATE_HINT, "yearmonth": YEARMONTH_HINT}.get(spec.type, "")
+        hint = spec.hint or (MONTH_DATE_HINT if spec.precision == "month" else {
+            "date": DATE_HINT, "yearmonth": YEARMONTH_HINT}.get(spec.type, ""))
         self.line.setPlaceholderText(hint)
         self.line.textEdited.connect(lambda _t: self.edited.emit(self.path))
         self.line.editingFinished.connect(self._finished)
@@ -154,7 +157,7 @@ class LineField(FieldEditor):
         if self.spec.type in ("date", "yearmonth") and self.line.text().strip():
             value, problems = parse_value(self.spec, self.line.text())
             if value is not None and not problems and value != self.line.text():
-                self.set_raw(value)  # 2020.1.5 → 2020-01-05, the way it is stored
+                self.set_raw(value)  # 2020.1.5 → 2020-01-05, 1963年9月 → 1963-09: as stored
                 self.edited.emit(self.path)
         self.done.emit(self.path)
 
