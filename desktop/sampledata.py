@@ -19,6 +19,11 @@ AREAS = [("110105", "010"), ("110108", "010"), ("120101", "022"), ("130102", "03
          ("370102", "0531"), ("410105", "0371"), ("420106", "027"), ("440106", "020"),
          ("440304", "0755"), ("510104", "028"), ("610113", "029"), ("500103", "023")]
 _USCC = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+#: allocated mobile segments (forms/codes/mobile_segments.toml) and the local numbers' length
+#: where an area code of AREAS has 7-digit numbers (forms/codes/phone_areas.toml; 8 elsewhere)
+MOBILE_SEGMENTS = ("130", "133", "135", "136", "138", "139", "150", "153", "158", "177", "180",
+                   "186", "189", "199")
+SHORT_LOCAL = {"0312": 7}
 
 
 _USED: set[str] = set()
@@ -89,8 +94,9 @@ def lawyer_member(rng: random.Random, firm: Firm, today: date = date(2026, 11, 1
         "出生日期": birth.isoformat(),
         "学历": rng.choice(["大学本科毕业", "硕士研究生毕业", "博士研究生毕业", "大学本科毕业"]),
         "学位": rng.choice(["法学学士学位", "法学硕士学位", "法律硕士专业学位"]),
-        "手机号码": f"1{rng.choice('3589')}{rng.randrange(0, 10**9):09d}",
-        "固定电话": f"{firm.phone_code}-{rng.randrange(2000000, 89999999)}",
+        "手机号码": f"{rng.choice(MOBILE_SEGMENTS)}{rng.randrange(0, 10**8):08d}",
+        "固定电话": f"{firm.phone_code}-{rng.randrange(2, 9)}"
+                    f"{rng.randrange(0, 10**6):06d}{'' if firm.phone_code in SHORT_LOCAL else rng.randrange(10)}",
         "家庭住址": f"{rng.choice(['长安区', '海淀区', '天河区', '武侯区'])}{rng.choice(['建设', '和平', '中山', '人民'])}路"
                     f"{rng.randrange(1, 300)}号{rng.randrange(1, 30)}栋{rng.randrange(101, 2999)}室",
         "律师执业证号": licence,

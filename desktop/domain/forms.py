@@ -51,10 +51,11 @@ class CodeTable:
     path: Path | None = None
     _by_code: Mapping[str, Code] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
     _by_text: Mapping[str, Code] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
+    taken: str = ""  # the date (ISO) the data was taken from its source, for tables that age
 
     @classmethod
     def build(cls, id: str, label: str, source: str, codes: tuple[Code, ...],
-              path: Path | None = None) -> CodeTable:
+              path: Path | None = None, *, taken: str = "") -> CodeTable:
         by_code = {c.code: c for c in codes}
         by_text: dict[str, Code] = {}
         # weakest first, so labels win over aliases and codes win over everything
@@ -67,7 +68,7 @@ class CodeTable:
         for c in codes:
             by_text[c.label] = c
         return cls(id, label, source, codes, path, MappingProxyType(by_code),
-                   MappingProxyType(by_text))
+                   MappingProxyType(by_text), taken)
 
     def get(self, code: str) -> Code | None:
         return self._by_code.get(code)

@@ -2,14 +2,19 @@
 
 python-stdnum does the checksums and the address-code history; this module closes the gaps
 FORMS.md lists: future birth dates, 港澳台居民居住证 numbers (810000/820000/830000), and an
-unknown address code being a warning rather than an error. Each check returns a list of
-`Problem`s (severity, message code, message parameters) and never raises.
+unknown county-level address code being a warning rather than an error. The closed lists a
+check needs (provinces, 居住证 address codes, nationalities, mobile segments, area codes) are
+code tables of forms/codes, handed in by the rules (domain/rules/identity.py) as `IdTables` and
+`PhoneTables`. Each check returns a list of `Problem`s (severity, message code, message
+parameters) and never raises.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
@@ -32,7 +37,20 @@ PROVINCES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65"
     .split()
 )
-_RESIDENCE_PERMIT_AREAS = {"810000": "香港", "820000": "澳门", "830000": "台湾"}
+
+
+@dataclass(frozen=True)
+class IdTables:
+    """The code tables a 公民身份号码 check reads (empty: that part is not checked)."""
+
+    #: the first two digits a number may begin with: GB/T 2260 provinces and 居住证 areas
+    provinces: frozenset[str] = frozenset()
+    #: 居住证 address code → (the 证件类型 code it goes with, whose: 香港居民 …)
+    permits: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: current GB/T 2260 codes (the regions table), known besides stdnum's history
+    areas: frozenset[str] = frozenset()
+    #: GB/T 2659 numeric code → name: the nationality of a 外国人永久居留身份证 number
+    countries: Mapping[str, str] = field(default_factory=dict)
 
 
 def nfkc(text: str) -> str:
@@ -119,8 +137,10 @@ def _address_known(area: str, birth_year: int) -> bool:
     return False
 
 
-def check_resident_id(number: str, today: date, *, permit: bool = False) -> list[Problem]:
-    """Check a normalised 18-character number. `permit`: 港澳台居民居住证 allowed."""
+def check_resident_id(number: str, today: date, *, permit: str | None = None,
+                      tables: IdTables = IdTables()) -> list[Problem]:
+    """Check a normalised 18-character number. `permit`: the 证件类型 code of the 居住证 the
+    record names (its number must carry that permit's address code), None for a 居民身份证."""
     birth, _sex, code = _id_facts(number)
     if code == "id_legacy15":
         return [Problem("E", "id_legacy15")]
@@ -132,31 +152,48 @@ def check_resident_id(number: str, today: date, *, permit: bool = False) -> list
         return [Problem("E", "id_birth_invalid", {"digits": number[6:14]})]
     if code == "id_checksum":
         return [Problem("E", "id_checksum")]
-    return _dated_checks(number, birth, today, permit)  # type: ignore[arg-type]
+    return _dated_checks(number, birth, today, permit, tables)  # type: ignore[arg-type]
 
 
-def _dated_checks(number: str, birth: date, today: date, permit: bool) -> list[Problem]:
+def _dated_checks(number: str, birth: date, today: date, permit: str | None,
+                  tables: IdTables) -> list[Problem]:
     if birth > today:
         return [Problem("E", "id_birth_future", {"birth": birth.isoformat()})]
     if birth.year < 1900:
         return [Problem("E", "id_birth_invalid", {"digits": number[6:14]})]
     area = number[:6]
-    if area in _RESIDENCE_PERMIT_AREAS:
-        if permit:
+    if number[0] == "9" and tables.countries:
+        return [foreigner_problem(number, tables, "id_foreigner")]
+    if tables.provinces and number[:2] not in tables.provinces:
+        return [Problem("E", "id_province", {"code": number[:2]})]
+    held = tables.permits.get(area)
+    if held is not None:
+        if permit == held[0]:
             return []
-        return [Problem("E", "id_permit_area", {"place": _RESIDENCE_PERMIT_AREAS[area]})]
-    if not _address_known(area, birth.year):
+        if permit is None:
+            return [Problem("E", "id_permit_area", {"place": held[1]})]
+        return [Problem("E", "id_permit_mismatch", {"place": held[1]})]
+    if permit is not None and tables.permits:
+        areas = "、".join(a for a, (kind, _who) in tables.permits.items() if kind == permit)
+        return [Problem("E", "id_permit_expected", {"areas": areas or "居住证地址码"})]
+    if area not in tables.areas and not _address_known(area, birth.year):
         return [Problem("W", "id_area_unknown", {"area": area})]
     return []
 
 
-def mask_id(number: str | None) -> str:
-    """110105********002X: the first 6 and the last 4 characters stay."""
-    if not number:
-        return ""
-    if len(number) <= 10:
-        return number[:2] + "*" * max(len(number) - 2, 0)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+def is_foreigner_number(number: str) -> bool:
+    """A well-formed 18-character number (date and MOD 11-2 check right) beginning with 9: the
+    2023 外国人永久居留身份证 (9, issuing province 2, GB/T 2659 nationality 3, birth date 8,
+    sequence 3, check 1), which no 公民身份号码 begins with (their province codes are 1x–8x)."""
+    return number[:1] == "9" and _id_facts(number)[2] is None
+
+
+def foreigner_problem(number: str, tables: IdTables, code: str) -> Problem:
+    """The E of a 外国人永久居留身份证 number where a Chinese citizen's number is wanted."""
+    country = tables.countries.get(number[3:6])
+    if country is None:
+        return Problem("E", "id_foreigner_country", {"code": number[3:6]})
+    return Problem("E", code, {"country": country})
 
 
 # --- 统一社会信用代码 ---------------------------------------------------------------------------
@@ -171,16 +208,26 @@ def org_code_check(body: str) -> str:
     return "X" if c == 10 else "0" if c == 11 else str(c)
 
 
-def check_uscc(code: str, *, law_firm: bool = False) -> list[Problem]:
-    return list(_check_uscc(code, law_firm))
+def check_uscc(code: str, *, law_firm: bool = False, areas: frozenset[str] | None = None
+               ) -> list[Problem]:
+    """GB 32100. `areas`: the current GB/T 2260 codes; with them, positions 3–8 (the
+    registration authority's area) must name an area of some period (a W otherwise)."""
+    return list(_check_uscc(code, law_firm, areas))
 
 
 @lru_cache(maxsize=8192)  # a firm's code recurs on every member of the firm
-def _check_uscc(code: str, law_firm: bool) -> tuple[Problem, ...]:
-    return tuple(_uscc_problems(code, law_firm))
+def _check_uscc(code: str, law_firm: bool, areas: frozenset[str] | None) -> tuple[Problem, ...]:
+    return tuple(_uscc_problems(code, law_firm, areas))
 
 
-def _uscc_problems(code: str, law_firm: bool) -> list[Problem]:
+@lru_cache(maxsize=4096)
+def area_ever_known(area: str) -> bool:
+    """Whether a 6-digit code names an area of GB/T 2260 in some period (stdnum's history)."""
+    results = numdb.get("cn/loc").info(area)
+    return any("county" in props for _part, props in results)
+
+
+def _uscc_problems(code: str, law_firm: bool, areas: frozenset[str] | None) -> list[Problem]:
     if len(code) != 18:
         return [Problem("E", "uscc_length", {"n": len(code)})]
     if any(ch not in _USCC_ALPHABET for ch in code):
@@ -197,6 +244,9 @@ def _uscc_problems(code: str, law_firm: bool) -> list[Problem]:
     if org[:8].isalnum() and org[-1] != org_code_check(org[:8]):
         problems.append(Problem("W", "uscc_org_code"))
     return problems
+    area = code[2:8]
+    if areas is not None and area not in areas and not area_ever_known(area):
+        problems.append(Problem("W", "uscc_area", {"area": area}))
 
 
 # --- 律师执业证号 ---------------------------------------------------------------------------
@@ -213,6 +263,8 @@ def check_licence(number: str, today: date) -> list[Problem]:
     if number[9] == "0":
         return [Problem("E", "licence_category")]
     return []
+    if number[10] not in "01":
+        return [Problem("E", "licence_sex_digit", {"digit": number[10]})]
 
 
 def licence_category(number: str) -> str | None:
@@ -259,13 +311,40 @@ def is_landline(value: str) -> bool:
     return bool(_LANDLINE.match(value))
 
 
-def mask_phone(value: str | None) -> str:
-    """138****8000; a landline keeps its 区号 and the last 4 digits."""
-    if not value:
-        return ""
-    if _MOBILE.match(value):
-        return value[:3] + "****" + value[-4:]
-    head, _, tail = value.rpartition("-")
-    if head and len(tail) > 4:
-        return f"{head}-{'*' * (len(tail) - 4)}{tail[-4:]}"
-    return "*" * max(len(value) - 4, 0) + value[-4:]
+@dataclass(frozen=True)
+class PhoneTables:
+    """The code tables a phone check reads (None: that part is not checked)."""
+
+    #: leading digits of allocated mobile numbers (3–5 digits) → 号段 label; and its date
+    segments: Mapping[str, str] | None = None
+    segments_taken: str = ""
+    #: 长途区号 → (its label, the lengths a local number may have there)
+    areas: Mapping[str, tuple[str, frozenset[int]]] | None = None
+
+
+def check_mobile(value: str, tables: PhoneTables) -> list[Problem]:
+    """A well-formed mobile number (is_mobile) in no allocated segment is a W."""
+    segments = tables.segments
+    if segments is None or any(value[:n] in segments for n in (3, 4, 5)):
+        return []
+    return [Problem("W", "mobile_segment", {"segment": value[:3],
+                                            "taken": tables.segments_taken or "—"})]
+
+
+def check_landline(value: str, tables: PhoneTables) -> list[Problem]:
+    """A well-formed landline (is_landline): a real 长途区号, a local number that starts with
+    2–8 and has a length the area code allows; a W otherwise."""
+    if tables.areas is None:
+        return []
+    area, local = value.split("-")[:2]
+    known = tables.areas.get(area)
+    if known is None:
+        return [Problem("W", "landline_area", {"area": area})]
+    name, lengths = known
+    if local[0] not in "2345678":
+        return [Problem("W", "landline_local_start", {"digit": local[0]})]
+    if len(local) not in lengths:
+        allowed = " 或 ".join(str(n) for n in sorted(lengths))
+        return [Problem("W", "landline_local_length", {"area": name, "lengths": allowed,
+                                                       "n": len(local)})]
+    return []

@@ -38,12 +38,24 @@ MESSAGES: dict[str, str] = {
     "id_birth_future": "“{label}”中的出生日期 {birth} 晚于今天",
     "id_area_unknown": "“{label}”的地址码 {area} 在行政区划代码表中未找到，请核对（旧地址码也可能有效）",
     "id_permit_area": "“{label}”以{place}居民居住证地址码开头，请将证件类型选为相应的居民居住证",
+    "id_permit_mismatch": "“{label}”是{place}居住证的号码，与所选证件类型不符，请核对证件类型",
+    "id_permit_expected": "证件类型为居住证，但“{label}”的地址码不是居住证地址码（{areas}），"
+                          "请核对证件类型和号码",
+    "id_province": "“{label}”前两位“{code}”不是省级行政区划代码，号码有误，请核对",
+    "id_foreigner": "“{label}”是外国人永久居留身份证号码（国籍：{country}），不是公民身份号码，"
+                    "请核对证件类型和号码",
+    "id_foreigner_citizens": "党员应为中国公民，“{label}”却是外国人永久居留身份证号码"
+                             "（国籍：{country}），请核对",
+    "id_foreigner_country": "“{label}”以 9 开头（外国人永久居留身份证），但第 4–6 位的国籍代码"
+                            "“{code}”不在 GB/T 2659 中，请核对",
     # 统一社会信用代码
     "uscc_length": "“{label}”应为 18 位，现为 {n} 位",
     "uscc_format": "“{label}”只能包含数字和除 I、O、Z、S、V 以外的大写字母",
     "uscc_checksum": "“{label}”校验位不正确，请逐位核对",
     "uscc_not_law_firm": "“{label}”不以“31”开头，律师事务所的统一社会信用代码通常以“31”开头",
     "uscc_org_code": "“{label}”中的组织机构代码校验位不符，请核对",
+    "uscc_area": "“{label}”第 3–8 位的登记管理机关行政区划码“{area}”不是任何时期的行政区划代码，"
+                 "请核对",
     # 律师执业证号
     "licence_format": "“{label}”应为以 1 开头的 17 位数字",
     "licence_province": "“{label}”第 2–3 位的省份代码“{code}”无效",
@@ -51,10 +63,18 @@ MESSAGES: dict[str, str] = {
     "licence_category": "“{label}”第 10 位的执业类别代码无效",
     "licence_category_mismatch": "执业类别“{category}”与执业证号第 10 位（{digit}）不一致，请核对",
     "licence_sex_mismatch": "“{label}”第 11 位表示的性别与“性别”不一致，请核对",
+    "licence_sex_digit": "“{label}”第 11 位表示性别，只能是 0（男）或 1（女），不能是“{digit}”",
+    "licence_province_mismatch": "“{label}”第 2–3 位的省份代码 {licence} 与执业机构统一社会信用代码"
+                                 "的省份（{firm}）不同；跨省变更执业机构应换发执业证，请核对",
     # phones
     "mobile": "“{label}”应为 11 位手机号码（1 开头，第二位 3–9）",
     "landline": "“{label}”应写作“区号-号码”，如 0311-85551234",
     "phone": "“{label}”应为 11 位手机号码或“区号-号码”形式的固定电话",
+    "mobile_segment": "“{label}”的号段 {segment} 未分配，请核对（号段表截至 {taken}）",
+    "landline_area": "“{label}”的区号 {area} 不是有效的长途区号，请核对",
+    "landline_local_start": "“{label}”区号后的电话号码不能以 {digit} 开头（应以 2–8 开头），请核对",
+    "landline_local_length": "“{label}”区号后的电话号码有 {n} 位，{area}的电话号码应为 {lengths} 位，"
+                             "请核对",
     # record rules
     "sex_mismatch": "“性别”与公民身份号码第 17 位不一致（号码表示“{expected}”）",
     "birth_mismatch": "“出生日期”与公民身份号码中的出生日期 {expected} 不一致",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from desktop.errors import FormSpecError
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
-_TABLE_KEYS = {"id", "label", "source"}
+_TABLE_KEYS = {"id", "label", "source", "taken"}
 _CODE_KEYS = {"code", "label", "aliases", "parent", "group", "deprecated"}
 _FORM_KEYS = {"id", "version", "title", "attachment", "levels", "name_field"}
 _TOP_KEYS = {"form", "sections", "fields", "rules", "keys", "print", "summary"}
@@ -147,10 +148,18 @@ def load_code_table(path: Path) -> CodeTable:
     if not codes:
         raise (where / "codes").fail("代码表为空")
     return CodeTable.build(table_id, _typed(head, "label", str, where / "table"),
-                           _typed(head, "source", str, where / "table", ""), tuple(codes), path)
+    taken = _typed(head, "taken", str, where / "table", "")
+    if taken:
+        try:
+            date.fromisoformat(taken)
+        except ValueError:
+            raise (where / "table" / "taken").fail("应为取得数据的日期，写作 2026-12-06") from None
+                           _typed(head, "source", str, where / "table", ""), tuple(codes), path,
+                           taken=taken)
 
 
-def _rule_refs(items: Any, where: _Where, scope: str) -> tuple[RuleRef, ...]:
+def _rule_refs(items: Any, where: _Where, scope: str, tables: dict[str, CodeTable]
+               ) -> tuple[RuleRef, ...]:
     from desktop.domain.rules import registry
 
     if not isinstance(items, list):
@@ -175,10 +184,25 @@ def _rule_refs(items: Any, where: _Where, scope: str) -> tuple[RuleRef, ...]:
         if problem:
             raise w.fail(f"规则“{name}”{problem}")
         refs.append(RuleRef(name, params, severity))
+        _resolve_tables(rule.tables, params, tables, w)
     return tuple(refs)
 
 
 def _field(obj: Any, where: _Where, tables: dict[str, CodeTable], sections: set[str],
+def _resolve_tables(names: tuple[tuple[str, str | None], ...], params: dict[str, Any],
+                    tables: dict[str, CodeTable], where: _Where) -> None:
+    """Replace each `*_table` parameter by its code table; a default table the folder lacks
+    becomes None (the rule skips what it would check), a named one must exist."""
+    for param, default in names:
+        table_id = params.get(param, default)
+        if param not in params and (default is None or default not in tables):
+            params[param] = None
+            continue
+        if not isinstance(table_id, str) or table_id not in tables:
+            raise (where / param).fail(f"找不到代码表“{table_id}”（forms/codes/{table_id}.toml）")
+        params[param] = tables[table_id]
+
+
            in_group: bool = False) -> FieldSpec:
     _check_keys(obj, _FIELD_KEYS, where, {"id", "label", "type"})
     fid = _typed(obj, "id", str, where)
@@ -240,7 +264,7 @@ def _field(obj: Any, where: _Where, tables: dict[str, CodeTable], sections: set[
         hint=_typed(obj, "hint", str, where, ""),
         default=obj.get("default"),
         mask=mask,
-        rules=_rule_refs(obj.get("rules", []), where / "rules", "field"),
+        rules=_rule_refs(obj.get("rules", []), where / "rules", "field", tables),
         fields=subfields,
         min_rows=_typed(obj, "min_rows", int, where, 0),
         precision=precision,
@@ -309,7 +333,7 @@ def load_form(path: Path, tables: dict[str, CodeTable]) -> FormSpec:
         name_field=name_field,
         sections=tuple(sections),
         fields=fields,
-        rules=_rule_refs(data.get("rules", []), where / "rules", "form"),
+        rules=_rule_refs(data.get("rules", []), where / "rules", "form", tables),
         keys=tuple(keys),
         path=path,
         printing=_print(data.get("print"), where / "print"),

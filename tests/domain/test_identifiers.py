@@ -8,7 +8,15 @@ import pytest
 from stdnum.cn import ric
 
 from desktop.domain import identifiers as ids
+from desktop.domain.rules.identity import id_tables
+from desktop.formspec import shipped_forms
 from tests.conftest import TODAY
+
+
+def shipped_id_tables() -> ids.IdTables:
+    """The closed lists of forms/codes (regions, residence_permits, countries)."""
+    t = shipped_forms().tables
+    return id_tables(t["regions"], t["residence_permits"], t["countries"])
 
 
 def with_check(body17: str) -> str:
@@ -59,12 +67,14 @@ def test_impossible_birth_date():
 
 
 @pytest.mark.parametrize(
-    ("area", "place"), [("810000", "香港"), ("820000", "澳门"), ("830000", "台湾")]
+    ("area", "place", "permit"),
+    [("810000", "香港居民", "2"), ("820000", "澳门居民", "2"), ("830000", "台湾居民", "3")],
 )
-def test_residence_permit_numbers(area, place):
+def test_residence_permit_numbers(area, place, permit):
+    tables = shipped_id_tables()
     number = with_check(f"{area}19900101001")
-    assert ids.check_resident_id(number, TODAY, permit=True) == []
-    problems = ids.check_resident_id(number, TODAY)
+    assert ids.check_resident_id(number, TODAY, permit=permit, tables=tables) == []
+    problems = ids.check_resident_id(number, TODAY, tables=tables)
     assert codes(problems) == [("E", "id_permit_area")]
     assert problems[0].params["place"] == place
 
@@ -72,12 +82,16 @@ def test_residence_permit_numbers(area, place):
 def test_residence_permit_number_still_needs_its_checksum():
     number = with_check("81000019900101001")
     wrong = number[:17] + ("0" if number[17] != "0" else "1")
-    assert codes(ids.check_resident_id(wrong, TODAY, permit=True)) == [("E", "id_checksum")]
+    assert codes(ids.check_resident_id(wrong, TODAY, permit="2", tables=shipped_id_tables())
+                 ) == [("E", "id_checksum")]
 
 
-def test_unknown_area_code_is_only_a_warning():
-    number = with_check("99010119900101001")
-    assert codes(ids.check_resident_id(number, TODAY)) == [("W", "id_area_unknown")]
+def test_unknown_county_level_area_code_is_only_a_warning():
+    # issue #15: only county-level codes missing from the history stay a W; a number whose
+    # first two digits name no province (99…) is an E (tests/domain/test_standards_ids.py)
+    number = with_check("11019919900101001")
+    assert codes(ids.check_resident_id(number, TODAY, tables=shipped_id_tables())) == [
+        ("W", "id_area_unknown")]
 
 
 def test_a_retired_area_code_is_valid_for_people_born_while_it_existed():

@@ -127,10 +127,16 @@ def test_passport_is_not_checked_as_a_resident_id(check, member):
     }
 
 
-def test_unknown_area_code_is_a_warning_only(check, member):
-    body = "990101" + member["公民身份号码"][6:17]
+def test_unknown_area_code_is_a_warning_only_below_the_province(check, member):
+    # issue #15: a county-level code missing from the history is a W; first two digits that
+    # name no province (20…) are an E (before, 990101 was a W)
+    body = "110199" + member["公民身份号码"][6:17]
     assert check(dict(member, 公民身份号码=body + ric.calc_check_digit(body + "0"))) == {
         ("id_number", "W", "id_area_unknown")
+    }
+    body = "200101" + member["公民身份号码"][6:17]
+    assert check(dict(member, 公民身份号码=body + ric.calc_check_digit(body + "0"))) == {
+        ("id_number", "E", "id_province")
     }
 
 

@@ -9,6 +9,10 @@ the common path), otherwise a list of `Problem`s in the order they are reported.
 ordinary functions, not generators: the validator calls ~25 of them per record, and a
 generator costs more to create and drain than a call that returns `()`.
 
+A keyword parameter whose name ends in `_table` names a code table of forms/codes (its default
+is the table used when the form does not name one): the loader checks that the table exists and
+hands the rule the CodeTable itself, or None when a default table is missing from the folder.
+
 Scopes:
 - "field": fn(value, ctx, **params) — runs on every keystroke, only for a non-empty value;
 - "record": fn(ctx, **params) — runs on every change of the record;
@@ -37,6 +41,8 @@ class Rule:
     required: frozenset[str]
     optional: frozenset[str]
     check: Callable[[dict[str, Any]], str | None] | None = None
+    #: parameters naming a code table (`*_table`) and the table each uses by default
+    tables: tuple[tuple[str, str | None], ...] = ()
 
     def check_params(self, params: dict[str, Any]) -> str | None:
         unknown = sorted(set(params) - self.required - self.optional)
@@ -69,6 +75,8 @@ def rule(name: str, scope: str, *, check: Callable[[dict[str, Any]], str | None]
             required=frozenset(p.name for p in params if p.default is inspect.Parameter.empty),
             optional=frozenset(p.name for p in params if p.default is not inspect.Parameter.empty),
             check=check,
+            tables=tuple((p.name, None if p.default is inspect.Parameter.empty else p.default)
+                         for p in params if p.name.endswith("_table")),
         )
         return fn
 
