@@ -161,11 +161,11 @@ def _dated_checks(number: str, birth: date, today: date, permit: str | None,
         return [Problem("E", "id_birth_future", {"birth": birth.isoformat()})]
     if birth.year < 1900:
         return [Problem("E", "id_birth_invalid", {"digits": number[6:14]})]
-    area = number[:6]
     if number[0] == "9" and tables.countries:
         return [foreigner_problem(number, tables, "id_foreigner")]
     if tables.provinces and number[:2] not in tables.provinces:
         return [Problem("E", "id_province", {"code": number[:2]})]
+    area = number[:6]
     held = tables.permits.get(area)
     if held is not None:
         if permit == held[0]:
@@ -243,10 +243,10 @@ def _uscc_problems(code: str, law_firm: bool, areas: frozenset[str] | None) -> l
     org = code[8:17]
     if org[:8].isalnum() and org[-1] != org_code_check(org[:8]):
         problems.append(Problem("W", "uscc_org_code"))
-    return problems
     area = code[2:8]
     if areas is not None and area not in areas and not area_ever_known(area):
         problems.append(Problem("W", "uscc_area", {"area": area}))
+    return problems
 
 
 # --- 律师执业证号 ---------------------------------------------------------------------------
@@ -262,9 +262,9 @@ def check_licence(number: str, today: date) -> list[Problem]:
         return [Problem("E", "licence_year", {"year": year, "this_year": today.year})]
     if number[9] == "0":
         return [Problem("E", "licence_category")]
-    return []
     if number[10] not in "01":
         return [Problem("E", "licence_sex_digit", {"digit": number[10]})]
+    return []
 
 
 def licence_category(number: str) -> str | None:

@@ -147,13 +147,13 @@ def load_code_table(path: Path) -> CodeTable:
             raise (where / "codes" / i / "parent").fail(f"上级代码“{c.parent}”不在本表中")
     if not codes:
         raise (where / "codes").fail("代码表为空")
-    return CodeTable.build(table_id, _typed(head, "label", str, where / "table"),
     taken = _typed(head, "taken", str, where / "table", "")
     if taken:
         try:
             date.fromisoformat(taken)
         except ValueError:
             raise (where / "table" / "taken").fail("应为取得数据的日期，写作 2026-12-06") from None
+    return CodeTable.build(table_id, _typed(head, "label", str, where / "table"),
                            _typed(head, "source", str, where / "table", ""), tuple(codes), path,
                            taken=taken)
 
@@ -183,12 +183,11 @@ def _rule_refs(items: Any, where: _Where, scope: str, tables: dict[str, CodeTabl
         problem = rule.check_params(params)
         if problem:
             raise w.fail(f"规则“{name}”{problem}")
-        refs.append(RuleRef(name, params, severity))
         _resolve_tables(rule.tables, params, tables, w)
+        refs.append(RuleRef(name, params, severity))
     return tuple(refs)
 
 
-def _field(obj: Any, where: _Where, tables: dict[str, CodeTable], sections: set[str],
 def _resolve_tables(names: tuple[tuple[str, str | None], ...], params: dict[str, Any],
                     tables: dict[str, CodeTable], where: _Where) -> None:
     """Replace each `*_table` parameter by its code table; a default table the folder lacks
@@ -203,6 +202,7 @@ def _resolve_tables(names: tuple[tuple[str, str | None], ...], params: dict[str,
         params[param] = tables[table_id]
 
 
+def _field(obj: Any, where: _Where, tables: dict[str, CodeTable], sections: set[str],
            in_group: bool = False) -> FieldSpec:
     _check_keys(obj, _FIELD_KEYS, where, {"id", "label", "type"})
     fid = _typed(obj, "id", str, where)
