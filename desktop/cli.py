@@ -8,12 +8,11 @@ import argparse
 import importlib
 import pkgutil
 import sys
-import traceback
-from datetime import datetime
 from pathlib import Path
 
 import desktop.commands
-from desktop.errors import KnownError, UsageError
+from desktop.commands.common import TerminalGuard
+from desktop.errors import KnownError, UsageError, write_crash_report
 
 _ARGPARSE_ZH = [
     ("the following arguments are required", "缺少必需的参数"),
@@ -48,6 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Everything it prints passes TerminalGuard: a value from a file or a
+    package (a sender's name, a cell, a file name) cannot steer the terminal."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = (s if s is None else TerminalGuard(s) for s in streams)  # None: pythonw
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -76,20 +86,8 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception:  # a bug: say so plainly, keep the details in a report file
-        report = _write_crash_report()
+    except Exception as err:  # a bug: say so plainly, keep where it happened in a report file
+        report = write_crash_report(err)
         print(f"程序内部错误，操作未完成。这是软件缺陷，请将报告文件发给维护人员：{report}", file=sys.stderr)
         return 3
 
-
-def _write_crash_report() -> Path | str:
-    from desktop.paths import user_data_dir
-
-    try:
-        folder = user_data_dir() / "reports"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"crash-{datetime.now():%Y%m%d-%H%M%S}.txt"
-        path.write_text(traceback.format_exc(), encoding="utf-8")
-        return path
-    except OSError:
-        return "（无法写入报告文件）"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +53,55 @@ class FormChoices:
         return iter(self._choices())
 
 
+# --- what reaches the terminal ----------------------------------------------------------------
+
+#: characters that steer a terminal rather than show: C0 controls, DEL, C1 controls (ESC and
+#: CSI among them), and the bidi embeddings, overrides and isolates that reorder a line
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str, *, keep: str = "") -> str:
+    """`text` with every terminal control character (but those in `keep`) written as a visible
+    escape: ESC → \\u001b, U+202E → \\u202e. Values from files and packages (a sender's name,
+    a cell, a file name) can hold them; printed raw they could clear the screen, move the
+    cursor or reorder a line to show a fake 通过. The \\uXXXX form is also a valid escape
+    inside a JSON string, so --format json output reads back to the very value."""
+    if not _CONTROLS.search(text):
+        return text
+    return _CONTROLS.sub(lambda m: m.group() if m.group() in keep
+                         else f"\\u{ord(m.group()):04x}", text)
+
+
+class TerminalGuard(io.TextIOBase):
+    """A stream that passes everything written to it through `escape_controls`, keeping only
+    the newline and tab the commands use as separators. `cli.main` puts one in front of
+    sys.stdout and sys.stderr, so no print of a command can bypass it."""
+
+    def __init__(self, raw) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(escape_controls(text, keep="\n\t"))
+        return len(text)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def isatty(self) -> bool:
+        return self.raw.isatty()
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self):  # type: ignore[override]
+        return getattr(self.raw, "encoding", "utf-8")
+
+
 def passphrase(*, confirm: bool = False) -> str:
     value = os.environ.get(PASSPHRASE_ENV)
     if value is not None:
@@ -63,6 +114,53 @@ def passphrase(*, confirm: bool = False) -> str:
     return first
 
 
+#: an identifier read from a file or standard input is one short line; more is not one
+_SECRET_MAX = 200
+
+
+def add_secret_option(parser, option: str, what: str) -> None:
+    """`option` (e.g. --id-number) for a personal identifier, which must never be written on
+    the command line (other users see it in the process list, the shell keeps it in its
+    history): `option -` reads it from standard input, `option-file PATH` from a file, and
+    without either it is asked for at the terminal. `secret_value` reads it."""
+    dest = option.lstrip("-").replace("-", "_")
+    parser.add_argument(option, dest=dest, metavar="-",
+                        help=f"写 - 时从标准输入读取{what}（为免号码留在命令历史和进程列表中，不接受直接写在命令行上的号码）")
+    parser.add_argument(f"{option}-file", dest=f"{dest}_file", type=Path, metavar="FILE",
+                        help=f"从文件读取{what}（文件中只写这一个号码）；两者都不写时在终端提示输入")
+
+
+def secret_value(args, option: str, what: str) -> str:
+    """The value of an `add_secret_option` option: from standard input (`-`), its file, or a
+    prompt at the terminal. A value written on the command line itself is refused."""
+    dest = option.lstrip("-").replace("-", "_")
+    given, path = getattr(args, dest), getattr(args, f"{dest}_file")
+    if given is not None and given != "-":
+        raise UsageError(f"{what}不能直接写在命令行上（其他用户能在进程列表中看到，终端也会记入命令历史）。"
+                         f"请改用 {option} -（从标准输入读取）、{option}-file 文件，或两者都不写（在终端提示输入）")
+    if given is not None and path is not None:
+        raise UsageError(f"{option} 和 {option}-file 只能用一个")
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8-sig") as f:
+                text = f.read(_SECRET_MAX + 1)
+        except (OSError, UnicodeDecodeError) as err:
+            raise UsageError(f"无法读取{what}文件 {path}（{getattr(err, 'strerror', None) or err}）"
+                             ) from None
+        where = f"文件 {path}"
+    elif given == "-":
+        text, where = sys.stdin.read(_SECRET_MAX + 1), "标准输入"
+    elif sys.stdin.isatty():
+        text, where = getpass.getpass(f"{what}："), "输入"
+    else:
+        raise UsageError(f"需要{what}：请用 {option} -（从标准输入读取）或 {option}-file 文件，"
+                         f"或在终端中运行以便输入")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(text) > _SECRET_MAX or len(lines) != 1:
+        raise UsageError(f"{where}中应只有一行：{what}（现有 {len(lines)} 行非空内容）")
+    return lines[0]
+
+
 def progress_printer():
     if not sys.stderr.isatty():
         return None
@@ -71,8 +169,10 @@ def progress_printer():
         if step.total:
             width = 30
             filled = int(width * step.done / step.total)
-            print(f"\r{step.message} [{'#' * filled}{'.' * (width - filled)}] "
-                  f"{100 * step.done // step.total:3d}%", end="", file=sys.stderr, flush=True)
+            out = getattr(sys.stderr, "raw", sys.stderr)  # past TerminalGuard: the \r is ours
+            out.write(f"\r{escape_controls(step.message)} [{'#' * filled}{'.' * (width - filled)}] "
+                      f"{100 * step.done // step.total:3d}%")
+            out.flush()
             if step.done >= step.total:
                 print(file=sys.stderr)
 

@@ -8,7 +8,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from desktop.commands.common import open_db, progress_printer, shipped
+from desktop.commands.common import (
+    add_secret_option,
+    open_db,
+    progress_printer,
+    secret_value,
+    shipped,
+)
 from desktop.errors import KnownError, UsageError
 
 CATEGORY_NAMES = {"重复录入": "2", "严重违法违纪": "3", "不符合条件": "4", "无身份证号": "5",
@@ -51,7 +57,7 @@ def register(sub) -> None:
     s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
     s.add_argument("--member-no", default="", help="会员证号")
     s.add_argument("--record", default="", help="记录编号（会员证号重复时使用）")
-    s.add_argument("--id-number", required=True, help="补全的公民身份号码")
+    add_secret_option(s, "--id-number", "补全的公民身份号码")
     s.add_argument("--agreed", action="store_true", help="确认本人同意重新入会")
     s.add_argument("--handler", required=True, help="经办人")
     s.add_argument("--approver", default="", help="审批人")
@@ -177,8 +183,9 @@ def _print_cells(findings, fmt: str) -> None:
 def cmd_readmit(args) -> int:
     from desktop.services.cleanup.members import readmit
 
+    number = secret_value(args, "--id-number", "补全的公民身份号码")  # asked before the passphrase
     with open_db(args.db) as reg:
-        change = readmit(reg, shipped(), id_number=args.id_number, handler=args.handler,
+        change = readmit(reg, shipped(), id_number=number, handler=args.handler,
                          agreed=args.agreed, record_id=args.record, member_no=args.member_no,
                          approver=args.approver, basis=args.basis,
                          batch=_batch("", date.today()))

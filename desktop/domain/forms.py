@@ -120,7 +120,7 @@ class FieldSpec:
     renamed_from: tuple[str, ...] = ()  # earlier ids, so stored data follows a rename
     hint: str = ""
     default: Any = None
-    mask: str | None = None  # "id" or "phone": masked in lists and print
+    mask: str | None = None  # "id", "phone" or "birth" (domain.masking): how masked outputs show it
     rules: tuple[RuleRef, ...] = ()
     fields: tuple[FieldSpec, ...] = ()  # sub-fields of a group
     min_rows: int = 0

@@ -22,6 +22,7 @@ from stdnum import numdb
 from stdnum.cn import ric
 
 from desktop.domain.findings import Problem
+from desktop.domain.masking import mask_id, mask_phone  # noqa: F401  (the masking scheme lives there)
 
 _SPACES = re.compile(r"[\s\-‐‑–—_]+")
 _ID18 = re.compile(r"^\d{17}[\dX]$")

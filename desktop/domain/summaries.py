@@ -15,7 +15,8 @@ API (pure functions, no Qt, no SQL, no files):
   records of other forms are used where needed — the 附件3 records tell a member's 组织类别
   (matched by the firm's 统一社会信用代码, else by the organisation's name).
 - `today`: the fill date; ages are counted on it.
-- `full`: False masks ID numbers and phones (110105********002X, 138****8000).
+- `full`: False masks ID numbers, phones and birth dates (110105********002X, 138****8000,
+  1980-05: domain.masking).
 
 A `Summary` has: `title` (附件4 律师党员基本信息汇总表), `columns` (header labels, 序号 first),
 `column_types` (the field types, "seq" for 序号: a writer picks widths and number cells from
@@ -36,7 +37,7 @@ from datetime import date
 from typing import Any
 
 from desktop.domain.forms import ExcludedSpec, FieldSpec, FormSet, FormSpec, TotalSpec
-from desktop.domain.identifiers import mask_id, mask_phone
+from desktop.domain.masking import masked_text
 from desktop.domain.values import birth_span, display_value
 
 #: 组织类别 of a member whose firm no 附件3 record covers
@@ -221,18 +222,18 @@ def _row(no: int, cols: list[tuple[FieldSpec, str]], values: Mapping[str, Any], 
 
 
 def cell_text(spec: FieldSpec, value: Any, full: bool) -> str:
-    """A stored value as a table shows it: labels for codes, masked unless `full`."""
+    """A stored value as a table shows it: labels for codes, masked (domain.masking) unless
+    `full`."""
     if value is None:
         return ""
     if spec.type == "group" and isinstance(value, list):
-        first = spec.fields[0].id if spec.fields else ""
-        return "、".join(str(r.get(first) or "") for r in value if isinstance(r, Mapping))
+        if not spec.fields:
+            return ""
+        first = spec.fields[0]
+        return "、".join(cell_text(first, r.get(first.id), full) for r in value
+                        if isinstance(r, Mapping))
     text = display_value(spec, value)
-    if not full and spec.mask == "id":
-        return mask_id(text)
-    if not full and spec.mask == "phone":
-        return mask_phone(text)
-    return text
+    return text if full else masked_text(spec.mask, text)
 
 
 def _coded(label: str, codes, counts: Counter, always: tuple[str, ...], missing: str

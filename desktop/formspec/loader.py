@@ -33,6 +33,7 @@ from desktop.domain.forms import (
     SummarySpec,
     TotalSpec,
 )
+from desktop.domain.masking import MASK_KINDS
 from desktop.errors import FormSpecError
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -53,7 +54,7 @@ _FIELD_KEYS = {
     "renamed_from", "hint", "default", "mask", "rules", "fields", "min_rows", "precision",
 }
 _KEY_KEYS = {"kind", "field", "unique", "hashed"}
-_MASKS = {"id", "phone"}
+_MASKS = set(MASK_KINDS)
 
 
 class _Where:
@@ -228,7 +229,7 @@ def _field(obj: Any, where: _Where, tables: dict[str, CodeTable], sections: set[
         raise (where / "section").fail("重复行中的子字段不能指定分区")
     mask = _typed(obj, "mask", str, where)
     if mask is not None and mask not in _MASKS:
-        raise (where / "mask").fail("应为 \"id\" 或 \"phone\"")
+        raise (where / "mask").fail("应为 " + "、".join(f'"{k}"' for k in MASK_KINDS))
     subfields: tuple[FieldSpec, ...] = ()
     if ftype == "group":
         if in_group:

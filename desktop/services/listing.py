@@ -20,7 +20,8 @@ from sqlalchemy import bindparam, select, text
 from desktop.domain.context import Environment
 from desktop.domain.findings import ERROR, WARNING
 from desktop.domain.forms import FormSet, FormSpec
-from desktop.domain.identifiers import mask_id, mask_phone, normalise_id
+from desktop.domain.identifiers import normalise_id
+from desktop.domain.masking import masked_text
 from desktop.domain.validation import Validator
 from desktop.domain.values import upgrade_stored
 from desktop.progress import Progress, Task
@@ -218,8 +219,9 @@ def fetch_rows(register: Register, forms: FormSet, form: FormSpec, rowids: Seque
                 phone = str(r.values.get(phone_field) or "") if phone_field else ""
                 errors, warnings = counts.get(rid, (-1, -1))
                 out[rowid] = RowInfo(rid, name or "", state, str(updated),
-                                     idv if full else mask_id(idv),
-                                     phone if full else mask_phone(phone), errors, warnings)
+                                     idv if full else masked_text("id", idv),
+                                     phone if full else masked_text("phone", phone),
+                                     errors, warnings)
     return out
 
 

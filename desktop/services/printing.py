@@ -21,7 +21,7 @@ from sqlmodel import Session
 from desktop.domain.forms import FormSet, FormSpec
 from desktop.errors import KnownError, UsageError
 from desktop.progress import Progress, Task
-from desktop.reports.pdf.content import PrintedRecord, printed_record
+from desktop.reports.pdf.content import BIRTH_SHOWN, PrintedRecord, printed_record
 from desktop.reports.pdf.qr import KINDS, parse_code
 from desktop.storage import KEY_SIGNING, Record, Register, Unit, UnitKey, append_audit
 
@@ -144,7 +144,7 @@ def archive_check(register: Register, forms: FormSet, qr_text: str) -> ArchiveCh
         return ArchiveCheck("无法核对", f"记录 {rec.id} 属于本版本软件没有的表单 {rec.form_id}，"
                             f"无法重新计算。", rec.id)
     what = f"{form.display_title}“{rec.name}”（{unit.name if unit else rec.unit_id}）"
-    for masked in (True, False):
+    for masked in (True, False, BIRTH_SHOWN):  # BIRTH_SHOWN: paper of earlier versions
         if _printed(form, rec, masked=masked).digest == code.digest:
             how = "遮蔽打印" if masked else "全号打印"
             return ArchiveCheck("一致", f"一致：纸质件与登记库中的记录相同——{what}，{how}，"
@@ -219,7 +219,7 @@ def _unit_names(session: Session, unit_ids: set[str]) -> dict[str, str]:
     return {uid: name for uid, name in rows}
 
 
-def _printed(form: FormSpec, rec: Any, *, masked: bool) -> PrintedRecord:
+def _printed(form: FormSpec, rec: Any, *, masked: bool | str) -> PrintedRecord:
     return printed_record(form, rec.id, json.loads(rec.data), masked=masked)
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import sys
 import threading
-import traceback
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QTranslator
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop.domain.forms import FormSet
-from desktop.paths import tidy, user_data_dir
+from desktop.errors import crash_report, write_crash_report
+from desktop.paths import tidy
 from desktop.storage import Register, open_register
 from desktop.ui.dialogs import FirstRunDialog, PassphraseDialog
 from desktop.ui.fonts import load_cjk_font
@@ -83,17 +83,11 @@ def unlocker(path: Path, parent=None):
 
 def _report_bug(kind, value, tb) -> None:
     """A bug in the window: keep the details in a report file, tell the user plainly."""
-    text = "".join(traceback.format_exception(kind, value, tb))
-    print(text, file=sys.stderr)
-    where = "（无法写入报告文件）"
-    try:
-        folder = user_data_dir() / "reports"
-        folder.mkdir(parents=True, exist_ok=True)
-        report = folder / f"crash-{datetime.now():%Y%m%d-%H%M%S}.txt"
-        report.write_text(text, encoding="utf-8")
-        where = str(report)
-    except OSError:
-        pass
+    error = value if isinstance(value, BaseException) else kind()
+    if error.__traceback__ is None:
+        error = error.with_traceback(tb)
+    print(crash_report(error), file=sys.stderr)  # never the message: it can hold personal data
+    where = write_crash_report(error)
     QMessageBox.critical(None, "程序内部错误", "操作未完成。这是软件缺陷，已保存的数据不受影响。\n"
                          f"请将报告文件发给维护人员：{where}")
 

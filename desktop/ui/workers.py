@@ -5,13 +5,12 @@ data crosses: the generator's Progress steps and its result."""
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from desktop.errors import KnownError
+from desktop.errors import KnownError, write_crash_report
 from desktop.progress import Progress, Task
 
 #: a pause between a task's steps, so the window's thread gets the interpreter in time
@@ -62,9 +61,10 @@ class TaskRunnable(QRunnable):
                 time.sleep(YIELD_SECONDS)  # give way to the window between steps
         except KnownError as err:
             self.signals.failed.emit(str(err))
-        except Exception:  # a bug: keep the details for the report, tell the user plainly
-            traceback.print_exc()
-            self.signals.failed.emit("程序内部错误，操作未完成。这是软件缺陷，请联系维护人员。")
+        except Exception as err:  # a bug: keep where it happened in a report, tell the user
+            report = write_crash_report(err)  # never the message: it can hold personal data
+            self.signals.failed.emit("程序内部错误，操作未完成。这是软件缺陷，请将报告文件发给维护人员："
+                                     f"{report}")
 
 
 class Workers(QObject):

@@ -135,3 +135,15 @@ def member(id: str, *, no: str = "", name: str = "张三", idn: str = "", birth:
     """A domain Member for the pure tests."""
     return Member(id, no, name, idn, birth, employer, mobile, approved, contact, duty, status,
                   filled)
+
+
+@pytest.fixture
+def moved_out(dengji, sdb: Path, load, tmp_path: Path) -> Path:
+    """王伟 in the register; 赵敏 and 吴芳 moved out for having no ID number."""
+    load([entry("0024-000001", "王伟", idn=ident("1970-03-15")),
+          entry("0024-000003", "赵敏", 性别="女"), entry("0024-000007", "吴芳")])
+    out = tmp_path / "清理表.xlsx"
+    assert dengji("cleanup", "propose", "--db", sdb, "--out", out).code == 0
+    filled = fill(out, tmp_path / "已填.xlsx", agree={"无身份证号": "all"})
+    assert dengji("cleanup", "apply", "--db", sdb, filled, "--handler", "王敏").code == 0
+    return sdb

@@ -1,7 +1,8 @@
 """What a printed record page shows, and the print hash over exactly that.
 
 A page shows the form's fields in the form's order, grouped by its sections, each value as
-`display_value` shows it, with ID numbers and phones masked unless the user chose full printing.
+`display_value` shows it, with ID numbers, phones and birth dates masked (domain.masking) unless
+the user chose full printing.
 The print hash is SHA-256 over a canonical serialisation of that content (format tag, form id and
 version, record id, and every field's id with its printed text, empty fields included), so the
 hash changes when any printed value changes, and a masked and a full print differ. The QR code
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop.domain.forms import FieldSpec, FormSpec
-from desktop.domain.identifiers import mask_id, mask_phone
+from desktop.domain.masking import masked_text
 from desktop.domain.values import display_value, upgrade_stored
 
 #: bump when the serialisation below changes (old paper then reads as 不一致, never as a match)
@@ -65,15 +66,18 @@ class PrintedRecord:
     stamp: str = ""
 
 
-def print_text(spec: FieldSpec, value: Any, *, masked: bool) -> str:
-    """The text printed for a (non-group) stored value, masked where the field says so."""
+#: `masked=` of a page printed before birth dates were masked (archive-check still reads it)
+BIRTH_SHOWN = "birth-shown"
+
+
+def print_text(spec: FieldSpec, value: Any, *, masked: bool | str) -> str:
+    """The text printed for a (non-group) stored value, masked where the field says so
+    (domain.masking: ID numbers, phones, birth dates to the month). `masked=BIRTH_SHOWN` is
+    the masking of earlier versions, for checking their paper only."""
     text = display_value(spec, value)
-    if masked and text:
-        if spec.mask == "id":
-            return mask_id(text)
-        if spec.mask == "phone":
-            return mask_phone(text)
-    return text
+    if masked == BIRTH_SHOWN and spec.mask == "birth":
+        return text
+    return masked_text(spec.mask, text) if masked else text
 
 
 def is_wide(spec: FieldSpec) -> bool:
@@ -87,7 +91,7 @@ def is_wide(spec: FieldSpec) -> bool:
     return False
 
 
-def printed_field(spec: FieldSpec, value: Any, *, masked: bool) -> PrintedField:
+def printed_field(spec: FieldSpec, value: Any, *, masked: bool | str) -> PrintedField:
     if spec.type == "group":
         rows = value if isinstance(value, list) else []
         printed = tuple(
@@ -101,7 +105,7 @@ def printed_field(spec: FieldSpec, value: Any, *, masked: bool) -> PrintedField:
 
 
 def printed_record(form: FormSpec, record_id: str, values: dict[str, Any], *,
-                   masked: bool = True) -> PrintedRecord:
+                   masked: bool | str = True) -> PrintedRecord:
     """The printed content of one record, in the form's section and field order."""
     values = upgrade_stored(form.fields, dict(values))
     by_section: dict[str | None, list[PrintedField]] = {}
@@ -115,7 +119,7 @@ def printed_record(form: FormSpec, record_id: str, values: dict[str, Any], *,
         sections.append(PrintedSection(OTHER_SECTION, tuple(rest)))
     digest = content_digest(form.id, form.version, record_id, sections)
     return PrintedRecord(form.id, form.version, form.attachment, form.title, record_id,
-                         tuple(sections), masked, digest, form.printing.signatures,
+                         tuple(sections), bool(masked), digest, form.printing.signatures,
                          form.printing.stamp)
 
 

@@ -16,7 +16,8 @@ from desktop.domain.summaries import SEQ, Summary, cell_text
 from desktop.reports.xlsx.columns import FormColumn, form_columns
 from desktop.reports.xlsx.write import DocProps, TableSheet, UnitLine
 
-MASK_NOTE = "注：公民身份号码和电话号码已部分遮蔽（导出时选择“完整号码”可显示全部，此操作记入操作日志）。"
+MASK_NOTE = ("注：公民身份号码和电话号码已部分遮蔽，出生日期只显示年月（导出时选择“完整号码”可显示全部，"
+             "此操作记入操作日志）。")
 
 
 def summary_sheets(summary: Summary, unit: UnitLine) -> list[TableSheet]:

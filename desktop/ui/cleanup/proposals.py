@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.identifiers import mask_id, mask_phone
+from desktop.domain.masking import masked_text
 from desktop.domain.society.cleanup import DUPLICATE, INELIGIBLE, NO_ID, Member
 from desktop.services.cleanup.propose import (
     ApplyResult,
@@ -246,8 +246,8 @@ class ProposalsDialog(QDialog):
         return self.reasons.label_of(code) if self.reasons else code
 
     def _entry_cells(self, m: Member) -> list[str]:
-        return [m.member_no, m.name, mask_id(m.id_number) if m.id_number else "（无）",
-                m.birth_date, m.employer, mask_phone(m.mobile) if m.mobile else "",
+        return [m.member_no, m.name, masked_text("id", m.id_number) if m.id_number else "（无）",
+                masked_text("birth", m.birth_date), m.employer, masked_text("phone", m.mobile),
                 self._status(m.status)]
 
     # -- the clerk's choices --
