@@ -152,3 +152,22 @@ def test_a_legacy_month_that_contradicts_the_id_is_refused(dengji, tmp_path, jso
     assert result.code == 1
     assert {(d["row"], d["code"]) for d in result.json() if d["severity"] == "E"} == {
         (1, "birth_mismatch")}
+
+
+def test_a_legacy_workbook_with_year_months_imports(dengji, tmp_path):
+    """The same register as an Excel workbook: 出生日期 typed as text (1963年9月), as a number
+    Excel kept (1963.09, 196309). Without an ID number they are stored as 1963-09; with one
+    of that month the reader completes the day from it (its own note, as before)."""
+    db = tmp_path / "society.dengji"
+    assert dengji("init", "--db", db, "--level", "society-city", "--unit-name", "沈阳市法学会",
+                  "--unit-code", "SYFXH-0024").code == 0
+    rows = [{"会员证号": "0024-000001", "姓名": "张伟", "出生日期": "1963年9月"},
+            {"会员证号": "0024-000002", "姓名": "王芳", "出生日期": 1963.09},
+            {"会员证号": "0024-000003", "姓名": "李娜", "出生日期": 196309},
+            {"会员证号": "0024-000004", "姓名": "刘洋", "出生日期": "1963.09",
+             "公民身份号码": ident("1963-09-21", 13)}]
+    result = do_import(dengji, db, xlsx(tmp_path / "会员.xlsx", rows), form="society_member")
+    assert result.code == 0, result.out + result.err
+    births = {d["member_no"]: d["birth_date"] for d in stored_data(db, "society_member")}
+    assert births == {"0024-000001": "1963-09", "0024-000002": "1963-09",
+                      "0024-000003": "1963-09", "0024-000004": "1963-09-21"}
