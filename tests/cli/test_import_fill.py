@@ -171,3 +171,20 @@ def test_a_legacy_workbook_with_year_months_imports(dengji, tmp_path):
     births = {d["member_no"]: d["birth_date"] for d in stored_data(db, "society_member")}
     assert births == {"0024-000001": "1963-09", "0024-000002": "1963-09",
                       "0024-000003": "1963-09", "0024-000004": "1963-09-21"}
+
+
+def test_every_checking_path_fills_alike(forms, jsonl, firm_records, dengji):
+    """`dengji validate` (the import's workers) and services.intake.checking.check_rows read the
+    same values from the ID number: no path refuses what another fills."""
+    from desktop.progress import run
+    from desktop.services.intake.checking import check_rows
+    from desktop.services.intake.jsonl import read_rows
+    from tests.conftest import TODAY
+
+    rows = [without(m, "出生日期", "性别") for m in firm_records.members]
+    path = jsonl(rows)
+    results = run(check_rows(forms, forms.form("lawyer_member"), read_rows(path), today=TODAY))
+    assert [r.values["birth_date"] for r in results] == [m["出生日期"] for m in firm_records.members]
+    assert all(not any(f.code == "required" for f in r.findings) for r in results)
+    result = dengji("validate", "--form", "lawyer_member", "--format", "json", path)
+    assert not any(d["code"] == "required" for d in result.json()), result.out

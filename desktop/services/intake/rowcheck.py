@@ -86,19 +86,11 @@ class RowChecker:
         self.defaults = [(s.id, s.default) for s in form.fields if s.default is not None]
         self.storage = storage
         self._person = next((k.field for k in form.keys if k.kind.endswith("person")), None)
-        self._from_id = any(r.rule in ("birth_matches_id", "sex_matches_id") for r in form.rules)
+        self._from_id = fills_from_id(form)
 
     def fill_from_id(self, values: dict[str, Any], findings: list[Finding]) -> None:
-        """An empty 出生日期 or 性别 read from a valid ID number, as the window proposes it
-        (domain.values.filled_from_id); a value the row gives is kept and checked, and one
-        it gives that cannot be read stays unread (its finding says so)."""
-        if not self._from_id:
-            return
-        filled = filled_from_id(self.form, values, lambda id_field: not any(
-            f.severity == "E" for f in self.validator.check_field(id_field, values)))
-        if filled:
-            unread = unparsed_fields(findings)
-            values.update((k, v) for k, v in filled.items() if k not in unread)
+        if self._from_id:
+            fill_from_id(self.validator, values, findings)
 
     def jsonl_row(self, no: int, raw: dict[str, Any]) -> Packed:
         """A line's record: parse, defaults, local rules (as checking.check_rows does)."""
@@ -138,6 +130,22 @@ class RowChecker:
                     data = None
                 person = normalise_id(raw_person) if raw_person else None
         return (no, values, findings, keys, data, person)
+
+
+def fills_from_id(form: FormSpec) -> bool:
+    """Whether the form ties fields to the ID number (birth_matches_id, sex_matches_id)."""
+    return any(r.rule in ("birth_matches_id", "sex_matches_id") for r in form.rules)
+
+
+def fill_from_id(validator: Validator, values: dict[str, Any], findings: list[Finding]) -> None:
+    """An empty 出生日期 or 性别 read from a valid ID number, as the window proposes it
+    (domain.values.filled_from_id); a value the row gives is kept and checked, and one it
+    gives that cannot be read stays unread (its finding says so)."""
+    filled = filled_from_id(validator.form, values, lambda id_field: not any(
+        f.severity == "E" for f in validator.check_field(id_field, values)))
+    if filled:
+        unread = unparsed_fields(findings)
+        values.update((k, v) for k, v in filled.items() if k not in unread)
 
 
 # --- workers ---------------------------------------------------------------------------------
