@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import io
 import json
@@ -9,6 +10,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 from desktop.errors import KnownError, UsageError
@@ -207,10 +209,65 @@ def print_findings(form, rows, fmt: str) -> None:
             write(f"{at}\t{field}\t{o['severity']}\t{message}\n")
 
 
+@contextmanager
 def open_db(path: Path):
+    """The register at `path`, open for the `with` block. A register that cannot be written
+    (a read-only file or folder, a read-only disk) is refused before any work is done, and a
+    write refused while working (the permissions changed meanwhile) is said as such: its
+    transaction is rolled back, nothing is written."""
     from desktop.storage import open_register
 
-    return open_register(path, passphrase())
+    check_writable(path)
+    try:
+        with open_register(path, passphrase()) as register:
+            yield register
+    except Exception as err:
+        if not _write_refused(err):
+            raise
+        raise KnownError(_unwritable(path, "写入时被拒绝"), exit_code=2) from None
+
+
+def check_writable(path: Path) -> None:
+    """Refuse a register whose file or folder this user cannot write (SQLite writes its
+    journal files beside the register)."""
+    if not path.is_file():
+        return  # open_register says what is wrong with it
+    folder = path.resolve().parent
+    if not os.access(path, os.W_OK):
+        raise KnownError(_unwritable(path, "登记库文件是只读的"), exit_code=2)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise KnownError(_unwritable(path, f"登记库所在的文件夹 {folder} 不可写入（登记库要在同一文件夹中写日志文件）"),
+                         exit_code=2)
+
+
+def _unwritable(path: Path, why: str) -> str:
+    return (f"无法写入登记库 {path}：{why}。未写入任何内容。请检查文件的“只读”属性和文件夹权限"
+            f"（或把登记库复制到可写入的文件夹），然后重试。")
+
+
+#: SQLite's answers when it may not write (sqlite_errorname of the driver's error)
+_REFUSED = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")
+
+
+def _write_refused(err: BaseException) -> bool:
+    """Whether `err` (or what it wraps) says the disk or the system refused a write."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [err]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, PermissionError) or getattr(e, "errno", None) in (errno.EROFS,
+                                                                          errno.EACCES,
+                                                                          errno.EPERM):
+            return True
+        name = getattr(e, "sqlite_errorname", "")
+        if isinstance(name, str) and name.startswith(_REFUSED):
+            return True
+        orig = getattr(e, "orig", None)
+        stack += [orig if isinstance(orig, BaseException) else None, e.__cause__, e.__context__]
+    return False
 
 
 

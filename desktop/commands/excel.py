@@ -41,14 +41,20 @@ def cmd_export_excel(args) -> int:
 
     _check_out(args.out)
     forms = shipped()
-    with open_db(args.db) as reg:
-        result = run(export_excel(reg, forms, args.form, args.out, full=args.full,
-                                  filler=args.filler, phone=args.phone), progress_printer())
+    existed = args.out.exists()
+    try:
+        with open_db(args.db) as reg:
+            result = run(export_excel(reg, forms, args.form, args.out, full=args.full,
+                                      filler=args.filler, phone=args.phone), progress_printer())
+    except BaseException:  # no workbook without the audit entry that says it was made
+        if not existed:
+            args.out.unlink(missing_ok=True)
+        raise
     sdef = forms.summaries.get(args.form)
     extra = (f"，另有 {result.excluded} {sdef.counter}（{sdef.excluded.reason}）列在单独的工作表"
              if result.excluded else "")
     masked = ("公民身份号码和电话号码为完整号码，已记入操作日志，请妥善保管文件" if result.full
-              else "公民身份号码和电话号码已部分遮蔽（需要完整号码时加 --full）")
+              else "公民身份号码和电话号码已部分遮蔽、出生日期只显示年月（需要完整号码时加 --full）")
     print(f"已导出 {result.title}：{result.records} 条记录{extra} → {result.path}。{masked}。",
           file=sys.stderr)
     return 0

@@ -12,6 +12,7 @@ MESSAGES: dict[str, str] = {
     "too_long": "“{label}”最多 {max} 个字，现有 {n} 个字",
     "too_short": "“{label}”过短（少于 {min} 个字），请写完整",
     "unknown_field": "未知的栏目“{label}”，本表没有这一项，请核对栏目名称",
+    "field_twice": "“{label}”在同一条记录中写了两次（“{first}”和“{second}”），无法确定以哪个值为准，请只保留一个",
     "type_text": "“{label}”应为文字",
     "type_int": "“{label}”应为整数，现为“{value}”",
     "type_bool": "“{label}”应填“是”或“否”，现为“{value}”",
@@ -136,6 +137,6 @@ def render(code: str, label: str, params: dict) -> str:
     if template is None:  # a rule without wording is a bug, but the user still sees the code
         return f"“{label}”：{code}"
     try:
-        return template.format(label=label, **params)
-    except (KeyError, IndexError):
+        return template.format_map({**params, "label": label})  # a "label" param never clashes
+    except (KeyError, IndexError, ValueError):
         return template

@@ -68,6 +68,12 @@ class Validator:
                 findings.append(Finding(str(key), "E", "unknown_field",
                                         render("unknown_field", str(key), {}), "value"))
                 continue
+            if plan.id in values:  # one field under two names (its label and its id, an alias)
+                first = next(k for k in raw if plans.get(k) is plan)
+                findings.append(Finding(plan.id, "E", "field_twice", render(
+                    "field_twice", self.form.label_of(plan.id),
+                    {"first": first, "second": key}), "value"))
+                continue
             hit = plan.parse(value, convert, rows)
             values[plan.id] = hit[0]
             if hit[1]:

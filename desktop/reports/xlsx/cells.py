@@ -190,8 +190,17 @@ def _bool(value: Any, label: str) -> tuple[Any, Note | None]:
     return _text(value, label)
 
 
+def _words(value: Any, label: str) -> tuple[Any, Note | None]:
+    """A text field (姓名, 单位名称…): a TRUE/FALSE cell is no text anyone typed as such."""
+    if isinstance(value, bool):
+        return MISSING, ("E", "xlsx_bool_in_text",
+                         f"{label}是逻辑值 {'TRUE' if value else 'FALSE'}（Excel 的“是/否”），不是文字。"
+                         f"请把该单元格设为文本格式后重新输入{label}")
+    return _text(value, label)
+
+
 _BY_TYPE: dict[str, Converter] = {
-    "int": _number, "bool": _bool, "date": _date, "yearmonth": _yearmonth,
+    "text": _words, "int": _number, "bool": _bool, "date": _date, "yearmonth": _yearmonth,
     "id_number": _identifier, "licence": _identifier, "uscc": _identifier,
     "mobile": _identifier, "landline": _phone, "phone": _phone,
 }

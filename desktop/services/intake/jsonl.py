@@ -110,7 +110,48 @@ def parse_line(no: int, line: bytes | None) -> SourceRow | None:
         return _bad(no, "not_utf8", f"第 {no} 行含有无效的字符编码（孤立的代理字符 \\ud800 一类），请检查来源文件")
     if not isinstance(obj, dict):
         return _bad(no, "json_not_object", f"第 {no} 行应为一个 JSON 对象 {{\"栏目\": \"值\", …}}")
+    twice = _key_twice(text, obj)
+    if twice is not None:  # json keeps the last silently: which one the sender meant is unknown
+        return SourceRow(no, None, Finding(twice, "E", "json_duplicate_key",
+                                           f"第 {no} 行两次写了栏目“{twice}”，无法确定以哪个值为准，"
+                                           f"请只保留一个", "value"))
     return SourceRow(no, obj)
+
+
+class _Twice(Exception):
+    pass
+
+
+def _no_twice(pairs: list[tuple[str, object]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Twice(key)
+            seen.add(key)
+    return out
+
+
+def _key_twice(text: str, obj: dict) -> str | None:
+    """A key that an object of the line names twice, or None. Cheap for almost every line: the
+    colons of the text are at least its keys, so when there are no more colons than keys in
+    the parsed objects no key was dropped; only otherwise is the line parsed again, slowly."""
+    keys, stack = 0, [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            keys += len(item)
+            stack.extend(v for v in item.values() if isinstance(v, dict | list))
+        else:
+            stack.extend(v for v in item if isinstance(v, dict | list))
+    if text.count(":") <= keys:
+        return None
+    try:
+        json.loads(text, object_pairs_hook=_no_twice)
+    except _Twice as twice:
+        return str(twice.args[0])
+    return None
 
 
 def _has_lone_surrogate(obj) -> bool:
