@@ -315,7 +315,7 @@ def _serial_local(form: FormSpec, rows: Sequence[SourceRow], today: date
 def _check_one(validator: Validator, form: FormSpec, raw: dict) -> tuple[dict, list[Finding]]:
     values, findings = validator.parse(raw)
     _apply_defaults(form, values)
-    if rowcheck.fills_from_id(form):  # as the import's workers do
+    if rowcheck.filled_by_id(form):  # as the import's workers do
         rowcheck.fill_from_id(validator, values, findings)
     return values, findings + validator.check_local(values, unparsed=unparsed_fields(findings))
 

@@ -86,10 +86,11 @@ class RowChecker:
         self.defaults = [(s.id, s.default) for s in form.fields if s.default is not None]
         self.storage = storage
         self._person = next((k.field for k in form.keys if k.kind.endswith("person")), None)
-        self._from_id = fills_from_id(form)
+        self._from_id = filled_by_id(form)
 
     def fill_from_id(self, values: dict[str, Any], findings: list[Finding]) -> None:
-        if self._from_id:
+        get = values.get
+        if any(get(f) is None for f in self._from_id):  # the common row has them all
             fill_from_id(self.validator, values, findings)
 
     def jsonl_row(self, no: int, raw: dict[str, Any]) -> Packed:
@@ -132,9 +133,12 @@ class RowChecker:
         return (no, values, findings, keys, data, person)
 
 
-def fills_from_id(form: FormSpec) -> bool:
-    """Whether the form ties fields to the ID number (birth_matches_id, sex_matches_id)."""
-    return any(r.rule in ("birth_matches_id", "sex_matches_id") for r in form.rules)
+def filled_by_id(form: FormSpec) -> tuple[str, ...]:
+    """The fields the form ties to the ID number (birth_matches_id, sex_matches_id), which an
+    import fills when they are empty."""
+    return tuple(r.params[key] for r in form.rules
+                 for rule, key in (("birth_matches_id", "birth_field"),
+                                   ("sex_matches_id", "sex_field")) if r.rule == rule)
 
 
 def fill_from_id(validator: Validator, values: dict[str, Any], findings: list[Finding]) -> None:
