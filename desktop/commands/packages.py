@@ -120,12 +120,13 @@ def _err(text: str) -> None:
 
 def _attachments(paths: list[Path]) -> dict[str, bytes]:
     out = {}
-    for p in paths:
+    for i, p in enumerate(paths, start=1):
         folder = {".xlsx": "xlsx", ".pdf": "pdf"}.get(p.suffix.lower())
         if folder is None:
             raise UsageError(f"{p}：只能附上 .xlsx 或 .pdf 文件。")
-        try:
-            out[f"{folder}/{p.name}"] = p.read_bytes()
+        try:  # numbered: member names are in the manifest, readable outside the encryption,
+            # and a file's own name often names a person (docs/packages.md)
+            out[f"{folder}/随附文件{i}.{folder}"] = p.read_bytes()
         except OSError as err:
             raise UsageError(f"无法读取附件 {p}（{err.strerror}）。") from err
     return out

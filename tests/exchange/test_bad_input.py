@@ -1,4 +1,8 @@
-"""Every kind of bad package of the issue is refused with a reason, and nothing is written."""
+"""Every kind of bad package of the issue is refused with a reason, and nothing is written.
+
+The package attacked here is in the version 1 layout (tests/exchange/formats.py: to_v1), whose
+members sit side by side in the outer zip, so the old format's reading stays tested; the same
+attacks on a version 2 package's payload are in test_format_v2.py."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import pytest
 from desktop.exchange.format.manifest import RECORDS
 from desktop.storage import DEFAULT_KDF, UnitInfo
 from tests.exchange.conftest import CITY, Firm, World, counts, resign, rezip, unzip
+from tests.exchange.formats import to_v1
 
 
 @dataclass
@@ -29,6 +34,7 @@ def setup(world: World) -> Setup:
     city = world.register(CITY, "city.dengji")
     firm = world.firm(seed=11, parent=city)
     result = world.export(firm.register, attachments={"pdf/附件1.pdf": b"%PDF-1.7 test"})
+    result.path.write_bytes(to_v1(result.path.read_bytes(), firm.register))
     return Setup(world, city, firm, result.path, result.path.read_bytes())
 
 
@@ -134,7 +140,7 @@ def test_records_swapped_for_another_packages(setup: Setup) -> None:
     """Ciphertext of another package (same sender, same recipient) under this manifest."""
     second = setup.world.export(setup.firm.register)
     parts = unzip(setup.data)
-    parts[RECORDS] = unzip(second.path.read_bytes())[RECORDS]
+    parts[RECORDS] = unzip(to_v1(second.path.read_bytes(), setup.firm.register))[RECORDS]
     refused(setup, rezip(parts), "哈希不符")
 
 
@@ -232,8 +238,8 @@ def test_a_truncated_file(setup: Setup, keep: float) -> None:
 
 def test_a_newer_format_version(setup: Setup) -> None:
     newer = resign(setup.data, setup.firm.register,
-                   change=lambda m: m.update(format_version=2, something_new={"x": 1}))
-    refused(setup, newer, "格式版本为 2", "请升级")
+                   change=lambda m: m.update(format_version=3, something_new={"x": 1}))
+    refused(setup, newer, "格式版本为 3", "请升级")
 
 
 def test_an_unknown_form_is_refused_whole(setup: Setup) -> None:

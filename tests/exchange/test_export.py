@@ -13,13 +13,15 @@ from sqlalchemy import select
 
 from desktop.errors import KnownError
 from desktop.exchange.format import encryption
-from desktop.exchange.format.manifest import RECORDS, parse_manifest
+from desktop.exchange.format.manifest import PAYLOAD, PLAIN_RECORDS, parse_manifest
+from desktop.exchange.format.payload import aad
 from desktop.exchange.trust import own_sender
 from desktop.services import packages as svc
 from desktop.services.packages import ExportBlocked
 from desktop.storage import UnitInfo
 from desktop.storage.tables import Package
 from tests.exchange.conftest import CITY, World, counts, key_file, overstate_members, unzip
+from tests.exchange.formats import open_payload
 
 
 def test_package_name_layout_and_manifest(world: World) -> None:
@@ -30,27 +32,32 @@ def test_package_name_layout_and_manifest(world: World) -> None:
     code = svc.own_public_key(firm.register).code
     assert re.fullmatch(rf"{code}-party-{date.today():%Y%m%d}-1\.djpkg", result.path.name)
     parts = unzip(result.path.read_bytes())
-    assert set(parts) == {"manifest.json", "manifest.sig", RECORDS, "audit/audit.jsonl",
-                          "xlsx/附件1.xlsx", "pdf/附件1.pdf"}
+    assert set(parts) == {"manifest.json", "manifest.sig", PAYLOAD}  # format 2
+    inside = open_payload(result.path.read_bytes(), firm.register)
+    assert set(inside) == {PLAIN_RECORDS, "audit/audit.jsonl", "xlsx/附件1.xlsx",
+                           "pdf/附件1.pdf"}
     m = parse_manifest(parts["manifest.json"])
+    assert m.format_version == 2 and m.sealed
     assert m.sequence == 1 and m.supersedes is None and m.record_count == 5
     assert m.forms == (("lawyer_member", "2026.1", 4), ("party_org", "2026.1", 1))
     assert m.sender.code == code and m.recipient.code == CITY.code
     assert m.recipient_fingerprint == svc.own_public_key(city).fingerprint
     assert m.signer_fingerprint == svc.own_public_key(firm.register).fingerprint
-    for name, content in parts.items():
-        if name not in ("manifest.json", "manifest.sig"):
-            assert m.members[name] == (hashlib.sha256(content).hexdigest(), len(content))
-    # nothing personal in clear text: the records are encrypted
+    assert set(m.members) == set(inside)
+    for name, content in inside.items():
+        assert m.members[name] == (hashlib.sha256(content).hexdigest(), len(content))
+    assert m.payload == (hashlib.sha256(parts[PAYLOAD]).hexdigest(), len(parts[PAYLOAD]))
+    # nothing personal in clear text: everything but the manifest is encrypted
     for member in firm.members:
         assert member["公民身份号码"].encode() not in result.path.read_bytes()
-        assert member["姓名"].encode() not in parts[RECORDS]
+        assert member["姓名"].encode() not in parts[PAYLOAD]
     # both the recipient and the sender can decrypt
     for reg in (city, firm.register):
         with reg.session() as session:
             _, x = own_sender(session, reg)
-        plain = encryption.decrypt(parts[RECORDS], m.encryption, x, m.package_id.encode())
-        assert len(plain.splitlines()) == 5
+        plain = encryption.decrypt(parts[PAYLOAD], m.encryption, x, aad(m.package_id))
+        assert unzip(plain)[PLAIN_RECORDS].count(b"\n") == 5
+    parts = inside
     audit = [json.loads(line) for line in parts["audit/audit.jsonl"].splitlines()]
     assert [a["action"] for a in audit][:3] == ["init", "import", "import"]
 

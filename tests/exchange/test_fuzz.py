@@ -1,6 +1,8 @@
 """Fuzzing the package reader with hypothesis: random bytes, damaged packages, hostile zips and
 correctly signed packages with wild manifests and records. Never a crash; nothing written unless
-every check passed; and no damage to a good package ever changes what would be merged."""
+every check passed; and no damage to a good package ever changes what would be merged. Each
+test draws the package of either format: version 2 as written, or the same in the version 1
+layout (tests/exchange/formats.py: to_v1)."""
 
 from __future__ import annotations
 
@@ -14,14 +16,15 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from desktop.exchange.format import encryption
-from desktop.exchange.format.manifest import RECORDS
+from desktop.exchange.format.manifest import PAYLOAD, PLAIN_RECORDS, RECORDS
 from desktop.exchange.format.reader import verify_package
 from desktop.exchange.format.writer import jsonl
-from desktop.exchange.trust import own_sender, register_view
+from desktop.exchange.trust import register_view
 from desktop.formspec import shipped_forms
 from desktop.services import packages as svc
 from desktop.storage import Record
 from tests.exchange.conftest import CITY, World, counts, resign, rezip, unzip
+from tests.exchange.formats import data_lines, reseal, to_v1
 
 pytestmark = pytest.mark.slow  # about 3,000 inputs in all
 FUZZ = settings(deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -47,13 +50,16 @@ class Bench:
         good = verify_package(self.data, "good", self.world.forms, self.view)
         assert good.ok
         self.good_records = [(r.id, r.values, r.state) for r in good.records]
-        self.manifest = json.loads(unzip(self.data)["manifest.json"])
-        with self.firm.register.session() as session:
-            _, x = own_sender(session, self.firm.register)
-        plain = encryption.decrypt(unzip(self.data)[RECORDS], self.manifest["encryption"], x,
-                                   self.manifest["package_id"].encode())
-        self.lines = [json.loads(line) for line in plain.splitlines()]
+        self.v1 = to_v1(self.data, self.firm.register)
+        self.manifest = json.loads(unzip(self.v1)["manifest.json"])
+        self.lines = data_lines(self.data, self.firm.register)
+        assert data_lines(self.v1, self.firm.register) == self.lines
+        assert verify_package(self.v1, "good-v1", self.world.forms, self.view).ok
         self.n = 0
+
+    def package(self, old: bool) -> bytes:
+        """The good package in the version 1 layout (`old`) or as written (version 2)."""
+        return self.v1 if old else self.data
 
     def check(self, data: bytes) -> None:
         """verify_package never raises; anything it accepts merges exactly the good records."""
@@ -85,9 +91,9 @@ def test_random_bytes(bench: Bench, data: bytes) -> None:
 @settings(FUZZ, max_examples=1200)
 @given(st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)),
                 min_size=1, max_size=8),
-       st.sampled_from(["flip", "truncate", "insert"]))
-def test_damaged_packages(bench: Bench, edits, how: str) -> None:
-    data = bytearray(bench.data)
+       st.sampled_from(["flip", "truncate", "insert"]), st.booleans())
+def test_damaged_packages(bench: Bench, edits, how: str, old: bool) -> None:
+    data = bytearray(bench.package(old))
     for where, byte in edits:
         i = int(where * len(data))
         if how == "flip":
@@ -104,9 +110,9 @@ def test_damaged_packages(bench: Bench, edits, how: str) -> None:
 @given(st.dictionaries(st.text(min_size=1, max_size=40), st.binary(max_size=300),
                        max_size=6),
        st.lists(st.sampled_from(["manifest.json", "manifest.sig", RECORDS,
-                                 "audit/audit.jsonl"]), max_size=2))
-def test_hostile_zips(bench: Bench, extra: dict, dropped: list) -> None:
-    parts = {k: v for k, v in unzip(bench.data).items() if k not in dropped}
+                                 "audit/audit.jsonl", PAYLOAD]), max_size=2), st.booleans())
+def test_hostile_zips(bench: Bench, extra: dict, dropped: list, old: bool) -> None:
+    parts = {k: v for k, v in unzip(bench.package(old)).items() if k not in dropped}
     try:
         data = rezip({**parts, **extra})
     except (ValueError, UnicodeEncodeError):  # names zipfile itself refuses to write
@@ -118,19 +124,20 @@ def test_hostile_zips(bench: Bench, extra: dict, dropped: list) -> None:
 @given(st.sampled_from(["format_version", "kind", "package_id", "created", "sender",
                         "recipient", "sequence", "supersedes", "forms", "record_count",
                         "units", "inner", "record_digests", "members", "encryption",
-                        "answers", "returns", "form_set"]),
-       json_values)
-def test_signed_manifests_with_wild_values(bench: Bench, key: str, value) -> None:
+                        "answers", "returns", "form_set", "payload"]),
+       json_values, st.booleans())
+def test_signed_manifests_with_wild_values(bench: Bench, key: str, value, old: bool) -> None:
     """Correctly signed by the trusted firm: only the reader's own strictness protects."""
-    bench.check(resign(bench.data, bench.firm.register, lambda m: m.__setitem__(key, value)))
+    bench.check(resign(bench.package(old), bench.firm.register,
+                       lambda m: m.__setitem__(key, value)))
 
 
 @settings(FUZZ, max_examples=400)
 @given(st.integers(0, 4), st.sampled_from(["id", "unit", "form_id", "form_version", "state",
                                            "revision", "values", "overrides", "origin"]),
-       json_values, st.booleans(), st.integers(0, 100))
+       json_values, st.booleans(), st.integers(0, 100), st.booleans())
 def test_signed_records_with_wild_values(bench: Bench, row: int, key: str, value,
-                                         into_values: bool, which: int) -> None:
+                                         into_values: bool, which: int, old: bool) -> None:
     """Records encrypted for the city and signed by the trusted firm, one value made wild."""
     lines = json.loads(json.dumps(bench.lines))
     if into_values:
@@ -138,19 +145,22 @@ def test_signed_records_with_wild_values(bench: Bench, row: int, key: str, value
         lines[row]["values"][field] = value
     else:
         lines[row][key] = value
+    if not old:  # inside the payload, re-sealed for the city and the firm
+        bench.check(reseal(bench.data, bench.firm.register, members={PLAIN_RECORDS: jsonl(lines)}))
+        return
     ciphertext, envelope = bench.encrypted(lines)
-    bench.check(resign(bench.data, bench.firm.register,
+    bench.check(resign(bench.v1, bench.firm.register,
                        lambda m: m.update(encryption=envelope), members={RECORDS: ciphertext}))
 
 
 @settings(FUZZ, max_examples=100)
 @given(st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)),
                 min_size=1, max_size=4),
-       st.booleans())
-def test_merge_writes_nothing_of_a_damaged_package(bench: Bench, edits, shorten: bool
-                                                   ) -> None:
+       st.booleans(), st.booleans())
+def test_merge_writes_nothing_of_a_damaged_package(bench: Bench, edits, shorten: bool,
+                                                   old: bool) -> None:
     """Through the whole merge service and a real register: no crash, no partial write."""
-    data = bytearray(bench.data)
+    data = bytearray(bench.package(old))
     for where, byte in edits:
         data[int(where * len(data))] = byte
     if shorten:

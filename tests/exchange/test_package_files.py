@@ -13,6 +13,7 @@ from desktop.services import packages as svc
 from desktop.services.packages.files import print_package_cover
 
 from .conftest import CITY
+from .formats import open_payload
 
 
 def test_export_carries_workbooks_and_pdfs(world):
@@ -20,15 +21,17 @@ def test_export_carries_workbooks_and_pdfs(world):
     firm = world.firm(seed=3, members=4)
     world.link(firm.register, city)
     result = run(svc.export_package(firm.register, world.forms, world.folder / "out"))
-    names = set(zipfile.ZipFile(result.path).namelist())
+    inside = open_payload(result.path.read_bytes(), firm.register)  # format 2: encrypted
+    names = set(inside)
     for expected in ("xlsx/附件1律师党员基本信息登记表.xlsx", "xlsx/附件3党组织基本信息登记表.xlsx",
                      "xlsx/附件4律师党员基本信息汇总表.xlsx", "xlsx/附件6党组织基本信息汇总表.xlsx",
                      "pdf/附件1律师党员基本信息登记表.pdf", "pdf/附件4律师党员基本信息汇总表.pdf"):
         assert expected in names, sorted(names)
-    with zipfile.ZipFile(result.path) as z:
-        assert z.read("pdf/附件1律师党员基本信息登记表.pdf").startswith(b"%PDF")
-        book = load_workbook(io.BytesIO(z.read("xlsx/附件4律师党员基本信息汇总表.xlsx")))
-        assert "附件4" in str(book.active["A1"].value)
+    assert inside["pdf/附件1律师党员基本信息登记表.pdf"].startswith(b"%PDF")
+    book = load_workbook(io.BytesIO(inside["xlsx/附件4律师党员基本信息汇总表.xlsx"]))
+    assert "附件4" in str(book.active["A1"].value)
+    assert set(zipfile.ZipFile(result.path).namelist()) == {"manifest.json", "manifest.sig",
+                                                            "payload.enc"}
     # the files are covered by the signature: the city verifies and merges it whole
     world.trust(city, firm.register)
     reports = world.merge(city, result.path)
@@ -41,8 +44,8 @@ def test_export_without_files(world):
     world.link(firm.register, city)
     result = run(svc.export_package(firm.register, world.forms, world.folder / "out",
                                     attachments={}))
-    names = zipfile.ZipFile(result.path).namelist()
-    assert not any(n.startswith(("xlsx/", "pdf/")) for n in names)
+    names = open_payload(result.path.read_bytes(), firm.register)
+    assert names and not any(n.startswith(("xlsx/", "pdf/")) for n in names)
 
 
 def test_cover_of_the_newest_sent_package(world):

@@ -18,7 +18,8 @@ from desktop.services import packages as svc
 from desktop.services.intake.importing import import_file
 from desktop.services.packages.stats import received_tables, unit_table
 from desktop.storage import DEFAULT_KDF, Register, UnitInfo
-from tests.exchange.conftest import PASSPHRASE, World, counts, resign, unzip, write_jsonl
+from tests.exchange.conftest import PASSPHRASE, World, counts, resign, write_jsonl
+from tests.exchange.formats import open_payload, reseal
 from tests.society.conftest import entry, ident
 
 CITY = UnitInfo("SYFXH-0024", "沈阳市法学会", "society-city", "LNFXH")
@@ -59,8 +60,9 @@ def set_statuses(reg: Register, statuses: list[str]) -> None:
         session.commit()
 
 
-def table_in(path: Path, code: str) -> dict:
-    return json.loads(unzip(path.read_bytes())[stats_member(code)])
+def table_in(path: Path, code: str, sender: Register) -> dict:
+    """The table a package carries, read by its sender (it is inside the encryption)."""
+    return json.loads(open_payload(path.read_bytes(), sender)[stats_member(code)])
 
 
 def merged(world: World, reg: Register, path: Path) -> svc.MergeReport:
@@ -86,7 +88,7 @@ def chain(world: World):
 def test_county_city_province_chain_sums_right(world: World, chain) -> None:
     province, city, a, b = chain
     pa = world.export(a, attachments={}).path
-    assert table_in(pa, "024-01")[ENTRIES] == 6 and table_in(pa, "024-01")[TOTAL] == 3
+    assert table_in(pa, "024-01", a)[ENTRIES] == 6 and table_in(pa, "024-01", a)[TOTAL] == 3
     for path in (pa, world.export(b, attachments={}).path):
         report = merged(world, city, path)
         assert report.stats_finding == ""
@@ -98,7 +100,7 @@ def test_county_city_province_chain_sums_right(world: World, chain) -> None:
             summed.no_id, summed.actual) == (13, 2, 1, 1, 2, 7)
 
     up = world.export(city, attachments={}).path
-    carried = table_in(up, CITY.code)
+    carried = table_in(up, CITY.code, city)
     assert (carried[ENTRIES], carried[DUPLICATES], carried[ACTUAL]) == (13, 2, 7)
     assert [p["单位代码"] for p in carried["组成"]] == [CITY.code, "024-01", "024-02"]
     report = merged(world, province, up)
@@ -129,21 +131,19 @@ def test_stats_received_on_the_command_line(world: World, dengji, monkeypatch) -
 def test_a_tampered_table_is_refused_by_the_signature(world: World, chain) -> None:
     _, city, a, _ = chain
     path = world.export(a, attachments={}).path
-    members = unzip(path.read_bytes())
     name = stats_member("024-01")
-    table = json.loads(members[name])
+    table = json.loads(open_payload(path.read_bytes(), a)[name])
     table[DUPLICATES], table[TOTAL], table[ACTUAL] = 0, 2, 4  # hides the duplicate, adds up
-    forged = dict(members, **{name: json.dumps(table, ensure_ascii=False).encode()})
-    from tests.exchange.conftest import rezip
-
-    path.write_bytes(rezip(forged))
+    changed = {name: json.dumps(table, ensure_ascii=False).encode()}
+    # the table changed inside the payload, the manifest and its signature kept
+    path.write_bytes(reseal(path.read_bytes(), a, members=changed, sign=False))
     before = counts(city)
     [report] = world.merge(city, path)
     assert report.status == "refused" and "完整性" in report.reason
     # rehashed and re-signed by another key: the signature is not the county's
     other = world.register(UnitInfo("024-09", "冒充的法学会", "society-county", CITY.code))
-    path.write_bytes(resign(world.export(a, attachments={}).path.read_bytes(), other,
-                            members={name: json.dumps(table, ensure_ascii=False).encode()}))
+    path.write_bytes(reseal(world.export(a, attachments={}).path.read_bytes(), other,
+                            members=changed, reader=a))
     [report] = world.merge(city, path)
     assert report.status == "refused" and "发送单位" in report.reason
     assert counts(city) == before

@@ -4,21 +4,19 @@ is exactly what its firm signed; the national level does the same one level high
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
 from sqlalchemy import select
 
-from desktop.exchange.format import encryption
-from desktop.exchange.format.manifest import RECORDS, parse_manifest
+from desktop.exchange.format.manifest import PLAIN_RECORDS, parse_manifest
 from desktop.exchange.format.records import digest
 from desktop.exchange.format.writer import jsonl
-from desktop.exchange.trust import own_sender
 from desktop.services import packages as svc
 from desktop.storage import Record, Unit, UnitInfo
 from desktop.storage.tables import Package
-from tests.exchange.conftest import CITY, PROVINCE, World, counts, resign, rezip, unzip
+from tests.exchange.conftest import CITY, PROVINCE, World, counts, resign, unzip
+from tests.exchange.formats import data_lines, open_members, reseal
 
 NATION = UnitInfo("100000NATION", "全国律师行业党委（测试）", "national")
 
@@ -41,7 +39,7 @@ def test_only_accepted_records_go_up_with_their_original_packages(chain) -> None
     world, city, province, firms, sent = chain
     up = world.export(city)
     assert up.records == 5 and up.inner == 1  # the second firm's package is not accepted yet
-    parts = unzip(up.path.read_bytes())
+    parts = open_members(up.path.read_bytes(), city)  # inside the encrypted payload
     [inner_name] = [n for n in parts if n.startswith("inner/")]
     assert parts[inner_name] == sent[0].path.read_bytes()  # unchanged, byte for byte
     m = parse_manifest(parts["manifest.json"])
@@ -92,13 +90,7 @@ def test_three_levels_up(chain) -> None:
 
 
 def _decrypted_lines(data: bytes, register) -> tuple[dict, list[dict]]:
-    parts = unzip(data)
-    manifest = json.loads(parts["manifest.json"])
-    with register.session() as session:
-        _, x = own_sender(session, register)
-    plain = encryption.decrypt(parts[RECORDS], manifest["encryption"], x,
-                               manifest["package_id"].encode())
-    return manifest, [json.loads(line) for line in plain.splitlines()]
+    return json.loads(unzip(data)["manifest.json"]), data_lines(data, register)
 
 
 def test_a_city_that_alters_a_firm_record_is_caught(chain) -> None:
@@ -113,16 +105,10 @@ def test_a_city_that_alters_a_firm_record_is_caught(chain) -> None:
     victim["values"]["name"] = "王冒名"
     new = digest(victim["id"], victim["form_id"], victim["form_version"], victim["revision"],
                  victim["values"])
-    keys = [(r["fingerprint"], base64.b64decode(r["x25519"]))
-            for r in manifest["encryption"]["recipients"]]
-    ciphertext, envelope = encryption.encrypt(jsonl(lines), keys,
-                                              manifest["package_id"].encode())
-
     def change(m: dict) -> None:
-        m["encryption"] = envelope
         m["record_digests"] = sorted(set(m["record_digests"]) - {old} | {new})
 
-    forged = resign(up.path.read_bytes(), city, change, members={RECORDS: ciphertext})
+    forged = resign(up.path.read_bytes(), city, change, members={PLAIN_RECORDS: jsonl(lines)})
     path = world.folder / "forged.djpkg"
     path.write_bytes(forged)
     before = counts(province)
@@ -135,11 +121,13 @@ def test_a_city_that_alters_a_firm_record_is_caught(chain) -> None:
 def test_a_tampered_inner_package_is_caught(chain) -> None:
     world, city, province, firms, sent = chain
     up = world.export(city).path.read_bytes()
-    parts = unzip(up)
+    parts = open_members(up, city)
     [name] = [n for n in parts if n.startswith("inner/")]
-    inner = unzip(parts[name])
-    inner["audit/audit.jsonl"] = b'{"nothing": "happened"}\n'
-    forged = resign(up, city, members={name: rezip(inner)})
+    # the city, a recipient of the firm's package, changes its audit log (it cannot sign as
+    # the firm: the firm's manifest and signature stay)
+    inner = reseal(parts[name], city, members={"audit/audit.jsonl": b'{"nothing": 1}\n'},
+                   sign=False)
+    forged = resign(up, city, members={name: inner})
     path = world.folder / "forged.djpkg"
     path.write_bytes(forged)
     before = counts(province)
@@ -153,7 +141,7 @@ def test_an_inner_package_by_another_signer_is_caught(chain, world: World) -> No
     """The city swaps in a package signed by a key other than the firm's it had trusted."""
     _, city, province, firms, sent = chain
     up = world.export(city).path.read_bytes()
-    parts = unzip(up)
+    parts = open_members(up, city)
     [name] = [n for n in parts if n.startswith("inner/")]
     other = world.register(UnitInfo("ZZ", "冒充的律所", "firm"))
     forged_inner = resign(parts[name], other)

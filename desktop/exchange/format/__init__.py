@@ -2,7 +2,8 @@
 
 - keys.py: fingerprints and public key files; signing.py: Ed25519; encryption.py: X25519 +
   HKDF-SHA256 + AES-256-GCM for the recipient and the sender.
-- manifest.py: the members and the manifest, read strictly; zipcheck.py: safe zip reading;
+- manifest.py: the members and the manifest, read strictly; payload.py: the encrypted payload
+  of format version 2 (docs/packages.md); zipcheck.py: safe zip reading;
   records.py: record lines, digests, strict reading of received records.
 - stats_check.py: a law society's statistics table in its package (stats/<code>.json), read
   strictly and checked against the package's records.

@@ -1,11 +1,15 @@
-"""The package format (version 1): member names, the manifest and its strict reading.
+"""The package format: member names, the manifest and its strict reading (docs/packages.md).
 
-A package is a zip holding ``manifest.json`` (what the package is, SHA-256 and size of every
-other member, the signer's public keys), ``manifest.sig`` (the Ed25519 signature of the
-manifest's exact bytes), the encrypted data, the sender's audit log, optional ``xlsx/`` and
-``pdf/`` attachments, a law society's statistics table
-under ``stats/`` and, for a city or province, the merged packages unchanged under
-``inner/``. A return file (.djret) has the same frame with kind "return".
+Version 2 (written): a zip of exactly ``manifest.json`` (what the package is, SHA-256 and size
+of every member of the payload and of the payload itself, the signer's public keys),
+``manifest.sig`` (the Ed25519 signature of the manifest's exact bytes) and ``payload.enc``: one
+zip, encrypted for the recipient and the sender (payload.py), holding the data, the sender's
+audit log, the ``xlsx/`` and ``pdf/`` copies, a law society's statistics table under
+``stats/`` and, for a city or province, the merged packages unchanged under ``inner/``.
+
+Version 1 (still read): the same members side by side in the outer zip, only the data
+(``data/records.jsonl.enc``, ``data/comments.jsonl.enc``) encrypted. A return file (.djret)
+has the same frame with kind "return".
 """
 
 from __future__ import annotations
@@ -21,11 +25,15 @@ from desktop.domain.levels import LEVEL_NAMES
 from desktop.exchange.format.keys import fingerprint, unb64
 
 FORMAT = "dengji-package"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the version written; 1 is still read
+PAYLOAD_FORMAT = 2  # from this version on, everything but the manifest is in PAYLOAD
 KIND_REGISTRATION, KIND_RETURN = "registration", "return"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
-RECORDS = "data/records.jsonl.enc"
+RECORDS = "data/records.jsonl.enc"  # version 1: the encrypted data in the outer zip
 COMMENTS = "data/comments.jsonl.enc"
+PAYLOAD = "payload.enc"  # version 2: the one encrypted member
+PLAIN_RECORDS = "data/records.jsonl"  # version 2: the data inside the payload
+PLAIN_COMMENTS = "data/comments.jsonl"
 AUDIT = "audit/audit.jsonl"
 PACKAGE_SUFFIX, RETURN_SUFFIX, KEY_SUFFIX = ".djpkg", ".djret", ".djkey"
 #: the level a unit reports to, and the form set of each level (used in file names)
@@ -34,7 +42,8 @@ PARENT_LEVEL = {"firm": "city", "city": "province", "province": "national",
 FORM_SETS = {"firm": "party", "city": "party", "province": "party", "national": "party",
              "society-county": "society", "society-city": "society",
              "society-province": "society"}
-_FIXED = {MANIFEST, SIGNATURE, RECORDS, COMMENTS, AUDIT}
+_FIXED = {MANIFEST, SIGNATURE, RECORDS, COMMENTS, AUDIT}  # version 1's outer zip
+_INSIDE = {PLAIN_RECORDS, PLAIN_COMMENTS, AUDIT}  # version 2's payload
 #: stats/<unit code>.json: a law society's 个人会员清理工作情况统计表 (exchange/stats_check.py)
 _FOLDERS = re.compile(r"^(xlsx/[^/]+\.xlsx|pdf/[^/]+\.pdf|inner/[^/]+\.djpkg|stats/[^/]+\.json)$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -42,8 +51,20 @@ MAX_TEXT = 500
 
 
 def member_allowed(name: str) -> bool:
-    """Whether a (safe) member name belongs to the package format."""
-    return name in _FIXED or bool(_FOLDERS.match(name))
+    """Whether a (safe) member name may sit in a package's outer zip (of either version; the
+    manifest's version then decides which of them it must hold)."""
+    return name in _FIXED or name == PAYLOAD or bool(_FOLDERS.match(name))
+
+
+def payload_member_allowed(name: str) -> bool:
+    """Whether a (safe) member name may sit inside a version 2 payload."""
+    return name in _INSIDE or bool(_FOLDERS.match(name))
+
+
+def _listed_allowed(name: str, version: int) -> bool:
+    if version >= PAYLOAD_FORMAT:
+        return payload_member_allowed(name)
+    return name in _FIXED - {MANIFEST, SIGNATURE} or bool(_FOLDERS.match(name))
 
 
 def canonical(manifest: dict[str, Any]) -> bytes:
@@ -91,10 +112,19 @@ class Manifest:
     units: tuple[UnitRef, ...]
     inner: tuple[InnerRef, ...]
     record_digests: frozenset[str]
-    members: dict[str, tuple[str, int]]  # name -> (sha256, size)
+    members: dict[str, tuple[str, int]]  # name -> (sha256, size); version 2: in the payload
     signing_key: bytes
     encryption_key: bytes
     encryption: dict[str, Any]
+    payload: tuple[str, int] | None = None  # version 2: (sha256, size) of PAYLOAD
+    #: (seq, hash) of the sender's last audit entry, signed here (exchange/format/chain.py);
+    #: packages written before it may lack it
+    audit_head: tuple[int, str] | None = None
+
+    @property
+    def sealed(self) -> bool:
+        """Whether everything but the manifest is in the encrypted payload (version 2)."""
+        return self.format_version >= PAYLOAD_FORMAT
 
     @property
     def signer_fingerprint(self) -> str:
@@ -102,6 +132,8 @@ class Manifest:
 
     @property
     def data_member(self) -> str:
+        if self.sealed:
+            return PLAIN_COMMENTS if self.kind == KIND_RETURN else PLAIN_RECORDS
         return COMMENTS if self.kind == KIND_RETURN else RECORDS
 
 
@@ -177,10 +209,18 @@ def parse_manifest(raw: bytes) -> Manifest:
     for name, entry in _dict(doc.get("members"), "members").items():
         entry = _dict(entry, f"members.{name}")
         digest = entry.get("sha256")
-        _need(member_allowed(name) and name not in (MANIFEST, SIGNATURE),
-              f"清单列出了格式以外的文件 {name[:80]}")
+        _need(_listed_allowed(name, version), f"清单列出了格式以外的文件 {name[:80]}")
         _need(isinstance(digest, str) and bool(_HEX64.match(digest)), f"{name} 的哈希格式不正确")
         members[name] = (digest, _int(entry, "size"))
+    payload = None
+    if version >= PAYLOAD_FORMAT:
+        entry = _dict(doc.get("payload"), "payload")
+        _need(entry.get("name") == PAYLOAD, f"“payload”应为 {PAYLOAD}")
+        _need(isinstance(entry.get("sha256"), str) and bool(_HEX64.match(entry["sha256"])),
+              "payload 的哈希格式不正确")
+        payload = (entry["sha256"], _int(entry, "size"))
+    else:
+        _need("payload" not in doc, "格式版本 1 的数据包不应有“payload”")
     signer = _dict(doc.get("signer"), "signer")
     signing = unb64(signer.get("signing_key"), 32)
     encryption_key = unb64(signer.get("encryption_key"), 32)
@@ -204,6 +244,13 @@ def parse_manifest(raw: bytes) -> Manifest:
         raise ManifestError("“created”不是有效的时间") from err
     answers = _list(doc, "answers", 10_000)
     _need(all(isinstance(a, str) and len(a) <= 36 for a in answers), "“answers”格式不正确")
+    head = doc.get("audit_head")
+    if head is not None:
+        _need(isinstance(head, dict) and set(head) == {"seq", "hash"}
+              and isinstance(head["hash"], str) and bool(_HEX64.match(head["hash"]))
+              and type(head["seq"]) is int and 1 <= head["seq"] < 2**53,
+              "“audit_head”格式不正确")
+        head = (head["seq"], head["hash"])
     return Manifest(
         raw=doc, format_version=version, kind=kind, package_id=_uuid(doc, "package_id"),
         created=created, sender=_unit(doc.get("sender"), "sender"),
@@ -217,4 +264,5 @@ def parse_manifest(raw: bytes) -> Manifest:
         units=tuple(_unit(u, "units") for u in _list(doc, "units", 100_000)),
         inner=inner, record_digests=frozenset(digests), members=members,
         signing_key=signing, encryption_key=encryption_key, encryption=encryption,
+        payload=payload, audit_head=head,
     )

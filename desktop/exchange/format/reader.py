@@ -28,6 +28,7 @@ from desktop.exchange.format.manifest import (
     member_allowed,
     parse_manifest,
 )
+from desktop.exchange.format.payload import data_plaintext, open_payload
 from desktop.exchange.format.records import (
     Comment,
     Incoming,
@@ -130,12 +131,20 @@ def verify_package(data: bytes, source: str, forms: FormSet, view: RegisterView 
     if expected_fingerprint and manifest.signer_fingerprint != expected_fingerprint:
         add(Check("签名者", False, f"签名者公钥指纹 {manifest.signer_fingerprint} 与应有的 "
                                  f"{expected_fingerprint} 不符"))
+    if manifest.sealed:  # version 2: the members to check are inside the encrypted payload
+        opened = open_payload(members, manifest, view.decrypt_key if view else None, source,
+                              limits)
+        add(Check(opened.check, opened.ok, opened.message))
+        if opened.members is None:
+            if opened.ok is None:
+                add(_sender_unchecked(manifest))
+            return result
+        members = result.members = opened.members
     if not _hashes(result, manifest, members):
         return result
     origins = _inner(result, manifest, forms, depth, limits) if manifest.inner else {}
     if view is None:
-        add(Check("发送单位", None, "未核对（未指定登记库）。请对照纸质封面上印的公钥指纹："
-                                  f"{manifest.signer_fingerprint}"))
+        add(_sender_unchecked(manifest))
         return result
     _trust(result, manifest, view)
     if manifest.kind == KIND_REGISTRATION:
@@ -147,6 +156,11 @@ def verify_package(data: bytes, source: str, forms: FormSet, view: RegisterView 
     if result.ok and result.records is not None:
         _stats(result, manifest)
     return result
+
+
+def _sender_unchecked(manifest: Manifest) -> Check:
+    return Check("发送单位", None, "未核对（未指定登记库）。请对照纸质封面上印的公钥指纹："
+                               f"{manifest.signer_fingerprint}")
 
 
 def _stats(result: Verification, manifest: Manifest) -> None:
@@ -294,10 +308,8 @@ def _returned(result: Verification, manifest: Manifest, view: RegisterView) -> N
 
 def _data(result: Verification, manifest: Manifest, forms: FormSet, view: RegisterView,
           origins: dict[str, Origins]) -> None:
-    ciphertext = result.members[manifest.data_member]
     try:
-        plaintext = encryption.decrypt(ciphertext, manifest.encryption, view.decrypt_key,
-                                       manifest.package_id.encode())
+        plaintext = data_plaintext(result.members, manifest, view.decrypt_key)
     except encryption.DecryptionFailed:
         result.checks.append(Check("数据", False, "无法用本单位的密钥解密数据（本单位不是接收方，"
                                    "或数据被改动过）"))

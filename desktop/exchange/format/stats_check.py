@@ -1,8 +1,9 @@
 """A law society's 个人会员清理工作情况统计表 in its package: ``stats/<unit code>.json``.
 
 A society-level package (county, city, province) carries the sender's table — a city's and a
-province's summed over the tables of the packages below it — as one signed member, hashed in
-the manifest like every other, so a changed table is refused with the package. The receiver
+province's summed over the tables of the packages below it — as one member inside the encrypted
+payload, hashed in the signed manifest like every other, so a changed table is refused with
+the package. The receiver
 reads it strictly (it must add up) and checks it against the table computed from the records
 the package carries: a disagreement is a finding for the clerk, reported and kept with the
 package, not a refusal (the records are the source of truth).

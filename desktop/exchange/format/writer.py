@@ -1,42 +1,38 @@
-"""Writing packages and return files: encrypt the data, hash every member into the manifest,
-sign the manifest's exact bytes, and zip it all. No database here: the services hand over
-plain data."""
+"""Writing packages and return files (format version 2, docs/packages.md): zip every member
+into the payload and encrypt it for the recipient and the sender, hash every member and the
+payload into the manifest, sign the manifest's exact bytes, and zip the manifest, its
+signature and the payload. No database here: the services hand over plain data."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
-from io import BytesIO
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from desktop.exchange.format import encryption
+from desktop.exchange.format import payload
 from desktop.exchange.format.keys import PublicKeyInfo, b64
 from desktop.exchange.format.manifest import (
     AUDIT,
-    COMMENTS,
     FORMAT,
     FORMAT_VERSION,
     KIND_REGISTRATION,
     KIND_RETURN,
     MANIFEST,
     PACKAGE_SUFFIX,
-    RECORDS,
+    PAYLOAD,
+    PLAIN_COMMENTS,
+    PLAIN_RECORDS,
     RETURN_SUFFIX,
     SIGNATURE,
     canonical,
-    member_allowed,
 )
-from desktop.exchange.format.zipcheck import name_problem
-
-_STORED_SUFFIXES = (".enc", ".djpkg", ".xlsx", ".pdf")
 
 
 @dataclass(frozen=True)
@@ -93,52 +89,45 @@ def jsonl(lines: Iterable[dict[str, Any]]) -> bytes:
                     for line in lines)
 
 
-def assemble(manifest: dict[str, Any], members: dict[str, bytes], sender: Sender
-             ) -> tuple[bytes, dict[str, Any]]:
-    """Hash `members` into `manifest`, add the signer's keys, sign, and zip everything.
+def _digest(data: bytes) -> dict[str, Any]:
+    return {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+
+def assemble(manifest: dict[str, Any], members: dict[str, bytes], sender: Sender,
+             recipient: PublicKeyInfo) -> tuple[bytes, dict[str, Any]]:
+    """Seal `members` into the payload for `recipient` and the sender, hash them and the
+    payload into `manifest`, add the signer's keys, sign, and zip the three outer members.
 
     Returns the package's bytes and the complete manifest."""
-    for name in members:
-        if name_problem(name) or not member_allowed(name) or name in (MANIFEST, SIGNATURE):
-            raise ValueError(f"not a package member name: {name!r}")
+    targets = [(recipient.fingerprint, recipient.encryption_key)]
+    if recipient.fingerprint != sender.info.fingerprint:
+        targets.append((sender.info.fingerprint, sender.info.encryption_key))
+    stamp = datetime.fromisoformat(manifest["created"]).timetuple()[:6]
+    sealed, envelope = payload.seal(members, targets, manifest["package_id"], stamp)
     manifest = {
         **manifest,
-        "members": {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-                    for name, data in sorted(members.items())},
+        "encryption": envelope,
+        "members": {name: _digest(data) for name, data in sorted(members.items())},
+        "payload": {"name": PAYLOAD, **_digest(sealed)},
         "signer": {"signing_key": b64(sender.info.signing_key),
                    "encryption_key": b64(sender.info.encryption_key),
                    "fingerprint": sender.info.fingerprint},
     }
     raw = canonical(manifest)
-    stamp = datetime.fromisoformat(manifest["created"]).timetuple()[:6]
-    out = BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in [(MANIFEST, raw), (SIGNATURE, sender.signing_private.sign(raw)),
-                           *sorted(members.items())]:
-            method = (zipfile.ZIP_STORED if name.endswith(_STORED_SUFFIXES) or name == SIGNATURE
-                      else zipfile.ZIP_DEFLATED)
-            archive.writestr(zipfile.ZipInfo(name, date_time=stamp), data, compress_type=method)
-    return out.getvalue(), manifest
+    data = payload.zip_members([(MANIFEST, raw), (SIGNATURE, sender.signing_private.sign(raw)),
+                                (PAYLOAD, sealed)], stamp)
+    return data, manifest
 
 
-def _frame(kind: str, sender: Sender, recipient: PublicKeyInfo, envelope: dict[str, Any],
-           package_id: str) -> dict[str, Any]:
+def _frame(kind: str, sender: Sender, recipient: PublicKeyInfo, package_id: str
+           ) -> dict[str, Any]:
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind,
         "package_id": package_id, "created": _now(), "software": _software(),
         "sender": sender.unit(),
         "recipient": {"code": recipient.code, "name": recipient.name, "level": recipient.level,
                       "fingerprint": recipient.fingerprint},
-        "encryption": envelope,
     }
-
-
-def _encrypt(plaintext: bytes, sender: Sender, recipient: PublicKeyInfo, package_id: str
-             ) -> tuple[bytes, dict[str, Any]]:
-    targets = [(recipient.fingerprint, recipient.encryption_key)]
-    if recipient.fingerprint != sender.info.fingerprint:
-        targets.append((sender.info.fingerprint, sender.info.encryption_key))
-    return encryption.encrypt(plaintext, targets, package_id.encode())
 
 
 def _safe(code: str) -> str:
@@ -155,21 +144,24 @@ def write_registration(content: PackageContent, sender: Sender, recipient: Publi
                        ) -> Written:
     """A signed registration package, its data encrypted for `recipient` and the sender."""
     package_id = str(uuid.uuid4())
-    ciphertext, envelope = _encrypt(jsonl(content.records), sender, recipient, package_id)
-    members = {RECORDS: ciphertext, AUDIT: jsonl(content.audit), **content.attachments}
+    members = {PLAIN_RECORDS: jsonl(content.records), AUDIT: jsonl(content.audit),
+               **content.attachments}
     inner_refs = []
     for ref, data in content.inner:
         members[ref["name"]] = data
         inner_refs.append(ref)
     manifest = {
-        **_frame(KIND_REGISTRATION, sender, recipient, envelope, package_id),
+        **_frame(KIND_REGISTRATION, sender, recipient, package_id),
         "sequence": content.sequence, "supersedes": content.supersedes,
         "form_set": content.form_set, "forms": content.forms,
         "record_count": len(content.records), "units": content.units,
         "inner": inner_refs, "record_digests": sorted(content.digests),
         "answers": content.answers,
     }
-    data, manifest = assemble(manifest, members, sender)
+    if content.audit:  # the chain's head, signed: the level above anchors to it (chain.py)
+        manifest["audit_head"] = {"seq": content.audit[-1]["seq"],
+                                  "hash": content.audit[-1]["hash"]}
+    data, manifest = assemble(manifest, members, sender, recipient)
     name = file_name(sender.info.code, content.form_set, manifest["created"], content.sequence)
     return Written(package_id, name, data, manifest)
 
@@ -178,14 +170,13 @@ def write_return(comments: list[dict[str, Any]], returned_package: str, sender: 
                  recipient: PublicKeyInfo, form_set: str) -> Written:
     """A signed return file: comments on records of `returned_package`, for its sender."""
     package_id = str(uuid.uuid4())
-    ciphertext, envelope = _encrypt(jsonl(comments), sender, recipient, package_id)
     manifest = {
-        **_frame(KIND_RETURN, sender, recipient, envelope, package_id),
+        **_frame(KIND_RETURN, sender, recipient, package_id),
         "sequence": 0, "returns": returned_package, "form_set": form_set, "forms": [],
         "record_count": len(comments), "units": [], "inner": [], "record_digests": [],
         "answers": [],
     }
-    data, manifest = assemble(manifest, {COMMENTS: ciphertext}, sender)
+    data, manifest = assemble(manifest, {PLAIN_COMMENTS: jsonl(comments)}, sender, recipient)
     day = manifest["created"][:10].replace("-", "")
     name = f"{_safe(recipient.code)}-{form_set}-{day}-退回-{package_id[:8]}{RETURN_SUFFIX}"
     return Written(package_id, name, data, manifest)
