@@ -30,6 +30,8 @@ def _derived(kind: str, tables: tuple[CodeTable | None, ...], build: Callable[..
     key = (kind, *map(id, tables))
     hit = _DERIVED.get(key)
     if hit is None or any(a is not b for a, b in zip(hit[0], tables, strict=True)):
+        if len(_DERIVED) >= 64:  # forms loaded again and again (tests): keep no old tables alive
+            _DERIVED.clear()
         hit = (tables, build(*tables))
         _DERIVED[key] = hit
     return hit[1]
