@@ -165,6 +165,11 @@ def dengji(
     monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)
     monkeypatch.setenv("DENGJI_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("DENGJI_FORMS_DIR", raising=False)
+    # registers made and opened here use the cost of the version-1 parameters (n=2^15, as these
+    # tests always did) rather than today's n=2^17; tests/storage/test_kdf_rekey.py tests those
+    from desktop.storage import crypto
+
+    monkeypatch.setattr(crypto, "DEFAULT_KDF", crypto.KdfParams(n=2**15, r=8, p=1))
 
     def run(*argv: Any) -> Run:
         capsys.readouterr()

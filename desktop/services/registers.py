@@ -7,7 +7,7 @@ from pathlib import Path
 
 from desktop.domain.levels import LEVEL_NAMES, LEVELS  # noqa: F401 (LEVEL_NAMES re-exported)
 from desktop.errors import KnownError, UsageError
-from desktop.storage import DEFAULT_KDF, KdfParams, Register, UnitInfo, create_register
+from desktop.storage import KdfParams, Register, UnitInfo, create_register
 
 MIN_PASSPHRASE = 8
 #: zxcvbn's score (0–4) a passphrase needs: 3 means about 10^8 guesses or more
@@ -104,7 +104,7 @@ def passphrase_problem(passphrase: str, unit_name: str = "", unit_code: str = ""
 
 
 def init_register(path: Path, passphrase: str, *, level: str, unit_name: str, unit_code: str,
-                  parent_code: str | None = None, kdf: KdfParams = DEFAULT_KDF) -> Register:
+                  parent_code: str | None = None, kdf: KdfParams | None = None) -> Register:
     if level not in LEVELS:
         raise UsageError(f"未知的层级“{level}”；可选：{', '.join(LEVELS)}")
     if not unit_name.strip():

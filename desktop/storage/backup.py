@@ -15,6 +15,7 @@ nothing then; otherwise it backs up the current register first and swaps the fil
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import uuid
@@ -105,6 +106,18 @@ def _export(register: Register, tmp: Path) -> None:
         raw.close()
 
 
+def _copy_rekeyed(source: Path, literal: str, tmp: Path, key_literal: str | None) -> None:
+    conn = crypto.connect(source, literal, configure=False)
+    try:
+        conn.execute("ATTACH DATABASE ? AS dj_restore KEY ?", (str(tmp), key_literal))
+        conn.execute("SELECT sqlcipher_export('dj_restore')").fetchall()
+        conn.execute("DETACH DATABASE dj_restore")
+    except sqlcipher3.Error as err:
+        raise OSError(errno.EIO, f"re-keying the backup failed: {err}") from err
+    finally:
+        conn.close()
+
+
 def _disk_full(target: Path) -> DiskFull:
     return DiskFull(
         f"磁盘空间不足，无法写入备份 {target.parent}，备份未完成；登记库未作任何改动。"
@@ -172,30 +185,40 @@ def auto_backup(register: Register, reason: str, *, keep: int = KEEP_BACKUPS) ->
 
 def check_restore(register: Register, source: Path) -> BackupInfo:
     """Check that `source` is a whole backup of `register` that can be restored; change nothing."""
+    return _restorable(register, source)[0]
+
+
+def _restorable(register: Register, source: Path) -> tuple[BackupInfo, str]:
+    """The checked backup `source` and the raw key that opens it: the register's own, or for a
+    backup taken before a re-key the one its salt and the passphrase give (Register.key_for)."""
     if not source.is_file():
         raise KnownError(f"找不到备份文件 {source}。请检查路径。")
     if source.resolve() == register.path.resolve():
         raise KnownError("要恢复的文件就是当前登记库本身。请选择备份文件。")
-    head = crypto.read_header(source)[: crypto.SALT_BYTES]
-    if head != crypto.read_header(register.path)[: crypto.SALT_BYTES]:
-        crypto.check_is_register(source)  # says what it is when it plainly is not a register
+    crypto.check_is_register(source)  # says what it is when it plainly is not a register
+    literal = register.key_for(source)
+    if literal is None:
         raise KnownError(f"{source} 不是本登记库的备份（属于另一个登记库或已损坏）。未作任何改动。")
-    return check_backup(source, register.key_literal, register)
+    return check_backup(source, literal, register), literal
 
 
 def restore_register(register: Register, source: str | os.PathLike[str], *,
                      actor: str = "system") -> BackupInfo:
     """Replace the open `register`'s file by the backup `source`, after checking it and taking
     an automatic backup; the register stays open (on the restored file). Returns that automatic
-    backup. A wrong, damaged or foreign `source` is refused before anything changes."""
+    backup. A wrong, damaged or foreign `source` is refused before anything changes. A backup
+    taken before a re-key is copied under the register's current key."""
     source = Path(source)
-    candidate = check_restore(register, source)
+    candidate, literal = _restorable(register, source)
     safety = auto_backup(register, "restore")
     path = register.path
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.restoring")
     with tracked_part(tmp):  # removed at the next start if the process is killed
         try:
-            shutil.copyfile(source, tmp)
+            if literal == register.key_literal:
+                shutil.copyfile(source, tmp)
+            else:
+                _copy_rekeyed(source, literal, tmp, register.key_literal)
             fsync(tmp)
         except OSError as err:
             with contextlib.suppress(FileNotFoundError):

@@ -6,10 +6,13 @@ What is stored, and where:
   and when it is keyed with a raw key *plus* salt (``PRAGMA key = "x'<key><salt>'"``) it writes
   exactly that salt as the header of a new file. Opening reads the salt back from the header, so
   there is no side file to lose.
-- The scrypt parameters are NOT stored: they are the constant ``DEFAULT_KDF`` below. Changing it
-  would make every existing register unopenable, so it must never be edited in place; stronger
-  parameters would be added as a new constant, tried after the old one on open and followed by a
-  re-key (``PRAGMA rekey``). Tests pass cheap parameters to both create and open.
+- The scrypt parameters are stored in that salt (`new_salt`): 10 random bytes, the tag ``DJ``,
+  the tag version 1, log2(n), r and p. A register made before the tag existed has 16 random
+  bytes there and was made with `KDF_V1` (n=2^15); `kdf_for_salt` tells them apart (a random
+  salt looks tagged with odds of 2^-24, and opening then falls back to `KDF_V1`). New registers
+  get `DEFAULT_KDF` (OWASP's scrypt guidance: n=2^17, r=8, p=1); one made with weaker
+  parameters is re-keyed on its next successful open (engine.py), which writes a new salt.
+  Tests pass cheap parameters to create, which are then stored like any others.
 - Nothing else: the passphrase and the derived key live only in memory while a register is open.
 """
 
@@ -44,9 +47,18 @@ class KdfParams:
     p: int
 
 
-#: Version 1 of the key derivation: about 0.1 s and 32 MiB on a laptop. Never edit in place.
-DEFAULT_KDF = KdfParams(n=2**15, r=8, p=1)
-KDF_PARAMS = DEFAULT_KDF
+#: The key derivation of registers made before the parameters were stored (about 0.1 s and
+#: 32 MiB on a laptop). Never edit: those registers open only with it.
+KDF_V1 = KdfParams(n=2**15, r=8, p=1)
+#: What a new register gets, and what an older one is re-keyed to (OWASP: n=2^17, r=8, p=1;
+#: about 0.4 s and 128 MiB on a laptop).
+DEFAULT_KDF = KdfParams(n=2**17, r=8, p=1)
+_TAG = b"DJ\x01"
+_RANDOM_BYTES = SALT_BYTES - len(_TAG) - 3
+# what a tag may say: a file (a backup picked for a restore) is not trusted to ask for more
+# than 1 GiB of memory or minutes of work
+_LOG2_N, _R, _P = range(10, 21), range(1, 17), range(1, 5)
+_MAX_MEMORY = 2**30
 
 
 def derive_key(passphrase: str, salt: bytes, kdf: KdfParams = DEFAULT_KDF) -> bytes:
@@ -58,13 +70,38 @@ def derive_key(passphrase: str, salt: bytes, kdf: KdfParams = DEFAULT_KDF) -> by
     if len(salt) != SALT_BYTES:
         raise ValueError(f"salt must be {SALT_BYTES} bytes, got {len(salt)}")
     secret = unicodedata.normalize("NFC", passphrase).encode("utf-8")
-    return hashlib.scrypt(
-        secret, salt=salt, n=kdf.n, r=kdf.r, p=kdf.p, maxmem=64 * 2**20, dklen=KEY_BYTES
-    )
+    return hashlib.scrypt(secret, salt=salt, n=kdf.n, r=kdf.r, p=kdf.p,
+                          maxmem=max(64 * 2**20, 130 * kdf.r * kdf.n * kdf.p), dklen=KEY_BYTES)
 
 
-def new_salt() -> bytes:
-    return os.urandom(SALT_BYTES)
+def new_salt(kdf: KdfParams = DEFAULT_KDF) -> bytes:
+    """A random salt that also records `kdf` (see the module's docstring)."""
+    log2_n = kdf.n.bit_length() - 1
+    salt = os.urandom(_RANDOM_BYTES) + _TAG + bytes([log2_n % 256, kdf.r % 256, kdf.p % 256])
+    if 1 << log2_n != kdf.n or kdf_for_salt(salt) != kdf:
+        raise ValueError(f"scrypt parameters out of range: {kdf}")
+    return salt
+
+
+def kdf_for_salt(salt: bytes) -> KdfParams | None:
+    """The parameters a tagged salt records; None for an untagged one (made with KDF_V1)."""
+    tag, params = salt[_RANDOM_BYTES:_RANDOM_BYTES + len(_TAG)], salt[-3:]
+    if len(salt) != SALT_BYTES or tag != _TAG:
+        return None
+    log2_n, r, p = params
+    if log2_n not in _LOG2_N or r not in _R or p not in _P or 128 * r * p << log2_n > _MAX_MEMORY:
+        return None
+    return KdfParams(n=1 << log2_n, r=r, p=p)
+
+
+def kdf_candidates(salt: bytes) -> list[KdfParams]:
+    """The parameters to try, in order, for a file with `salt`."""
+    stored = kdf_for_salt(salt)
+    return [stored, KDF_V1] if stored is not None and stored != KDF_V1 else [KDF_V1]
+
+
+def cost(kdf: KdfParams) -> int:
+    return kdf.n * kdf.r * kdf.p
 
 
 def raw_key(key: bytes, salt: bytes) -> str:

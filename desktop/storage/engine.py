@@ -22,7 +22,7 @@ from desktop.errors import KnownError, NotARegister, UsageError, WrongPassphrase
 from desktop.paths import tracked_part
 from desktop.storage import crypto, lock, migrations
 from desktop.storage.audit import append_audit
-from desktop.storage.crypto import DEFAULT_KDF, KdfParams
+from desktop.storage.crypto import KdfParams
 from desktop.storage.files import (
     DiskFull,
     backup_file,
@@ -32,6 +32,7 @@ from desktop.storage.files import (
     remove_with_side_files,
 )
 from desktop.storage.keys import add_own_keys
+from desktop.storage.rekey import rekey_file
 from desktop.storage.tables import STORAGE_TABLES, UNIT_LEVELS, Meta, Unit, utcnow
 
 
@@ -49,13 +50,15 @@ class Register:
     """An open, encrypted register."""
 
     def __init__(self, path: Path, engine: Engine, own_unit_id: str, secret: bytes, *,
-                 key_literal: str | None = None, lock_key: str | None = None) -> None:
+                 key_literal: str | None = None, lock_key: str | None = None,
+                 passphrase: str | None = None) -> None:
         self.path = path
         self.engine = engine
         self.own_unit_id = own_unit_id
         self._secret = secret
         self._key_literal = key_literal
         self._lock_key = lock_key
+        self._passphrase = passphrase  # for files of this register keyed before a re-key
 
     def __repr__(self) -> str:
         return f"Register({str(self.path)!r})"
@@ -65,6 +68,24 @@ class Register:
         """The raw SQLCipher key of the file (None when not opened with a passphrase): a backup
         is written and checked with it, so that it opens with the same passphrase."""
         return self._key_literal
+
+    def key_for(self, path: Path) -> str | None:
+        """The raw key that opens `path` — this register's own, or for a file of it made
+        before a re-key (a backup: another salt, older parameters) one derived from the
+        passphrase with the parameters its salt records. None when nothing opens it."""
+        salt = crypto.read_header(path)[: crypto.SALT_BYTES]
+        if self._key_literal is not None and self._key_literal.endswith(f"{salt.hex()}'"):
+            return self._key_literal
+        if self._passphrase is None or len(salt) != crypto.SALT_BYTES:
+            return None
+        for kdf in crypto.kdf_candidates(salt):
+            literal = crypto.raw_key(crypto.derive_key(self._passphrase, salt, kdf), salt)
+            try:
+                crypto.connect(path, literal, configure=False).close()
+            except crypto.DatabaseError:
+                continue
+            return literal
+        return None
 
     def is_same_register(self, facts: dict[str, str]) -> bool:
         """Whether the `meta` facts read from another file (a backup) belong to this register:
@@ -157,7 +178,7 @@ def create_register(
     passphrase: str,
     unit: UnitInfo,
     *,
-    kdf: KdfParams = DEFAULT_KDF,
+    kdf: KdfParams | None = None,
     actor: str = "system",
 ) -> Register:
     """Create a new encrypted register with its own unit, key pairs and first audit entry.
@@ -185,7 +206,8 @@ def create_register(
             f"无法创建文件夹 {path.parent}（{err.strerror}）。请换一个有写入权限的位置。"
         ) from err
 
-    salt = crypto.new_salt()
+    kdf = kdf or crypto.DEFAULT_KDF  # read at call time: tests may make it cheaper
+    salt = crypto.new_salt(kdf)
     key_literal = crypto.raw_key(crypto.derive_key(passphrase, salt, kdf), salt)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.creating")
     lock_key = lock.acquire(path)
@@ -240,7 +262,7 @@ def create_register(
             lock.release(lock_key)
             raise
     return Register(path, make_engine(path, key_literal), own_unit_id, secret,
-                    key_literal=key_literal, lock_key=lock_key)
+                    key_literal=key_literal, lock_key=lock_key, passphrase=passphrase)
 
 
 def _probe(path: Path, key_literal: str) -> int:
@@ -269,10 +291,11 @@ def _probe(path: Path, key_literal: str) -> int:
 
 
 def open_register(
-    path: str | os.PathLike[str], passphrase: str, *, kdf: KdfParams = DEFAULT_KDF
+    path: str | os.PathLike[str], passphrase: str, *, kdf: KdfParams | None = None
 ) -> Register:
     """Open an existing register: refuse what is not one, a wrong passphrase and a newer schema
-    (all without changing the file); back up and migrate an older schema."""
+    (all without changing the file); re-key one whose key derivation is weaker than `kdf`
+    (default DEFAULT_KDF), and back up and migrate an older schema."""
     path = Path(path)
     if not path.exists():
         raise UsageError(
@@ -284,21 +307,33 @@ def open_register(
         salt = crypto.check_is_register(path)
     except OSError as err:
         raise KnownError(f"无法读取登记库 {path}（{err.strerror}）。请检查文件的访问权限后重试。") from err
-    key_literal = crypto.raw_key(crypto.derive_key(passphrase, salt, kdf), salt)
+    target = kdf or crypto.DEFAULT_KDF
     lock_key = lock.acquire(path)
     try:
-        found = _probe(path, key_literal)
+        key_literal, used, found = _unlock(path, passphrase, salt)
+        if found > migrations.SCHEMA_VERSION:
+            raise migrations.newer_schema_error(path, found)
     except BaseException:
         lock.release(lock_key)
         raise
-    if found > migrations.SCHEMA_VERSION:
-        lock.release(lock_key)
-        raise migrations.newer_schema_error(path, found)
 
     engine = make_engine(path, key_literal)
     try:
+        backup = None
         if found < migrations.SCHEMA_VERSION:
-            migrate_register(path, engine, found)
+            backup = migrate_register(path, engine, found)
+        if crypto.cost(used) < crypto.cost(target):
+            engine.dispose()  # closed and checkpointed: the file is the whole register
+            rekeyed = rekey_file(path, key_literal, passphrase, target, backup=backup)
+            if rekeyed is not None:
+                key_literal = rekeyed.key_literal
+            engine = make_engine(path, key_literal)
+            if rekeyed is not None:
+                with Session(engine) as session:
+                    append_audit(session, "system", "rekey", str(path.name), {
+                        "from": _kdf_text(used), "to": _kdf_text(target),
+                        "backup": rekeyed.backup.name})
+                    session.commit()
         with engine.connect() as conn:
             facts = dict(conn.execute(select(Meta.key, Meta.value)).all())
         own_unit_id = facts.get("own_unit_id")
@@ -314,12 +349,31 @@ def open_register(
         engine.dispose()
         lock.release(lock_key)
         raise
-    return Register(path, engine, own_unit_id, secret, key_literal=key_literal, lock_key=lock_key)
+    return Register(path, engine, own_unit_id, secret, key_literal=key_literal, lock_key=lock_key,
+                    passphrase=passphrase)
 
 
-def migrate_register(path: Path, engine: Engine, found: int) -> None:
+def _unlock(path: Path, passphrase: str, salt: bytes) -> tuple[str, KdfParams, int]:
+    """The key literal that opens `path`, the parameters it was derived with and the schema
+    version, trying the parameters the salt records, then KDF_V1 (crypto.kdf_candidates)."""
+    wrong: WrongPassphrase | None = None
+    for kdf in crypto.kdf_candidates(salt):
+        key_literal = crypto.raw_key(crypto.derive_key(passphrase, salt, kdf), salt)
+        try:
+            return key_literal, kdf, _probe(path, key_literal)
+        except WrongPassphrase as err:
+            wrong = err
+    assert wrong is not None
+    raise wrong
+
+
+def _kdf_text(kdf: KdfParams) -> str:
+    return f"scrypt n=2^{kdf.n.bit_length() - 1} r={kdf.r} p={kdf.p}"
+
+
+def migrate_register(path: Path, engine: Engine, found: int) -> Path:
     """Back up the register file at `path` (schema version `found`) into its 备份 folder and
-    migrate it to SCHEMA_VERSION through `engine`, with an audit entry."""
+    migrate it to SCHEMA_VERSION through `engine`, with an audit entry; the backup's path."""
     backup = backup_file(path)
     prune_backups(path)
     with Session(engine) as session:
@@ -332,3 +386,4 @@ def migrate_register(path: Path, engine: Engine, found: int) -> None:
             {"from": found, "to": new_version, "backup": backup.name},
         )
         session.commit()
+    return backup

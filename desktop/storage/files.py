@@ -26,7 +26,7 @@ SIDE_FILES = ("-wal", "-shm", "-journal")
 BACKUP_DIR = "备份"
 KEEP_BACKUPS = 10
 #: why an automatic backup was taken (part of its file name)
-REASONS = ("manual", "migrate", "merge", "restore")
+REASONS = ("manual", "migrate", "merge", "restore", "rekey")
 DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
@@ -73,11 +73,11 @@ def backup_path(path: Path, reason: str = "migrate") -> Path:
             return candidate
 
 
-def backup_file(path: Path) -> Path:
-    """Copy the (closed, checkpointed) register into its 备份 folder before it is migrated:
-    written under a temporary name, flushed to disk, then renamed, so a backup that exists is
-    whole."""
-    target = backup_path(path)
+def backup_file(path: Path, reason: str = "migrate") -> Path:
+    """Copy the (closed, checkpointed) register into its 备份 folder before it is migrated or
+    re-keyed: written under a temporary name, flushed to disk, then renamed, so a backup that
+    exists is whole."""
+    target = backup_path(path, reason)
     target.parent.mkdir(exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     with tracked_part(tmp):

@@ -63,8 +63,10 @@ def test_a_version_1_register_opens_and_migrates(tmp_path: Path) -> None:
         with register.session() as session:
             assert session.get(Meta, "schema_version").value == str(SCHEMA_VERSION) == "3"
             assert session.execute(select(func.count()).select_from(Record)).scalar_one() == 5
-            last = session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc())
-                                   ).scalars().first()
+            # migrated, then re-keyed from the version-1 key derivation (n=2^15)
+            rekey, last = session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc())
+                                          ).scalars().all()[:2]
+            assert rekey.action == "rekey" and "n=2^15" in rekey.detail
             assert last.action == "migrate" and '"from":1' in last.detail
             assert verify_audit_chain(session).ok
             assert session.execute(select(Record.package_id)).scalars().all() == [None] * 5

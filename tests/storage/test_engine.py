@@ -73,10 +73,17 @@ def test_passphrase_is_case_sensitive(register: Register) -> None:
         open_register(register.path, PASSPHRASE.lower(), kdf=FAST_KDF)
 
 
-def test_different_kdf_params_do_not_open(register: Register) -> None:
+def test_the_kdf_params_are_read_from_the_file_not_the_caller(register: Register) -> None:
+    """A register opens with the parameters its salt records, whatever the caller asks for;
+    asking for stronger ones re-keys it (tests/storage/test_kdf_rekey.py), weaker ones do not."""
+    from desktop.storage import crypto
+
     register.close()
+    with open_register(register.path, PASSPHRASE, kdf=type(FAST_KDF)(n=2**9, r=8, p=1)):
+        pass
+    assert crypto.kdf_for_salt(crypto.read_header(register.path)[:16]) == FAST_KDF
     with pytest.raises(WrongPassphrase):
-        open_register(register.path, PASSPHRASE, kdf=type(FAST_KDF)(n=2**11, r=8, p=1))
+        open_register(register.path, PASSPHRASE + "x", kdf=FAST_KDF)
 
 
 def test_plain_sqlite_file_is_not_a_register(tmp_path: Path) -> None:
@@ -269,7 +276,7 @@ def test_encrypted_database_that_is_not_a_register(tmp_path: Path) -> None:
     from desktop.storage import crypto
 
     path = tmp_path / "other.db"
-    salt = crypto.new_salt()
+    salt = crypto.new_salt(FAST_KDF)
     literal = crypto.raw_key(crypto.derive_key(PASSPHRASE, salt, FAST_KDF), salt)
     conn = crypto.connect(path, literal)
     conn.execute("CREATE TABLE t (x)")

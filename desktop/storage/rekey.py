@@ -1,0 +1,104 @@
+"""Re-keying a register whose key derivation is weaker than the current one (crypto.py).
+
+Done on a successful open, before the register's engine is made, in steps a kill at any moment
+cannot leave half done: the register file is copied into its 备份 folder first; a new salt
+(recording the new parameters) and key are chosen; ``sqlcipher_export`` writes every table into
+a hidden part file keyed with them; the part is checked (its header holds the new salt, it opens
+with the new key, ``quick_check`` passes, every table has as many rows as the register's) and
+flushed to disk; then it replaces the register file in one rename. Until that rename the old
+file, with its old salt and key, is the register; after it, the new one is. A part file left by
+a kill is removed at the next start (paths.tidy), and the re-key is tried again at the next open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop.paths import tracked_part
+from desktop.storage import crypto
+from desktop.storage.crypto import KdfParams
+from desktop.storage.files import (
+    backup_file,
+    fsync,
+    has_side_files,
+    prune_backups,
+    remove_with_side_files,
+)
+
+
+@dataclass(frozen=True)
+class Rekeyed:
+    key_literal: str  # what now opens the register
+    backup: Path  # the copy taken before, openable with the old parameters
+
+
+def rekey_file(path: Path, key_literal: str, passphrase: str, kdf: KdfParams, *,
+               backup: Path | None = None) -> Rekeyed | None:
+    """Re-key the closed register at `path` (opened by `key_literal`) to `kdf`, after backing
+    it up (unless `backup`, a copy taken moments before in the same open — by a migration — is
+    given). None, with the register unchanged, when it cannot be done now (a -wal file another
+    process may still need, a full disk, a read-only folder): it is tried again next time."""
+    if has_side_files(path, ("-wal", "-journal")):
+        return None
+    if backup is None:
+        try:
+            backup = backup_file(path, "rekey")
+            prune_backups(path)
+        except OSError:
+            return None
+    salt = crypto.new_salt(kdf)
+    new_literal = crypto.raw_key(crypto.derive_key(passphrase, salt, kdf), salt)
+    part = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.rekeying")
+    with tracked_part(part):
+        try:
+            _export(path, key_literal, part, new_literal)
+            if crypto.read_header(part)[: crypto.SALT_BYTES] != salt:
+                raise RuntimeError("SQLCipher did not write the chosen salt as the file header")
+            _same_content(path, key_literal, part, new_literal)
+            fsync(part)
+            if has_side_files(path, ("-wal", "-journal")):
+                raise OSError("the register was written to while it was re-keyed")
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{path}-shm")
+            os.replace(part, path)
+            fsync(path.parent, directory=True)
+        except (OSError, crypto.DatabaseError):
+            remove_with_side_files(part)
+            return None
+        except BaseException:
+            remove_with_side_files(part)
+            raise
+    return Rekeyed(new_literal, backup)
+
+
+def _export(path: Path, key_literal: str, part: Path, new_literal: str) -> None:
+    conn = crypto.connect(path, key_literal, configure=False)
+    try:
+        conn.execute("ATTACH DATABASE ? AS dj_rekey KEY ?", (str(part), new_literal))
+        conn.execute("SELECT sqlcipher_export('dj_rekey')").fetchall()
+        conn.execute("DETACH DATABASE dj_rekey")
+    finally:
+        conn.close()
+
+
+def _same_content(path: Path, key_literal: str, part: Path, new_literal: str) -> None:
+    """Raise unless `part` opens with `new_literal`, passes quick_check and has every table of
+    `path` with as many rows."""
+    old = crypto.connect(path, key_literal, configure=False)
+    new = crypto.connect(part, new_literal, configure=False)
+    try:
+        if new.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise crypto.DatabaseError("the re-keyed copy fails quick_check")
+        tables = [name for (name,) in old.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        for name in tables:
+            count = f'SELECT count(*) FROM "{name}"'
+            if old.execute(count).fetchone() != new.execute(count).fetchone():
+                raise crypto.DatabaseError(f"the re-keyed copy lost rows of {name}")
+    finally:
+        old.close()
+        new.close()
