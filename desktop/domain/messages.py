@@ -85,7 +85,8 @@ MESSAGES: dict[str, str] = {
     "date_order": "“{label}”应晚于“{other}”（{other_value}）",
     "join_age": "“{label}”时未满十八周岁（出生于 {birth}，入党日期 {joined}）",
     "probation_short": "“转正日期”早于入党满一年（入党日期 {joined}，最早 {earliest}）",
-    "probation_long": "“转正日期”晚于入党满两年，预备期延长不能超过一年（最晚 {latest}）",
+    "probation_long": "“转正日期”晚于预备期和一次延长的最长期限（入党后 {months} 个月，最晚 {latest}），"
+                      "预备期延长不能超过 {extension} 个月，请核对",
     "probation_between": "“转正日期”在入党满一年（{due}）之后、延长预备期满 {months} 个月"
                          "（{shortest}）之前：预备期只能按期转正，或延长一次、至少 {months} 个月，"
                          "请核对",
@@ -100,7 +101,8 @@ MESSAGES: dict[str, str] = {
                                "正式党员 {min} 人以上的单位应当单独成立党支部，请核对",
     "probation_extended": "“转正日期”不是入党满一年（{expected}），如为延长预备期请说明",
     "probation_overdue": "“{label}”为预备党员，入党已满一年（{due}），请核对是否应讨论转正",
-    "probation_expired": "“{label}”为预备党员，但入党已超过两年，预备期不能超过两年，请核对",
+    "probation_expired": "“{label}”为预备党员，但入党已满 {months} 个月（{latest}），预备期连同延长"
+                         "不能更长，请核对",
     "probationer_post": "预备党员不能担任党内职务“{post}”",
     "suspended_post": "停止党籍的党员不应担任党内职务“{post}”",
     "degree_education": "学位为博士，但学历低于研究生，请核对",

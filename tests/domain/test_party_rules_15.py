@@ -111,6 +111,11 @@ def test_the_durations_are_the_forms_parameters(forms, member):
     assert triples(_with_probation(forms).validate(raw)[1]) == BETWEEN
     shorter = _with_probation(forms, extension_min_months=3)
     assert triples(shorter.validate(raw)[1]) == EXTENDED
+    # the words follow the parameters too: a form allowing at most 9 months of extension
+    late = dict(member, 转正日期="2008-06-01")  # +22 months
+    [finding] = _with_probation(forms, extension_max_months=9).validate(late)[1]
+    assert finding.code == "probation_long" and "9 个月" in finding.message
+    assert "21 个月" in finding.message and "2008-04-29" in finding.message
     params = next(r.params for r in forms.form("lawyer_member").rules if r.rule == "probation")
     assert (params["probation_months"], params["extension_min_months"],
             params["extension_max_months"]) == (12, 6, 12)

@@ -66,9 +66,11 @@ def probation(ctx: RuleContext, *, category_field: str, join_field: str, confirm
         if confirmed:
             return [Problem("E", "empty_if", {"other": ctx.label(category_field),
                                               "value": "预备党员"}, confirm_field)]
-        elif joined and ctx.env.today >= add_months(joined, probation_months
-                                                    + extension_max_months):
-            return [Problem("E", "probation_expired", {}, category_field)]
+        elif joined and ctx.env.today >= (latest := add_months(
+                joined, probation_months + extension_max_months)):
+            return [Problem("E", "probation_expired", {
+                "months": probation_months + extension_max_months,
+                "latest": latest.isoformat()}, category_field)]
         elif joined and ctx.env.today > add_months(joined, probation_months):
             return [Problem("W", "probation_overdue",
                             {"due": add_months(joined, probation_months).isoformat()},
@@ -87,8 +89,9 @@ def probation(ctx: RuleContext, *, category_field: str, join_field: str, confirm
             return [Problem("E", "probation_short", {"joined": joined.isoformat(),
                                                      "earliest": due.isoformat()}, confirm_field)]
         elif confirmed_d > latest:
-            return [Problem("E", "probation_long", {"latest": latest.isoformat()},
-                            confirm_field)]
+            return [Problem("E", "probation_long", {
+                "latest": latest.isoformat(), "months": probation_months + extension_max_months,
+                "extension": extension_max_months}, confirm_field)]
         elif due < confirmed_d < shortest:
             return [Problem("E", "probation_between",
                             {"due": due.isoformat(), "shortest": shortest.isoformat(),
