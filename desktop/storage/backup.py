@@ -106,16 +106,11 @@ def _export(register: Register, tmp: Path) -> None:
         raw.close()
 
 
-def _copy_rekeyed(source: Path, literal: str, tmp: Path, key_literal: str | None) -> None:
-    conn = crypto.connect(source, literal, configure=False)
+def _copy_rekeyed(source: Path, literal: str, tmp: Path, key_literal: str) -> None:
     try:
-        conn.execute("ATTACH DATABASE ? AS dj_restore KEY ?", (str(tmp), key_literal))
-        conn.execute("SELECT sqlcipher_export('dj_restore')").fetchall()
-        conn.execute("DETACH DATABASE dj_restore")
+        crypto.export_copy(source, literal, tmp, key_literal)
     except sqlcipher3.Error as err:
         raise OSError(errno.EIO, f"re-keying the backup failed: {err}") from err
-    finally:
-        conn.close()
 
 
 def _disk_full(target: Path) -> DiskFull:
@@ -218,7 +213,7 @@ def restore_register(register: Register, source: str | os.PathLike[str], *,
             if literal == register.key_literal:
                 shutil.copyfile(source, tmp)
             else:
-                _copy_rekeyed(source, literal, tmp, register.key_literal)
+                _copy_rekeyed(source, literal, tmp, register.key_literal or "")
             fsync(tmp)
         except OSError as err:
             with contextlib.suppress(FileNotFoundError):

@@ -140,6 +140,18 @@ def connect(path: Path, key_literal: str, *, configure: bool = True) -> sqlciphe
     return conn
 
 
+def export_copy(source: Path, key_literal: str, target: Path, target_literal: str) -> None:
+    """Write every table of the database `source` (opened with `key_literal`) into the new file
+    `target`, keyed with `target_literal` (its salt becomes the file's header)."""
+    conn = connect(source, key_literal, configure=False)
+    try:
+        conn.execute("ATTACH DATABASE ? AS dj_copy KEY ?", (str(target), target_literal))
+        conn.execute("SELECT sqlcipher_export('dj_copy')").fetchall()
+        conn.execute("DETACH DATABASE dj_copy")
+    finally:
+        conn.close()
+
+
 def read_header(path: Path) -> bytes:
     """The first page of `path` (fewer bytes if the file is shorter)."""
     with open(path, "rb") as fh:

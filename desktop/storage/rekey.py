@@ -55,7 +55,7 @@ def rekey_file(path: Path, key_literal: str, passphrase: str, kdf: KdfParams, *,
     part = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.rekeying")
     with tracked_part(part):
         try:
-            _export(path, key_literal, part, new_literal)
+            crypto.export_copy(path, key_literal, part, new_literal)
             if crypto.read_header(part)[: crypto.SALT_BYTES] != salt:
                 raise RuntimeError("SQLCipher did not write the chosen salt as the file header")
             _same_content(path, key_literal, part, new_literal)
@@ -73,16 +73,6 @@ def rekey_file(path: Path, key_literal: str, passphrase: str, kdf: KdfParams, *,
             remove_with_side_files(part)
             raise
     return Rekeyed(new_literal, backup)
-
-
-def _export(path: Path, key_literal: str, part: Path, new_literal: str) -> None:
-    conn = crypto.connect(path, key_literal, configure=False)
-    try:
-        conn.execute("ATTACH DATABASE ? AS dj_rekey KEY ?", (str(part), new_literal))
-        conn.execute("SELECT sqlcipher_export('dj_rekey')").fetchall()
-        conn.execute("DETACH DATABASE dj_rekey")
-    finally:
-        conn.close()
 
 
 def _same_content(path: Path, key_literal: str, part: Path, new_literal: str) -> None:
