@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,3 +121,61 @@ def init_register(path: Path, passphrase: str, *, level: str, unit_name: str, un
     return create_register(path, passphrase, UnitInfo(unit_code.strip(), unit_name.strip(), level,
                                                       (parent_code or "").strip() or None),
                            kdf=kdf)
+
+
+#: wrong passphrases allowed before the window makes the user wait, and the longest wait
+FREE_TRIES, MAX_WAIT = 3, 30.0
+TRIES_SUFFIX = ".tries"
+_tries: dict[str, tuple[int, float]] = {}  # resolved register path -> (failures, wait until)
+
+
+class PassphraseTries:
+    """Wrong passphrases typed for one register, and how long the window waits before taking
+    the next: nothing for the first FREE_TRIES, then 2^(n−3) seconds after the n-th in a row,
+    at most MAX_WAIT. Kept in the process and in a small side file beside the register
+    (`<register>.tries`), so that closing the dialog or the program does not reset it; the
+    side file is a courtesy against guessing at the keyboard, not a lock (the file's real
+    protection is scrypt). `clock` is the wall clock (seconds), replaceable in tests."""
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.key = str(Path(path).resolve())
+        self.side = Path(path).with_name(Path(path).name + TRIES_SUFFIX)
+        self.clock = clock
+        if self.key not in _tries:
+            _tries[self.key] = self._read()
+
+    @property
+    def failures(self) -> int:
+        return _tries[self.key][0]
+
+    def remaining(self) -> float:
+        """Seconds until the next try is taken (0: now)."""
+        return max(0.0, _tries[self.key][1] - self.clock())
+
+    def failed(self) -> float:
+        """Count a wrong passphrase; the seconds to wait before the next try."""
+        failures = self.failures + 1
+        wait = 0.0 if failures < FREE_TRIES else min(2.0 ** (failures - FREE_TRIES), MAX_WAIT)
+        _tries[self.key] = (failures, self.clock() + wait)
+        self._write()
+        return wait
+
+    def succeeded(self) -> None:
+        _tries[self.key] = (0, 0.0)
+        with contextlib.suppress(OSError):
+            self.side.unlink(missing_ok=True)
+
+    def _read(self) -> tuple[int, float]:
+        try:
+            data = json.loads(self.side.read_text(encoding="utf-8"))
+            failures, until = int(data["failures"]), float(data["until"])
+        except (OSError, ValueError, TypeError, KeyError):
+            return 0, 0.0
+        # a clock set back, or a forged file, must not lock the user out for longer than MAX_WAIT
+        return max(0, failures), min(until, self.clock() + MAX_WAIT)
+
+    def _write(self) -> None:
+        failures, until = _tries[self.key]
+        with contextlib.suppress(OSError):  # a read-only folder: the count stays in the process
+            self.side.write_text(json.dumps({"failures": failures, "until": until}),
+                                 encoding="utf-8")

@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,8 +24,14 @@ from PySide6.QtWidgets import (
 from desktop.domain.findings import Finding
 from desktop.domain.forms import FormSpec
 from desktop.domain.levels import LEVEL_NAMES
-from desktop.errors import KnownError
-from desktop.services.registers import MIN_PASSPHRASE, MIN_SCORE, init_register, judge_passphrase
+from desktop.errors import KnownError, WrongPassphrase
+from desktop.services.registers import (
+    MIN_PASSPHRASE,
+    MIN_SCORE,
+    PassphraseTries,
+    init_register,
+    judge_passphrase,
+)
 from desktop.storage import Register
 
 
@@ -182,14 +189,19 @@ class FirstRunDialog(QDialog):
 
 
 class PassphraseDialog(QDialog):
-    """Asks for the passphrase until `opener` accepts it (open a register, or unlock one)."""
+    """Asks for the passphrase until `opener` accepts it (open a register, or unlock one).
+
+    After FREE_TRIES wrong passphrases in a row the 确定 button stays disabled for a while
+    that doubles with each further one (services.registers.PassphraseTries, which also keeps
+    the count when the dialog or the program is closed); a countdown says how long."""
 
     def __init__(self, path: Path, opener: Callable[[str], object], *, locked: bool = False,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, tries: PassphraseTries | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("passphraseDialog")
         self.setWindowTitle("登记 — 已锁定" if locked else "登记 — 打开登记库")
         self.opener = opener
+        self.tries = tries or PassphraseTries(path)
         self.result_value: object = None
         what = ("登记库已锁定（长时间未操作）。请输入口令继续。" if locked
                 else "请输入登记库口令。")
@@ -199,30 +211,66 @@ class PassphraseDialog(QDialog):
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setAccessibleName("口令")
         self.error = _error_label()
+        self.wait = QLabel()
+        self.wait.setObjectName("passphraseWait")
+        self.wait.setAccessibleName("等待提示")
+        self.wait.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
                                    QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("解锁" if locked else "打开")
+        self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText("解锁" if locked else "打开")
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("退出")
         buttons.accepted.connect(self.try_open)
         buttons.rejected.connect(self.reject)
+        self.timer = QTimer(self)
+        self.timer.setInterval(250)
+        self.timer.timeout.connect(self.tick)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         form = QFormLayout()
         form.addRow("口令", self.secret)
         layout.addLayout(form)
         layout.addWidget(self.error)
+        layout.addWidget(self.wait)
         layout.addWidget(buttons)
         self.setMinimumWidth(460)
+        self.tick()  # a wait begun before the dialog was (re)opened goes on
+
+    def tick(self) -> None:
+        """Show how long is left to wait, or take tries again."""
+        left = self.tries.remaining()
+        waiting = left > 0
+        self.ok.setEnabled(not waiting)
+        if waiting:
+            self.wait.setText(f"口令已连续输错 {self.tries.failures} 次。为防止他人猜测口令，"
+                              f"请等待 {math.ceil(left)} 秒后再试。")
+            if not self.timer.isActive():
+                self.timer.start()
+        else:
+            self.wait.clear()
+            self.timer.stop()
 
     def try_open(self) -> None:
+        if self.tries.remaining() > 0:  # Enter pressed while the button is disabled
+            self.tick()
+            return
         try:
             self.result_value = self.opener(self.secret.text())
-        except KnownError as err:
-            self.error.setText(str(err))
-            self.secret.clear()
-            self.secret.setFocus()
+        except WrongPassphrase as err:
+            self.tries.failed()
+            self._refused(str(err))
             return
+        except KnownError as err:
+            self._refused(str(err))
+            return
+        self.tries.succeeded()
         self.accept()
+
+    def _refused(self, message: str) -> None:
+        self.error.setText(message)
+        self.secret.clear()
+        self.secret.setFocus()
+        self.tick()
 
 
 class WarningsDialog(QDialog):

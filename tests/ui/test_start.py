@@ -27,6 +27,16 @@ def test_first_run_dialog_creates_the_register(tmp_path, qtbot):
     type_into(qtbot, dialog.unit_code, "31110000MD0123456X")
     type_into(qtbot, dialog.secret, "short")
     assert "太短" in dialog.strength.text()
+    for weak, why in (("12345678", "数字"), ("qwertyuiop", "口令太弱"),
+                      ("某某律师事务所党支部2026", "单位的名称")):  # refused, with the reason
+        dialog.secret.clear()
+        dialog.again.clear()
+        type_into(qtbot, dialog.secret, weak)
+        assert "不能使用" in dialog.strength.text()
+        type_into(qtbot, dialog.again, weak)
+        dialog.create()
+        assert why in dialog.error.text() and dialog.register is None and not path.exists()
+    dialog.again.clear()
     dialog.secret.clear()
     type_into(qtbot, dialog.secret, "Long-enough-2026")
     type_into(qtbot, dialog.again, "Long-enough-2027")
