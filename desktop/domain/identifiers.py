@@ -326,7 +326,8 @@ class PhoneTables:
 def check_mobile(value: str, tables: PhoneTables) -> list[Problem]:
     """A well-formed mobile number (is_mobile) in no allocated segment is a W."""
     segments = tables.segments
-    if segments is None or any(value[:n] in segments for n in (3, 4, 5)):
+    if segments is None or value[:3] in segments or value[:4] in segments \
+            or value[:5] in segments:
         return []
     return [Problem("W", "mobile_segment", {"segment": value[:3],
                                             "taken": tables.segments_taken or "—"})]

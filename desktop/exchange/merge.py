@@ -24,6 +24,7 @@ from desktop.domain.identifiers import normalise_id
 from desktop.domain.keys import record_keys
 from desktop.domain.validation import Validator
 from desktop.exchange import sqlfast as sql
+from desktop.exchange.anchor import store_anchor
 from desktop.exchange.format.errors import PackageRefused
 from desktop.exchange.format.manifest import KIND_REGISTRATION, UnitRef
 from desktop.exchange.format.reader import Verification
@@ -238,6 +239,7 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
         session.execute(update(ReturnNote).where(
             ReturnNote.package_id.in_(older), ReturnNote.status == "open")
             .values(status="answered", answered_in=m.package_id, answered_at=now))
+    store_anchor(session, m.sender.code, v.audit_chain, m.package_id)
     return MergeOutcome(m.package_id, v.source, m.sender, m.sequence, len(records),
                         len(replaced), conflicts, errors, warnings)
 

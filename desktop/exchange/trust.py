@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.errors import KnownError
+from desktop.exchange.anchor import load_anchors
 from desktop.exchange.format.keys import PublicKeyInfo, normalise_fingerprint, raw_public
 from desktop.exchange.format.manifest import KIND_REGISTRATION, KIND_RETURN, PARENT_LEVEL
 from desktop.exchange.format.reader import RegisterView
@@ -64,7 +65,7 @@ def register_view(session: Session, register: Register) -> RegisterView:
         elif direction == PACKAGE_RECEIVED and kind == KIND_RETURN:
             returns_seen.add(pid)
     return RegisterView(sender.info.code, sender.info.fingerprint, decrypting, trusted, merged,
-                        sent, returns_seen)
+                        sent, returns_seen, audit_heads=load_anchors(session))
 
 
 def trusted_keys(session: Session) -> list[TrustedKey]:

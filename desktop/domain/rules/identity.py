@@ -22,18 +22,18 @@ from desktop.domain.values import within
 
 #: id_type groups (forms/codes/id_type.toml)
 _RESIDENT, _PERMIT, _OTHER = "resident_id", "permit", "other"
-_DERIVED: dict[tuple[Any, ...], tuple[tuple[CodeTable | None, ...], Any]] = {}
+#: kind → (the tables, what was made of them), for the last tables of each kind
+_DERIVED: dict[str, tuple[tuple[CodeTable | None, ...], Any]] = {}
+#: (id of the form, type field, code) → (the form, the code's id_type group)
+_GROUPS: dict[tuple[int, str, Any], tuple[Any, str]] = {}
 
 
 def _derived(kind: str, tables: tuple[CodeTable | None, ...], build: Callable[..., Any]) -> Any:
-    """What `build` makes of these tables, made once per set of loaded tables."""
-    key = (kind, *map(id, tables))
-    hit = _DERIVED.get(key)
-    if hit is None or any(a is not b for a, b in zip(hit[0], tables, strict=True)):
-        if len(_DERIVED) >= 64:  # forms loaded again and again (tests): keep no old tables alive
-            _DERIVED.clear()
-        hit = (tables, build(*tables))
-        _DERIVED[key] = hit
+    """What `build` makes of these tables, made again only when the tables change (the tuple
+    comparison is by identity first: the same loaded tables cost no more than that)."""
+    hit = _DERIVED.get(kind)
+    if hit is None or hit[0] != tables:
+        hit = _DERIVED[kind] = (tables, build(*tables))
     return hit[1]
 
 
@@ -57,9 +57,15 @@ def _type_group(ctx: RuleContext, type_field: str | None) -> str | None:
     value = ctx.values.get(type_field)
     if value is None:
         return None
-    spec = _field_spec(ctx, type_field)
-    code = spec.codes.get(value) if spec is not None and spec.codes is not None else None
-    return (code.group or _RESIDENT) if code is not None else _RESIDENT
+    key = (id(ctx.form), type_field, value)
+    hit = _GROUPS.get(key)
+    if hit is None:
+        spec = _field_spec(ctx, type_field)
+        code = spec.codes.get(value) if spec is not None and spec.codes is not None else None
+        if len(_GROUPS) >= 256:
+            _GROUPS.clear()
+        hit = _GROUPS[key] = (ctx.form, (code.group or _RESIDENT) if code else _RESIDENT)
+    return hit[1]
 
 
 def _field_spec(ctx: RuleContext, field_id: str):
@@ -115,7 +121,7 @@ def mobile(value: str, ctx: RuleContext, *, segments_table: Any = "mobile_segmen
            ) -> Sequence[Problem]:
     if not ids.is_mobile(value):
         return [Problem("E", "mobile")]
-    return ids.check_mobile(value, _derived("phone", (segments_table, None), phone_tables)) or ()
+    return ids.check_mobile(value, _derived("mobile", (segments_table, None), phone_tables)) or ()
 
 
 @rule("landline", "field")
@@ -123,7 +129,8 @@ def landline(value: str, ctx: RuleContext, *, areas_table: Any = "phone_areas"
              ) -> Sequence[Problem]:
     if not ids.is_landline(value):
         return [Problem("W", "landline")]
-    return ids.check_landline(value, _derived("phone", (None, areas_table), phone_tables)) or ()
+    return ids.check_landline(value, _derived("landline", (None, areas_table), phone_tables)
+                              ) or ()
 
 
 @rule("phone", "field")
@@ -186,9 +193,8 @@ def licence_matches(ctx: RuleContext, *, licence_field: str, category_field: str
     if sex_code and sex and sex_code != sex:
         problems.append(Problem("W", "licence_sex_mismatch", {}, licence_field))
     firm = get(uscc_field) if uscc_field else None
-    if digit and firm and firm.startswith("31") and len(firm) == 18 \
-            and number[1:3] in ids.PROVINCES and firm[2:4] in ids.PROVINCES \
-            and firm[2:4] != number[1:3]:
+    if firm and digit and firm[2:4] != number[1:3] and firm.startswith("31") \
+            and len(firm) == 18 and number[1:3] in ids.PROVINCES and firm[2:4] in ids.PROVINCES:
         problems.append(Problem("W", "licence_province_mismatch",
                                 {"licence": number[1:3], "firm": firm[2:4]}, licence_field))
     return problems or ()

@@ -16,9 +16,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from desktop.domain.forms import FormSet
 from desktop.domain.levels import LEVEL_NAMES
-from desktop.exchange.format import encryption
+from desktop.exchange.format import chain, encryption
 from desktop.exchange.format.errors import PackageRefused
 from desktop.exchange.format.manifest import (
+    AUDIT,
     KIND_REGISTRATION,
     KIND_RETURN,
     MANIFEST,
@@ -64,6 +65,8 @@ class RegisterView:
     merged: dict[str, dict[int, str]]  # sender code -> {sequence: package id} received
     sent: set[str] = field(default_factory=set)  # ids of packages this register sent
     returns_seen: set[str] = field(default_factory=set)  # return files already imported
+    #: sender code -> the head of its audit chain accepted last (chain.py)
+    audit_heads: dict[str, chain.Anchor] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Verification:
     already: bool = False  # merged or imported before: nothing to do
     stats: dict | None = None  # a society's statistics table (stats/<code>.json), as read
     findings: list[str] = field(default_factory=list)  # for the clerk; they refuse nothing
+    audit_chain: tuple[chain.ChainEntry, ...] | None = None  # the sender's, as carried
 
     @property
     def ok(self) -> bool:
@@ -153,6 +157,8 @@ def verify_package(data: bytes, source: str, forms: FormSet, view: RegisterView 
         _returned(result, manifest, view)
     if result.ok:
         _data(result, manifest, forms, view, origins)
+    if result.ok and result.records is not None:
+        _anchor(result, view)
     if result.ok and result.records is not None:
         _stats(result, manifest)
     return result
@@ -291,9 +297,21 @@ def recheck(result: Verification, view: RegisterView) -> None:
     m = result.manifest
     if m is None or not result.ok:
         return
-    result.checks = [c for c in result.checks if c.name not in ("序号", "退回对象")]
+    result.checks = [c for c in result.checks if c.name not in ("序号", "退回对象", "审计日志")]
     result.already = False
     (_sequence if m.kind == KIND_REGISTRATION else _returned)(result, m, view)
+    if result.ok and result.records is not None:
+        _anchor(result, view)
+
+
+def _anchor(result: Verification, view: RegisterView) -> None:
+    """The sender's audit chain extends the head this register accepted last (chain.py)."""
+    m = result.manifest
+    if m.sender.code != view.own_code and not result.already:
+        result.audit_chain, ok, message = chain.check(
+            result.audit_chain, result.members.get(AUDIT), m.audit_head,
+            view.audit_heads.get(m.sender.code))
+        result.checks.append(Check("审计日志", ok, message))
 
 
 def _returned(result: Verification, manifest: Manifest, view: RegisterView) -> None:

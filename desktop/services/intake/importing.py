@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session
 
+from desktop.domain.digest import record_digest
 from desktop.domain.findings import has_errors
 from desktop.domain.forms import FormSet, FormSpec
 from desktop.domain.identifiers import normalise_id
@@ -79,7 +80,7 @@ def import_file(register: Register, forms: FormSet, form: FormSpec, path: Path, 
         details: dict[str, Any] = {
             "form": form.id, "form_version": form.version, "file": str(path),
             "imported": len(good), "refused": len(refused), "partial": partial,
-            RECORD_HASHES: content_hashes(session, [r.record_id for r in good])}
+            RECORD_HASHES: writer.hashes_of(good)}
         if sheet is not None or mapping is not None:  # a workbook read as a person chose
             from desktop.reports.xlsx.columns import column_letter
 
@@ -102,6 +103,8 @@ class _Writer:
         self.register, self.session, self.form, self.partial = register, session, form, partial
         self.looked_up = RegisterKeys(register, session, forms, form)
         self.written: set[str] = set()
+        #: content digests of the rows written from the workers' canonical JSON (one hash each)
+        self._hashes: dict[str, str] = {}
         self.stopped = False
         self._seen: set[tuple[str, str]] = set()  # unique keys of the rows so far
         self._keys = list(enumerate(form.keys))
@@ -126,6 +129,9 @@ class _Writer:
                 continue
             records.append(self._record(row, p, values))
             rid = row.record_id
+            if p[4] is not None:
+                self._hashes[rid] = record_digest(rid, form_id, self.form.version, 1, {},
+                                                  values_json=p[4])
             keys += [(rid, form_id, k.kind, values[i]) for i, k in self._keys
                      if values[i] is not None]
         bulk_insert_rows(self.session, records, keys)
@@ -150,6 +156,14 @@ class _Writer:
                 keys += _key_rows(self.register, self.form, r)
             bulk_insert_records(self.session, records, keys)
         self.written = ids
+
+    def hashes_of(self, good: list[RowResult]) -> dict[str, str]:
+        """{record id: content digest} of the imported rows, for the audit entry (the few not
+        written from canonical JSON are read back)."""
+        out = {r.record_id: self._hashes[r.record_id] for r in good
+               if r.record_id in self._hashes}
+        return out | content_hashes(self.session, [r.record_id for r in good
+                                                   if r.record_id not in out])
 
     # --- internals ---
 

@@ -15,7 +15,6 @@ without copying them. Elsewhere (spawn) each job carries its rows.
 from __future__ import annotations
 
 import gc
-import json
 import multiprocessing
 import os
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.domain.context import Environment
+from desktop.domain.digest import canonical
 from desktop.domain.findings import Finding
 from desktop.domain.forms import FormSpec
 from desktop.domain.identifiers import normalise_id
@@ -126,7 +126,7 @@ class RowChecker:
             raw_person = values.get(self._person) if self._person else None
             if raw_person is None or isinstance(raw_person, str):
                 try:
-                    data = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+                    data = canonical(values)  # sorted: its digest is one hash (importing)
                 except (TypeError, ValueError):  # the parent tries again and says why
                     data = None
                 person = normalise_id(raw_person) if raw_person else None

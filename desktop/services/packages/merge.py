@@ -11,6 +11,7 @@ from pathlib import Path
 
 from desktop.domain.forms import FormSet
 from desktop.exchange import returns, trust
+from desktop.exchange.format.chain import anchor_of
 from desktop.exchange.format.errors import PackageRefused
 from desktop.exchange.format.manifest import KIND_RETURN
 from desktop.exchange.format.reader import Verification, recheck, verify_package
@@ -96,6 +97,8 @@ def merge_packages(register: Register, forms: FormSet, paths: Sequence[Path], *,
                 m = v.manifest
                 if report.status == "merged":  # what the next file of the batch meets
                     view.merged.setdefault(m.sender.code, {})[m.sequence] = m.package_id
+                    if v.audit_chain:
+                        view.audit_heads[m.sender.code] = anchor_of(v.audit_chain)
                     o = report.outcome
                     done.append({"file": report.path.name, "package": m.package_id,
                                  "sender": m.sender.code, "sequence": m.sequence,
