@@ -297,3 +297,15 @@ def test_the_countries_generator_rebuilds_the_shipped_table(tmp_path):
     if text.splitlines()[7] != shipped.path.read_text(encoding="utf-8").splitlines()[7]:
         pytest.skip("another iso-codes version than the one the table was taken from")
     assert out.read_bytes() == shipped.path.read_bytes()
+
+
+def test_the_id_tables_agree_with_each_other():
+    """Every 证件类型 says how its number is checked; every 居住证 address code names a 证件类型
+    of the permit group, and both permit types have their address codes."""
+    tables = shipped_forms().tables
+    groups = {c.code: c.group for c in tables["id_type"].codes}
+    assert set(groups.values()) == {"resident_id", "permit", "other"}
+    permits = {c.code: c.group for c in tables["residence_permits"].codes}
+    assert permits == {"810000": "2", "820000": "2", "830000": "3"}
+    assert {groups[t] for t in permits.values()} == {"permit"}
+    assert {t for t, g in groups.items() if g == "permit"} == set(permits.values())

@@ -39,6 +39,9 @@ def _derived(kind: str, tables: tuple[CodeTable | None, ...], build: Callable[..
 
 def id_tables(regions: CodeTable | None, permits: CodeTable | None,
                countries: CodeTable | None) -> ids.IdTables:
+    """The closed lists of a 公民身份号码 check: provinces (the regions of group province and
+    the 居住证 areas' first two digits), 居住证 areas with their 证件类型, current codes and
+    nationalities; a missing table leaves its part empty (not checked)."""
     held = {c.code: (c.group or "", c.label) for c in permits.codes} if permits else {}
     provinces = {c.code[:2] for c in regions.codes if c.group == "province"} if regions else set()
     return ids.IdTables(
@@ -108,6 +111,8 @@ def lawyer_licence(value: str, ctx: RuleContext) -> Sequence[Problem]:
 
 
 def phone_tables(segments: CodeTable | None, areas: CodeTable | None) -> ids.PhoneTables:
+    """Mobile segments (code → label) and area codes (code → label, local number lengths from
+    the entry's group, "7", "8" or "7,8")."""
     return ids.PhoneTables(
         segments={c.code: c.label for c in segments.codes} if segments else None,
         segments_taken=segments.taken if segments else "",
