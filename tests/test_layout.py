@@ -43,7 +43,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "ui": _CORE | {"storage", "exchange", "reports", "services"},
 }
 #: modules every layer may use; they import only each other
-BASE = frozenset({"errors", "paths", "progress", "processes"})
+BASE = frozenset({"errors", "paths", "progress", "processes", "inputs"})
 #: the program's entry points, above every layer: they may import anything
 TOP = frozenset({"", "__main__", "app", "cli", "smoke", "sampledata"})
 #: libraries that read or write a file format: only desktop/reports/ (and exchange's zip and

@@ -22,10 +22,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from desktop.domain.forms import FormSet
+from desktop.errors import UsageError
 from desktop.exchange.format.manifest import MANIFEST, Manifest, parse_manifest
 from desktop.exchange.format.reader import RegisterView, Verification, verify_package
 from desktop.exchange.format.records import Incoming
 from desktop.exchange.merge import package_issues
+from desktop.inputs import regular_file
 from desktop.processes import die_with_parent
 from desktop.storage import Register
 
@@ -52,7 +54,9 @@ class Prepared:
 def prepare(path: Path, forms: FormSet, view: RegisterView, today: date) -> Prepared:
     """Read and verify one file against `view`, and count its records' issues."""
     try:
-        data = Path(path).read_bytes()
+        data = regular_file(path, "数据包").read_bytes()  # a FIFO or device: refused, not read
+    except UsageError as err:
+        return Prepared(Path(path), b"", str(err), None)
     except OSError as err:
         return Prepared(Path(path), b"", f"无法读取数据包 {path}（{err.strerror or err}）。"
                         "请检查路径。", None)
@@ -64,7 +68,7 @@ def prepare(path: Path, forms: FormSet, view: RegisterView, today: date) -> Prep
 def order_key(path: Path) -> tuple[str, int]:
     """(sender code, sequence) of a package, so one sender's packages merge oldest first."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(regular_file(path, "数据包")) as archive:
             info = archive.getinfo(MANIFEST)
             if info.file_size > 64 << 20:
                 return ("", 0)

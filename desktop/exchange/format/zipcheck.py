@@ -1,17 +1,22 @@
 """Reading a package's zip safely: names, sizes and structure are checked before any member is
 decompressed, and nothing is ever extracted to disk.
 
-Refused: an empty file, a file that is not a zip, a damaged or truncated zip, names with ``..``,
-absolute paths, drive letters, backslashes or control characters, duplicate names, folders,
-encrypted members, compression other than stored/deflate, and members whose declared size is
-too large or far larger than their compressed size (a zip bomb). A member is read only up to
-its declared size, and zipfile checks its CRC at the end.
+Refused: an empty file, a file that is not a zip, a damaged or truncated zip, bytes before
+the first member or after the end record (a zip comment included: another program could read
+the file differently), members whose data overlap, names with ``..``, absolute paths, drive
+letters, backslashes or control characters, duplicate names, folders, links and other entries
+that are no regular file (the Unix mode in external_attr), encrypted members, compression
+other than stored/deflate, and members whose declared size is too large or far larger than
+their compressed size (a zip bomb). All of that, the total and every member's declared size
+included, is checked before any member is inflated; a member is then inflated only up to its
+declared size (a stream that goes on is cut there and fails its CRC and length checks).
 """
 
 from __future__ import annotations
 
 import io
 import re
+import stat
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +78,9 @@ def read_members(data: bytes, source: str, allowed: Callable[[str], bool],
         raise refuse("文件过大，超出数据包的大小上限")
     if not data.startswith(b"PK"):
         raise refuse("这不是登记软件的数据包（不是 zip 格式的 .djpkg 文件）")
+    problem = _end_problem(data)
+    if problem:
+        raise refuse(problem)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -80,6 +88,9 @@ def read_members(data: bytes, source: str, allowed: Callable[[str], bool],
         raise refuse("文件已损坏或不完整（zip 结构无法读取），请重新获取") from err
     with archive:
         _check_infos(infos, len(data), allowed, limits, refuse)
+        problem = _layout_problem(data, infos)
+        if problem:
+            raise refuse(problem)
         members: dict[str, bytes] = {}
         for info in infos:
             try:
@@ -110,6 +121,9 @@ def _check_infos(infos: list[zipfile.ZipInfo], file_size: int, allowed: Callable
         seen.add(name)
         if info.is_dir() or not allowed(name):
             raise refuse(f"其中有数据包格式以外的文件 {name}")
+        kind = stat.S_IFMT(info.external_attr >> 16) if info.create_system == 3 else 0
+        if kind not in (0, stat.S_IFREG):
+            raise refuse(f"其中的 {name} 不是普通文件（是{'符号链接' if kind == stat.S_IFLNK else '特殊文件'}）")
         if info.flag_bits & 0x1:
             raise refuse(f"其中的 {name} 经过 zip 加密，不是登记软件生成的")
         if info.compress_type not in _ALLOWED_METHODS:
@@ -124,3 +138,36 @@ def _check_infos(infos: list[zipfile.ZipInfo], file_size: int, allowed: Callable
         total += info.file_size
         if total > limits.max_total:
             raise refuse("解压后的总大小超出上限（疑似“压缩炸弹”）")
+
+
+_END = b"PK\x05\x06"
+_LOCAL = b"PK\x03\x04"
+
+
+def _end_problem(data: bytes) -> str | None:
+    """Why the end of `data` is not exactly a zip's end record (found as zipfile finds it)."""
+    end = data.rfind(_END, max(0, len(data) - 22 - 0xFFFF))
+    if end < 0 or len(data) < end + 22:
+        return "文件已损坏或不完整（找不到 zip 结尾记录），请重新获取"
+    if end + 22 != len(data):
+        return (f"文件结尾记录之后还有 {len(data) - end - 22} 字节多余的数据（或附有注释），"
+                f"不是登记软件生成的数据包")
+    return None
+
+
+def _layout_problem(data: bytes, infos: list[zipfile.ZipInfo]) -> str | None:
+    """Why the members are not laid end to end from the first byte, each where the central
+    directory says, with no data shared by two of them."""
+    ordered = sorted(infos, key=lambda i: i.header_offset)
+    if ordered[0].header_offset != 0 or not data.startswith(_LOCAL):
+        return "第一个文件之前还有多余的数据，不是登记软件生成的数据包"
+    for info, after in zip(ordered, [*ordered[1:], None], strict=True):
+        at = info.header_offset
+        local = data[at:at + 30]
+        if len(local) < 30 or not local.startswith(_LOCAL):
+            return f"其中的 {info.filename} 位置记载有误，文件已损坏"
+        stop = (at + 30 + int.from_bytes(local[26:28], "little")
+                + int.from_bytes(local[28:30], "little") + info.compress_size)
+        if after is not None and stop > after.header_offset:
+            return f"其中的 {info.filename} 与 {after.filename} 的数据相互重叠（疑似“压缩炸弹”）"
+    return None

@@ -8,14 +8,24 @@ lists every finding with a link to its cell. The source file is never changed; `
 file written atomically. openpyxl keeps the cells, formats, merges, data validations and
 comments; it drops images and charts (the message on the 校验结果 sheet says so), which is why
 the original is left untouched.
+
+Workbooks openpyxl cannot take as they are: a styles part with an empty fill (`<fill/>`, which
+WPS and older tools write; it means no fill) is read from a copy whose empty fills say so; text
+XML cannot hold (a cell with `_x0000_` read back as a NUL in a message) is left out of the
+comments and the list; anything else openpyxl cannot read or write is said plainly in Chinese,
+and nothing is written (the output appears only once it is complete).
 """
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zipfile import BadZipFile
 
 from openpyxl import load_workbook
@@ -25,9 +35,10 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from desktop.errors import UsageError
+from desktop.errors import KnownError, UsageError
+from desktop.inputs import check_zip
 from desktop.reports.output import atomic_file
-from desktop.reports.xlsx.cells import put_text
+from desktop.reports.xlsx.cells import XML_ILLEGAL, put_text
 
 ANNOTATABLE = (".xlsx", ".xlsm")
 RESULT_SHEET = "校验结果"
@@ -60,10 +71,8 @@ def annotate_workbook(source: Path, out: Path, marks: Iterable[Mark]) -> Path:
     if not out.parent.is_dir():
         raise UsageError(f"文件夹不存在：{out.parent}")
     keep_vba = source.suffix.lower() == ".xlsm" and out.suffix.lower() == ".xlsm"
-    try:
-        wb = load_workbook(source, keep_vba=keep_vba, rich_text=True)
-    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as err:
-        raise UsageError(f"无法打开 {source} 进行标注：{err}") from None
+    check_zip(source, "工作簿")  # a regular file that does not inflate past its size's limit
+    wb = _load(source, keep_vba)
     marks = [m for m in marks if m.sheet in wb.sheetnames]
     by_cell: dict[tuple[str, str], list[Mark]] = defaultdict(list)
     for m in marks:
@@ -72,8 +81,49 @@ def annotate_workbook(source: Path, out: Path, marks: Iterable[Mark]) -> Path:
         _mark(wb[sheet], ref, found)
     _result_sheet(wb, marks)
     with atomic_file(out) as part:
-        wb.save(part)
+        try:
+            wb.save(part)
+        except (KnownError, OSError):
+            raise  # atomic_file words a full disk or a locked file
+        except Exception as err:  # openpyxl cannot write something it read
+            raise UsageError(_cannot(source, "保存", err)) from None
     return out
+
+
+_EMPTY_FILL = re.compile(rb"<((?:\w+:)?)fill\s*/>")
+
+
+def _load(source: Path, keep_vba: bool) -> Any:
+    """The workbook as openpyxl reads it; an empty `<fill/>` is read as the no-fill it means."""
+    try:
+        return load_workbook(source, keep_vba=keep_vba, rich_text=True)
+    except (InvalidFileException, BadZipFile, OSError, KeyError) as err:
+        raise UsageError(f"无法打开 {source} 进行标注：{err}") from None
+    except (TypeError, ValueError) as err:
+        first = err
+    try:  # the styles part, repaired in a copy (the original is never changed)
+        copy = io.BytesIO()
+        with zipfile.ZipFile(source) as zin, zipfile.ZipFile(copy, "w",
+                                                              zipfile.ZIP_DEFLATED) as zout:
+            fixed = False
+            for info in zin.infolist():
+                data = zin.read(info)
+                if info.filename.endswith("styles.xml") and _EMPTY_FILL.search(data):
+                    data = _EMPTY_FILL.sub(rb"<\1fill><\1patternFill/></\1fill>", data)
+                    fixed = True
+                zout.writestr(info, data)
+        if fixed:
+            copy.seek(0)
+            return load_workbook(copy, keep_vba=keep_vba, rich_text=True)
+    except Exception as err:  # openpyxl raises many kinds on what it cannot take
+        first = err
+    raise UsageError(_cannot(source, "读取", first)) from None
+
+
+def _cannot(source: Path, doing: str, err: Exception) -> str:
+    return (f"无法在 {source} 上标注问题：用于标注的组件无法{doing}这个工作簿中的某些内容"
+            f"（{type(err).__name__}：{str(err)[:200]}）。没有写出标注文件；上面列出的问题不受影响。"
+            f"可在 Excel 或 WPS 中打开该工作簿，另存为新的 .xlsx 后再标注")
 
 
 def _mark(ws, ref: str, marks: list[Mark]) -> None:
@@ -89,7 +139,7 @@ def _mark(ws, ref: str, marks: list[Mark]) -> None:
     text = "\n".join(f"【{SEVERITY_NAMES.get(m.severity, m.severity)}】{m.message}" for m in marks)
     if cell.comment is not None and cell.comment.text:
         text = f"{cell.comment.text}\n—— {AUTHOR} ——\n{text}"
-    text = text[:MAX_COMMENT]
+    text = XML_ILLEGAL.sub("", text[:MAX_COMMENT])
     lines = text.count("\n") + 1 + len(text) // 30
     cell.comment = Comment(text, AUTHOR, height=min(22 * lines + 20, 400), width=320)
 

@@ -5,6 +5,11 @@ python-calamine picks its reader by the file's suffix; a workbook saved under th
 (an .xlsx renamed .xls) is retried by content. An encrypted Office file is an OLE container with
 an EncryptedPackage stream: calamine says "password protected" only when the suffix lets it
 look, so the container is recognised here too.
+
+Before calamine sees a file: it must be a regular file (desktop.inputs.regular_file: a FIFO or
+a device is refused at once), and a zip workbook (.xlsx, .xlsm, .xlsb, .ods) must not inflate
+past a limit set from its size (desktop.inputs.check_zip, by its central directory and by
+inflating it once as a stream, since calamine believes the stream and not the declared sizes).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 import python_calamine as pc
 
 from desktop.errors import UsageError
+from desktop.inputs import check_zip, regular_file
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
@@ -21,10 +27,8 @@ _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 
 def open_book(path: Path) -> pc.CalamineWorkbook:
     """Open a workbook with python-calamine, or say clearly why it cannot be read."""
-    if not path.exists():
-        raise UsageError(f"找不到文件：{path}")
-    if path.is_dir():
-        raise UsageError(f"这是一个文件夹而不是文件：{path}")
+    regular_file(path, "工作簿")
+    check_zip(path, inflate=True)
     try:
         return pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError:

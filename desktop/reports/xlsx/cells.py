@@ -40,7 +40,7 @@ FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
 #: text openpyxl would store as an error cell, not as text
 _ERROR_TEXTS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 #: characters XML 1.0 cannot hold (openpyxl refuses them; XlsxWriter escapes them itself)
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 Note = tuple[str, str, str]  # (severity, code, message)
 Converter = Callable[[Any, str], tuple[Any, Note | None]]
@@ -241,8 +241,8 @@ def put_text(target: Any, text: Any, *, at: tuple[int, int] | None = None, fmt: 
         write_string(row, col, text, quoted if quoted is not None and text
                      and text[0] in FORMULA_FIRST else fmt)
         return None
-    if _ILLEGAL.search(text):
-        text = _ILLEGAL.sub("", text)
+    if XML_ILLEGAL.search(text):
+        text = XML_ILLEGAL.sub("", text)
     risky = bool(text) and (text[0] in FORMULA_FIRST or text in _ERROR_TEXTS)
     if type(target).__name__ == "WriteOnlyWorksheet":
         if not risky:

@@ -18,6 +18,11 @@ position of the part's first cell is put back (`read_part` → first row, first 
 
 `Unusable` means the fast way does not fit this file (rows without row numbers, a damaged
 stream): read it whole.
+
+Bounds: open_package refuses what is no regular file and a zip whose declared sizes pass the
+limit of its size (desktop.inputs.check_zip); the sheet's XML is inflated only up to its
+declared size — a stream that goes on is refused as it goes (`_stream`), and the other parts
+(styles, shared strings) are read by zipfile, which stops at their declared sizes.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from typing import Any
 from xml.etree import ElementTree
 
 import python_calamine as pc
+
+from desktop.inputs import bomb_error, check_zip, regular_file
 
 #: rows of the head: the header row is looked for among the first 30 (reports.xlsx.read)
 HEAD_ROWS = 40
@@ -236,17 +243,26 @@ class Package:
                         + int.from_bytes(local[28:30], "little"))
                 inflate = (zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED
                            else None)
-                left, crc = info.compress_size, 0
-                while left > 0:
-                    raw = fh.read(min(size, left))
-                    if not raw:
-                        raise Unusable("the zip entry ends early")
-                    left -= len(raw)
-                    out = inflate.decompress(raw) if inflate is not None else raw
-                    crc = zlib.crc32(out, crc)
-                    yield out
-                if inflate is not None:
-                    out = inflate.flush()
+                left, crc, room = info.compress_size, 0, info.file_size
+
+                def blocks() -> Iterator[bytes]:
+                    nonlocal left
+                    while left > 0:
+                        raw = fh.read(min(size, left))
+                        if not raw:
+                            raise Unusable("the zip entry ends early")
+                        left -= len(raw)
+                        while raw:  # never more than the declared size is inflated
+                            yield inflate.decompress(raw, room + 1) if inflate else raw
+                            raw = inflate.unconsumed_tail if inflate else b""
+                    if inflate is not None:
+                        yield inflate.flush()
+
+                for out in blocks():
+                    room -= len(out)
+                    if room < 0:
+                        raise bomb_error(self.path, "工作簿", f"其中的 {info.filename[:80]} "
+                                         f"实际解压后比记载的大小更大（记载的大小不实）")
                     crc = zlib.crc32(out, crc)
                     yield out
                 if crc != info.CRC:
@@ -255,11 +271,18 @@ class Package:
             raise Unusable(str(err)) from None
 
     def _member(self, member: str | None) -> bytes:
-        return self._zip.read(member) if member and member in self._zip.NameToInfo else b""
+        """A part read whole (zipfile stops at its declared size: a stream that goes on fails
+        its CRC check, and the workbook is read whole, which refuses it)."""
+        try:
+            return self._zip.read(member) if member and member in self._zip.NameToInfo else b""
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+            raise Unusable(str(err)) from None
 
 
 def open_package(path: Path) -> Package | None:
-    """The workbook as a zip package, or None when it is none (or not one this can read)."""
+    """The workbook as a zip package, or None when it is none (or not one this can read);
+    a UsageError when it is no regular file or would inflate past its size's limit."""
+    check_zip(regular_file(path, "工作簿"))
     try:
         zf = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile, ValueError):

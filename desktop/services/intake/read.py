@@ -6,6 +6,9 @@
 - `check_file(...)`: the same and then the unique keys and cross rules (check_context); a
   workbook's results are `CellRowResult`s that know the cell of each finding.
 
+Both refuse at once what is no regular file (a FIFO, a device, a folder, a link to one:
+desktop.inputs.regular_file), before anything opens it.
+
 Nothing below this module imports it back: workbook → parts and checking → rowcheck → jsonl.
 """
 
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.domain.forms import FormSet, FormSpec
+from desktop.inputs import regular_file
 from desktop.progress import Task
 from desktop.reports.xlsx.read import WORKBOOK_SUFFIXES
 from desktop.services.intake.checking import BatchKeys, OnRows, RowResult, check_context, read_lines
@@ -31,6 +35,7 @@ def check_file(forms: FormSet, form: FormSpec, path: Path, **kwargs) -> Task[lis
     """Check the records of a .jsonl file or an Excel workbook (.xlsx, .xlsm, .xls, .ods); a
     large file is read and checked on every core. A workbook's results know the cell of each
     finding (services.intake.workbook.CellRowResult.where)."""
+    regular_file(path, "工作簿" if is_workbook(path) else "记录文件")
     if is_workbook(path):
         return (yield from check_workbook(forms, form, path, **kwargs))
     today = kwargs.get("today") or date.today()
@@ -45,6 +50,7 @@ def read_source(forms: FormSet, form: FormSpec, path: Path, *, today: date,
     """Read a .jsonl file or a workbook and run the local rules on every row (every core for a
     large file): the results in file order and their unique keys. `on_rows` gets every
     chunk as soon as it is checked; `storage` also packs the JSON to store."""
+    regular_file(path, "工作簿" if is_workbook(path) else "记录文件")
     if is_workbook(path):
         return (yield from read_sheet(form, path, today=today, storage=storage,
                                       on_rows=on_rows, sheet=sheet, mapping=mapping))

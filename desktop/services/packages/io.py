@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.errors import KnownError, UsageError
+from desktop.inputs import regular_file
 from desktop.reports.output import atomic_file
 
 #: who the audit log names when the `dengji` command does the work
@@ -14,9 +15,10 @@ ACTOR = "命令行"
 
 
 def read_file(path: Path, what: str = "数据包") -> bytes:
-    """The bytes of `path`; UsageError naming the file when it cannot be read."""
+    """The bytes of `path`; UsageError naming the file when it cannot be read or is no regular
+    file (a FIFO or a device is refused, not read)."""
     try:
-        return Path(path).read_bytes()
+        return regular_file(path, what).read_bytes()
     except OSError as err:
         raise UsageError(f"无法读取{what} {path}（{err.strerror or err}）。请检查路径。") from err
 
