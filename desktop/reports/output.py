@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from desktop.errors import KnownError
+from desktop.paths import tracked_part
 
 
 @contextlib.contextmanager
@@ -24,8 +25,9 @@ def atomic_file(path: Path) -> Iterator[Path]:
     part = path.with_name(f".{path.name}.part")
     failure = None
     try:
-        yield part
-        os.replace(part, path)
+        with tracked_part(part):  # a killed export's part is removed at the next start
+            yield part
+            os.replace(part, path)
     except PermissionError:
         failure = f"无法写入 {path}：文件可能正在 Excel 或 WPS 中打开，请关闭后重试。"
     except OSError as err:

@@ -27,6 +27,11 @@ if what == "scratch":
     with scratch("package") as folder:
         (folder / "附件4.xlsx").write_bytes(b"names and ID numbers")
         os._exit(9)
+if what == "workbook":  # killed while an exported workbook is being written
+    from desktop.reports.output import atomic_file
+    with atomic_file(target) as part:
+        part.write_bytes(b"PK names and ID numbers")
+        os._exit(9)
 if what == "backup":  # killed while the backup's part file is being checked
     import desktop.storage.backup as backup
     real = backup.check_backup
@@ -96,3 +101,14 @@ def test_the_work_of_a_running_process_is_left_alone(home: Path, tmp_path: Path)
 
 def test_tidy_without_a_user_data_folder_does_nothing(home: Path) -> None:
     assert tidy() == [] and not home.exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os._exit of a child")
+def test_a_killed_workbook_exports_part_file_goes_at_the_next_start(home: Path, tmp_path
+                                                                    ) -> None:
+    out = tmp_path / "导出" / "附件4.xlsx"
+    out.parent.mkdir()
+    _child(home, "workbook", out)
+    assert [p.name for p in out.parent.iterdir()] == [".附件4.xlsx.part"]
+    tidy()
+    assert list(out.parent.iterdir()) == []
