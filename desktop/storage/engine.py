@@ -291,11 +291,13 @@ def _probe(path: Path, key_literal: str) -> int:
 
 
 def open_register(
-    path: str | os.PathLike[str], passphrase: str, *, kdf: KdfParams | None = None
+    path: str | os.PathLike[str], passphrase: str, *, kdf: KdfParams | None = None,
+    rekey: bool = True,
 ) -> Register:
     """Open an existing register: refuse what is not one, a wrong passphrase and a newer schema
     (all without changing the file); re-key one whose key derivation is weaker than `kdf`
-    (default DEFAULT_KDF), and back up and migrate an older schema."""
+    (default DEFAULT_KDF) unless `rekey` is False (a check of the passphrase while the same
+    process has the register open), and back up and migrate an older schema."""
     path = Path(path)
     if not path.exists():
         raise UsageError(
@@ -322,7 +324,7 @@ def open_register(
         backup = None
         if found < migrations.SCHEMA_VERSION:
             backup = migrate_register(path, engine, found)
-        if crypto.cost(used) < crypto.cost(target):
+        if rekey and crypto.cost(used) < crypto.cost(target):
             engine.dispose()  # closed and checkpointed: the file is the whole register
             rekeyed = rekey_file(path, key_literal, passphrase, target, backup=backup)
             if rekeyed is not None:

@@ -71,7 +71,7 @@ def unlocker(path: Path, parent=None):
     """For the idle lock: ask for the passphrase again and check it against the file."""
 
     def check(secret: str) -> bool:
-        open_register(path, secret).close()
+        open_register(path, secret, rekey=False).close()  # the window has it open
         return True
 
     def unlock() -> bool:

@@ -90,6 +90,8 @@ def test_rekey_keeps_everything_and_old_backups_still_restore(make_register, tmp
     path = reg.path
     reg.close()
     before = content(path, PASSPHRASE, FAST_KDF)
+    with open_register(path, PASSPHRASE, kdf=STRONGER, rekey=False):  # the idle lock's check
+        assert stored_kdf(path) == FAST_KDF and list_backups(path) == []
     with open_register(path, PASSPHRASE, kdf=STRONGER) as reg:
         [backup] = list_backups(path)
         assert backup.name.endswith("-rekey.dengji")
