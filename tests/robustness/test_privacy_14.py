@@ -193,3 +193,47 @@ def test_file_names_are_escaped_in_messages(dengji, tmp_path):
     path.write_text("{\"姓名\": \"张三\"}\n", encoding="utf-8")
     result = dengji("validate", "--form", "lawyer_member", path)
     no_raw_controls(result)
+
+
+# --- the window's crash reports -----------------------------------------------------------------
+
+SECRET = ("张秀英", "110105198005170024")
+
+
+def test_a_worker_bug_is_reported_without_its_message(qapp, tmp_path, monkeypatch):
+    from desktop.ui.workers import TaskRunnable
+
+    monkeypatch.setenv("DENGJI_HOME", str(tmp_path / "home"))
+
+    def task():
+        yield None
+        raise ValueError(f"{SECRET[0]} 的号码 {SECRET[1]} 无法处理")
+
+    job = TaskRunnable(task)
+    said: list[str] = []
+    job.signals.failed.connect(said.append)
+    job.run()
+    [message] = said
+    [report] = (tmp_path / "home" / "reports").glob("crash-*.txt")
+    assert str(report) in message and "程序内部错误" in message
+    text = report.read_text(encoding="utf-8")
+    assert "ValueError" in text and not any(s in text for s in SECRET)
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+
+
+def test_the_windows_excepthook_keeps_no_message(qapp, tmp_path, monkeypatch, capsys):
+    import desktop.ui.start as start
+
+    monkeypatch.setenv("DENGJI_HOME", str(tmp_path / "home"))
+    shown: list[str] = []
+    monkeypatch.setattr(start.QMessageBox, "critical",
+                        staticmethod(lambda _p, _t, text: shown.append(text)))
+    try:
+        raise KeyError(SECRET[1])
+    except KeyError as err:
+        start._report_bug(type(err), err, err.__traceback__)
+    [report] = (tmp_path / "home" / "reports").glob("crash-*.txt")
+    printed = capsys.readouterr().err
+    for text in (report.read_text(encoding="utf-8"), printed, shown[0]):
+        assert not any(s in text for s in SECRET)
+    assert "KeyError" in printed and str(report) in shown[0]
