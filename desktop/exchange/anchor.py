@@ -35,3 +35,19 @@ def store_anchor(session: Session, sender_code: str, entries: tuple[ChainEntry, 
         row.package_id, row.updated_at = package_id, utcnow()
     session.flush()
     return anchor
+
+
+def anchors(session: Session) -> list[AuditAnchor]:
+    """Every anchor, by sender code."""
+    return list(session.execute(select(AuditAnchor).order_by(AuditAnchor.sender_code))
+                .scalars())
+
+
+def forget_anchor(session: Session, sender_code: str) -> AuditAnchor | None:
+    """Remove `sender_code`'s anchor (its next merged package starts a new one); the row as it
+    was, or None when there was none."""
+    row = session.get(AuditAnchor, sender_code)
+    if row is not None:
+        session.delete(row)
+        session.flush()
+    return row

@@ -277,3 +277,38 @@ def test_the_cli_verify_shows_the_check(linked, tmp_path: Path) -> None:
     verified = svc.verify_file(second.path, world.forms, city)
     assert verified.ok
     assert any(c.name == "审计日志" and c.ok for c in verified.checks)
+
+
+def test_a_settled_break_is_forgotten_with_a_reason_and_the_next_package_anchors_anew(
+        linked) -> None:
+    from desktop.errors import UsageError
+    from desktop.services.packages.anchors import forget_anchor, list_anchors
+
+    world, city, firm = linked
+    first = world.export(firm.register)
+    assert world.merge(city, first.path)[0].status == "merged"
+    code = manifest_of(first.path.read_bytes())["sender"]["code"]
+    [row] = list_anchors(city)
+    assert row.sender_code == code
+    rewrite_chain(firm.register, 2, lambda d: d.update(restored=True))  # as after a restore
+    second = world.export(firm.register)
+    assert world.merge(city, second.path)[0].status == "refused"
+    with pytest.raises(UsageError, match="--reason"):
+        forget_anchor(city, code, "  ")
+    forget_anchor(city, code, "已电话核实：该所恢复了备份", actor="市级管理员")
+    with city.session() as session:
+        last = session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc())
+                               ).scalars().first()
+    assert last.action == "anchor.forget" and last.target == code
+    assert json.loads(last.detail)["seq"] == row.seq and last.actor == "市级管理员"
+    [report] = world.merge(city, second.path)
+    assert report.status == "merged", report.reason
+    assert anchor_row(city, code).package_id == second.package_id
+
+
+def test_the_anchors_command(dengji, db: Path) -> None:
+    result = dengji("anchors", "list", "--db", db)
+    assert result.code == 0 and "还没有任何发送单位的审计日志锚点" in result.out
+    result = dengji("anchors", "forget", "--db", db, "110000CITY", "--reason", "核实过")
+    assert result.code == 1 and "没有单位代码 110000CITY 的审计日志锚点" in result.err
+    assert dengji("anchors", "forget", "--db", db, "110000CITY").code == 2

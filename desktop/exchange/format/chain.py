@@ -123,7 +123,8 @@ def extends(entries: tuple[ChainEntry, ...], anchor: Anchor) -> str | None:
         parts.append(f"第 {anchor.seq} 条与上次接收时不同")
     return ("发送单位的审计日志改写了已经报送过的历史：" + "；".join(parts)
             + f"（上次接收到第 {anchor.seq} 条）。请不要合并，先与发送单位核实原因"
-            "（如恢复过备份或改动过登记库），并报告上级")
+            "（如恢复过备份或改动过登记库），并报告上级；确属正当原因的，可用 dengji anchors "
+            "forget 写明原因后清除该单位的锚点，再重新合并")
 
 
 def check(entries: tuple[ChainEntry, ...] | None, raw: bytes | None,

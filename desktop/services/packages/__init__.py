@@ -8,6 +8,7 @@ This package owns the use cases; the file format, signing and trust rules are de
 - merge.py: verify and merge received packages and return files;
 - review.py: accept and return, expected units, the dashboard, conflicts, return notes;
 - records.py: what the review dialogs show of a received package's records;
+- anchors.py: the audit anchors of the senders' chains (list; forget one, audited);
 - files.py: the workbooks and PDFs a package carries; stats.py: the society's statistics table
   a package carries; io.py: reading and writing package files.
 
