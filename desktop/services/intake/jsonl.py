@@ -137,6 +137,9 @@ def _key_twice(text: str, obj: dict) -> str | None:
     """A key that an object of the line names twice, or None. Cheap for almost every line: the
     colons of the text are at least its keys, so when there are no more colons than keys in
     the parsed objects no key was dropped; only otherwise is the line parsed again, slowly."""
+    colons = text.count(":")
+    if colons <= len(obj):  # a flat record without a colon in its values: most lines
+        return None
     keys, stack = 0, [obj]
     while stack:
         item = stack.pop()
@@ -145,7 +148,7 @@ def _key_twice(text: str, obj: dict) -> str | None:
             stack.extend(v for v in item.values() if isinstance(v, dict | list))
         else:
             stack.extend(v for v in item if isinstance(v, dict | list))
-    if text.count(":") <= keys:
+    if colons <= keys:
         return None
     try:
         json.loads(text, object_pairs_hook=_no_twice)
