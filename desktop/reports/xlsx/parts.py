@@ -11,9 +11,9 @@ position of the part's first cell is put back (`read_part` → first row, first 
   zip workbook (the caller then reads it whole, which also words what is wrong with it).
 - `Package.head(name)` → the sheet's first rows as calamine gives them for the whole sheet
   (from A1, empty cells ""), enough to find the header row.
-- `Package.spans(name, size, buffer)` inflates the XML of the sheet's rows into a buffer the
-  workers share and names its parts of about `size` bytes as they are ready;
-  `Package.parts(name, size)` gives the parts as bytes.
+- `Package.spans(name, size, store)` inflates the XML of the sheet's rows and hands each part
+  of about `size` bytes to `store` (a file the workers read) as it is ready, holding only the
+  part being cut; `Package.parts(name, size)` gives the parts as bytes.
 - `read_part(book, xml)` → (first row, first column, rows) of one part, 0-based.
 
 `Unusable` means the fast way does not fit this file (rows without row numbers, a damaged
@@ -32,7 +32,7 @@ import itertools
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from posixpath import dirname, normpath
@@ -191,38 +191,45 @@ class Package:
         return sheet.to_python(skip_empty_area=False) if sheet is not None else []
 
     def parts(self, name: str, size: int) -> Iterator[bytes]:
-        """The XML of the sheet's rows in parts of about `size` bytes, each cut before a row."""
-        buffer = bytearray(self.sheet(name).size)
-        for start, end in self.spans(name, size, buffer):
-            yield bytes(buffer[start:end])
+        """The XML of the sheet's rows in parts of about `size` bytes, each cut before a row
+        (one part in memory at a time)."""
+        kept: list[bytes] = []
+        for _ in self.spans(name, size, lambda start, data: kept.append(data)):
+            yield kept.pop()
 
-    def spans(self, name: str, size: int, buffer: Any) -> Iterator[tuple[int, int]]:
-        """Inflate the XML of the sheet's rows into `buffer` (writable, with find(), at least
-        Sheet.size bytes: a bytearray, or an mmap that workers share) and yield the (start, end)
-        of each part of about `size` bytes as soon as it is there, each cut before a row."""
+    def spans(self, name: str, size: int, store: Callable[[int, bytes], Any]
+              ) -> Iterator[tuple[int, int]]:
+        """Inflate the XML of the sheet's rows and yield the (start, end) of each part of about
+        `size` bytes as soon as it is there, each cut before a row; `store(start, xml)` is
+        given each part's XML first (to write it where workers read it). Only the part being
+        cut is held here, never the whole sheet."""
         stream = self._stream(name, max(size // 256, 1 << 15))
         _, prefix, carry = _sheet_start(stream)
         tag, end = b"<" + prefix + b"row", b"</" + prefix + b"sheetData>"
-        start = pos = 0
+        window = bytearray()  # the XML from `base` on: the part being cut
+        base, declared = 0, self.sheet(name).size
         for block in itertools.chain([carry], stream):
-            if pos + len(block) > len(buffer):
+            if base + len(window) + len(block) > declared:
                 raise Unusable("the sheet's XML is longer than its zip entry says")
-            buffer[pos:pos + len(block)] = block
-            looked = max(pos - len(end) + 1, start)  # the end tag may straddle two blocks
-            pos += len(block)
-            stop = buffer.find(end, looked, pos)
-            limit = stop if stop >= 0 else pos
-            while limit - start >= size:
-                cut = buffer.find(tag, start + max(size, 1), limit)
+            looked = max(len(window) - len(end) + 1, 0)  # the end tag may straddle two blocks
+            window += block
+            stop = window.find(end, looked)
+            limit = stop if stop >= 0 else len(window)
+            while limit >= size:
+                cut = window.find(tag, max(size, 1), limit)
                 if cut < 0:  # the part's last row goes on in the next block
                     break
-                yield start, cut
-                start = cut
+                store(base, bytes(window[:cut]))
+                yield base, base + cut
+                del window[:cut]
+                base, limit = base + cut, limit - cut
+                stop = stop - cut if stop >= 0 else stop
             if stop >= 0:
                 for _ in stream:  # the rest, so its CRC is checked before the last part
                     pass
-                if buffer.find(b"<", start, stop) >= 0:
-                    yield start, stop
+                if window.find(b"<", 0, stop) >= 0:
+                    store(base, bytes(window[:stop]))
+                    yield base, base + stop
                 return
         raise Unusable("the sheet's XML ends early")
 

@@ -14,7 +14,8 @@ is gathered from the parts and turned into the same notes at the end (`PartsRead
 
 from __future__ import annotations
 
-import mmap
+import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,7 +43,7 @@ class PartJob:
     form_id: str
     today: date
     storage: bool
-    xml: bytes | tuple[int, int]  # the part's XML, or its span in the shared buffer (forked)
+    xml: bytes | tuple[int, int]  # the part's XML, or its span in the shared file (forked)
     first: int  # Excel row number of the first row below the header
     blank: frozenset[int]  # columns without a header: is there something in them?
     blank_from: int  # ... and every column from this one on
@@ -52,8 +53,8 @@ class PartJob:
 #: records, columns of `blank` with something in them, width of the part's rows)
 PartResult = tuple[list[Packed], int, int, set[int], int]
 
-#: in a worker: what every part shares (the book), the layout and (forked) the buffer the
-#: parent inflates the sheet's XML into
+#: in a worker: what every part shares (the book), the layout and (forked) the descriptor of
+#: the file the parent writes the sheet's XML to
 _PARTS: tuple[Book, Layout, Any] | None = None
 
 
@@ -67,7 +68,8 @@ def check_part(job: PartJob) -> PartResult:
     assert _PARTS is not None, "a worker without its book"
     book, layout, shared = _PARTS
     with gc_paused():
-        xml = job.xml if isinstance(job.xml, bytes) else shared[job.xml[0]:job.xml[1]]
+        xml = (job.xml if isinstance(job.xml, bytes)
+               else os.pread(shared, job.xml[1] - job.xml[0], job.xml[0]))
         row0, col0, grid = read_part(book, xml)
         scan = scan_rows(grid, job.first, row0=row0, col0=col0)
         width = col0 + max((len(r) for r in grid), default=0)
@@ -159,13 +161,21 @@ def parallel_parts(read: PartsRead, today: date, storage: bool, on_chunk: OnChun
     forms_dir = str(form.path.parent)
 
     fork = rowcheck.use_fork()
-    # forked workers read their parts from the buffer the XML is inflated into (a shared
-    # mapping, made before they are); spawned ones get each part with its job
-    buffer: Any = mmap.mmap(-1, max(total, 1)) if fork else bytearray(total)
+    # forked workers read their parts from a file the XML is written to (unnamed, owner-only,
+    # gone when closed or killed: no process holds the whole sheet in memory); spawned ones
+    # get each part with its job
+    spool = tempfile.TemporaryFile(prefix=".dengji-") if fork else None
+    last: list[bytes] = []
+
+    def store(start: int, xml: bytes) -> None:
+        if spool is not None:
+            os.pwrite(spool.fileno(), xml, start)
+        else:
+            last.append(xml)
 
     def jobs() -> Iterator[tuple[PartJob]]:
-        for start, end in read.package.spans(read.sheet, read.size, buffer):
-            xml = (start, end) if fork else bytes(buffer[start:end])
+        for start, end in read.package.spans(read.sheet, read.size, store):
+            xml = (start, end) if spool is not None else last.pop()
             yield (PartJob(forms_dir, form.id, today, storage, xml, layout.header_row + 1,
                            blank, blank_from),)
 
@@ -176,12 +186,12 @@ def parallel_parts(read: PartsRead, today: date, storage: bool, on_chunk: OnChun
     spawn_args = (book, SheetJob(forms_dir, form.id, today, storage, (0, 0), None,
                                  rowcheck.layout_columns(layout), layout.sheet,
                                  layout.header_row))
-    _PARTS = (book, layout, buffer) if fork else None
+    _PARTS = (book, layout, spool.fileno()) if spool is not None else None
     try:
         yield from rowcheck.run_pool(check_part, jobs(), fork=fork, receive=receive,
                                      init=None if fork else _init_spawned,
                                      initargs=() if fork else spawn_args)
     finally:
         _PARTS = None
-        if fork:
-            buffer.close()
+        if spool is not None:
+            spool.close()
