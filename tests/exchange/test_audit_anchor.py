@@ -312,3 +312,29 @@ def test_the_anchors_command(dengji, db: Path) -> None:
     result = dengji("anchors", "forget", "--db", db, "110000CITY", "--reason", "核实过")
     assert result.code == 1 and "没有单位代码 110000CITY 的审计日志锚点" in result.err
     assert dengji("anchors", "forget", "--db", db, "110000CITY").code == 2
+
+
+def test_a_city_that_rewrites_a_merge_it_already_reported_is_refused_by_the_province(
+        world: World) -> None:
+    from tests.exchange.conftest import PROVINCE
+
+    city = world.register(CITY, "city.dengji")
+    province = world.register(PROVINCE, "province.dengji")
+    world.link(city, province)
+    firm = world.firm(seed=55, parent=city)
+    sent = world.export(firm.register)
+    assert world.merge(city, sent.path)[0].status == "merged"
+    svc.accept_package(city, sent.package_id)
+    up = world.export(city)
+    assert world.merge(province, up.path)[0].status == "merged"
+    assert anchor_row(province, CITY.code).package_id == up.package_id
+    with city.session() as session:
+        merge_seq = session.execute(select(AuditEntry.seq).where(AuditEntry.action == "merge")
+                                    ).scalars().one()
+    # the city hides a record it dropped from what it merged, in its own chain
+    rewrite_chain(city, merge_seq, lambda d: d["packages"][0].update(records=0))
+    again = world.export(city)
+    [report] = world.merge(province, again.path)
+    assert report.status == "refused"
+    assert f"第 {merge_seq} 条（merge，" in report.reason
+    assert anchor_row(province, CITY.code).package_id == up.package_id  # unchanged
