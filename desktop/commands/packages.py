@@ -90,6 +90,11 @@ def register(sub) -> None:
     o = ops.add_parser("list", help="收件情况：应报、已收、逾期、退回、接收")
     _db(o, nested=True)
     o.add_argument("--format", choices=["text", "json"], default="text")
+    o = ops.add_parser("changes", help="待确认的单位信息变更（单位自己的数据包所报的新名称等）")
+    _db(o, nested=True)
+    o = ops.add_parser("confirm", help="确认一个单位的信息变更，改用其数据包所报的名称等")
+    _db(o, nested=True)
+    o.add_argument("code", help="单位代码")
     s.set_defaults(func=cmd_units)
 
     s = sub.add_parser("conflicts", help="不同单位重复登记同一人的冲突")
@@ -328,10 +333,13 @@ def cmd_units(args) -> int:
             svc.add_expected_unit(reg, args.code, args.name, args.deadline)
             print(f"已添加应报单位 {args.name}（{args.code}）。")
             return 0
+        if args.units_op in ("changes", "confirm"):
+            return _unit_changes(reg, args)
         rows = svc.dashboard(reg)
     if args.format == "json":
         json.dump([{**r.__dict__, "received_at": r.received_at.isoformat() if r.received_at
-                    else None} for r in rows], sys.stdout, ensure_ascii=False, indent=1)
+                    else None, "unit_changes": [c.describe() for c in r.unit_changes]}
+                   for r in rows], sys.stdout, ensure_ascii=False, indent=1)
         print()
         return 0
     print("单位代码\t单位名称\t状态\t逾期\t序号\t记录数\t错误\t警告\t冲突\t未答复意见\t数据包编号")
@@ -344,6 +352,20 @@ def cmd_units(args) -> int:
          f"未收到 {sum(1 for r in expected if not r.package_id)} 个，"
          f"逾期 {sum(1 for r in expected if r.late)} 个；名单外来件 "
          f"{sum(1 for r in rows if not r.expected)} 个。")
+    return 0
+
+
+def _unit_changes(reg, args) -> int:
+    from desktop.services import packages as svc
+
+    if args.units_op == "confirm":
+        change = svc.confirm_unit_change(reg, args.code)
+        print(f"已确认：{change.describe()}。")
+        return 0
+    changes = svc.unit_changes(reg)
+    for c in changes:
+        print(f"{c.code}\t{c.describe()}\t数据包 {c.package_id}")
+    _err(f"待确认的单位信息变更 {len(changes)} 个。确认：dengji units --db 登记库 confirm 单位代码")
     return 0
 
 

@@ -1,6 +1,7 @@
 """The dashboard of received packages: expected units against received, late, returned and
-accepted, with record and issue counts per unit; and the list of expected units (imported from
-a .jsonl, .csv or Excel file, or typed)."""
+accepted, with record and issue counts per unit; the list of expected units (imported from
+a .jsonl, .csv or Excel file, or typed); and the changes of units' details (a renamed unit)
+that their own signed packages brought, for the clerk to confirm."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from desktop.domain.levels import LEVEL_NAMES
 from desktop.domain.values import parse_date
 from desktop.errors import KnownError, UsageError
-from desktop.storage import Record
+from desktop.storage import Record, Unit
 from desktop.storage.tables import (
     PACKAGE_RECEIVED,
     Conflict,
@@ -135,6 +137,71 @@ class UnitStatus:
     warnings: int
     conflicts: int
     open_comments: int
+    #: pending changes of the details of this unit, or of units its package carries
+    unit_changes: tuple[UnitChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnitChange:
+    """What a unit's own signed package says of it that the register holds otherwise (kept in
+    that package's summary by exchange/merge.py); applied only when the clerk confirms."""
+
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    was_name: str
+    was_level: str
+    was_parent_code: str | None
+    package_id: str
+    sender_code: str  # the sender of the package that brought it
+
+    def describe(self) -> str:
+        parts = []
+        if self.name != self.was_name:
+            parts.append(f"名称“{self.was_name}”改为“{self.name}”")
+        if self.level != self.was_level:
+            parts.append(f"层级{LEVEL_NAMES.get(self.was_level, self.was_level)}改为"
+                         f"{LEVEL_NAMES.get(self.level, self.level)}")
+        if self.parent_code != self.was_parent_code:
+            parts.append(f"上级单位代码“{self.was_parent_code or '无'}”改为"
+                         f"“{self.parent_code or '无'}”")
+        return f"单位 {self.code}：" + "，".join(parts)
+
+
+def unit_changes(session: Session) -> list[UnitChange]:
+    """The pending changes: for each unit, the newest change that a current received package
+    brought and that the register does not hold yet, by unit code."""
+    rows = session.execute(
+        select(Package.id, Package.sender_code, Package.summary)
+        .where(Package.direction == PACKAGE_RECEIVED, Package.kind == "registration",
+               Package.superseded_by.is_(None), Package.summary.contains('"unit_changes"'))
+        .order_by(Package.handled_at, Package.id)).all()
+    units = {u.code: u for u in session.execute(select(Unit).where(Unit.is_own.is_(False)))
+             .scalars()}
+    latest: dict[str, UnitChange] = {}
+    for pid, sender, text in rows:
+        for c in json.loads(text).get("unit_changes", []):
+            unit = units.get(c["code"])
+            if unit is None or (unit.name, unit.level, unit.parent_code) == (
+                    c["name"], c["level"], c["parent_code"]):
+                latest.pop(c["code"], None)
+                continue
+            latest[c["code"]] = UnitChange(c["code"], c["name"], c["level"], c["parent_code"],
+                                           unit.name, unit.level, unit.parent_code, pid, sender)
+    return sorted(latest.values(), key=lambda c: c.code)
+
+
+def confirm_unit_change(session: Session, code: str) -> UnitChange:
+    """Apply the pending change of unit `code` to the register (no commit)."""
+    change = next((c for c in unit_changes(session) if c.code == code), None)
+    if change is None:
+        raise UsageError(f"单位 {code} 没有待确认的信息变更。请用 dengji units --db 登记库 changes 查看。")
+    unit = session.execute(select(Unit).where(Unit.code == code, Unit.is_own.is_(False))
+                           ).scalars().one()
+    unit.name, unit.level, unit.parent_code = change.name, change.level, change.parent_code
+    session.flush()
+    return change
 
 
 def dashboard(session: Session, today: date) -> list[UnitStatus]:
@@ -165,6 +232,9 @@ def dashboard(session: Session, today: date) -> list[UnitStatus]:
         select(ReturnNote.package_id, func.count()).where(
             ReturnNote.direction == "sent", ReturnNote.status == "open")
         .group_by(ReturnNote.package_id)).all()))
+    changes: dict[str, list[UnitChange]] = {}
+    for c in unit_changes(session):
+        changes.setdefault(c.sender_code, []).append(c)
     out = []
     for code in [*expected, *sorted(set(current) - set(expected))]:
         e, p = expected.get(code), current.get(code)
@@ -180,5 +250,6 @@ def dashboard(session: Session, today: date) -> list[UnitStatus]:
             received_at=p.handled_at if p else None, records=p.record_count if p else 0,
             errors=p.errors if p else 0, warnings=p.warnings if p else 0,
             conflicts=by_package.get(p.id, 0) if p else 0,
-            open_comments=comments.get(p.id, 0) if p else 0))
+            open_comments=comments.get(p.id, 0) if p else 0,
+            unit_changes=tuple(changes.get(code, ()))))
     return out

@@ -2,7 +2,10 @@
 
 Received records go to the unit that registered them (the sender, or for an upward package the
 firm named in it), keep their UUIDs, state and the sender's confirmed warnings, and get this
-register's own keyed hashes. A newer package from the same sender replaces the records of the
+register's own keyed hashes. A unit new here is described as its own signed package describes
+it; a known unit is never renamed by a package: when its own signed package describes it
+otherwise, the change is kept in the package's summary for the clerk to confirm
+(dashboard.unit_changes). A newer package from the same sender replaces the records of the
 older ones, which stay in the package history. The same person (or any unique key) in records
 of two units becomes a conflict for the clerk, never a silent overwrite.
 """
@@ -25,6 +28,7 @@ from desktop.domain.keys import record_keys
 from desktop.domain.validation import Validator
 from desktop.exchange import sqlfast as sql
 from desktop.exchange.anchor import store_anchor
+from desktop.exchange.format import provenance
 from desktop.exchange.format.errors import PackageRefused
 from desktop.exchange.format.manifest import KIND_REGISTRATION, UnitRef
 from desktop.exchange.format.reader import Verification
@@ -74,32 +78,36 @@ class Units:
             self._session.connection(),
             "SELECT id, code, name, level, parent_code FROM unit WHERE is_own = 0")}
 
-    def refuse_own(self, refs: list[UnitRef]) -> None:
-        """PackageRefused when a package names the own unit as one of its units."""
-        for ref in refs:
-            if ref.code == self.own_code:
-                raise PackageRefused(f"数据包中含有本单位（代码 {ref.code}）的记录，不能合并。",
-                                     reason="含有本单位的记录")
+    def changes(self, details: list[provenance.Detail]) -> list[dict[str, Any]]:
+        """What the units' own signed packages say of known units that the register holds
+        otherwise (a renamed unit): changes for the clerk to confirm, never applied here."""
+        out = []
+        for d in details:
+            known, ref = self._by_code.get(d.unit.code), d.unit
+            if known is None or not d.own:
+                continue
+            was = {"name": known.name, "level": known.level, "parent_code": known.parent_code}
+            now = {"name": ref.name, "level": ref.level, "parent_code": ref.parent_code}
+            if was != now:
+                out.append({"code": ref.code, **now, "was": was})
+        return out
 
     def ids_for(self, refs: list[UnitRef]) -> dict[str, str]:
-        """code -> unit id for every ref: new units inserted together, changed ones updated."""
-        self.refuse_own(refs)
+        """code -> unit id for every ref: new units inserted together (as `refs` describe
+        them); known ones keep what the register holds."""
         conn = self._session.connection()
         out, new = {}, []
         for ref in refs:
+            if ref.code == self.own_code:  # provenance.refusal refused it before: never here
+                raise PackageRefused(f"数据包中含有本单位（代码 {ref.code}）的信息，不能合并。",
+                                     reason="含有本单位的信息")
             known = self._by_code.get(ref.code)
-            fresh = (ref.name, ref.level, ref.parent_code)
             if known is None:
-                unit_id = new_id()
-                new.append(dict(id=unit_id, code=ref.code, is_own=False, created_at=utcnow(),
+                known = _UnitRow(new_id(), ref.code, ref.name, ref.level, ref.parent_code)
+                new.append(dict(id=known.id, code=ref.code, is_own=False, created_at=utcnow(),
                                 name=ref.name, level=ref.level, parent_code=ref.parent_code))
-            else:
-                unit_id = known.id
-                if (known.name, known.level, known.parent_code) != fresh:
-                    sql.execute(conn, "UPDATE unit SET name = ?, level = ?, parent_code = ? "
-                                "WHERE id = ?", (*fresh, unit_id))
-            self._by_code[ref.code] = _UnitRow(unit_id, ref.code, *fresh)
-            out[ref.code] = unit_id
+                self._by_code[ref.code] = known
+            out[ref.code] = known.id
         sql.insert_many(conn, Unit.__table__, new)
         return out
 
@@ -165,15 +173,17 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
     goes into the package's summary (the society's statistics table and its finding)."""
     m, records = v.manifest, v.records
     assert m is not None and records is not None and m.kind == KIND_REGISTRATION and v.ok
-    refs = {m.sender.code: m.sender}
-    for inner in v.inner.values():
-        refs.update({u.code: u for u in (inner.sender, *inner.units)})
-    refs.update({u.code: u for u in m.units if u.code != m.sender.code})
-    needed = {r.unit_code for r in records} | {m.sender.code}
-    unit_refs = [refs[code] for code in sorted(needed)]
-
     conn = session.connection()
-    units.refuse_own(unit_refs)
+    ids = [r.id for r in records]
+    why = provenance.refusal(m.sender, units.own_code, v.named_units(), ids,
+                             record_owners(conn, ids))
+    if why is not None:
+        raise PackageRefused(f"数据包 {v.source} 被拒绝，未写入任何内容：{why}。", reason=why)
+    needed = sorted({r.unit_code for r in records} | {m.sender.code})
+    if not set(needed) <= set(v.units):  # verification makes this impossible; never guess
+        raise PackageRefused(f"数据包 {v.source} 被拒绝，未写入任何内容：包内没有单位自己签名的"
+                             "单位信息。", reason="缺少单位信息")
+    details = [v.units[code] for code in needed]
     older = [row[0] for row in sql.query(
         conn, "SELECT id FROM package WHERE direction = ? AND kind = ? AND sender_code = ?",
         (PACKAGE_RECEIVED, KIND_REGISTRATION, m.sender.code))]
@@ -181,10 +191,10 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
     for chunk in _chunks(older):
         replaced.update(row[0] for row in sql.query(
             conn, f"SELECT id FROM record WHERE package_id IN ({sql.marks(chunk)})", chunk))
-    _refuse_foreign_ids(conn, [r.id for r in records], replaced, v.source)
 
     # every check passed: from here on nothing refuses the package
-    unit_ids = units.ids_for(unit_refs)
+    unit_changes = units.changes(details)
+    unit_ids = units.ids_for([d.unit for d in details])
     kept = _forget_conflicts(conn, replaced)
     for chunk in _chunks(older):
         sql.execute(conn, f"DELETE FROM record WHERE package_id IN ({sql.marks(chunk)})", chunk)
@@ -221,7 +231,8 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
 
     errors, warnings = issues if issues is not None else package_issues(v, today)
     summary = {"forms": [list(f) for f in m.forms], "inner": len(m.inner),
-               "checks": [[c.name, c.ok, c.message] for c in v.checks], **(extra or {})}
+               "checks": [[c.name, c.ok, c.message] for c in v.checks], **(extra or {}),
+               **({"unit_changes": unit_changes} if unit_changes else {})}
     sql.insert_many(conn, Package.__table__, [dict(
         id=m.package_id, kind=m.kind, direction=PACKAGE_RECEIVED, sender_code=m.sender.code,
         sender_name=m.sender.name, sender_level=m.sender.level,
@@ -244,14 +255,19 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
                         len(replaced), conflicts, errors, warnings)
 
 
-def _refuse_foreign_ids(conn: Connection, ids: list[str], replaced: set[str], source: str
-                        ) -> None:
+def record_owners(conn: Connection, ids: list[str]) -> dict[str, tuple[str | None, str]]:
+    """provenance.Owners of `ids`: for each one the register holds, the sender of the
+    received registration package it came in (None: the register's own record) and its
+    name; one indexed query per chunk of ids."""
+    out: dict[str, tuple[str | None, str]] = {}
     for chunk in _chunks(ids):
-        for rid, name in sql.query(conn, f"SELECT id, name FROM record WHERE id IN "
-                                   f"({sql.marks(chunk)})", chunk):
-            if rid not in replaced:
-                why = f"记录编号 {rid}（{name}）已属于登记库中别的单位或别的数据包"
-                raise PackageRefused(f"数据包 {source} 被拒绝，未写入任何内容：{why}。", reason=why)
+        for rid, name, sender in sql.query(
+                conn, "SELECT r.id, r.name, p.sender_code FROM record r LEFT JOIN package p "
+                "ON p.id = r.package_id AND p.direction = ? AND p.kind = ? "
+                f"WHERE r.id IN ({sql.marks(chunk)})", [PACKAGE_RECEIVED, KIND_REGISTRATION,
+                                                        *chunk]):
+            out[rid] = (sender, name)
+    return out
 
 
 def _forget_conflicts(conn: Connection, replaced: set[str]) -> dict[tuple, tuple[str, str]]:

@@ -92,7 +92,8 @@ _WORKER: dict[str, Any] = {}
 
 def _view_state(view: RegisterView) -> dict[str, Any]:
     raw = view.decrypt_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    return {**dataclasses.asdict(dataclasses.replace(view, decrypt_key=None)), "key": raw}
+    return {**dataclasses.asdict(dataclasses.replace(view, decrypt_key=None, owners=None)),
+            "key": raw}
 
 
 def _init_worker(forms_dir: str, state: dict[str, Any], parent: int) -> None:
@@ -110,7 +111,7 @@ def _prepare_in_worker(path: Path, today: date) -> Prepared:
     prepared.data = b""  # read again at home rather than sent through a pipe
     v = prepared.verification
     if v is not None:  # what the writer needs travels back, not the whole files
-        v.members = {}
+        v.members, v.speakers = {}, []  # v.units keeps what the writer needs of the speakers
         v.inner = {pid: _light(m) for pid, m in v.inner.items()}
         if v.manifest is not None:
             v.manifest = _light(v.manifest)
@@ -162,8 +163,10 @@ def prepared_files(paths: Sequence[Path], forms: FormSet, view: RegisterView, to
     """Prepare `paths` in order; with a worker process when the merge is large enough.
 
     Files prepared ahead are checked against `view` as it was: the caller rechecks the
-    sequence (reader.recheck) before writing each one.
+    sequence and who holds the record ids (reader.recheck) before writing each one, so they
+    are not asked here.
     """
+    view = dataclasses.replace(view, owners=None)
     forms_dir = _forms_dir(forms)
     if parallel is None:
         size = sum(Path(p).stat().st_size for p in paths if Path(p).is_file())

@@ -18,6 +18,7 @@ from desktop.exchange.format.keys import PublicKeyInfo, normalise_fingerprint, r
 from desktop.exchange.format.manifest import KIND_REGISTRATION, KIND_RETURN, PARENT_LEVEL
 from desktop.exchange.format.reader import RegisterView
 from desktop.exchange.format.writer import Sender
+from desktop.exchange.merge import record_owners
 from desktop.storage import Register, Unit, own_keys
 from desktop.storage.tables import (
     PACKAGE_RECEIVED,
@@ -47,7 +48,8 @@ def own_sender(session: Session, register: Register) -> tuple[Sender, X25519Priv
 
 
 def register_view(session: Session, register: Register) -> RegisterView:
-    """What verification needs to know about this register, read in a few queries."""
+    """What verification needs to know about this register, read in a few queries (and, while
+    `session` is open, who holds the record ids of a package: merge.record_owners)."""
     sender, decrypting = own_sender(session, register)
     trusted: dict[str, set[str]] = {}
     for code, fp in session.execute(select(TrustedKey.unit_code, TrustedKey.fingerprint)
@@ -65,7 +67,9 @@ def register_view(session: Session, register: Register) -> RegisterView:
         elif direction == PACKAGE_RECEIVED and kind == KIND_RETURN:
             returns_seen.add(pid)
     return RegisterView(sender.info.code, sender.info.fingerprint, decrypting, trusted, merged,
-                        sent, returns_seen, audit_heads=load_anchors(session))
+                        sent, returns_seen,
+                        owners=lambda ids: record_owners(session.connection(), ids),
+                        audit_heads=load_anchors(session))
 
 
 def trusted_keys(session: Session) -> list[TrustedKey]:

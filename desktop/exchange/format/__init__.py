@@ -9,4 +9,6 @@
   strictly and checked against the package's records.
 - writer.py: writing packages and return files; reader.py: every check of a package before
   anything is written; errors.py: the refusals, in Chinese.
+- provenance.py: who may speak for which unit, at every depth of a package, and the one
+  decision of what a register refuses (docs/architecture.md, "Provenance").
 """

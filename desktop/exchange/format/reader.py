@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from desktop.domain.forms import FormSet
-from desktop.domain.levels import LEVEL_NAMES
-from desktop.exchange.format import chain, encryption
+from desktop.exchange.format import chain, encryption, provenance
 from desktop.exchange.format.errors import PackageRefused
 from desktop.exchange.format.manifest import (
     AUDIT,
@@ -65,6 +65,10 @@ class RegisterView:
     merged: dict[str, dict[int, str]]  # sender code -> {sequence: package id} received
     sent: set[str] = field(default_factory=set)  # ids of packages this register sent
     returns_seen: set[str] = field(default_factory=set)  # return files already imported
+    #: record ids -> who holds those of them already in the register (provenance.Owners),
+    #: asked once a package's records are read; None where the register is out of reach (a
+    #: worker process: the merge asks again before writing, see recheck)
+    owners: Callable[[list[str]], provenance.Owners] | None = None
     #: sender code -> the head of its audit chain accepted last (chain.py)
     audit_heads: dict[str, chain.Anchor] = field(default_factory=dict)
 
@@ -83,7 +87,18 @@ class Verification:
     already: bool = False  # merged or imported before: nothing to do
     stats: dict | None = None  # a society's statistics table (stats/<code>.json), as read
     findings: list[str] = field(default_factory=list)  # for the clerk; they refuse nothing
+    #: the signed packages of its tree, each with the unit it speaks for (provenance.py)
+    speakers: list[provenance.Speaker] = field(default_factory=list)
+    #: unit code -> what the package may say of that unit (from the unit's own signed package)
+    units: dict[str, provenance.Detail] = field(default_factory=dict)
     audit_chain: tuple[chain.ChainEntry, ...] | None = None  # the sender's, as carried
+
+    def named_units(self) -> set[str]:
+        """Every unit the package speaks for or names: its tree's senders, its unit list, the
+        units of its records."""
+        m = self.manifest
+        return (set(self.units) | ({u.code for u in m.units} if m else set())
+                | {r.unit_code for r in self.records or ()})
 
     @property
     def ok(self) -> bool:
@@ -99,10 +114,6 @@ class Verification:
 
     def refused(self) -> PackageRefused:
         return PackageRefused(f"数据包 {self.source} 被拒绝，未写入任何内容。{self.reason()}")
-
-
-def _unit_text(code: str, name: str, level: str) -> str:
-    return f"{name}（{LEVEL_NAMES.get(level, level)}，代码 {code}）"
 
 
 def verify_package(data: bytes, source: str, forms: FormSet, view: RegisterView | None = None,
@@ -132,6 +143,10 @@ def verify_package(data: bytes, source: str, forms: FormSet, view: RegisterView 
         return result
     add(Check("签名", True, f"签名正确（签名者公钥指纹 {manifest.signer_fingerprint}）"))
     result.manifest = manifest
+    _set_speakers(result, provenance.listed_speakers(manifest))
+    if (why := provenance.listed_problem(manifest)) is not None:
+        add(Check("内含数据包", False, why))
+        return result
     if expected_fingerprint and manifest.signer_fingerprint != expected_fingerprint:
         add(Check("签名者", False, f"签名者公钥指纹 {manifest.signer_fingerprint} 与应有的 "
                                  f"{expected_fingerprint} 不符"))
@@ -147,10 +162,12 @@ def verify_package(data: bytes, source: str, forms: FormSet, view: RegisterView 
     if not _hashes(result, manifest, members):
         return result
     origins = _inner(result, manifest, forms, depth, limits) if manifest.inner else {}
+    _listed_units(result, manifest)
     if view is None:
         add(_sender_unchecked(manifest))
         return result
     _trust(result, manifest, view)
+    _vouched_keys(result, view)
     if manifest.kind == KIND_REGISTRATION:
         _sequence(result, manifest, view)
     else:
@@ -158,6 +175,7 @@ def verify_package(data: bytes, source: str, forms: FormSet, view: RegisterView 
     if result.ok:
         _data(result, manifest, forms, view, origins)
     if result.ok and result.records is not None:
+        _scope(result, view)
         _anchor(result, view)
     if result.ok and result.records is not None:
         _stats(result, manifest)
@@ -202,11 +220,18 @@ def _hashes(result: Verification, manifest: Manifest, members: dict[str, bytes])
     return True
 
 
+def _set_speakers(result: Verification, speakers: list[provenance.Speaker]) -> None:
+    result.speakers = speakers
+    result.units = provenance.unit_details(speakers)
+
+
 def _inner(result: Verification, manifest: Manifest, forms: FormSet, depth: int,
            limits: Limits) -> dict[str, Origins]:
-    """Verify every original package carried under inner/ against the manifest's list."""
+    """Verify every original package carried under inner/ against the manifest's list, and
+    that the package may carry it (provenance.carry_problem)."""
     problems: list[str] = []
     origins: dict[str, Origins] = {}
+    children: list[tuple[Manifest, list[provenance.Speaker]]] = []
     names = {ref.name for ref in manifest.inner}
     on_disk = {name for name in result.members if name.startswith("inner/")}
     if names != on_disk or len(names) != len(manifest.inner):
@@ -224,25 +249,57 @@ def _inner(result: Verification, manifest: Manifest, forms: FormSet, depth: int,
             elif (m.package_id != ref.package_id or m.sender.code != ref.sender_code
                   or m.kind != KIND_REGISTRATION):
                 problems.append(f"{ref.name} 与清单中的记载不符")
-            elif m.recipient.code != manifest.sender.code:
-                problems.append(f"{ref.name} 不是发给 {manifest.sender.name} 的")
+            elif (why := provenance.carry_problem(manifest, m)) is not None:
+                problems.append(why)
             else:
                 result.inner[m.package_id] = m
-                origins[m.package_id] = Origins(
-                    frozenset({m.sender.code, *(u.code for u in m.units)}), m.record_digests)
+                children.append((m, inner.speakers))
+                origins[m.package_id] = Origins(provenance.signed_digests(inner.speakers))
             if len(problems) >= 3:
                 break
     if problems:
         result.checks.append(Check("内含数据包", False, "；".join(problems)))
-    else:
-        result.checks.append(Check("内含数据包", True,
-                                   f"{len(origins)} 个原始数据包的签名和哈希均正确"))
+        return {}
+    _set_speakers(result, provenance.speakers_of(manifest, children))
+    result.checks.append(Check("内含数据包", True,
+                               f"{len(origins)} 个原始数据包的签名和哈希均正确，"
+                               "均由下级单位签名并发给本数据包的发送单位"))
     return origins
+
+
+def _listed_units(result: Verification, manifest: Manifest) -> None:
+    """The package's unit list names only its sender and units whose packages it carries."""
+    covered = {s.unit.code for s in result.speakers}
+    why = provenance.units_problem(manifest, covered)
+    if why is not None:
+        result.checks.append(Check("报送范围", False, why))
+
+
+def _vouched_keys(result: Verification, view: RegisterView) -> None:
+    """Carried packages of units whose keys this level trusts directly are signed by them."""
+    why = provenance.key_problem(result.speakers, view.trusted)
+    if why is not None:
+        result.checks.append(Check("内含数据包", False, why))
+
+
+def _scope(result: Verification, view: RegisterView) -> None:
+    """What this register refuses of a sound package (the own unit named, a record id held by
+    another unit or package): provenance.refusal, the decision merge takes too."""
+    m = result.manifest
+    if m is None or result.records is None or m.sender.code == view.own_code:
+        return
+    ids = [r.id for r in result.records]
+    owners = view.owners(ids) if view.owners is not None and ids else {}
+    why = provenance.refusal(m.sender, view.own_code, result.named_units(), ids, owners)
+    if why is not None:
+        result.checks.append(Check("记录归属", False, why))
+    elif view.owners is not None:
+        result.checks.append(Check("记录归属", True, "记录编号均未被登记库中其他单位或数据包使用"))
 
 
 def _trust(result: Verification, manifest: Manifest, view: RegisterView) -> None:
     sender = manifest.sender
-    who = _unit_text(sender.code, sender.name, sender.level)
+    who = provenance.unit_text(sender)
     fp = manifest.signer_fingerprint
     if sender.code == view.own_code:
         ok = fp == view.own_fingerprint
@@ -265,7 +322,7 @@ def _trust(result: Verification, manifest: Manifest, view: RegisterView) -> None
     if manifest.recipient_fingerprint != view.own_fingerprint:
         r = manifest.recipient
         result.checks.append(Check("接收单位", False, f"这是发给 "
-                                   f"{_unit_text(r.code, r.name, r.level)} 的，不是发给本单位的"))
+                                   f"{provenance.unit_text(r)} 的，不是发给本单位的"))
     else:
         result.checks.append(Check("接收单位", True, "发给本单位"))
 
@@ -297,10 +354,12 @@ def recheck(result: Verification, view: RegisterView) -> None:
     m = result.manifest
     if m is None or not result.ok:
         return
-    result.checks = [c for c in result.checks if c.name not in ("序号", "退回对象", "审计日志")]
+    result.checks = [c for c in result.checks
+                     if c.name not in ("序号", "退回对象", "记录归属", "审计日志")]
     result.already = False
     (_sequence if m.kind == KIND_REGISTRATION else _returned)(result, m, view)
     if result.ok and result.records is not None:
+        _scope(result, view)
         _anchor(result, view)
 
 
@@ -338,7 +397,8 @@ def _data(result: Verification, manifest: Manifest, forms: FormSet, view: Regist
             n = len(result.comments)
         else:
             result.records = parse_record_lines(plaintext, forms, manifest.sender.code, origins,
-                                                manifest.record_digests)
+                                                manifest.record_digests,
+                                                provenance.unit_text(manifest.sender))
             n = len(result.records)
             counts = Counter(r.form.id for r in result.records)
             declared = {form_id: count for form_id, _, count in manifest.forms}

@@ -76,10 +76,11 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Origins:
-    """What a record with an origin may claim: the inner package's units and digests."""
+    """What a record that names an inner package as its origin may claim: unit code -> the
+    digests of the records that unit itself signed, in that package or in one it carries
+    (exchange/format/provenance.py)."""
 
-    units: frozenset[str]
-    digests: frozenset[str]
+    signed: Mapping[str, frozenset[str]]
 
 
 def _need(cond: bool, line: int, what: str) -> None:
@@ -158,9 +159,13 @@ def stored_values(form: FormSpec, raw: dict[str, Any], line: int, renamed: bool 
 
 
 def parse_record_lines(plaintext: bytes, forms: FormSet, sender_code: str,
-                       origins: Mapping[str, Origins], digests: frozenset[str]
-                       ) -> list[Incoming]:
-    """Read and check every record line; RecordsError names the first bad line."""
+                       origins: Mapping[str, Origins], digests: frozenset[str],
+                       sender_name: str = "") -> list[Incoming]:
+    """Read and check every record line; RecordsError names the first bad line.
+
+    A record without an origin is the sender's own; one with an origin is of a unit that
+    signed it itself in that inner package (or in one that package carries)."""
+    who = sender_name or f"发送单位（代码 {sender_code}）"
     out: list[Incoming] = []
     seen: set[str] = set()
     renamed = {f.id: any(spec.renamed_from for spec in f.fields) for f in forms.forms.values()}
@@ -188,10 +193,12 @@ def parse_record_lines(plaintext: bytes, forms: FormSet, sender_code: str,
         unit, origin = line["unit"], line.get("origin")
         _need(isinstance(unit, str), n, "的单位无效")
         if origin is None:
-            _need(unit == sender_code, n, "的单位不是发送单位")
+            _need(unit == sender_code, n, f"属于单位 {str(unit)[:100]}，但没有注明来源数据包："
+                  f"{who}只能报送本单位的记录，不能代其他单位报送")
         else:
             _need(isinstance(origin, str) and origin in origins, n, "注明的来源数据包不在包内")
-            _need(unit in origins[origin].units, n, "的单位与来源数据包不符")
+            _need(unit in origins[origin].signed, n, f"属于单位 {unit[:100]}，但来源数据包中"
+                  f"没有该单位自己签名的数据包：{who}不能代该单位报送")
         _need(isinstance(line["values"], dict), n, "的栏目值格式不正确")
         form = forms.forms[form_id]
         if form_id not in checkers:
@@ -202,8 +209,9 @@ def parse_record_lines(plaintext: bytes, forms: FormSet, sender_code: str,
         d = digest(rid, form_id, version, revision, line["values"], values_json)
         _need(d in digests, n, "的内容与清单中的摘要不符（可能被改动过）")
         if origin is not None:
-            _need(d in origins[origin].digests, n,
-                  "与来源数据包中签名的内容不符（转报单位改动过这条记录）")
+            _need(d in origins[origin].signed[unit], n,
+                  "与来源数据包中签名的内容不符（转报单位改动过这条记录，或这条记录不是"
+                  f"单位 {unit[:100]} 自己签名的）")
         out.append(Incoming(rid, unit, form, version, state, revision, line["values"], current,
                             overrides, origin, d, values_json))
     return out

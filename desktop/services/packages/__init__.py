@@ -6,7 +6,8 @@ This package owns the use cases; the file format, signing and trust rules are de
 - export.py: check the own records and export the own unit's package;
 - keys.py: show, export and trust public keys;
 - merge.py: verify and merge received packages and return files;
-- review.py: accept and return, expected units, the dashboard, conflicts, return notes;
+- review.py: accept and return, expected units, the dashboard, conflicts, return notes, the
+  changes of units' details to confirm;
 - records.py: what the review dialogs show of a received package's records;
 - anchors.py: the audit anchors of the senders' chains (list; forget one, audited);
 - files.py: the workbooks and PDFs a package carries; stats.py: the society's statistics table
@@ -34,6 +35,7 @@ from desktop.services.packages.merge import MergeReport, merge_packages, verify_
 from desktop.services.packages.review import (
     accept_package,
     add_expected_unit,
+    confirm_unit_change,
     dashboard,
     import_expected_units,
     list_conflicts,
@@ -41,12 +43,14 @@ from desktop.services.packages.review import (
     record_notes,
     resolve_conflict,
     return_package,
+    unit_changes,
 )
 
 __all__ = [
     "ExportBlocked", "ExportResult", "MergeReport", "accept_package", "add_expected_unit",
-    "check_own_records", "dashboard", "export_package", "export_public_key", "import_expected_units",
+    "check_own_records", "confirm_unit_change", "dashboard", "export_package",
+    "export_public_key", "import_expected_units",
     "key_info_of_file", "list_conflicts", "list_trusted", "merge_packages", "own_public_key",
     "received_packages", "record_notes", "resolve_conflict", "return_package", "trust_key",
-    "verify_file",
+    "unit_changes", "verify_file",
 ]

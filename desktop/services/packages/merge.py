@@ -27,13 +27,15 @@ from desktop.storage.audit import RECORD_HASHES
 def verify_file(path: Path, forms: FormSet, register: Register | None = None,
                 fingerprint: str | None = None) -> Verification:
     """Every check of one package or return file (with a register: trust, recipient, sequence,
-    decryption and every record too). Writes nothing."""
+    decryption and every record too, and whatever the register would refuse of it on merging:
+    verify and merge agree). Writes nothing."""
     data = read_file(path)
     if register is None:
         return verify_package(data, Path(path).name, forms, expected_fingerprint=fingerprint)
-    with register.session() as session:
+    with register.session() as session:  # open while verifying: the view asks who holds ids
         view = trust.register_view(session, register)
-    return verify_package(data, Path(path).name, forms, view, expected_fingerprint=fingerprint)
+        return verify_package(data, Path(path).name, forms, view,
+                              expected_fingerprint=fingerprint)
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def merge_packages(register: Register, forms: FormSet, paths: Sequence[Path], *,
                     done.append({"file": report.path.name, "return": m.package_id,
                                  "returns": m.returns, "from": m.sender.code,
                                  "comments": report.comments, "sha256": v.sha256})
-                v.members, v.records, v.inner = {}, None, {}  # reports keep no data
+                v.members, v.records, v.inner, v.speakers = {}, None, {}, []  # reports keep no data
             if done:  # one audit entry for the one transaction, naming every file it wrote
                 append_audit(session, actor, "merge", f"{len(done)} 个文件",
                              {"packages": done})

@@ -1,6 +1,7 @@
 """What a receiving clerk does with merged packages: accept or return them (with comments, as a
-signed return file), the expected units and the dashboard, the conflicts between units, and
-the comments received on own records. UI-free; re-exported by desktop.services.packages."""
+signed return file), the expected units and the dashboard, the conflicts between units, the
+changes of units' details their own packages brought (confirmed here, never applied silently),
+and the comments received on own records. UI-free; re-exported by desktop.services.packages."""
 
 from __future__ import annotations
 
@@ -105,6 +106,25 @@ def add_expected_unit(register: Register, code: str, name: str, deadline: str | 
 def dashboard(register: Register, today: date | None = None) -> list[dash.UnitStatus]:
     with register.session() as session:
         return dash.dashboard(session, today or date.today())
+
+
+def unit_changes(register: Register) -> list[dash.UnitChange]:
+    """Changes of units' details (a renamed unit) waiting for the clerk to confirm."""
+    with register.session() as session:
+        return dash.unit_changes(session)
+
+
+def confirm_unit_change(register: Register, code: str, actor: str = ACTOR) -> dash.UnitChange:
+    """Apply the pending change of unit `code` (its name, level and parent as its own signed
+    package states them), with an audit entry."""
+    with register.session() as session:
+        change = dash.confirm_unit_change(session, code.strip())
+        append_audit(session, actor, "unit.confirm", change.code, {
+            "name": change.name, "level": change.level, "parent_code": change.parent_code,
+            "was": {"name": change.was_name, "level": change.was_level,
+                    "parent_code": change.was_parent_code}, "package": change.package_id})
+        session.commit()
+    return change
 
 
 def list_conflicts(register: Register, *, open_only: bool = True

@@ -192,13 +192,18 @@ class DashboardDialog(QDialog):
         self.return_button = QPushButton("退回…")
         self.return_button.setToolTip("附意见退回该单位的数据包")
         self.return_button.clicked.connect(self.return_selected)
+        self.change_button = QPushButton("确认单位信息变更…")
+        self.change_button.setObjectName("confirmUnitChange")
+        self.change_button.setToolTip("该单位（或其转报的下级单位）自己签名的数据包所报的名称等与本登记库"
+                                      "不同：核实后确认，才改用新的信息")
+        self.change_button.clicked.connect(self.confirm_changes)
         close = QPushButton("关闭")
         close.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         for b in (self.import_button, self.add_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        for b in (self.accept_button, self.return_button, close):
+        for b in (self.change_button, self.accept_button, self.return_button, close):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -210,7 +215,9 @@ class DashboardDialog(QDialog):
     def reload(self) -> None:
         rows = svc.dashboard(self.ctx.register)
         self.model.set_rows(rows)
-        self.summary.setText(summary(rows))
+        pending = sum(len(r.unit_changes) for r in rows)
+        self.summary.setText(summary(rows) + (
+            f"有 {pending} 个单位的信息变更待确认（选中该行后点“确认单位信息变更”）。" if pending else ""))
         self._enable()
 
     def selected(self) -> UnitStatus | None:
@@ -230,6 +237,7 @@ class DashboardDialog(QDialog):
         has = row is not None and row.package_id is not None
         self.accept_button.setEnabled(has and row.status != "已接收")
         self.return_button.setEnabled(has and row.status != "已退回")
+        self.change_button.setEnabled(row is not None and bool(row.unit_changes))
 
     def show_unit(self) -> bool:
         """Show the selected unit's records in the main window (double click)."""
@@ -271,24 +279,47 @@ class DashboardDialog(QDialog):
         self.reload()
         return True
 
+    def _asked_and_done(self, title: str, question: str, work, refused: str) -> bool:
+        """Ask `question`; on yes run `work` (a KnownError is shown under `refused`), then show
+        the dashboard again with the same row selected."""
+        row = self.selected()
+        if QMessageBox.question(self, title, question) != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            work()
+        except KnownError as err:
+            QMessageBox.warning(self, refused, str(err))
+            return False
+        self.ctx.notify(Changes.ALL)
+        self.reload()
+        if row is not None:
+            self.select_code(row.code)
+        return True
+
     def accept_selected(self) -> None:
         row = self.selected()
         if row is None or row.package_id is None:
             return
-        answer = QMessageBox.question(
-            self, "接收数据包", f"接收 {row.name} 的数据包（序号 {row.sequence}，{row.records} "
-            "条记录）？接收后这些记录将随本单位下次上报。")
-        if answer != QMessageBox.StandardButton.Yes:
+        if self._asked_and_done(
+                "接收数据包", f"接收 {row.name} 的数据包（序号 {row.sequence}，{row.records} "
+                "条记录）？接收后这些记录将随本单位下次上报。",
+                lambda: svc.accept_package(self.ctx.register, row.package_id,
+                                           actor=self.ctx.actor), "未接收"):
+            self.ctx.status(f"已接收 {row.name} 的数据包")
+
+    def confirm_changes(self) -> None:
+        """Apply the pending changes of the selected row's units (a renamed unit)."""
+        row = self.selected()
+        if row is None or not row.unit_changes:
             return
-        try:
-            svc.accept_package(self.ctx.register, row.package_id, actor=self.ctx.actor)
-        except KnownError as err:
-            QMessageBox.warning(self, "未接收", str(err))
-            return
-        self.ctx.notify(Changes.ALL)
-        self.reload()
-        self.select_code(row.code)
-        self.ctx.status(f"已接收 {row.name} 的数据包")
+        text = "\n".join(c.describe() for c in row.unit_changes)
+
+        def confirm() -> None:
+            for c in row.unit_changes:
+                svc.confirm_unit_change(self.ctx.register, c.code, actor=self.ctx.actor)
+
+        self._asked_and_done("确认单位信息变更", f"以下变更来自单位自己签名的数据包：\n{text}\n\n"
+                             "核实无误后确认，本登记库将改用新的信息。确认吗？", confirm, "未确认")
 
     def return_selected(self) -> None:
         row = self.selected()
