@@ -3,6 +3,7 @@ move out, revoke with 依据/审批人, apply all or nothing, and the Excel rout
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -61,6 +62,11 @@ def test_the_proposals_are_shown_in_three_lists(proposals):
     kept = _child(dialog, 0, "0024-000001")
     assert g.text(kept, 0) == KEEP_MARK
     assert "*" in g.text(kept, 3)  # masked
+    # … and no row shows a whole birth date beside it (issue 14: docs/privacy.md)
+    shown = [m.text(r, c) for m in (g, dialog.noid) for r in range(m.rowCount())
+             for c in range(m.columnCount())]
+    assert "1980-01" in shown and not any(re.fullmatch(r"\d{4}-\d\d-\d\d", t or "")
+                                          for t in shown)
     assert sorted(dialog.noid.text(r, 1) for r in range(dialog.noid.rowCount())) == [
         "0024-000003", "0024-000004", "0024-000005"]
     assert sorted(dialog.overdue.text(r, 1) for r in range(dialog.overdue.rowCount())) \
