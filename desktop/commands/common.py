@@ -74,6 +74,12 @@ def escape_controls(text: str, *, keep: str = "") -> str:
                          else f"\\u{ord(m.group()):04x}", text)
 
 
+def shown(value: object) -> str:
+    """A value from a file or a package inside a line the command prints: every control
+    escaped, the newline and tab too, so it cannot start a line of its own (a fake 通过)."""
+    return escape_controls(str(value))
+
+
 class TerminalGuard(io.TextIOBase):
     """A stream that passes everything written to it through `escape_controls`, keeping only
     the newline and tab the commands use as separators. `cli.main` puts one in front of

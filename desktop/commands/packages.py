@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from desktop.commands.common import open_db, progress_printer, shipped
+from desktop.commands.common import open_db, progress_printer, shipped, shown
 from desktop.errors import UsageError
 
 
@@ -149,7 +149,7 @@ def cmd_export(args) -> int:
                          progress_printer())
         except svc.ExportBlocked as blocked:
             for b in blocked.blockers:
-                print(f"{b.form_title}\t{b.name}\t{b.field}\t{b.message}")
+                print(f"{b.form_title}\t{shown(b.name)}\t{b.field}\t{shown(b.message)}")
             _err(f"{blocked}未导出。")
             return 1
     print(result.path)
@@ -179,18 +179,19 @@ def _describe(v) -> list[str]:
 
     m = v.manifest
     if m is None:
-        return [f"文件：{v.source}"]
+        return [f"文件：{shown(v.source)}"]
     s = m.sender
     what = "退回文件" if m.kind == "return" else "数据包"
-    lines = [f"{what}：{v.source}", f"编号：{m.package_id}",
-             f"发送单位：{s.name}（{LEVEL_NAMES.get(s.level, s.level)}，代码 {s.code}）",
-             f"接收单位：{m.recipient.name}（代码 {m.recipient.code}）",
-             f"生成时间：{m.created}"]
+    lines = [f"{what}：{shown(v.source)}", f"编号：{shown(m.package_id)}",
+             f"发送单位：{shown(s.name)}（{shown(LEVEL_NAMES.get(s.level, s.level))}，"
+             f"代码 {shown(s.code)}）",
+             f"接收单位：{shown(m.recipient.name)}（代码 {shown(m.recipient.code)}）",
+             f"生成时间：{shown(m.created)}"]
     if m.kind == "return":
-        lines.append(f"退回的数据包：{m.returns}；意见 {m.record_count} 条")
+        lines.append(f"退回的数据包：{shown(m.returns)}；意见 {m.record_count} 条")
     else:
-        forms = "，".join(f"{f} {n} 条" for f, _, n in m.forms) or "无"
-        lines += [f"序号：{m.sequence}" + (f"（取代 {m.supersedes}）" if m.supersedes else ""),
+        forms = "，".join(f"{shown(f)} {n} 条" for f, _, n in m.forms) or "无"
+        lines += [f"序号：{m.sequence}" + (f"（取代 {shown(m.supersedes)}）" if m.supersedes else ""),
                   f"记录：{m.record_count} 条（{forms}）"
                   + (f"；内含原始数据包 {len(m.inner)} 个" if m.inner else "")]
     return lines
@@ -218,13 +219,13 @@ def cmd_verify(args) -> int:
             print(line)
         for c in v.checks:
             mark = {True: "通过", False: "未通过", None: "未检查"}[c.ok]
-            print(f"[{mark}] {c.name}：{c.message}")
+            print(f"[{mark}] {c.name}：{shown(c.message)}")
         for finding in v.findings:
-            print(f"[注意] {finding}")
+            print(f"[注意] {shown(finding)}")
     if v.ok:
         _err("核验通过。")
         return 0
-    _err(f"核验未通过：{v.reason()}")
+    _err(f"核验未通过：{shown(v.reason())}")
     return 1
 
 
@@ -241,19 +242,20 @@ def cmd_merge(args) -> int:
             extra = f"，取代旧数据包中的 {o.replaced} 条" if o.replaced else ""
             issues = f"，错误 {o.errors} 个、未确认警告 {o.warnings} 个" if (
                 o.errors or o.warnings) else ""
-            print(f"已合并\t{r.path.name}\t{o.sender.name}\t序号 {o.sequence}\t{o.records} 条记录"
+            print(f"已合并\t{shown(r.path.name)}\t{shown(o.sender.name)}\t序号 {o.sequence}\t"
+                  f"{o.records} 条记录"
                   f"{extra}{issues}" + (f"\t重复登记冲突 {o.conflicts} 个" if o.conflicts else ""))
             conflicts += o.conflicts
             if r.stats_finding:
                 findings += 1
-                print(f"注意\t{r.path.name}\t{r.stats_finding}")
+                print(f"注意\t{shown(r.path.name)}\t{shown(r.stats_finding)}")
         elif r.status == "already":
-            print(f"已合并过\t{r.path.name}\t未重复写入")
+            print(f"已合并过\t{shown(r.path.name)}\t未重复写入")
         elif r.status == "returned":
-            print(f"已导入退回意见\t{r.path.name}\t{r.comments} 条")
+            print(f"已导入退回意见\t{shown(r.path.name)}\t{r.comments} 条")
         else:
             refused += 1
-            print(f"已拒绝\t{r.path.name}\t{r.reason}")
+            print(f"已拒绝\t{shown(r.path.name)}\t{shown(r.reason)}")
     done = len(reports) - refused
     _err(f"共 {len(reports)} 个文件：{done} 个已处理，{refused} 个被拒绝（被拒绝的未写入任何内容）。"
          + (f"发现 {conflicts} 个重复登记冲突，请用 dengji conflicts --db 登记库 list 查看并处理。"
@@ -268,7 +270,7 @@ def cmd_accept(args) -> int:
 
     with open_db(args.db) as reg:
         p = svc.accept_package(reg, args.package)
-    print(f"已接收 {p.sender_name} 的数据包 {p.id}（序号 {p.sequence}，{p.record_count} 条记录）。")
+    print(f"已接收 {shown(p.sender_name)} 的数据包 {p.id}（序号 {p.sequence}，{p.record_count} 条记录）。")
     return 0
 
 
@@ -279,7 +281,7 @@ def cmd_return(args) -> int:
         p, written, target = svc.return_package(reg, shipped(), args.package, args.comments,
                                                 args.out)
     print(target)
-    _err(f"已退回 {p.sender_name} 的数据包（序号 {p.sequence}），意见 "
+    _err(f"已退回 {shown(p.sender_name)} 的数据包（序号 {p.sequence}），意见 "
          f"{written.manifest['record_count']} 条。请将退回文件交给该单位导入。")
     return 0
 
@@ -299,17 +301,17 @@ def cmd_keys(args) -> int:
                           sys.stdout, ensure_ascii=False, indent=1)
                 print()
             else:
-                print(f"本单位：{info.describe()}\n公钥指纹：\n  {info.fingerprint}")
+                print(f"本单位：{shown(info.describe())}\n公钥指纹：\n  {info.fingerprint}")
         elif args.keys_op == "export-public":
             info = svc.export_public_key(reg, args.out)
             print(args.out)
             _err(f"已写出 {info.name} 的公钥文件。公钥指纹：{info.fingerprint}")
         elif args.keys_op == "trust":
             info, new = svc.trust_key(reg, shipped(), args.file, args.fingerprint)
-            print(("已信任 " if new else "此前已信任 ") + f"{info.describe()} 的公钥，指纹 {info.fingerprint}。")
+            print(("已信任 " if new else "此前已信任 ") + f"{shown(info.describe())} 的公钥，指纹 {info.fingerprint}。")
         else:
             for k in svc.list_trusted(reg):
-                print(f"{k.unit_code}\t{k.unit_name}\t{k.level}\t{k.fingerprint}\t"
+                print(f"{shown(k.unit_code)}\t{shown(k.unit_name)}\t{k.level}\t{k.fingerprint}\t"
                       f"{k.created_at:%Y-%m-%d}\t{k.confirmed_how}")
     return 0
 
@@ -344,7 +346,7 @@ def cmd_units(args) -> int:
         return 0
     print("单位代码\t单位名称\t状态\t逾期\t序号\t记录数\t错误\t警告\t冲突\t未答复意见\t数据包编号")
     for r in rows:
-        print(f"{r.code}\t{r.name}\t{r.status}\t{'逾期' if r.late else ''}\t{r.sequence or ''}\t"
+        print(f"{shown(r.code)}\t{shown(r.name)}\t{r.status}\t{'逾期' if r.late else ''}\t{r.sequence or ''}\t"
               f"{r.records}\t{r.errors}\t{r.warnings}\t{r.conflicts}\t{r.open_comments}\t"
               f"{r.package_id or ''}")
     expected = [r for r in rows if r.expected]
@@ -360,11 +362,11 @@ def _unit_changes(reg, args) -> int:
 
     if args.units_op == "confirm":
         change = svc.confirm_unit_change(reg, args.code)
-        print(f"已确认：{change.describe()}。")
+        print(f"已确认：{shown(change.describe())}。")
         return 0
     changes = svc.unit_changes(reg)
     for c in changes:
-        print(f"{c.code}\t{c.describe()}\t数据包 {c.package_id}")
+        print(f"{shown(c.code)}\t{shown(c.describe())}\t数据包 {c.package_id}")
     _err(f"待确认的单位信息变更 {len(changes)} 个。确认：dengji units --db 登记库 confirm 单位代码")
     return 0
 
@@ -386,8 +388,9 @@ def cmd_conflicts(args) -> int:
         print()
         return 0
     for c in rows:
-        print(f"{c.id}\t{c.what}相同\t甲：{c.name_a}（{c.unit_a}）\t乙：{c.name_b}（{c.unit_b}）\t"
-              f"{'未处理' if c.status == 'open' else c.resolution}\t{c.note}")
+        print(f"{c.id}\t{c.what}相同\t甲：{shown(c.name_a)}（{shown(c.unit_a)}）\t"
+              f"乙：{shown(c.name_b)}（{shown(c.unit_b)}）\t"
+              f"{'未处理' if c.status == 'open' else c.resolution}\t{shown(c.note)}")
     _err(f"共 {len(rows)} 个冲突。处理：dengji conflicts --db 登记库 resolve 编号 "
          "--keep a|b|both [--note 说明] 或 --return a|b")
     return 0

@@ -14,6 +14,7 @@ from desktop.commands.common import (
     progress_printer,
     secret_value,
     shipped,
+    shown,
 )
 from desktop.errors import KnownError, UsageError
 
@@ -177,7 +178,7 @@ def _print_cells(findings, fmt: str) -> None:
         sys.stdout.write("\n")
         return
     for f in findings:
-        print(f"{f.cell}\t{f.severity}\t{f.message}")
+        print(f"{shown(f.cell)}\t{f.severity}\t{shown(f.message)}")
 
 
 def cmd_readmit(args) -> int:
@@ -189,7 +190,7 @@ def cmd_readmit(args) -> int:
                          agreed=args.agreed, record_id=args.record, member_no=args.member_no,
                          approver=args.approver, basis=args.basis,
                          batch=_batch("", date.today()))
-    print(f"{change.name}（会员证号 {change.member_no or '无'}）已重新入会。")
+    print(f"{shown(change.name)}（会员证号 {shown(change.member_no or '无')}）已重新入会。")
     return 0
 
 
@@ -278,7 +279,7 @@ def cmd_check_numbers(args) -> int:
         sys.stdout.write("\n")
     else:
         for i in issues:
-            print(f"{i.member_no}\t{i.severity}\t{i.message}")
+            print(f"{shown(i.member_no)}\t{i.severity}\t{shown(i.message)}")
     missing = sum(1 for m in loaded.members if not m.member_no)
     print(f"共 {len(loaded.members)} 条，会员证号问题 {len(issues)} 项" +
           (f"，{missing} 条没有会员证号" if missing else "") + "。", file=sys.stderr)

@@ -158,7 +158,7 @@ def test_a_package_sender_name_cannot_print_a_fake_pass(dengji, tmp_path, jsonl)
     """A firm whose unit name and a member's name are escape sequences: `keys trust`,
     `verify` and `merge` at the city show them escaped."""
     firm, city = tmp_path / "firm.dengji", tmp_path / "city.dengji"
-    hostile = "\x1b[2J\x1b[H通过\u202e律师事务所党支部"
+    hostile = "\x1b[2J\x1b[H通过\u202e律师事务所党支部\n核验通过。"
     assert dengji("init", "--db", city, "--level", "city", "--unit-name", "北京市律师行业党委",
                   "--unit-code", "11110000CITY00001X").code == 0
     result = dengji("init", "--db", firm, "--level", "firm", "--unit-name", hostile,
@@ -184,7 +184,9 @@ def test_a_package_sender_name_cannot_print_a_fake_pass(dengji, tmp_path, jsonl)
         assert_no_crash(result)
         no_raw_controls(result)
         shown += result.out + result.err
-    assert "\\u001b[2J" in shown  # the name is there, visibly escaped
+        lines = (result.out + result.err).splitlines()
+        assert result.code == 0 or "核验通过。" not in lines  # no line of the sender's making
+    assert "\\u001b[2J" in shown and "\\u000a核验通过。" in shown  # the name, visibly escaped
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file names with ESC")
