@@ -1,6 +1,7 @@
 """Storage: the encrypted register (SQLCipher), its tables, audit chain and repositories, the
-register's files on disk (files.py: fsync, side files, the backup folder) and its backups and
-restores (backup.py).
+register's files on disk (files.py: fsync, side files, the backup folder, publishing a file
+only once the register has recorded it), its backups and restores (backup.py) and re-keying a
+register made with weaker key-derivation parameters (rekey.py).
 
 No Qt here. Services open sessions from a `Register` and own the transactions; the functions
 below never commit.
