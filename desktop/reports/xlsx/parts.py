@@ -113,7 +113,9 @@ class Package:
         if workbook is None:
             raise Unusable("no workbook part")
         base = dirname(workbook)
-        rels = _relations(zf, f"{base}/_rels/{workbook.rsplit('/', 1)[-1]}.rels", base)
+        #: the workbook part and its relationships part (annotate_stream adds a sheet there)
+        self.workbook, self.workbook_rels = workbook, f"{base}/_rels/{workbook.rsplit('/', 1)[-1]}.rels"
+        rels = _relations(zf, self.workbook_rels, base)
         root = _xml(zf, workbook)
         self.date1904 = any(_local(e.tag) == "workbookPr"
                             and e.get("date1904", "").lower() in ("1", "true")
@@ -130,11 +132,20 @@ class Package:
                                      kind == "worksheet" and info is not None,
                                      info.file_size if info else 0))
         self._styles = next((m for k, m in rels.values() if k == "styles"), None)
+        self.styles = self._styles  # the styles part, if any
         self._strings = next((m for k, m in rels.values() if k == "sharedStrings"), None)
         self._book: dict[str, Book] = {}
 
     def close(self) -> None:
         self._zip.close()
+
+    @property
+    def zip(self) -> zipfile.ZipFile:
+        return self._zip
+
+    def xml(self, name: str) -> Iterator[bytes]:
+        """The sheet's whole XML inflated as a stream (no more than its declared size)."""
+        return self._stream(name, 1 << 16)
 
     def worksheets(self, sheet: str | None = None) -> list[str]:
         """The sheet asked for if it is a worksheet, else every visible worksheet, as
