@@ -155,7 +155,7 @@ def test_the_cleanup_workbook_writes_members_as_text(dengji, sdb: Path, load, tm
 def test_statistics_with_unit_names_from_received_packages_are_text(world: World, tmp_path: Path
                                                                     ) -> None:
     city = society(world, CITY, ["1", "1"], seed=0)
-    names = [PAYLOADS[0], PAYLOADS[5]]
+    names = [PAYLOADS[0], "@SUM(A1:A9)", "-2+3"]
     for n, name in enumerate(names, start=1):
         county = society(world, UnitInfo(f"024-0{n}", name, "society-county", CITY.code),
                          ["1", "2", "1"], seed=n)
