@@ -29,6 +29,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from desktop.errors import KnownError
+from desktop.inputs import regular_file
 from desktop.paths import tracked_part
 from desktop.storage import crypto, migrations
 from desktop.storage.audit import append_audit, verify_audit_chain
@@ -186,8 +187,9 @@ def check_restore(register: Register, source: Path) -> BackupInfo:
 def _restorable(register: Register, source: Path) -> tuple[BackupInfo, str]:
     """The checked backup `source` and the raw key that opens it: the register's own, or for a
     backup taken before a re-key the one its salt and the passphrase give (Register.key_for)."""
-    if not source.is_file():
+    if not source.exists():
         raise KnownError(f"找不到备份文件 {source}。请检查路径。")
+    regular_file(source, "备份文件")  # a FIFO, a device or a folder is said so, never opened
     if source.resolve() == register.path.resolve():
         raise KnownError("要恢复的文件就是当前登记库本身。请选择备份文件。")
     crypto.check_is_register(source)  # says what it is when it plainly is not a register

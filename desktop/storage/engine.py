@@ -19,6 +19,7 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, SQLModel
 
 from desktop.errors import KnownError, NotARegister, UsageError, WrongPassphrase
+from desktop.inputs import regular_file
 from desktop.paths import tracked_part
 from desktop.storage import crypto, lock, migrations
 from desktop.storage.audit import append_audit
@@ -303,8 +304,9 @@ def open_register(
         raise UsageError(
             f"找不到登记库文件 {path}。请检查路径；如需新建登记库，请运行 dengji init --db \"{path}\"。"
         )
-    if not path.is_file():
+    if path.is_dir():
         raise NotARegister(f"{path} 是文件夹，不是登记库文件。请选择登记库文件（.dengji）。")
+    regular_file(path, "登记库")  # a FIFO or a device is said so, never opened
     try:
         salt = crypto.check_is_register(path)
     except OSError as err:

@@ -5,7 +5,8 @@
   says how large it inflates (checked from the central directory) or lies about it (checked
   while inflating): the refusing process stays far below what reading it would cost.
 - What is no regular file — a FIFO, a link to /dev/zero, a folder — given to validate, import,
-  merge, verify or keys trust is refused at once (never a hang: every run has a timeout).
+  merge, verify, keys trust, as a register or as a backup to restore is refused at once (never
+  a hang: every run has a timeout).
 - A package with bytes after its end record, a symlink entry or two entries of one name is
   refused.
 """
@@ -257,7 +258,7 @@ def specials(tmp_path: Path) -> dict[str, Path]:
     fifo = tmp_path / "管道"
     os.mkfifo(fifo)
     out = {}
-    for suffix in (".jsonl", ".xlsx", ".djpkg", ".djkey"):
+    for suffix in (".jsonl", ".xlsx", ".djpkg", ".djkey", ".dengji"):
         link = tmp_path / f"fifo{suffix}"
         link.symlink_to(fifo)
         out[f"fifo{suffix}"] = link
@@ -305,6 +306,8 @@ def test_validate_import_merge_verify_and_trust_refuse_them_without_hanging(
              "0000 0000 0000 0000"),
             ("keys", "trust", "--db", db, specials["zero.djkey"], "--fingerprint",
              "0000 0000 0000 0000"),
+            ("audit", "--db", specials["fifo.dengji"]),  # a register
+            ("restore", "--db", db, specials["zero.dengji"]),  # a backup
             ("validate", "--form", "lawyer_member", specials["folder.xlsx"])]
     for argv in runs:
         try:
