@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from desktop.errors import KnownError, UsageError
+from desktop.inputs import regular_file
 
 PASSPHRASE_ENV = "DENGJI_PASSPHRASE"
 
@@ -150,7 +151,7 @@ def secret_value(args, option: str, what: str) -> str:
         raise UsageError(f"{option} 和 {option}-file 只能用一个")
     if path is not None:
         try:
-            with open(path, encoding="utf-8-sig") as f:
+            with open(regular_file(path, f"{what}文件"), encoding="utf-8-sig") as f:
                 text = f.read(_SECRET_MAX + 1)
         except (OSError, UnicodeDecodeError) as err:
             raise UsageError(f"无法读取{what}文件 {path}（{getattr(err, 'strerror', None) or err}）"

@@ -17,6 +17,7 @@ from desktop.commands.common import (
     shown,
 )
 from desktop.errors import KnownError, UsageError
+from desktop.inputs import regular_file
 
 CATEGORY_NAMES = {"重复录入": "2", "严重违法违纪": "3", "不符合条件": "4", "无身份证号": "5",
                   "已退会": "6"}
@@ -232,7 +233,7 @@ def cmd_stats(args) -> int:
     added = []
     for path in args.add:
         try:
-            obj = json.loads(path.read_text(encoding="utf-8-sig"))
+            obj = json.loads(regular_file(path, "统计表").read_text(encoding="utf-8-sig"))
             added.append(stats_from_json(obj, f"统计表 {path.name} "))
         except FileNotFoundError:
             raise UsageError(f"找不到文件：{path}") from None

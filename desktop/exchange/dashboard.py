@@ -19,6 +19,7 @@ from sqlmodel import Session
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.domain.values import parse_date
 from desktop.errors import KnownError, UsageError
+from desktop.inputs import check_zip, regular_file
 from desktop.storage import Record, Unit
 from desktop.storage.tables import (
     PACKAGE_RECEIVED,
@@ -54,6 +55,7 @@ def read_expected(path: Path, default_deadline: str | None = None) -> list[Expec
     """Rows of a list of expected units: .jsonl, .csv (UTF-8 or GBK) or .xlsx/.xls (first
     sheet, header row first). Problems are reported together; nothing is half-read."""
     suffix = path.suffix.lower()
+    regular_file(path, "单位名单")  # a FIFO or a device is said so, never opened
     try:
         if suffix == ".jsonl":
             rows = [json.loads(line) for line in path.read_text("utf-8-sig").splitlines()
@@ -68,6 +70,7 @@ def read_expected(path: Path, default_deadline: str | None = None) -> list[Expec
         elif suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
             from python_calamine import CalamineWorkbook
 
+            check_zip(path, "单位名单", inflate=True)  # no zip bomb reaches calamine
             sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
             header = [str(h).strip() for h in (sheet[0] if sheet else [])]
             rows = [dict(zip(header, r, strict=False)) for r in sheet[1:]]

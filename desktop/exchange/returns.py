@@ -23,6 +23,7 @@ from desktop.domain.forms import FormSet
 from desktop.errors import KnownError, UsageError
 from desktop.exchange.format.reader import Verification
 from desktop.exchange.format.writer import Sender, Written, write_return
+from desktop.inputs import regular_file
 from desktop.storage import Record
 from desktop.storage.tables import (
     PACKAGE_RECEIVED,
@@ -69,7 +70,7 @@ def read_comments(path: Path, session: Session, forms: FormSet, package_id: str
     """Read a comments file (.jsonl: record id, field label, comment); every line is checked
     against the package's records and forms, and all problems are reported together."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = regular_file(path, "意见文件").read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"无法读取意见文件 {path}：{err}。请提供 UTF-8 编码的 .jsonl 文件。") from err
     lines: list[tuple[int, Any]] = []

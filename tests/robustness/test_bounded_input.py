@@ -404,3 +404,44 @@ def test_package_members_are_checked_before_any_is_inflated(monkeypatch) -> None
     with pytest.raises(PackageRefused, match="总大小"):
         read_members(data, "t.djpkg", lambda n: True, Limits(max_total=5000))
     assert reads == []
+
+
+def _at_once(call, *args):
+    """call(*args) must end (with its refusal) at once; a reader that opened the FIFO would
+    block forever, so it runs in a thread the test waits for a while only."""
+    import threading
+
+    outcome: list[BaseException | None] = []
+
+    def target() -> None:
+        try:
+            call(*args)
+            outcome.append(None)
+        except BaseException as err:  # handed to the test
+            outcome.append(err)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), f"{call.__name__} blocked on a file that is no regular file"
+    return outcome[0]
+
+
+def test_the_other_readers_refuse_them_too(specials: dict[str, Path], tmp_path) -> None:
+    """The list of expected units, a comments file for a return, a statistics table to add
+    and a file holding an ID number are read by their own readers."""
+    from desktop.exchange.dashboard import read_expected
+    from desktop.exchange.returns import read_comments
+
+    for path in (specials["fifo.jsonl"], specials["zero.xlsx"], specials["fifo.xlsx"]):
+        err = _at_once(read_expected, path)
+        assert isinstance(err, UsageError) and "不是普通文件" in str(err), err
+    err = _at_once(read_comments, specials["fifo.jsonl"], None, None, "x")
+    assert isinstance(err, UsageError) and "不是普通文件" in str(err), err
+
+
+def test_a_bomb_as_the_list_of_expected_units_is_refused(books) -> None:
+    from desktop.exchange.dashboard import read_expected
+
+    with pytest.raises(UsageError, match="压缩炸弹"):
+        read_expected(books["strings-lying"])
