@@ -105,10 +105,11 @@ def speakers_of(manifest: Manifest, children: Iterable[tuple[Manifest, list[Spea
 
 def signed_digests(speakers: Iterable[Speaker]) -> dict[str, frozenset[str]]:
     """unit code -> digests of the records that unit itself signed, over `speakers`."""
-    out: dict[str, set[str]] = {}
+    out: dict[str, frozenset[str]] = {}
     for s in speakers:
-        out.setdefault(s.unit.code, set()).update(s.digests)
-    return {code: frozenset(d) for code, d in out.items()}
+        known = out.get(s.unit.code)
+        out[s.unit.code] = s.digests if known is None else known | s.digests
+    return out
 
 
 def unit_details(speakers: Iterable[Speaker]) -> dict[str, Detail]:
@@ -157,13 +158,14 @@ def listed_problem(manifest: Manifest) -> str | None:
 
 def carry_problem(outer: Manifest, inner: Manifest) -> str | None:
     """Why `outer` may not carry `inner` (already checked to be signed as its list says)."""
-    who, what = unit_text(outer.sender), unit_text(inner.sender)
     if not below(inner.sender.level, outer.sender.level):
-        return (f"{who} 的数据包内含 {what} 的数据包：只能转报下级单位的数据包")
+        return (f"{unit_text(outer.sender)} 的数据包内含 {unit_text(inner.sender)} 的数据包："
+                "只能转报下级单位的数据包")
     if (inner.recipient.code != outer.sender.code
             or inner.recipient_fingerprint != outer.signer_fingerprint):
-        return (f"{who} 的数据包内含 {what} 的数据包，但该数据包不是发给 {outer.sender.name} 的"
-                f"（是发给 {inner.recipient.name}，代码 {inner.recipient.code} 的）")
+        return (f"{unit_text(outer.sender)} 的数据包内含 {unit_text(inner.sender)} 的数据包，"
+                f"但该数据包不是发给 {outer.sender.name} 的（是发给 {inner.recipient.name}，"
+                f"代码 {inner.recipient.code} 的）")
     return None
 
 

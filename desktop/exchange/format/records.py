@@ -193,12 +193,15 @@ def parse_record_lines(plaintext: bytes, forms: FormSet, sender_code: str,
         unit, origin = line["unit"], line.get("origin")
         _need(isinstance(unit, str), n, "的单位无效")
         if origin is None:
-            _need(unit == sender_code, n, f"属于单位 {str(unit)[:100]}，但没有注明来源数据包："
-                  f"{who}只能报送本单位的记录，不能代其他单位报送")
+            if unit != sender_code:  # (messages are built only when needed: once per line)
+                raise RecordsError(f"第 {n} 条记录属于单位 {str(unit)[:100]}，但没有注明来源数据包："
+                                   f"{who}只能报送本单位的记录，不能代其他单位报送")
         else:
             _need(isinstance(origin, str) and origin in origins, n, "注明的来源数据包不在包内")
-            _need(unit in origins[origin].signed, n, f"属于单位 {unit[:100]}，但来源数据包中"
-                  f"没有该单位自己签名的数据包：{who}不能代该单位报送")
+            signed = origins[origin].signed.get(unit)
+            if signed is None:
+                raise RecordsError(f"第 {n} 条记录属于单位 {unit[:100]}，但来源数据包中没有该单位"
+                                   f"自己签名的数据包：{who}不能代该单位报送")
         _need(isinstance(line["values"], dict), n, "的栏目值格式不正确")
         form = forms.forms[form_id]
         if form_id not in checkers:
@@ -209,9 +212,9 @@ def parse_record_lines(plaintext: bytes, forms: FormSet, sender_code: str,
         d = digest(rid, form_id, version, revision, line["values"], values_json)
         _need(d in digests, n, "的内容与清单中的摘要不符（可能被改动过）")
         if origin is not None:
-            _need(d in origins[origin].signed[unit], n,
-                  "与来源数据包中签名的内容不符（转报单位改动过这条记录，或这条记录不是"
-                  f"单位 {unit[:100]} 自己签名的）")
+            if d not in signed:
+                raise RecordsError(f"第 {n} 条记录与来源数据包中签名的内容不符（转报单位改动过"
+                                   f"这条记录，或这条记录不是单位 {unit[:100]} 自己签名的）")
         out.append(Incoming(rid, unit, form, version, state, revision, line["values"], current,
                             overrides, origin, d, values_json))
     return out
