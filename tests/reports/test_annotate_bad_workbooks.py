@@ -11,6 +11,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pytest
 import python_calamine as pc
 import xlsxwriter
 from openpyxl import load_workbook
@@ -184,4 +185,22 @@ def test_a_large_sheet_with_comments_of_its_own(tmp_path: Path, monkeypatch) -> 
         assert "无法在" in str(err) and "没有写出标注文件" in str(err)
     else:
         raise AssertionError("a large sheet with comments was not refused")
+    assert not (tmp_path / "large.xlsx").exists()
+
+
+def test_rows_without_numbers_are_left_to_openpyxl(tmp_path: Path, monkeypatch) -> None:
+    """The stream finds rows by their numbers: a sheet whose rows have none is marked by
+    openpyxl (small) or refused plainly (large), never marked in the wrong row."""
+    from desktop.errors import UsageError
+    from desktop.reports.xlsx.annotate import FILLS, Mark, annotate_workbook
+
+    source = workbook(tmp_path / "unnumbered.xlsx")
+    edit(source, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b'<row r="2"', b"<row"))
+    marks = [Mark("附件1", "B2", "E", "公民身份号码", "应为 18 位")]
+    streamed(monkeypatch)
+    out = annotate_workbook(source, tmp_path / "small.xlsx", marks)
+    assert load_workbook(out)["附件1"]["B2"].fill.fgColor.rgb == FILLS["E"].fgColor.rgb
+    streamed(monkeypatch, openpyxl_max=0)
+    with pytest.raises(UsageError, match="没有写出标注文件"):
+        annotate_workbook(source, tmp_path / "large.xlsx", marks)
     assert not (tmp_path / "large.xlsx").exists()

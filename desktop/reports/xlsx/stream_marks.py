@@ -10,7 +10,8 @@ here without reading it: every part of the zip is copied as it is, but for
   per marked sheet (the messages, as annotate.py writes them), the sheet's relationships;
 - a sheet 校验结果 listing every finding with a link to its cell (inline strings: text, never a
   formula, whatever it starts with), added to the workbook and its content types.
-Images, charts and macros are kept, since nothing is re-saved. `Unstreamable` says this
+Images, charts and macros are kept, since nothing is re-saved. A mark on a cell hidden in a
+merged range stays on that cell (openpyxl's way moves it to the range's first cell). `Unstreamable` says this
 workbook has what the stream does not handle (a marked sheet with comments of its own, cells
 without a reference): annotate.py then says so or uses openpyxl.
 """
@@ -87,7 +88,7 @@ def mark_stream(package: Package, out: Path, by_cell: dict[tuple[str, str], tupl
         member = names[sheet]
         comments, vml = f"xl/comments_dengji{n}.xml", f"xl/drawings/vmlDrawing_dengji{n}.vml"
         added[comments] = _comments(cells)
-        added[vml] = _vml(cells)
+        added[vml] = _vml(cells, 1000 * n)
         types.append((f"/{comments}", _CT + "spreadsheetml.comments+xml"))
         rels = _rels_member(member)
         old = zf.read(rels) if rels in zf.NameToInfo else None
@@ -246,6 +247,8 @@ def _rows(xml: bytes, rows, pending: list[int], prefix: bytes, style_of, *, flus
             yield _new_row(pending.pop(0), rows, prefix, style_of)
         return
     pos = 0
+    if len(re.findall(b"<" + re.escape(prefix) + rb"row\b", xml)) != len(_ROW.findall(xml)):
+        raise Unstreamable("rows without a row number")
     for m in _ROW.finditer(xml):
         r = int(m[2])
         while pending and pending[0] < r:
@@ -288,13 +291,13 @@ def _rewrite_row(row: bytes, r: int, marks: dict[int, str], prefix: bytes, style
             out.append(_new_cell(prefix, r, missing, style_of(0, marks[missing])))
             seen.add(missing)
         out.append(body[pos:c.start()])
-        if col in marks:
-            seen.add(col)
-            old = re.search(rb"\ss\s*=\s*[\"'](\d*)[\"']", c[2])
-            style = style_of(int(old[1]) if old and old[1] else 0, marks[col])
-            attrs = _STYLE.sub(b"", c[2]) + (b' s="%d"' % style if style is not None else b"")
-            out.append(b"<" + c[1] + b"c" + attrs + c[3])
-        else:
+        old = re.search(rb"\ss\s*=\s*[\"'](\d*)[\"']", c[2]) if col in marks else None
+        style = (style_of(int(old[1]) if old and old[1] else 0, marks[col]) if col in marks
+                 else None)
+        seen.add(col)
+        if style is not None:  # a fill: the cell's own format with it
+            out.append(b"<" + c[1] + b"c" + _STYLE.sub(b"", c[2]) + b' s="%d"' % style + c[3])
+        else:  # unmarked, or a note (I) that only comments
             out.append(c[0])
         pos = c.end()
     out.append(body[pos:])
@@ -330,13 +333,16 @@ def _comments(cells: dict[tuple[int, int], tuple[str, str]]) -> bytes:
             f"</comments>").encode()
 
 
-def _vml(cells: dict[tuple[int, int], tuple[str, str]]) -> bytes:
+def _vml(cells: dict[tuple[int, int], tuple[str, str]], block: int) -> bytes:
+    """The drawing of the comments' boxes; shape ids from blocks of 1,024 from `block` on
+    (far from the blocks other drawings of the workbook use)."""
     shapes = []
+    blocks = ",".join(str(block + i) for i in range(-(-len(cells) // 1024) or 1))
     for n, ((r, c), (_, text)) in enumerate(sorted(cells.items()), start=1):
         lines = text.count("\n") + 1 + len(text) // 30
         height = min(22 * lines + 20, 400) * 3 // 4
         shapes.append(
-            f'<v:shape id="_x0000_s{1024 + n}" type="#_x0000_t202" style="position:absolute;'
+            f'<v:shape id="_x0000_s{block * 1024 + n}" type="#_x0000_t202" style="position:absolute;'
             f"margin-left:59.25pt;margin-top:1.5pt;width:240pt;height:{height}pt;z-index:{n};"
             f'visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/>'
             f'<v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
@@ -346,7 +352,7 @@ def _vml(cells: dict[tuple[int, int], tuple[str, str]]) -> bytes:
             f"</x:ClientData></v:shape>")
     return ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:'
             'office:office" xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout '
-            'v:ext="edit"><o:idmap v:ext="edit" data="1"/></o:shapelayout><v:shapetype '
+            f'v:ext="edit"><o:idmap v:ext="edit" data="{blocks}"/></o:shapelayout><v:shapetype '
             'id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,'
             'xe"><v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/>'
             "</v:shapetype>" + "".join(shapes) + "</xml>").encode()
@@ -395,7 +401,7 @@ def _result_sheet(rows: list[tuple[str, str, str, str]], summary: str) -> bytes:
             "ABCD", (where, field, sev, message), strict=True)) + "</row>")
         sheet, _, ref = where.rpartition("!")
         links.append(f'<hyperlink ref="A{n}" location={quoteattr(_location(sheet, ref))} '
-                     f"display={quoteattr(_text(where))}/>")
+                     f"display={quoteattr(XML_ILLEGAL.sub('', where))}/>")
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
                    for i, w in enumerate((18, 22, 8, 90), start=1))
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}" '
