@@ -140,21 +140,21 @@ def _validation(ws, j: int, spec: FieldSpec, lists: dict[str, str]) -> None:
     if spec.type == "code" and spec.codes is not None and spec.codes.id in lists:
         ws.data_validation(*where, {
             "validate": "list", "source": lists[spec.codes.id], "error_type": "warning",
-            "error_title": spec.label, "error_message": "不在下拉列表中，导入时会再核对。是否保留？",
+            "error_title": spec.label[:32], "error_message": "不在下拉列表中，导入时会再核对。是否保留？",
         })
     elif spec.type == "bool":
         ws.data_validation(*where, {"validate": "list", "source": ["是", "否"],
-                                    "error_type": "warning", "error_title": spec.label,
+                                    "error_type": "warning", "error_title": spec.label[:32],
                                     "error_message": "请填“是”或“否”"})
     elif spec.type == "date" and spec.precision == "day":
         ws.data_validation(*where, {
             "validate": "date", "criteria": "between", "minimum": date(1900, 1, 1),
-            "maximum": date(2100, 12, 31), "error_type": "warning", "error_title": spec.label,
+            "maximum": date(2100, 12, 31), "error_type": "warning", "error_title": spec.label[:32],
             "error_message": "请按 2020-01-05 的格式填写日期。是否保留？",
         })
     elif spec.type == "int":
         ws.data_validation(*where, {"validate": "integer", "criteria": ">=", "value": 0,
-                                    "error_type": "warning", "error_title": spec.label,
+                                    "error_type": "warning", "error_title": spec.label[:32],
                                     "error_message": "请填写整数"})
 
 
