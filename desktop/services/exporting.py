@@ -99,7 +99,7 @@ def export_excel(register: Register, forms: FormSet, target: str, out: Path, *,
         yield from write_tables(out, sheets, props)
         if audit:
             append_audit(session, actor, "export_excel", out.name, {
-                "target": target, "title": title, "file": str(out), "records": count,
+                "target": target, "title": title, "file": out.name, "records": count,
                 "excluded": excluded, "full": full})
             session.commit()
     return ExportResult(out, title, count, excluded, full)

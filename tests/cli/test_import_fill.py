@@ -60,7 +60,7 @@ def test_a_value_given_that_disagrees_stays_the_finding(dengji, db, jsonl, live_
     """Only empty fields are filled: a 性别 the row gives that the number contradicts is the
     existing E (sex_mismatch), and the import refuses the file as before."""
     m = live_firm_records.members
-    wrong = "女" if m[0]["性别"] == "男" else "男"
+    wrong = "女" if m[1]["性别"] == "男" else "男"  # wrong for m[1], whose row gives it
     rows = [without(m[0], "出生日期", "性别"), dict(without(m[1], "出生日期"), 性别=wrong)]
     result = do_import(dengji, db, jsonl(rows), "--format", "json")
     assert result.code == 1

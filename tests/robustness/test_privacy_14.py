@@ -239,3 +239,22 @@ def test_the_windows_excepthook_keeps_no_message(qapp, tmp_path, monkeypatch, ca
     for text in (report.read_text(encoding="utf-8"), printed, shown[0]):
         assert not any(s in text for s in SECRET)
     assert "KeyError" in printed and str(report) in shown[0]
+
+
+def test_the_audit_log_names_files_not_the_folders_they_were_in(dengji, db, tmp_path):
+    """The audit log travels upward in every package: an import or an Excel export names the
+    file, never the folder it was in (a folder is often named for a person: 王敏的文件)."""
+    from tests.society.conftest import audit_entries
+
+    folder = tmp_path / "王敏的文件"
+    folder.mkdir()
+    rows = make_firm_records().members[:2]
+    path = folder / "附件1.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    assert dengji("import", "--db", db, "--form", "lawyer_member", path).code in (0, 1)
+    out = folder / "导出.xlsx"
+    assert dengji("export-excel", "--db", db, "--form", "lawyer_member", "--out", out).code == 0
+    entries = audit_entries(db)
+    assert {"import", "export.excel"} & {action for _, action, _ in entries}
+    text = json.dumps([detail for _, _, detail in entries], ensure_ascii=False)
+    assert "王敏的文件" not in text and str(tmp_path) not in text

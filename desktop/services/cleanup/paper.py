@@ -38,7 +38,7 @@ def log_export(register: Register, action: str, path: Path, detail: dict[str, An
                actor: str = "命令行") -> None:
     """Every export of personal data is logged (FORMS.md Confidentiality)."""
     with register.session() as session:
-        append_audit(session, actor, action, path.name, {"file": str(path), **detail})
+        append_audit(session, actor, action, path.name, {"file": path.name, **detail})
         session.commit()
 
 

@@ -78,7 +78,7 @@ def import_file(register: Register, forms: FormSet, form: FormSpec, path: Path, 
         yield Progress(0, len(good), "写入")
         writer.settle(good)
         details: dict[str, Any] = {
-            "form": form.id, "form_version": form.version, "file": str(path),
+            "form": form.id, "form_version": form.version, "file": path.name,
             "imported": len(good), "refused": len(refused), "partial": partial,
             RECORD_HASHES: writer.hashes_of(good)}
         if sheet is not None or mapping is not None:  # a workbook read as a person chose
