@@ -70,7 +70,8 @@ def test_verify_json(clerk, dengji) -> None:
 
 def test_verify_of_a_missing_file(dengji, tmp_path) -> None:
     result = dengji("verify", tmp_path / "nowhere.djpkg")
-    assert result.code == 2 and "无法读取数据包" in result.err
+    assert result.code == 2 and "找不到文件" in result.err and "（数据包）" in result.err
+    assert "nowhere.djpkg" in result.err
 
 
 def test_merge_accept_units_and_upward(clerk, dengji, tmp_path) -> None:
