@@ -6,6 +6,9 @@ str.format with the problem's parameters plus `label` (the field's label).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, datetime
+
 MESSAGES: dict[str, str] = {
     # values and types
     "required": "“{label}”必须填写",
@@ -134,11 +137,38 @@ MESSAGES: dict[str, str] = {
 }
 
 
+def spoken(value: object) -> str:
+    """A message parameter as a person reads it: never a Python repr. A sequence (a query row,
+    a list of names) is its items joined with 、; None is nothing; a truth value 是/否; a date
+    its ISO date, a time to the minute; a mapping its 键：值 pairs."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return "、".join(f"{spoken(k)}：{spoken(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return "、".join(s for s in (spoken(v) for v in items) if s)
+    return str(value)
+
+
+def render_template(template: str, label: str, params: Mapping[str, object]) -> str:
+    """`template` filled with `params` as spoken() says them, and `label`."""
+    try:  # a "label" param never clashes
+        return template.format_map({**{k: spoken(v) for k, v in params.items()}, "label": label})
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
 def render(code: str, label: str, params: dict) -> str:
     template = MESSAGES.get(code)
     if template is None:  # a rule without wording is a bug, but the user still sees the code
         return f"“{label}”：{code}"
-    try:
-        return template.format_map({**params, "label": label})  # a "label" param never clashes
-    except (KeyError, IndexError, ValueError):
-        return template
+    return render_template(template, label, params)

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 
 from desktop.domain.forms import CodeTable
 from desktop.domain.identifiers import check_uscc
+from desktop.domain.messages import render_template
 from desktop.domain.society.member_numbers import (
     LEVEL_CAPITAL,
     LEVEL_CITY,
@@ -35,7 +36,7 @@ REGIONS_TABLE, SOCIETIES_TABLE = "regions", "societies"
 # the prefix of a 会员证号 (member_numbers.MEMBER_NUMBER without the serial)
 _PREFIX = re.compile(r"^(?P<capital>0?)(?P<area>0\d{2,3})(?:-(?P<sub>\d{2}))?$")
 
-_USCC_WHY = {
+USCC_WHY = {
     "uscc_length": "统一社会信用代码应为 18 位，现为 {n} 位",
     "uscc_format": "统一社会信用代码只能包含数字和除 I、O、Z、S、V 以外的大写字母",
     "uscc_checksum": "统一社会信用代码的校验位（第 18 位）不正确，请对照律师事务所执业许可证逐位核对",
@@ -72,7 +73,7 @@ def unit_code_problem(level: str, code: str, tables: Mapping[str, CodeTable]) ->
 def _firm_problem(code: str) -> str | None:
     for problem in check_uscc(code.upper(), law_firm=True):
         if problem.severity == "E":
-            return _USCC_WHY[problem.code].format(**problem.params)
+            return render_template(USCC_WHY[problem.code], "", problem.params)
         if problem.code == "uscc_not_law_firm":
             return ("律师事务所的统一社会信用代码以“31”开头（由司法行政机关登记），"
                     f"“{code}”不是律师事务所的代码，请填写本所执业许可证上的统一社会信用代码")

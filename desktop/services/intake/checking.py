@@ -339,7 +339,8 @@ class LiveRegisterKeys:
         found = find_keys(self._session, kind, [stored], {exclude_id} if exclude_id else set())
         out = []
         for rid, fid in found.get(stored, ()):
-            name = self._session.exec(select(Record.name).where(Record.id == rid)).first() or ""
+            # scalar(): the name itself (a Row prints as "('王敏',)" inside a message)
+            name = self._session.scalar(select(Record.name).where(Record.id == rid)) or ""
             out.append(KeyHit(rid, fid, f"{self._titles.get(fid, fid)}中“{name}”", True))
         return out
 
