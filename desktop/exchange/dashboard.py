@@ -8,10 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -19,7 +22,7 @@ from sqlmodel import Session
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.domain.values import parse_date
 from desktop.errors import KnownError, UsageError
-from desktop.inputs import check_zip, regular_file
+from desktop.inputs import regular_file
 from desktop.storage import Record, Unit
 from desktop.storage.tables import (
     PACKAGE_RECEIVED,
@@ -34,6 +37,9 @@ STATUS_NAMES = {"received": "已收到（待审核）", "accepted": "已接收",
 _CODE = ("code", "单位代码", "统一社会信用代码", "代码")
 _NAME = ("name", "单位名称", "名称", "律师事务所", "单位")
 _DEADLINE = ("deadline", "截止日期", "报送期限")
+#: the header cells of a workbook's list of expected units, by key (reports.xlsx.head)
+HEADERS = {"code": _CODE[1:], "name": _NAME[1:], "deadline": _DEADLINE[1:]}
+SHEET_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".ods")
 
 
 @dataclass(frozen=True)
@@ -46,42 +52,42 @@ class ExpectedRow:
 def _pick(row: dict, keys: tuple[str, ...]) -> str:
     for k in keys:
         value = row.get(k)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # a code typed as a number in a workbook
+        elif isinstance(value, datetime):
+            value = value.date()  # a deadline typed as an Excel date
         if value not in (None, ""):
             return str(value).strip()
     return ""
 
 
-def read_expected(path: Path, default_deadline: str | None = None) -> list[ExpectedRow]:
-    """Rows of a list of expected units: .jsonl, .csv (UTF-8 or GBK) or .xlsx/.xls (first
-    sheet, header row first). Problems are reported together; nothing is half-read."""
+def read_plain(path: Path) -> list[tuple[int, dict]]:
+    """[(line, row)] of a list of expected units in .jsonl or .csv (UTF-8 or GBK); a workbook
+    is read by reports.xlsx.head.named_rows (services.packages.review.read_expected)."""
     suffix = path.suffix.lower()
     regular_file(path, "单位名单")  # a FIFO or a device is said so, never opened
     try:
         if suffix == ".jsonl":
-            rows = [json.loads(line) for line in path.read_text("utf-8-sig").splitlines()
-                    if line.strip()]
-        elif suffix == ".csv":
+            lines = [line for line in path.read_text("utf-8-sig").splitlines() if line.strip()]
+            return [(n, json.loads(line)) for n, line in enumerate(lines, start=1)]
+        if suffix == ".csv":
             raw = path.read_bytes()
             try:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 text = raw.decode("gb18030")
-            rows = list(csv.DictReader(io.StringIO(text)))
-        elif suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
-            from python_calamine import CalamineWorkbook
-
-            check_zip(path, "单位名单", inflate=True)  # no zip bomb reaches calamine
-            sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-            header = [str(h).strip() for h in (sheet[0] if sheet else [])]
-            rows = [dict(zip(header, r, strict=False)) for r in sheet[1:]]
-        else:
-            raise UsageError(f"{path}：单位名单应为 .xlsx、.csv 或 .jsonl 文件。")
-    except UsageError:
-        raise
-    except Exception as err:  # unreadable file of any of three formats
+            return list(enumerate(csv.DictReader(io.StringIO(text)), start=2))
+    except Exception as err:  # unreadable file of either format
         raise UsageError(f"无法读取单位名单 {path}（{err}）。请检查文件格式。") from err
+    raise UsageError(f"{path}：单位名单应为 .xlsx、.csv 或 .jsonl 文件。")
+
+
+def expected_rows(rows: list[tuple[int, Any]], path: Path, default_deadline: str | None = None
+                  ) -> list[ExpectedRow]:
+    """The expected units of rows read from `path` ([(line or Excel row, row)]). Problems are
+    reported together; nothing is half-read."""
     out, problems = [], []
-    for n, row in enumerate(rows, start=2 if suffix != ".jsonl" else 1):
+    for n, row in rows:
         if not isinstance(row, dict):
             problems.append(f"第 {n} 行格式不正确")
             continue
@@ -102,6 +108,18 @@ def read_expected(path: Path, default_deadline: str | None = None) -> list[Expec
     if not out:
         raise KnownError(f"单位名单 {path} 中没有任何单位。表头应含“单位代码”和“单位名称”。")
     return out
+
+
+def read_all(path: Path, sheet_rows, default_deadline: str | None = None
+             ) -> list[ExpectedRow]:
+    """The expected units of `path`: a workbook through `sheet_rows(path)` ([(Excel row, row)],
+    reports.xlsx.head.named_rows, which exchange may not import), else .jsonl or .csv."""
+    if path.suffix.lower() in SHEET_SUFFIXES:
+        regular_file(path, "单位名单")
+        rows = sheet_rows(path)
+    else:
+        rows = read_plain(path)
+    return expected_rows(rows, path, default_deadline)
 
 
 def save_expected(session: Session, rows: list[ExpectedRow]) -> tuple[int, int]:
@@ -256,3 +274,28 @@ def dashboard(session: Session, today: date) -> list[UnitStatus]:
             open_comments=comments.get(p.id, 0) if p else 0,
             unit_changes=tuple(changes.get(code, ()))))
     return out
+
+
+#: the dashboard's filters: what a row must be to be shown
+FILTERS: dict[str, Callable[[UnitStatus], bool]] = {
+    "全部": lambda r: True,
+    "未收到": lambda r: r.package_id is None,
+    "逾期": lambda r: r.late,
+    "待审核": lambda r: r.status == STATUS_NAMES["received"],
+    "有冲突": lambda r: r.conflicts > 0,
+}
+
+
+def shown(rows: list[UnitStatus], which: str = "全部", search: str = "") -> list[UnitStatus]:
+    """The rows the filter `which` keeps whose name or code holds `search` (case and width
+    ignored; spaces around it too)."""
+    keep = FILTERS[which]
+    needle = unicodedata.normalize("NFKC", search).strip().casefold()
+    return [r for r in rows if keep(r) and (
+        not needle or needle in unicodedata.normalize("NFKC", f"{r.code}\n{r.name}").casefold())]
+
+
+def outstanding(rows: list[UnitStatus]) -> list[UnitStatus]:
+    """The expected units whose package has not been received, or received and not accepted:
+    what a clerk should know before reporting upward."""
+    return [r for r in rows if r.expected and r.status != STATUS_NAMES["accepted"]]

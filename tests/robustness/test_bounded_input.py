@@ -437,8 +437,8 @@ def _at_once(call, *args):
 def test_the_other_readers_refuse_them_too(specials: dict[str, Path], tmp_path) -> None:
     """The list of expected units, a comments file for a return, a statistics table to add
     and a file holding an ID number are read by their own readers."""
-    from desktop.exchange.dashboard import read_expected
     from desktop.exchange.returns import read_comments
+    from desktop.services.packages.review import read_expected
 
     for path in (specials["fifo.jsonl"], specials["zero.xlsx"], specials["fifo.xlsx"]):
         err = _at_once(read_expected, path)
@@ -448,7 +448,7 @@ def test_the_other_readers_refuse_them_too(specials: dict[str, Path], tmp_path) 
 
 
 def test_a_bomb_as_the_list_of_expected_units_is_refused(books) -> None:
-    from desktop.exchange.dashboard import read_expected
+    from desktop.services.packages.review import read_expected
 
     with pytest.raises(UsageError, match="压缩炸弹"):
         read_expected(books["strings-lying"])

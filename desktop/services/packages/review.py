@@ -5,7 +5,7 @@ and the comments received on own records. UI-free; re-exported by desktop.servic
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,9 @@ from desktop.exchange import dashboard as dash
 from desktop.exchange import returns, trust
 from desktop.exchange.format.manifest import FORM_SETS
 from desktop.exchange.format.writer import Written
+from desktop.progress import run
+from desktop.reports.xlsx.head import named_rows
+from desktop.reports.xlsx.write import DocProps, TableSheet, UnitLine, write_tables
 from desktop.services.packages.io import ACTOR, write_atomic
 from desktop.storage import Record, Register, append_audit
 from desktop.storage.tables import Package, utcnow
@@ -77,15 +80,52 @@ def return_package(register: Register, forms: FormSet, package: str,
 # --- expected units, dashboard, conflicts -----------------------------------------------------
 
 
+def read_expected(path: Path, deadline: str | None = None) -> list[dash.ExpectedRow]:
+    """The expected units of a .xlsx (its header found below title rows as the form import
+    finds it), .csv or .jsonl file; problems reported together, nothing half-read."""
+    return dash.read_all(Path(path), lambda p: named_rows(p, dash.HEADERS, 2)[1], deadline)
+
+
 def import_expected_units(register: Register, path: Path, deadline: str | None = None,
                           actor: str = ACTOR) -> tuple[int, int]:
-    rows = dash.read_expected(Path(path), deadline)
+    rows = read_expected(Path(path), deadline)
     with register.session() as session:
         added, updated = dash.save_expected(session, rows)
         append_audit(session, actor, "units.import", Path(path).name,
                      {"added": added, "updated": updated})
         session.commit()
     return added, updated
+
+
+#: the dashboard's columns as exported, with their types (reports.xlsx.write.WIDTHS)
+DASHBOARD_COLUMNS = (("单位代码", "uscc"), ("单位名称", "group"), ("应报", "bool"),
+                     ("截止日期", "date"), ("状态", "text"), ("逾期", "bool"), ("序号", "int"),
+                     ("收到时间", "landline"), ("记录数", "int"), ("错误", "int"), ("警告", "int"),
+                     ("冲突", "int"), ("未答复意见", "int"))
+
+
+def export_dashboard(register: Register, rows: Sequence[dash.UnitStatus], path: Path, *,
+                     title: str, received_at: Callable[[dash.UnitStatus], str], unit: str,
+                     note: str = "", actor: str = ACTOR) -> Path:
+    """The dashboard's rows (as filtered and sorted on screen) as a workbook: a title, the
+    unit line, the header and one row per unit; every text cell through put_text."""
+    def line(r: dash.UnitStatus) -> tuple:
+        got = r.package_id is not None
+        return (r.code, r.name, "应报" if r.expected else "名单外", r.deadline or "", r.status,
+                "逾期" if r.late else "", r.sequence or "", received_at(r),
+                *((r.records, r.errors, r.warnings, r.conflicts, r.open_comments) if got
+                  else ("",) * 5))
+
+    sheet = TableSheet("收件看板", title, [c for c, _ in DASHBOARD_COLUMNS],
+                       [t for _, t in DASHBOARD_COLUMNS], [line(r) for r in rows], len(rows),
+                       (f"合计：{len(rows)} 个单位", *([""] * (len(DASHBOARD_COLUMNS) - 1))), (),
+                       UnitLine(unit=unit, filled_on=date.today()), note, signatures=False)
+    out = run(write_tables(Path(path), [sheet], DocProps(title=title, subject=title,
+                                                         company=unit, category="收件看板")))
+    with register.session() as session:
+        append_audit(session, actor, "dashboard.export", out.name, {"units": len(rows)})
+        session.commit()
+    return out
 
 
 def add_expected_unit(register: Register, code: str, name: str, deadline: str | None = None,

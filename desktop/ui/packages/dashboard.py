@@ -1,16 +1,20 @@
 """收件看板: expected units against received, late, returned and accepted, with record and issue
-counts per unit, in a sortable table; the expected list imported from Excel or typed; accept or
-return a unit's package from here."""
+counts per unit, in a sortable table that filters (未收到, 逾期, 待审核, 有冲突) and searches by
+unit name or code, and exports what it shows to Excel; the expected list imported from Excel or
+typed; accept or return a unit's package from here. `confirm_outstanding` tells the clerk, before
+上报, which expected units are not received or not accepted."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -27,14 +31,20 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import KnownError
-from desktop.exchange.dashboard import UnitStatus
+from desktop.exchange.dashboard import FILTERS, UnitStatus, outstanding, shown
 from desktop.services import packages as svc
+from desktop.services.packages.review import export_dashboard
 from desktop.ui.context import Changes, WindowContext
+from desktop.ui.dialogs import fit_to_screen
+from desktop.ui.files import open_path
 from desktop.ui.packages.returning import ReturnDialog
 from desktop.ui.style import MARK_COLOURS
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 UNITS_FILTER = "单位名单 (*.xlsx *.xls *.csv *.jsonl);;所有文件 (*)"
+XLSX_FILTER = "Excel 工作簿 (*.xlsx)"
+#: how many missing units the 上报 warning names before it says "等 n 个"
+NAMED_MISSING = 15
 COLUMNS = ("单位代码", "单位名称", "应报", "截止日期", "状态", "逾期", "序号", "收到时间", "记录数",
            "错误", "警告", "冲突", "未答复意见")
 CODE, NAME, EXPECTED, DEADLINE, STATUS, LATE, SEQUENCE, RECEIVED, RECORDS, ERRORS, WARNINGS, \
@@ -148,6 +158,41 @@ class AddUnitDialog(QDialog):
         self.setMinimumWidth(460)
 
 
+def missing_text(rows: list[UnitStatus]) -> str:
+    """The 上报 warning: which expected units are not received or not accepted, with counts;
+    empty when every expected unit is accepted."""
+    missing = outstanding(rows)
+    if not missing:
+        return ""
+    groups: dict[str, list[UnitStatus]] = {}
+    for r in missing:
+        groups.setdefault("未收到" if r.package_id is None else r.status, []).append(r)
+    lines = [f"应报 {sum(r.expected for r in rows)} 个单位中，有 {len(missing)} 个单位的数据尚未接收，"
+             "本次上报不含它们的记录："]
+    for status, units in groups.items():
+        names = "、".join(u.name for u in units[:NAMED_MISSING])
+        more = f" 等 {len(units)} 个" if len(units) > NAMED_MISSING else ""
+        lines.append(f"{status}（{len(units)} 个）：{names}{more}")
+    return "\n".join(lines)
+
+
+def confirm_outstanding(ctx: WindowContext) -> bool:
+    """Before 上报: name the expected units not received or not accepted and ask whether to
+    go on (True: go on; also True when none is missing or no list of expected units exists)."""
+    text = missing_text(svc.dashboard(ctx.register))
+    if not text:
+        return True
+    box = QMessageBox(QMessageBox.Icon.Warning, "仍有单位未接收", text,
+                      QMessageBox.StandardButton.NoButton, ctx.widget)
+    box.setObjectName("outstandingUnits")
+    box.setInformativeText("可以先在 上报 → 收件看板 中接收或催报；也可以继续上报，"
+                           "这些单位的数据以后随下一次上报送出。")
+    go = box.addButton("继续上报", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return box.clickedButton() is go
+
+
 class DashboardDialog(QDialog):
     """The 收件看板 window (modeless)."""
 
@@ -159,6 +204,19 @@ class DashboardDialog(QDialog):
         self.summary = QLabel()
         self.summary.setObjectName("dashboardSummary")
         self.summary.setWordWrap(True)
+        self.all_rows: list[UnitStatus] = []
+        self.filter = QComboBox()
+        self.filter.setObjectName("dashboardFilter")
+        self.filter.setAccessibleName("筛选")
+        self.filter.addItems(list(FILTERS))
+        self.filter.currentIndexChanged.connect(lambda *_: self.show_rows())
+        self.search = QLineEdit()
+        self.search.setObjectName("dashboardSearch")
+        self.search.setPlaceholderText("按单位名称或单位代码查找")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda *_: self.show_rows())
+        self.shown_label = QLabel()
+        self.shown_label.setObjectName("dashboardShown")
         self.model = DashboardModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -197,28 +255,78 @@ class DashboardDialog(QDialog):
         self.change_button.setToolTip("该单位（或其转报的下级单位）自己签名的数据包所报的名称等与本登记库"
                                       "不同：核实后确认，才改用新的信息")
         self.change_button.clicked.connect(self.confirm_changes)
+        self.export_button = QPushButton("导出 Excel…")
+        self.export_button.setObjectName("dashboardExport")
+        self.export_button.setToolTip("把表中当前显示的单位（按筛选和查找）导出为 Excel 工作簿")
+        self.export_button.clicked.connect(lambda: self.export_excel())
         close = QPushButton("关闭")
         close.clicked.connect(self.reject)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("显示："))
+        bar.addWidget(self.filter)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.shown_label)
         buttons = QHBoxLayout()
-        for b in (self.import_button, self.add_button):
+        for b in (self.import_button, self.add_button, self.export_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         for b in (self.change_button, self.accept_button, self.return_button, close):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addLayout(bar)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
-        self.resize(1300, 520)
+        fit_to_screen(self, (1300, 520))
         self.reload()
 
     def reload(self) -> None:
-        rows = svc.dashboard(self.ctx.register)
-        self.model.set_rows(rows)
+        rows = self.all_rows = svc.dashboard(self.ctx.register)
+        self.show_rows()
         pending = sum(len(r.unit_changes) for r in rows)
         self.summary.setText(summary(rows) + (
             f"有 {pending} 个单位的信息变更待确认（选中该行后点“确认单位信息变更”）。" if pending else ""))
         self._enable()
+
+    def show_rows(self) -> None:
+        """The rows the filter and the search keep (the selected unit stays selected)."""
+        row = self.selected()
+        rows = shown(self.all_rows, self.filter.currentText(), self.search.text())
+        self.model.set_rows(rows)
+        self.shown_label.setText(f"显示 {len(rows)} / {len(self.all_rows)} 个单位")
+        if row is not None:
+            self.select_code(row.code)
+        self._enable()
+
+    def shown_rows(self) -> list[UnitStatus]:
+        """The rows as the table shows them (filtered, searched and sorted)."""
+        return [self.model.rows[self.proxy.mapToSource(self.proxy.index(i, 0)).row()]
+                for i in range(self.proxy.rowCount())]
+
+    def export_excel(self, path: Path | None = None) -> Path | None:
+        """Export the rows shown to a workbook (asks where unless `path` is given)."""
+        if path is None:
+            start = Path(str(self.ctx.settings.value("packages/export_dir",
+                                                     str(Path.home()))))
+            name, _ = QFileDialog.getSaveFileName(
+                self, "导出收件看板", str(start / f"收件看板-{datetime.now():%Y%m%d}.xlsx"),
+                XLSX_FILTER)
+            if not name:
+                return None
+            path = Path(name) if name.lower().endswith(".xlsx") else Path(name + ".xlsx")
+        which, needle = self.filter.currentText(), self.search.text().strip()
+        title = "收件看板" + ("" if which == "全部" else f"（{which}）")
+        note = summary(self.all_rows) + (f"查找“{needle}”。" if needle else "")
+        own = next((u.name for u in self.ctx.units() if u.is_own), "")
+        try:
+            out = export_dashboard(self.ctx.register, self.shown_rows(), path, title=title,
+                                   received_at=lambda r: local_time(r.received_at), unit=own,
+                                   note=note, actor=self.ctx.actor)
+        except (KnownError, OSError) as err:
+            QMessageBox.warning(self, "未导出", f"收件看板未导出：{err}")
+            return None
+        self.ctx.status(f"已导出收件看板（{self.proxy.rowCount()} 个单位）到 {out.name}")
+        return out
 
     def selected(self) -> UnitStatus | None:
         index = self.view.selectionModel().currentIndex()
@@ -251,11 +359,9 @@ class DashboardDialog(QDialog):
         return True
 
     def import_units(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "导入应报单位名单", "", UNITS_FILTER)
-        if not name:
+        name = open_path(self.ctx, "units", "导入应报单位名单", UNITS_FILTER, self)
+        if name is None:
             return
-        from pathlib import Path
-
         try:
             added, updated = svc.import_expected_units(self.ctx.register, Path(name),
                                                        actor=self.ctx.actor)
