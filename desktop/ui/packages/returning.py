@@ -1,5 +1,7 @@
-"""退回 with comments: the clerk picks a received record, writes comments on the record or on
-one of its fields (labels from the form), and writes the signed return file."""
+"""退回 with comments: the clerk picks a received record, reads its values (a read-only panel,
+masked as the lists mask them) beside the comment being written, writes comments on the record or
+on one of its fields (labels from the form; a click on a value picks its field), and writes the
+signed return file."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -26,8 +27,15 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import KnownError
 from desktop.services import packages as svc
-from desktop.services.packages.records import drafted_notes, package_records
+from desktop.services.packages.records import (
+    drafted_notes,
+    package_records,
+    read_records,
+    shown_values,
+)
 from desktop.ui.context import WindowContext
+from desktop.ui.dialogs import fit_to_screen, guard_wheel
+from desktop.ui.files import offer_folder, save_path
 
 RETURN_FILTER = "退回文件 (*.djret)"
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -57,9 +65,25 @@ class ReturnDialog(QDialog):
             item.setData(ID_ROLE, (rid, form_id, name))
             self.records.addItem(item)
         self.records.currentItemChanged.connect(self._record_changed)
+        self.values = QTableWidget(0, 2)
+        self.values.setObjectName("returnRecordValues")
+        self.values.setAccessibleName("所选记录的内容")
+        self.values.setHorizontalHeaderLabels(["栏目", "内容"])
+        self.values.verticalHeader().setVisible(False)
+        self.values.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.values.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.values.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.values.setWordWrap(True)
+        self.values.setToolTip("所选记录报来的内容（身份证号、电话已部分遮蔽）。点一行，意见即针对该栏目")
+        values_header = self.values.horizontalHeader()
+        values_header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        values_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.values.cellClicked.connect(self._value_clicked)
         self.field = QComboBox()
         self.field.setObjectName("returnField")
         self.field.setAccessibleName("意见针对的栏目")
+        self.field.currentIndexChanged.connect(lambda *_: self._mark_field())
+        guard_wheel(self.field)
         self.text = QPlainTextEdit()
         self.text.setObjectName("returnComment")
         self.text.setAccessibleName("意见")
@@ -89,6 +113,9 @@ class ReturnDialog(QDialog):
         left = QVBoxLayout()
         left.addWidget(QLabel("数据包中的记录："))
         left.addWidget(self.records, 1)
+        middle = QVBoxLayout()
+        middle.addWidget(QLabel("所选记录的内容："))
+        middle.addWidget(self.values, 1)
         right = QVBoxLayout()
         right.addWidget(QLabel("意见针对的栏目："))
         right.addWidget(self.field)
@@ -99,6 +126,7 @@ class ReturnDialog(QDialog):
         right.addWidget(self.table, 1)
         top = QHBoxLayout()
         top.addLayout(left, 2)
+        top.addLayout(middle, 3)
         top.addLayout(right, 3)
         bottom = QHBoxLayout()
         bottom.addWidget(self.remove_button)
@@ -113,7 +141,7 @@ class ReturnDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(top, 1)
         layout.addLayout(bottom)
-        self.resize(980, 560)
+        fit_to_screen(self, (980, 560))
         if self.records.count():
             self.records.setCurrentRow(0)
         if record_id:
@@ -123,11 +151,47 @@ class ReturnDialog(QDialog):
     def _record_changed(self, item: QListWidgetItem | None, _previous=None) -> None:
         self.field.clear()
         self.field.addItem(WHOLE, "")
+        self._show_values(item)
         if item is None:
             return
         form = self.forms.forms.get(item.data(ID_ROLE)[1])
         for spec in form.fields if form else []:
             self.field.addItem(spec.label, spec.label)
+
+    def _show_values(self, item: QListWidgetItem | None) -> None:
+        """The selected record's fields as the lists show them (masked), read-only."""
+        rid = item.data(ID_ROLE)[0] if item is not None else None
+        view = read_records(self.ctx.register, self.forms, [rid]).get(rid) if rid else None
+        rows = shown_values(self.forms, view) if view is not None else []
+        self.values.setRowCount(len(rows))
+        for row, (label, text) in enumerate(rows):
+            for col, value in enumerate((label, text)):
+                cell = QTableWidgetItem(value)
+                cell.setToolTip(value)
+                self.values.setItem(row, col, cell)
+        self.values.resizeRowsToContents()
+
+    def _value_clicked(self, row: int, _column: int) -> None:
+        label = self.values.item(row, 0).text()
+        index = self.field.findData(label)
+        if index >= 0:
+            self.field.setCurrentIndex(index)
+        self.text.setFocus()
+
+    def _mark_field(self) -> None:
+        """Select the value row of the field the comment is about (none for the whole record)."""
+        label = self.field.currentData() or ""
+        for row in range(self.values.rowCount()):
+            if self.values.item(row, 0).text() == label:
+                self.values.selectRow(row)
+                self.values.scrollToItem(self.values.item(row, 0))
+                return
+        self.values.clearSelection()
+
+    def shown_record_values(self) -> dict[str, str]:
+        """What the values panel shows: label → text."""
+        return {self.values.item(r, 0).text(): self.values.item(r, 1).text()
+                for r in range(self.values.rowCount())}
 
     def select_record(self, name_or_id: str) -> bool:
         """Select a record by its id or name; False when the package has no such record."""
@@ -174,13 +238,10 @@ class ReturnDialog(QDialog):
         """Ask where, then write the signed return file (the service stores the comments)."""
         if self.text.toPlainText().strip() and not self.add_current():
             return False
-        suggested = Path(str(self.ctx.settings.value(
-            "packages/export_dir", str(self.ctx.register.path.parent))))
-        name, _ = QFileDialog.getSaveFileName(self, "保存退回文件", str(
-            suggested / f"退回-{self.sender_name}.djret"), RETURN_FILTER)
-        if not name:
+        out = save_path(self.ctx, "returns", "保存退回文件", f"退回-{self.sender_name}.djret",
+                        RETURN_FILTER, self)
+        if out is None:
             return False
-        out = Path(name)
         if out.suffix.lower() != ".djret":
             out = out.with_name(out.name + ".djret")
         comments = [{"record_id": c["record_id"], "comment": c["comment"],
@@ -198,5 +259,6 @@ class ReturnDialog(QDialog):
             f"{written.manifest['record_count']} 条意见。请把它交给 {self.sender_name} 导入"
             "（上报 → 导入退回意见…）。")
         self.ctx.status(f"已退回 {self.sender_name} 的数据包")
+        offer_folder(self.ctx, target)
         self.accept()
         return True
