@@ -20,6 +20,7 @@ from desktop import sampledata as sd
 from desktop.formspec import load_forms
 from desktop.paths import forms_dir
 from tests.conftest import count_records, stored_data
+from tests.exchange.formats import manifest_of
 from tests.reports.test_pdf_helpers import pdf_text, squeeze
 
 FORM_ID = "party_instructor"
@@ -179,9 +180,9 @@ def test_the_whole_round_through_the_command_line(cli, new_forms, tmp_path, json
     # import into a firm register (its parent is the city below)
     firm_db, city_db = tmp_path / "firm.dengji", tmp_path / "city.dengji"
     assert cli("init", "--db", city_db, "--level", "city", "--unit-name", "北京市律师行业党委",
-               "--unit-code", "11110000CITY00001X").code == 0
+               "--unit-code", "110100").code == 0
     assert cli("init", "--db", firm_db, "--level", "firm", "--unit-name", "北京市甲律师事务所党支部",
-               "--unit-code", "31110000MD0123456X", "--parent-code", "11110000CITY00001X"
+               "--unit-code", "31110000MD01234564", "--parent-code", "110100"
                ).code == 0
     result = cli("import", "--db", firm_db, "--form", FORM_ID, rows)
     assert result.code == 0, result.err
@@ -223,7 +224,8 @@ def test_the_whole_round_through_the_command_line(cli, new_forms, tmp_path, json
     result = cli("export", "--db", firm_db, "--out", outbox)
     assert result.code == 0, result.err
     package = Path(result.lines[-1])
-    names = zipfile.ZipFile(package).namelist()
+    assert zipfile.ZipFile(package).namelist() == ["manifest.json", "manifest.sig", "payload.enc"]
+    names = manifest_of(package.read_bytes())["members"]  # the payload's members, as signed
     assert "xlsx/附件7党建工作指导员登记表.xlsx" in names
     assert "pdf/附件8党建工作指导员汇总表.pdf" in names
     firm_fp = cli("keys", "--db", firm_db, "show", "--format", "json").json()["fingerprint"]
@@ -261,7 +263,7 @@ def test_the_window_opens_a_tab_for_the_new_form(new_forms, qtbot, tmp_path):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
                       str(tmp_path / "settings"))
     reg = init_register(tmp_path / "w.dengji", "新表单测试口令 Pass-1234", level="firm",
-                        unit_name="北京市测试律师事务所党支部", unit_code="31110000MD0123456X",
+                        unit_name="北京市测试律师事务所党支部", unit_code="31110000MD01234564",
                         kdf=KdfParams(n=2**10, r=8, p=1))
     try:
         window = MainWindow(reg, load_forms(new_forms), actor="测试员", settings=QSettings())
