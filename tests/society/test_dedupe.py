@@ -134,3 +134,18 @@ def test_every_planted_copy_of_a_generated_register_is_found():
     assert certain == truth.extra_same_id
     # a planted blank copy can only be lost to a namesake at the same employer
     assert truth.extra_without_id * 0.9 <= candidates <= truth.extra_without_id * 1.2
+
+
+def test_a_birth_known_to_the_month_is_a_candidate_of_that_month():
+    """A legacy register's 出生日期 is often "1963年9月" (stored 1963-09, issue 15): it is the
+    same birth as any full date of that month, and only of that month; two full dates of one
+    month are still two births."""
+    members = [member("k", no="0024-000001", name="张华", idn=A, birth="1970-03-15"),
+               member("m", no="0024-000002", name="张华", birth="1970-03"),
+               member("other-month", no="0024-000003", name="张华", birth="1970-04")]
+    [group] = find_duplicates(members)
+    assert group.keep.id == "k"
+    assert {(r.member.id, r.reason) for r in group.removals} == {("m", "姓名、出生日期相同")}
+    two_days = [member("a", name="周强", birth="1970-03-02"),
+                member("b", name="周强", birth="1970-03-28")]
+    assert find_duplicates(two_days) == []

@@ -158,6 +158,7 @@ def _join_candidates(entries: list[Member], joins: _Joins) -> None:
         for block, key in zip(blocks, _keys(entries[i], name), strict=True):
             if key is not None:
                 block.setdefault(key, []).append(i)
+    blocks.append(_month_block(entries, names, blank_names))
     for block in blocks:
         for idxs in block.values():
             if len(idxs) < 2:
@@ -172,12 +173,37 @@ def _join_candidates(entries: list[Member], joins: _Joins) -> None:
                     joins.join(anchor, i)
 
 
+def _month_block(entries: list[Member], names: list[str], blank_names: set[str]
+                 ) -> dict[tuple, list[int]]:
+    """(姓名, year-month) blocks that hold a 出生日期 known to the month only (a legacy
+    register's "1963年9月", stored 1963-09): such an entry is a candidate of every entry of
+    the same name born in that month. Blocks without a month-only entry are left out, so two
+    full dates of one month are never joined by this block alone."""
+    months: dict[tuple, list[int]] = {}
+    for i, name in enumerate(names):
+        birth = entries[i].birth_date
+        if birth and name in blank_names:
+            months.setdefault((name, birth[:7]), []).append(i)
+    return {key: idxs for key, idxs in months.items()
+            if len(idxs) > 1 and any(len(entries[i].birth_date) == 7 for i in idxs)}
+
+
+def _same(label: str, a: tuple | None, b: tuple | None) -> bool:
+    """Whether two entries share a candidate key; a birth date known to the month only is
+    the same as a full date of that month."""
+    if a is None or b is None:
+        return False
+    if label == "出生日期" and a[0] == b[0] and min(len(a[1]), len(b[1])) == 7:
+        return a[1][:7] == b[1][:7]
+    return a == b
+
+
 def _removal(keep: Member, m: Member) -> Removal:
     if m.id_number and m.id_number == keep.id_number:
         return Removal(m, True, SAME_ID)
     mine, kept = _keys(m, norm_text(m.name)), _keys(keep, norm_text(keep.name))
     shared = [label for label, a, b in zip(CANDIDATE_KEYS, mine, kept, strict=True)
-              if a is not None and a == b]
+              if _same(label, a, b)]
     if shared:
         return Removal(m, False, f"姓名、{'、'.join(shared)}相同")
     return Removal(m, False, "经本组其他条目关联（姓名及出生日期、工作单位或手机相同）")
