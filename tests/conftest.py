@@ -21,6 +21,10 @@ import pytest
 
 # Domain, storage and CLI tests never need a window; if anything did start Qt it stays headless.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if os.environ["QT_QPA_PLATFORM"] == "offscreen":
+    # the commonest office laptop screen, 1366×768 (offscreen's own is 800×800)
+    _SCREEN = Path(__file__).resolve().parent / "fixtures" / "screen_1366x768.json"
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
 
 from desktop import sampledata  # noqa: E402
 from desktop.formspec import FormSet, shipped_forms  # noqa: E402

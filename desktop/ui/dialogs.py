@@ -1,6 +1,8 @@
 """Dialogs: first run (a new register), the passphrase (open or unlock), confirming warnings,
 `WorkDialog`, the base of a feature's dialog that runs work through an Operation, and
-`show_one`, how a feature shows a modeless dialog of which the window has one at a time."""
+`show_one`, how a feature shows a modeless dialog of which the window has one at a time;
+`fit_to_screen`, the size every window opens at, and `guard_wheel`, which keeps the mouse wheel
+from changing a value."""
 
 from __future__ import annotations
 
@@ -8,8 +10,12 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QWheelEvent
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -33,6 +39,73 @@ from desktop.services.registers import (
     judge_passphrase,
 )
 from desktop.storage import Register
+
+#: room left for the window's title bar and frame, which Qt does not know before it is shown
+FRAME = QSize(16, 40)
+
+
+def available_geometry(widget: QWidget) -> QRect:
+    """The part of the widget's screen that windows may cover (without the task bar)."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    return screen.availableGeometry()
+
+
+def fit_to_screen(widget: QWidget, preferred: QSize | tuple[int, int]) -> QSize:
+    """Give a window its preferred size, but no larger than its screen's free area (a 1366×768
+    laptop with its task bar leaves about 1366×728), and centre it there. The size given."""
+    if isinstance(preferred, tuple):
+        preferred = QSize(*preferred)
+    room = available_geometry(widget)
+    width = max(min(preferred.width(), room.width() - FRAME.width()), 1)
+    height = max(min(preferred.height(), room.height() - FRAME.height()), 1)
+    widget.resize(width, height)
+    widget.move(room.x() + (room.width() - width - FRAME.width()) // 2,
+                room.y() + (room.height() - height - FRAME.height()) // 2)
+    return QSize(width, height)
+
+
+class WheelGuard(QObject):
+    """The mouse wheel never changes a value: over a drop-down, a date or a number it scrolls
+    the enclosing scroll area (the form, the table) as it does anywhere else. A value changes
+    only when the clerk types or picks it (the open drop-down list still scrolls by wheel)."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() != QEvent.Type.Wheel:
+            return False
+        area = obj.parentWidget() if isinstance(obj, QWidget) else None
+        while area is not None and not isinstance(area, QAbstractScrollArea):
+            area = area.parentWidget()
+        if area is not None:
+            viewport = area.viewport()
+            where = event.globalPosition()
+            local = viewport.mapFromGlobal(where.toPoint())
+            forwarded = QWheelEvent(local.toPointF(), where, event.pixelDelta(),
+                                    event.angleDelta(), event.buttons(), event.modifiers(),
+                                    event.phase(), event.inverted(), event.source())
+            QApplication.sendEvent(viewport, forwarded)
+        event.accept()
+        return True
+
+
+_guard: list[WheelGuard] = []
+
+
+def guard_wheel(*widgets: QWidget) -> None:
+    """Keep the wheel from changing these editors (and their own line edits), and let them
+    take focus only by click or Tab, never by wheel."""
+    if not _guard:
+        _guard.append(WheelGuard(QApplication.instance()))
+    for widget in widgets:
+        for w in (widget, *widget.findChildren(QWidget)):
+            if isinstance(w, QComboBox | QAbstractSpinBox | QLineEdit):
+                w.installEventFilter(_guard[0])
+                if w.focusPolicy() == Qt.FocusPolicy.WheelFocus:
+                    w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+
+def guard_all_wheels(root: QWidget) -> None:
+    """`guard_wheel` for every drop-down, date and number editor under `root` (a dialog)."""
+    guard_wheel(*root.findChildren(QComboBox), *root.findChildren(QAbstractSpinBox))
 
 
 class WorkDialog(QDialog):
@@ -116,6 +189,7 @@ class FirstRunDialog(QDialog):
         self.level = QComboBox()
         for code, name in LEVEL_NAMES.items():
             self.level.addItem(name, code)
+        guard_wheel(self.level)
         self.unit_name = QLineEdit()
         self.unit_name.setPlaceholderText("如：某某律师事务所党支部")
         self.unit_code = QLineEdit()

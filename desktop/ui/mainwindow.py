@@ -36,6 +36,7 @@ from desktop.ui.actions import Action
 from desktop.ui.cleanup.actions import add_cleanup_actions
 from desktop.ui.collation import PinyinKeys
 from desktop.ui.context import Changes, WindowContext
+from desktop.ui.dialogs import available_geometry, fit_to_screen
 from desktop.ui.excel.actions import add_excel_actions
 from desktop.ui.idle import IdleLock
 from desktop.ui.operations import Operation
@@ -49,6 +50,8 @@ UNIT_ROLE = Qt.ItemDataRole.UserRole + 1
 #: with more records than this, what cross rules need is read on a worker
 BACKGROUND_PEERS = 5000
 PEERS_DELAY_MS = 1000
+#: a screen smaller than this (free area) opens the window maximised on first run
+SMALL_SCREEN = (1440, 900)
 
 
 class MainWindow(QMainWindow):
@@ -105,7 +108,6 @@ class MainWindow(QMainWindow):
         self.unit_label = QLabel(f"{LEVEL_NAMES.get(own.level, own.level)}：{own.name}")
         self.statusBar().addPermanentWidget(self.unit_label)
         self._actions()
-        self.resize(1280, 800)
         self.restore_settings()
         minutes = idle_minutes if idle_minutes is not None else int(
             settings.value("lock/idle_minutes", 10))
@@ -319,6 +321,12 @@ class MainWindow(QMainWindow):
 
     def restore_settings(self) -> None:
         s = self.settings
+        if not isinstance(s.value("main/geometry"), QByteArray | bytes):
+            # first run: a size that fits; on a small screen (a 1366×768 laptop) all of it
+            fit_to_screen(self, (1280, 800))
+            room = available_geometry(self)
+            if room.width() < SMALL_SCREEN[0] or room.height() < SMALL_SCREEN[1]:
+                self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
         for key, restore in (("main/geometry", self.restoreGeometry),
                              ("main/state", self.restoreState),
                              ("main/splitter", self.splitter.restoreState)):

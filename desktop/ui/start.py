@@ -8,7 +8,7 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QTranslator
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop.domain.forms import FormSet
@@ -16,6 +16,7 @@ from desktop.errors import crash_report, write_crash_report
 from desktop.paths import tidy
 from desktop.storage import Register, open_register
 from desktop.ui.dialogs import FirstRunDialog, PassphraseDialog
+from desktop.ui.files import install_chinese
 from desktop.ui.fonts import load_cjk_font
 from desktop.ui.mainwindow import MainWindow
 from desktop.ui.style import STYLE_SHEET
@@ -35,16 +36,6 @@ def application(argv: list[str] | None = None) -> QApplication:
     load_cjk_font(app)
     app.setStyleSheet(STYLE_SHEET)
     return app
-
-
-def install_chinese(app: QApplication) -> None:
-    """Qt's own dialogs (file, print, message box buttons) in Chinese, whatever the system's
-    language: the translations ship with Qt."""
-    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
-    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    translator = QTranslator(app)
-    if translator.load("qtbase_zh_CN", folder):
-        app.installTranslator(translator)
 
 
 def warm_up() -> None:

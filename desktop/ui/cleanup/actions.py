@@ -12,7 +12,6 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QLabel,
     QMenu,
@@ -31,7 +30,8 @@ from desktop.ui.cleanup.dialogs import NextNumberDialog, ReadmitDialog, Withdraw
 from desktop.ui.cleanup.proposals import ProposalsDialog
 from desktop.ui.cleanup.stats import NoticeDialog, StatsDialog
 from desktop.ui.context import Changes, WindowContext
-from desktop.ui.dialogs import show_one
+from desktop.ui.dialogs import fit_to_screen, show_one
+from desktop.ui.files import offer_folder, open_path, save_path
 from desktop.ui.operations import Operation
 
 XLSX = "Excel 工作簿 (*.xlsx)"
@@ -105,11 +105,9 @@ def open_next_number(ctx: WindowContext) -> QDialog:
 def export_proposal(ctx: WindowContext, path: Path | None = None) -> None:
     """Write the proposal workbook (the sheets of `dengji cleanup propose`) on the workers."""
     if path is None:
-        default = ctx.register.path.with_name("个人会员清理表.xlsx")
-        name, _ = QFileDialog.getSaveFileName(ctx.widget, "导出清理建议", str(default), XLSX)
-        if not name:
+        path = save_path(ctx, "cleanup", "导出清理建议", "个人会员清理表.xlsx", XLSX)
+        if path is None:
             return
-        path = Path(name)
         if path.suffix.lower() != ".xlsx":
             path = path.with_name(path.name + ".xlsx")
     form = society_form(ctx.forms)
@@ -129,6 +127,7 @@ def export_proposal(ctx: WindowContext, path: Path | None = None) -> None:
 
     def done(proposal) -> None:
         ctx.status(f"清理表已导出：{path}")
+        offer_folder(ctx, path)
         QMessageBox.information(
             ctx.widget, "清理表已导出",
             f"已导出到：\n{path}\n\n重复录入 {len(proposal.groups)} 组（建议清理 {proposal.removals} 条），"
@@ -160,18 +159,16 @@ class WorkbookPeopleDialog(QDialog):
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
         layout.addWidget(box)
-        self.resize(760, 140)
+        fit_to_screen(self, (760, 140))
 
 
 def apply_workbook(ctx: WindowContext, path: Path | None = None,
                    people: tuple[str, str, str, object] | None = None) -> None:
     """Read a filled workbook and apply it all or nothing; the findings are shown per cell."""
     if path is None:
-        name, _ = QFileDialog.getOpenFileName(ctx.widget, "选择填好的清理表",
-                                              str(ctx.register.path.parent), XLSX)
-        if not name:
+        path = open_path(ctx, "cleanup", "选择填好的清理表", XLSX)
+        if path is None:
             return
-        path = Path(name)
     if people is None:
         ask = WorkbookPeopleDialog(ctx, path)
         if ask.exec() != QDialog.DialogCode.Accepted:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.forms import FormSet
 from desktop.services.cleanup.model import FORM_ID, CellFinding
 from desktop.ui.cleanup.models import LinesModel
+from desktop.ui.dialogs import fit_to_screen, guard_wheel
 from desktop.ui.style import SEVERITY_WORDS
 
 _COLOURS = {"E": "#c62828", "W": "#b26a00", "I": "#555555"}
@@ -40,6 +41,7 @@ def date_edit(value: date) -> QDateEdit:
     edit = QDateEdit(QDate(value.year, value.month, value.day))
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("yyyy-MM-dd")
+    guard_wheel(edit)
     return edit
 
 
@@ -88,7 +90,7 @@ class FindingsDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(760, 420)
+        fit_to_screen(self, (760, 420))
 
 
 class PeopleRow(QWidget):

@@ -23,6 +23,7 @@ from desktop.services.cleanup.members import next_number, readmit, withdraw_over
 from desktop.services.cleanup.propose import FORM_ID
 from desktop.ui.cleanup.common import date_edit, default_batch, to_date
 from desktop.ui.context import Changes, WindowContext
+from desktop.ui.dialogs import fit_to_screen, guard_wheel
 from desktop.ui.operations import Operation
 
 #: the notice's deadline for completing the ID (辽会〔2020〕28号：2021年4月底前)
@@ -71,6 +72,7 @@ class ReadmitDialog(QDialog):
         for rid, no, name in moved_out(ctx):
             self.member.addItem(f"{no or '（无会员证号）'}  {name}", rid)
         self.member.setAccessibleName("会员")
+        guard_wheel(self.member)
         self.id_number = QLineEdit()
         self.id_number.setPlaceholderText("18 位公民身份号码")
         self.agreed = QCheckBox("本人同意重新入会")
@@ -91,7 +93,7 @@ class ReadmitDialog(QDialog):
         box = _buttons(self, "重新入会")
         box.accepted.connect(self.submit)
         layout.addWidget(box)
-        self.resize(520, self.sizeHint().height())
+        fit_to_screen(self, (520, self.sizeHint().height()))
 
     def submit(self) -> bool:
         """Re-admit the chosen member; a refusal is shown in the dialog, which stays open."""
@@ -153,7 +155,7 @@ class WithdrawDialog(QDialog):
         box.accepted.connect(self.submit)
         layout.addWidget(box)
         self.changed: int | None = None
-        self.resize(520, self.sizeHint().height())
+        fit_to_screen(self, (520, self.sizeHint().height()))
 
     def submit(self) -> None:
         """Withdraw on the write pool; the dialog closes when done, or says why not."""
@@ -224,7 +226,7 @@ class NextNumberDialog(QDialog):
             self.number.setText(found.number)
             self.info.setText(f"{found.society.name}（前缀 {found.society.code}）已发 "
                               f"{found.issued} 个会员证号。")
-        self.resize(460, self.sizeHint().height())
+        fit_to_screen(self, (460, self.sizeHint().height()))
 
     def fill(self) -> None:
         """Start a new member record (unless the open one is new and has no number) and put

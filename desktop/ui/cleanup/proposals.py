@@ -33,6 +33,7 @@ from desktop.ui.cleanup.common import FORM_ID, FindingsList, PeopleRow
 from desktop.ui.cleanup.models import CheckRowsModel, GroupsModel
 from desktop.ui.cleanup.revoke import RevokePage
 from desktop.ui.context import Changes, WindowContext
+from desktop.ui.dialogs import fit_to_screen, guard_wheel
 from desktop.ui.operations import Operation
 
 PENDING, CONFIRMED, REJECTED = "待定", "确认重复", "不是重复"
@@ -76,7 +77,7 @@ class ProposalsDialog(QDialog):
         self.last_result: ApplyResult | None = None
         self.setWindowTitle("清理建议 — 法学会个人会员清理")
         self._build()
-        self.resize(1180, 760)
+        fit_to_screen(self, (1180, 760))
 
     # -- layout --
 
@@ -91,6 +92,7 @@ class ProposalsDialog(QDialog):
         self.years.setRange(1, 20)
         self.years.setValue(3)
         self.years.setSuffix(" 年")
+        guard_wheel(self.years)
         top.addWidget(self.years)
         self.recompute = QPushButton("重新计算")
         self.recompute.setAutoDefault(False)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.forms import CodeTable
 from desktop.domain.society.cleanup import INELIGIBLE, VIOLATION
 from desktop.services.cleanup.propose import Decision
+from desktop.ui.dialogs import guard_wheel
 
 CATEGORIES = (("严重违法违纪", VIOLATION), ("不符合条件", INELIGIBLE))
 _COLS = ("会员证号", "姓名（核对用）", "清理类别", "不符合条件情形", "依据", "审批人")
@@ -65,6 +66,7 @@ class RevokePage(QWidget):
         for c in (reasons.codes if reasons else ()):
             if not getattr(c, "deprecated", False):
                 self.reason.addItem(c.label, c.code)
+        guard_wheel(self.category, self.reason)
         self.basis = QLineEdit()
         self.basis.setPlaceholderText("如：某年某月被判处有期徒刑（某法院某号判决书）")
         self.approver = QLineEdit()

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QDialog,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -38,6 +37,8 @@ from desktop.services.cleanup.paper import (
 from desktop.services.packages.stats import received_tables, unit_table
 from desktop.ui.cleanup.common import date_edit, to_date
 from desktop.ui.context import WindowContext
+from desktop.ui.dialogs import fit_to_screen
+from desktop.ui.files import offer_folder, save_path
 
 NOTICE_CATEGORIES = (("重复录入", DUPLICATE), ("严重违法违纪", VIOLATION), ("不符合条件", INELIGIBLE),
                      ("无身份证号", NO_ID), ("已退会", WITHDRAWN))
@@ -98,7 +99,7 @@ class StatsDialog(QDialog):
         layout.addLayout(buttons)
         self.stats: CleanupStats | None = None
         self.refresh()
-        self.resize(1000, self.sizeHint().height())
+        fit_to_screen(self, (1000, self.sizeHint().height()))
 
     def current(self) -> CleanupStats:
         """The table as shown, with the header the clerk filled in (summed with the received
@@ -157,11 +158,10 @@ class StatsDialog(QDialog):
         ctx.settings.setValue("cleanup/contact", self.contact.text().strip())
         if path is None:
             kind = "Excel 工作簿 (*.xlsx)" if suffix == ".xlsx" else "PDF 文件 (*.pdf)"
-            default = ctx.register.path.with_name(f"个人会员清理工作情况统计表{suffix}")
-            name, _ = QFileDialog.getSaveFileName(self, "导出统计表", str(default), kind)
-            if not name:
+            path = save_path(ctx, "stats", "导出统计表", f"个人会员清理工作情况统计表{suffix}", kind,
+                             self)
+            if path is None:
                 return None
-            path = Path(name)
             if path.suffix.lower() != suffix:
                 path = path.with_name(path.name + suffix)
         stats = self.current()
@@ -173,6 +173,7 @@ class StatsDialog(QDialog):
             QMessageBox.warning(self, "未能导出统计表", str(err))
             return None
         ctx.status(f"统计表已导出：{path}")
+        offer_folder(ctx, path)
         return path
 
 
@@ -226,7 +227,7 @@ class NoticeDialog(QDialog):
         self.with_deadline.toggled.connect(self.deadline.setEnabled)
         box.setEnabled(False)
         self.deadline.setEnabled(False)
-        self.resize(620, 260)
+        fit_to_screen(self, (620, 260))
 
     def chosen(self) -> list[str]:
         return [code for code, check in self.categories.items() if check.isChecked()]
@@ -241,11 +242,9 @@ class NoticeDialog(QDialog):
         ctx = self.ctx
         if path is None:
             kind = "PDF 文件 (*.pdf)" if suffix == ".pdf" else "Excel 工作簿 (*.xlsx)"
-            default = ctx.register.path.with_name(f"个人会员清理结果通报{suffix}")
-            name, _ = QFileDialog.getSaveFileName(self, "保存通报", str(default), kind)
-            if not name:
+            path = save_path(ctx, "stats", "保存通报", f"个人会员清理结果通报{suffix}", kind, self)
+            if path is None:
                 return None
-            path = Path(name)
             if path.suffix.lower() != suffix:
                 path = path.with_name(path.name + suffix)
         deadline = to_date(self.deadline.date()) if self.with_deadline.isChecked() else None
@@ -260,4 +259,5 @@ class NoticeDialog(QDialog):
             QMessageBox.warning(self, "未能保存通报", str(err))
             return None
         ctx.status(f"通报已保存：{path}")
+        offer_folder(ctx, path)
         return path

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QLabel,
@@ -30,7 +29,8 @@ from desktop.progress import Progress
 from desktop.services.exporting import ExportResult, export_excel, write_template
 from desktop.services.listing import forms_for_level
 from desktop.ui.context import WindowContext
-from desktop.ui.dialogs import WorkDialog
+from desktop.ui.dialogs import WorkDialog, fit_to_screen
+from desktop.ui.files import offer_folder, save_path
 from desktop.ui.operations import Operation
 
 XLSX_FILTER = "Excel 工作簿 (*.xlsx)"
@@ -47,14 +47,6 @@ def export_targets(ctx: WindowContext) -> list[tuple[str, str]]:
         if sdef.source_form in kept:
             out.append((sid, sdef.display_title))
     return out
-
-
-def _xlsx(name: str) -> Path:
-    return Path(name) if name.lower().endswith(".xlsx") else Path(name + ".xlsx")
-
-
-def _folder(ctx: WindowContext) -> Path:
-    return Path(str(ctx.settings.value("excel/folder", "") or Path.home()))
 
 
 class ExportDialog(WorkDialog):
@@ -115,28 +107,28 @@ class ExportDialog(WorkDialog):
         layout.addLayout(line)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
-        self.resize(560, self.sizeHint().height())
+        fit_to_screen(self, (560, self.sizeHint().height()))
 
     def target(self) -> tuple[str, str]:
         return self.targets[max(self.group.checkedId(), 0)]
 
     def choose_and_export(self) -> None:
         tid, title = self.target()
-        suggested = _folder(self.ctx) / f"{title}-{date.today():%Y%m%d}.xlsx"
-        name, _ = QFileDialog.getSaveFileName(self, f"导出 {title}", str(suggested), XLSX_FILTER)
-        if name:
-            self.export_to(_xlsx(name))
+        out = save_path(self.ctx, "excel", f"导出 {title}", f"{title}-{date.today():%Y%m%d}.xlsx",
+                        XLSX_FILTER, self)
+        if out is not None:
+            self.export_to(out)
 
     def export_to(self, out: Path) -> None:
         """Write the chosen table to `out` on the write pool, with progress."""
         ctx, (tid, _title) = self.ctx, self.target()
-        ctx.settings.setValue("excel/folder", str(out.parent))
         full, filler, phone = self.full.isChecked(), self.filler.text().strip(), \
             self.phone.text().strip()
 
         def done(result: ExportResult) -> None:
             self.result = result
             ctx.status(f"已导出 {result.title}：{result.path}")
+            offer_folder(ctx, result.path)
             self.accept()
             sdef = ctx.forms.summaries.get(tid)  # the list apart is its [summary.excluded]
             extra = (f"\n另有 {result.excluded} {sdef.counter}（{sdef.excluded.reason}）"
@@ -184,16 +176,14 @@ def _template_task(form, out: Path):
 def start_template(ctx: WindowContext) -> None:
     """Ask where to save the current form's fill-in template, then write it."""
     form = ctx.current_tab().form
-    suggested = _folder(ctx) / f"{form.display_title}-填写模板.xlsx"
-    name, _ = QFileDialog.getSaveFileName(ctx.widget, f"保存{form.display_title}的填写模板",
-                                          str(suggested), XLSX_FILTER)
-    if not name:
+    out = save_path(ctx, "excel", f"保存{form.display_title}的填写模板",
+                    f"{form.display_title}-填写模板.xlsx", XLSX_FILTER)
+    if out is None:
         return
-    out = _xlsx(name)
-    ctx.settings.setValue("excel/folder", str(out.parent))
 
     def done(path: Path) -> None:
         ctx.status(f"已保存模板：{path}")
+        offer_folder(ctx, path)
         QMessageBox.information(
             ctx.widget, "模板已保存",
             f"已保存 {form.display_title} 的填写模板：\n{path}\n\n在 Excel 或 WPS 中填写（代码栏目有下拉"

@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -34,9 +33,10 @@ from desktop.services.intake import preview as ep
 from desktop.services.intake.importing import ImportResult, blocks, import_file
 from desktop.services.intake.workbook import check_workbook
 from desktop.ui.context import Changes, WindowContext
-from desktop.ui.dialogs import WorkDialog
+from desktop.ui.dialogs import WorkDialog, fit_to_screen, guard_wheel
 from desktop.ui.excel.models import PreviewModel
 from desktop.ui.excel.panels import FindingsPanel, MappingPanel
+from desktop.ui.files import offer_folder, open_path, save_path
 from desktop.ui.operations import Operation
 from desktop.ui.workers import TaskRunnable
 
@@ -68,6 +68,7 @@ class ImportDialog(WorkDialog):
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sheet_box = QComboBox()
         self.sheet_box.setAccessibleName("工作表")
+        guard_wheel(self.sheet_box)
         self.sheet_box.activated.connect(self._sheet_chosen)
         self.sheet_label = QLabel("工作表：")
         self.header_label = QLabel()
@@ -134,7 +135,7 @@ class ImportDialog(WorkDialog):
         layout.addLayout(top)
         layout.addWidget(body, 1)
         layout.addLayout(buttons)
-        self.resize(1180, 780)
+        fit_to_screen(self, (1180, 780))
         self._show_preview(preview)
 
     # -- the sheet and its columns --
@@ -254,16 +255,15 @@ class ImportDialog(WorkDialog):
         if not self.results:
             return
         source = self.preview.path
-        suggested = source.with_name(f"{source.stem}-已标注.xlsx")
-        name, _ = QFileDialog.getSaveFileName(self, "保存标注的工作簿", str(suggested),
-                                              "Excel 工作簿 (*.xlsx)")
-        if not name:
+        out = save_path(self.ctx, "excel", "保存标注的工作簿", f"{source.stem}-已标注.xlsx",
+                        "Excel 工作簿 (*.xlsx)", self)
+        if out is None:
             return
-        out = Path(name) if name.lower().endswith(".xlsx") else Path(name + ".xlsx")
         results, form = self.results, self.form
 
         def done(path: Path) -> None:
             self.ctx.status(f"已保存标注的工作簿：{path}")
+            offer_folder(self.ctx, path)
             QMessageBox.information(self, "已保存标注的工作簿",
                                     f"已保存到：\n{path}\n\n有错误的单元格填红色，有警告的填黄色，"
                                     f"批注中是说明。改正后请重新导入原工作簿或这份工作簿。")
@@ -342,13 +342,9 @@ def start_import(ctx: WindowContext) -> None:
         QMessageBox.information(ctx.widget, "导入Excel",
                                 "只能向本单位导入记录。请先在左侧选择本单位。")
         return
-    folder = str(ctx.settings.value("excel/folder", "") or Path.home())
-    name, _ = QFileDialog.getOpenFileName(ctx.widget, f"选择要导入到{tab.form.display_title}的工作簿",
-                                          folder, WORKBOOK_FILTER)
-    if not name:
+    path = open_path(ctx, "excel", f"选择要导入到{tab.form.display_title}的工作簿", WORKBOOK_FILTER)
+    if path is None:
         return
-    path = Path(name)
-    ctx.settings.setValue("excel/folder", str(path.parent))
     form = tab.form
     (Operation(ctx, lambda: _task(lambda: ep.preview_workbook(path, form)), title="无法导入")
      .failure(lambda message: QMessageBox.warning(ctx.widget, "无法导入",

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.forms import FormSpec
 from desktop.services.intake import preview as ep
 from desktop.services.intake.importing import blocks
+from desktop.ui.dialogs import guard_wheel
 from desktop.ui.excel.models import FindingRow, FindingsModel, finding_rows
 
 ERROR_STYLE = "color: #c62828;"
@@ -92,6 +93,7 @@ class MappingPanel(QGroupBox):
             for path, label in choices:
                 box.addItem(label, path)
             box.setMaxVisibleItems(20)
+            guard_wheel(box)  # the wheel scrolls the table, never changes a column's mapping
             box.currentIndexChanged.connect(lambda _i, c=col.index, b=box: self._choose(c, b))
             self.table.setCellWidget(row, 2, box)
         self.table.resizeRowsToContents()

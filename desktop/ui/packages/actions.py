@@ -10,7 +10,6 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QLabel,
     QMenu,
     QMessageBox,
@@ -22,6 +21,7 @@ from desktop.services import packages as svc
 from desktop.ui.actions import Action
 from desktop.ui.context import Changes, WindowContext
 from desktop.ui.dialogs import show_one
+from desktop.ui.files import offer_folder, open_path, save_path
 from desktop.ui.packages.conflicts import ConflictsDialog
 from desktop.ui.packages.dashboard import DashboardDialog
 from desktop.ui.packages.export import KEY_FILTER, fingerprint_label, start_export
@@ -130,26 +130,26 @@ def show_own_key(ctx: WindowContext) -> QDialog:
 
 def export_key_file(ctx: WindowContext) -> Path | None:
     info = svc.own_public_key(ctx.register)
-    suggested = ctx.register.path.with_name(f"{info.code}-公钥.djkey")
-    name, _ = QFileDialog.getSaveFileName(ctx.widget, "写出本单位公钥文件", str(suggested),
-                                          KEY_FILTER)
-    if not name:
+    path = save_path(ctx, "keys", "写出本单位公钥文件", f"{info.code}-公钥.djkey", KEY_FILTER)
+    if path is None:
         return None
     try:
-        svc.export_public_key(ctx.register, Path(name))
+        svc.export_public_key(ctx.register, path)
     except KnownError as err:
         QMessageBox.warning(ctx.widget, "未写出", str(err))
         return None
-    ctx.status(f"已写出公钥文件 {name}")
-    return Path(name)
+    ctx.status(f"已写出公钥文件 {path}")
+    offer_folder(ctx, path)
+    return path
 
 
 def trust_key_file(ctx: WindowContext) -> bool:
     """Choose a .djkey (or a package), compare its fingerprint with the paper, trust it."""
-    name, _ = QFileDialog.getOpenFileName(ctx.widget, "选择要核对的公钥文件", "",
-                                          "公钥文件或上报包 (*.djkey *.djpkg);;所有文件 (*)")
-    if not name:
+    chosen = open_path(ctx, "keys", "选择要核对的公钥文件",
+                       "公钥文件或上报包 (*.djkey *.djpkg);;所有文件 (*)")
+    if chosen is None:
         return False
+    name = str(chosen)
     try:
         info = svc.key_info_of_file(Path(name), ctx.forms)
     except KnownError as err:

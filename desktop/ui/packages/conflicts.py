@@ -27,6 +27,7 @@ from desktop.exchange.conflicts import ACTION_NAMES, ConflictView
 from desktop.services import packages as svc
 from desktop.services.packages.records import read_records, shown_values
 from desktop.ui.context import Changes, WindowContext
+from desktop.ui.dialogs import fit_to_screen
 from desktop.ui.packages.returning import ReturnDialog
 
 DIFFERENT = "#fff3e0"
@@ -91,7 +92,7 @@ class ConflictsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
         layout.addWidget(splitter, 1)
-        self.resize(1120, 600)
+        fit_to_screen(self, (1120, 600))
         self.reload()
 
     def reload(self) -> None:

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -36,7 +35,7 @@ from desktop.services import packages as svc
 from desktop.services.packages.review import export_dashboard
 from desktop.ui.context import Changes, WindowContext
 from desktop.ui.dialogs import fit_to_screen
-from desktop.ui.files import open_path
+from desktop.ui.files import offer_folder, open_path, save_path
 from desktop.ui.packages.returning import ReturnDialog
 from desktop.ui.style import MARK_COLOURS
 
@@ -306,14 +305,10 @@ class DashboardDialog(QDialog):
     def export_excel(self, path: Path | None = None) -> Path | None:
         """Export the rows shown to a workbook (asks where unless `path` is given)."""
         if path is None:
-            start = Path(str(self.ctx.settings.value("packages/export_dir",
-                                                     str(Path.home()))))
-            name, _ = QFileDialog.getSaveFileName(
-                self, "导出收件看板", str(start / f"收件看板-{datetime.now():%Y%m%d}.xlsx"),
-                XLSX_FILTER)
-            if not name:
+            path = save_path(self.ctx, "excel", "导出收件看板",
+                             f"收件看板-{datetime.now():%Y%m%d}.xlsx", XLSX_FILTER, self)
+            if path is None:
                 return None
-            path = Path(name) if name.lower().endswith(".xlsx") else Path(name + ".xlsx")
         which, needle = self.filter.currentText(), self.search.text().strip()
         title = "收件看板" + ("" if which == "全部" else f"（{which}）")
         note = summary(self.all_rows) + (f"查找“{needle}”。" if needle else "")
@@ -326,6 +321,7 @@ class DashboardDialog(QDialog):
             QMessageBox.warning(self, "未导出", f"收件看板未导出：{err}")
             return None
         self.ctx.status(f"已导出收件看板（{self.proxy.rowCount()} 个单位）到 {out.name}")
+        offer_folder(self.ctx, out)
         return out
 
     def selected(self) -> UnitStatus | None:

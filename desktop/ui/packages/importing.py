@@ -12,7 +12,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHeaderView,
     QLabel,
     QMessageBox,
@@ -25,6 +24,8 @@ from PySide6.QtWidgets import (
 from desktop.errors import KnownError
 from desktop.services import packages as svc
 from desktop.ui.context import Changes, WindowContext
+from desktop.ui.dialogs import fit_to_screen
+from desktop.ui.files import open_paths
 from desktop.ui.packages.export import PACKAGES, run_package_operation
 from desktop.ui.packages.trust import TrustDialog
 from desktop.ui.style import MARK_COLOURS
@@ -114,7 +115,7 @@ class ImportResultsDialog(QDialog):
         layout.addWidget(summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
-        self.resize(900, min(600, 160 + 40 * len(reports)))
+        fit_to_screen(self, (900, min(600, 160 + 40 * len(reports))))
 
     def text(self, row: int, col: int) -> str:
         return self.table.item(row, col).text()
@@ -180,14 +181,10 @@ def start_import(ctx: WindowContext, paths: Sequence[Path], *, retry: bool = Tru
 
 def choose_and_import(ctx: WindowContext, returns_only: bool = False) -> None:
     """The file dialog (several files), then the import."""
-    start = ctx.settings.value("packages/import_dir", str(ctx.register.path.parent))
-    names, _ = QFileDialog.getOpenFileNames(
-        ctx.widget, "选择退回文件" if returns_only else "选择要导入的上报包", str(start),
-        RETURN_FILTER if returns_only else PACKAGE_FILTER)
-    if not names:
-        return
-    ctx.settings.setValue("packages/import_dir", str(Path(names[0]).parent))
-    start_import(ctx, [Path(n) for n in names])
+    paths = open_paths(ctx, "packages", "选择退回文件" if returns_only else "选择要导入的上报包",
+                       RETURN_FILTER if returns_only else PACKAGE_FILTER)
+    if paths:
+        start_import(ctx, paths)
 
 
 def dropped_packages(mime) -> list[Path]:

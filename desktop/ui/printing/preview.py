@@ -10,7 +10,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -24,7 +23,8 @@ from PySide6.QtWidgets import (
 from desktop.errors import KnownError
 from desktop.services.printing import PrintResult, write_pdf
 from desktop.ui.context import WindowContext
-from desktop.ui.dialogs import WorkDialog
+from desktop.ui.dialogs import WorkDialog, fit_to_screen
+from desktop.ui.files import offer_folder, save_path
 from desktop.ui.operations import Operation
 from desktop.ui.printing.job import start_print
 from desktop.ui.printing.render import PageRenderer, PdfPages
@@ -127,7 +127,7 @@ class PreviewDialog(WorkDialog):
             action.triggered.connect(slot)
             self.addAction(action)
         self._show_counts()
-        self.resize(1100, 860)
+        fit_to_screen(self, (1100, 860))
         self.view.setFocus()
         ctx.widget.installEventFilter(self)  # closes with the main window
 
@@ -240,13 +240,10 @@ class PreviewDialog(WorkDialog):
 
     def save_pdf(self) -> Path | None:
         """另存为PDF…: the service's bytes, written whole; logged like a print."""
-        settings = self.ctx.settings
-        folder = Path(str(settings.value("print/folder", str(Path.home()))))
-        suggested = folder / f"{self.source.title}.pdf"
-        name, _ = QFileDialog.getSaveFileName(self, "另存为PDF", str(suggested), "PDF 文件 (*.pdf)")
-        if not name:
+        path = save_path(self.ctx, "pdf", "另存为PDF", f"{self.source.title}.pdf",
+                         "PDF 文件 (*.pdf)", self)
+        if path is None:
             return None
-        path = Path(name)
         if path.suffix.lower() != ".pdf":
             path = path.with_name(path.name + ".pdf")
         try:
@@ -254,10 +251,10 @@ class PreviewDialog(WorkDialog):
         except KnownError as err:
             QMessageBox.warning(self, "未能保存", str(err))
             return None
-        settings.setValue("print/folder", str(path.parent))
         log_output(self.ctx.register, self.ctx.actor, self.source, self.result,
                    full=self.full, output="file", where=str(path))
         self.ctx.status(f"已保存 {path}（{self.result.pages} 页）")
+        offer_folder(self.ctx, path)
         return path
 
     def print_pages(self) -> None:

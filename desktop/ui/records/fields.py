@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.findings import Finding
 from desktop.domain.forms import CodeTable, FieldSpec
 from desktop.domain.values import display_value, parse_value
+from desktop.ui.dialogs import guard_wheel
 from desktop.ui.style import MARK_COLOURS, MARK_GLYPH, SEVERITY_WORDS
 
 DATE_HINT = "如 2020-01-05、2020.1.5 或 20200105"
@@ -80,6 +81,7 @@ class FieldEditor(QWidget):
     def _finish_layout(self) -> None:
         self._layout.addWidget(self.mark)
         self._layout.addWidget(self.note_mark, 0, Qt.AlignmentFlag.AlignVCenter)
+        guard_wheel(*self.inputs())  # the wheel scrolls the form, never changes a value
         for w in self.inputs():
             w.setAccessibleName(self.accessible_name_of(w))
             w.setAccessibleDescription("")

@@ -11,7 +11,7 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox
 
 from desktop.errors import KnownError
 from desktop.progress import Progress
@@ -25,6 +25,7 @@ from desktop.storage.backup import (
 from desktop.storage.files import backup_dir
 from desktop.ui.actions import Action
 from desktop.ui.context import WindowContext
+from desktop.ui.files import offer_folder, open_path, save_path
 from desktop.ui.operations import Operation
 
 FILE_FILTER = "登记库备份 (*.dengji);;所有文件 (*)"
@@ -77,14 +78,14 @@ def _backup_task(register: Register, target: Path) -> Iterator[Progress]:
 def start_backup(ctx: WindowContext) -> None:
     """Ask where to put the backup, then write it on the write pool."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
-    suggested = ctx.register.path.with_name(f"{ctx.register.path.stem}-备份-{stamp}.dengji")
-    name, _ = QFileDialog.getSaveFileName(ctx.widget, "备份登记库", str(suggested), FILE_FILTER)
-    if not name:
+    target = save_path(ctx, "backup", "备份登记库", f"{ctx.register.path.stem}-备份-{stamp}.dengji",
+                       FILE_FILTER)
+    if target is None:
         return
-    target = Path(name)
 
     def done(info: BackupInfo) -> None:
         ctx.status(f"已备份到 {info.path}")
+        offer_folder(ctx, info.path)
         QMessageBox.information(
             ctx.widget, "备份完成",
             f"已备份到：\n{info.path}\n\n共 {info.records} 条记录，备份已核对无误。"
@@ -97,11 +98,9 @@ def start_backup(ctx: WindowContext) -> None:
 def start_restore(ctx: WindowContext) -> bool:
     """Ask for a backup, check it, confirm, then restore it; the window closes afterwards so the
     restored register is read afresh. Returns whether the register was restored."""
-    name, _ = QFileDialog.getOpenFileName(ctx.widget, "选择要恢复的备份", str(
-        backup_dir(ctx.register.path)), FILE_FILTER)
-    if not name:
+    source = open_path(ctx, "backup", "选择要恢复的备份", FILE_FILTER)
+    if source is None:
         return False
-    source = Path(name)
     try:
         info = check_restore(ctx.register, source)
     except KnownError as err:
