@@ -55,7 +55,7 @@ def main() -> None:
 
     db = tmp / "reg.dengji"
     dengji("init", "--db", str(db), "--level", "city", "--unit-name", "基准市律师行业党委",
-           "--unit-code", "BENCH")
+           "--unit-code", "320100")
     elapsed, rc = dengji("import", "--db", str(db), "--form", "lawyer_member", str(data))
     size = sum(p.stat().st_size for p in tmp.glob("reg.dengji*"))
     print(f"import {args.n} records into an encrypted register: {elapsed:.2f} s (exit {rc}); "

@@ -68,7 +68,7 @@ def bench_import(tmp: Path, rows: int, xlsx: bool) -> Path:
           f"{truth.without_id} entries without ID, {truth.id15} 15-digit)")
     db = tmp / "society.dengji"
     dengji("init", "--db", str(db), "--level", "society-province", "--unit-name", "辽宁省法学会",
-           "--unit-code", "LN-FXH")
+           "--unit-code", "024")
     elapsed, rc, err = dengji("import", "--db", str(db), "--form", "society_member", str(path))
     print(f"import {rows} entries (.jsonl): {elapsed:.1f} s (exit {rc}) [{load_note()}]")
     if xlsx:
@@ -79,7 +79,7 @@ def bench_import(tmp: Path, rows: int, xlsx: bool) -> Path:
               f"({book.stat().st_size / 1e6:.0f} MB)")
         db2 = tmp / "society-xlsx.dengji"
         dengji("init", "--db", str(db2), "--level", "society-province", "--unit-name",
-               "辽宁省法学会", "--unit-code", "LN-FXH")
+               "辽宁省法学会", "--unit-code", "024")
         elapsed, rc, err = dengji("import", "--db", str(db2), "--form", "society_member",
                                   str(book))
         print(f"import {rows} entries (.xlsx): {elapsed:.1f} s (exit {rc}; target under 30 s) "

@@ -46,7 +46,7 @@ def build(records: int) -> Path:
         p.unlink()
     print(f"building {db.name}: importing {records} records (about a minute)…", flush=True)
     subprocess.run([sys.executable, "-m", "desktop", "init", "--db", str(tmp), "--level", "city",
-                    "--unit-name", "基准市律师行业党委", "--unit-code", "BENCH"], env=env, check=True)
+                    "--unit-name", "基准市律师行业党委", "--unit-code", "320100"], env=env, check=True)
     subprocess.run([sys.executable, "-m", "desktop", "import", "--db", str(tmp), "--form",
                     "lawyer_member", "--partial", str(data)], env=env, check=True,
                    stdout=subprocess.DEVNULL)

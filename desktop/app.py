@@ -1,22 +1,14 @@
-"""Composition root of the window: chooses the register, the forms and who is working, then
-hands them to the Qt layer (desktop/ui/start.py). Batch commands never import this module's
-Qt side: `desktop.cli` imports it lazily when `dengji` runs without a subcommand."""
+"""Composition root of the window: chooses the register and the forms, then hands them to the
+Qt layer (desktop/ui/start.py; who works is the 经办人 of 本单位信息, never the computer's login
+name). Batch commands never import this module's Qt side: `desktop.cli` imports it lazily
+when `dengji` runs without a subcommand."""
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 from desktop.formspec import shipped_forms
 from desktop.paths import default_db_path
-
-
-def current_actor() -> str:
-    """Who works at this computer, for the audit log."""
-    try:
-        return getpass.getuser() or "用户"
-    except (OSError, KeyError):
-        return "用户"
 
 
 def run_window(db_path: Path | None) -> int:
@@ -25,4 +17,4 @@ def run_window(db_path: Path | None) -> int:
     from desktop.ui.start import start
 
     path = Path(db_path) if db_path is not None else default_db_path()
-    return start(path, shipped_forms(), current_actor())
+    return start(path, shipped_forms())

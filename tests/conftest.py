@@ -33,7 +33,7 @@ from desktop.formspec import FormSet, shipped_forms  # noqa: E402
 TODAY = date(2026, 11, 22)
 #: passphrase of every register made through `dengji init` in tests
 PASSPHRASE = "测试口令 Correct-Horse-7"
-UNIT_CODE = "31110000MD0123456X"
+UNIT_CODE = "31110000MD01234564"  # a valid 统一社会信用代码 (dengji init checks it)
 UNIT_NAME = "北京市测试律师事务所党支部"
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -58,7 +58,8 @@ def cmd_init(args) -> int:
 
     secret = passphrase(confirm=True)
     with init_register(args.db, secret, level=args.level, unit_name=args.unit_name,
-                       unit_code=args.unit_code, parent_code=args.parent_code) as reg:
+                       unit_code=args.unit_code, parent_code=args.parent_code,
+                       tables=shipped().tables) as reg:
         print(f"已创建登记库：{reg.path}（{LEVEL_NAMES[args.level]}：{args.unit_name}，"
               f"代码 {args.unit_code}），并生成本单位签名密钥。")
     return 0

@@ -33,6 +33,17 @@ from desktop.domain.society.member_numbers import (
 
 REGIONS_TABLE, SOCIETIES_TABLE = "regions", "societies"
 
+#: what the code of a unit of each level is, for the first-run dialog's placeholder
+CODE_HINTS = {
+    "firm": "本所执业许可证上的 18 位统一社会信用代码",
+    "city": "本市的 6 位行政区划代码，如 320100",
+    "province": "本省的 6 位行政区划代码，如 320000",
+    "national": "上级给定的单位代码",
+    "society-county": "会员证号的区号前缀，如 0312-01",
+    "society-city": "会员证号的区号前缀，如 0312（省会城市如 00311）",
+    "society-province": "会员证号的区号前缀（省会区号），如 0311",
+}
+
 # the prefix of a 会员证号 (member_numbers.MEMBER_NUMBER without the serial)
 _PREFIX = re.compile(r"^(?P<capital>0?)(?P<area>0\d{2,3})(?:-(?P<sub>\d{2}))?$")
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.domain.forms import CodeTable
 from desktop.domain.levels import LEVEL_NAMES, LEVELS  # noqa: F401 (LEVEL_NAMES re-exported)
+from desktop.domain.units import unit_code_problem
 from desktop.errors import KnownError, UsageError
 from desktop.storage import KdfParams, Register, UnitInfo, create_register
 
@@ -108,13 +110,21 @@ def passphrase_problem(passphrase: str, unit_name: str = "", unit_code: str = ""
 
 
 def init_register(path: Path, passphrase: str, *, level: str, unit_name: str, unit_code: str,
-                  parent_code: str | None = None, kdf: KdfParams | None = None) -> Register:
+                  parent_code: str | None = None, kdf: KdfParams | None = None,
+                  tables: Mapping[str, CodeTable] | None = None) -> Register:
+    """Make a new register for the unit. With the code `tables` (regions, societies: `dengji
+    init` and the first-run dialog give them), the unit code must fit its level
+    (domain/units.unit_code_problem); a wrong one is refused with the reason."""
     if level not in LEVELS:
         raise UsageError(f"未知的层级“{level}”；可选：{', '.join(LEVELS)}")
     if not unit_name.strip():
         raise UsageError("单位名称不能为空")
     if not unit_code.strip():
         raise UsageError("单位代码不能为空")
+    if tables is not None:
+        problem = unit_code_problem(level, unit_code, tables)
+        if problem:
+            raise KnownError(f"本单位代码不符合要求：{problem}")
     problem = passphrase_problem(passphrase, unit_name, unit_code)
     if problem:
         raise KnownError(problem)

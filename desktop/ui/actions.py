@@ -49,6 +49,7 @@ class Action(StrEnum):
     CLEANUP_STATS = "cleanupStats"
     CLEANUP_NOTICE = "cleanupNotice"
     # 登记库
+    UNIT_INFO = "unitInfo"  # 本单位信息…
     BACKUP = "backup"
     RESTORE = "restore"
     ABOUT = "about"

@@ -30,7 +30,9 @@ from PySide6.QtWidgets import (
 from desktop.domain.findings import Finding
 from desktop.domain.forms import FormSpec
 from desktop.domain.levels import LEVEL_NAMES
+from desktop.domain.units import CODE_HINTS
 from desktop.errors import KnownError, WrongPassphrase
+from desktop.formspec import shipped_forms
 from desktop.services.registers import (
     MIN_PASSPHRASE,
     MIN_SCORE,
@@ -193,7 +195,9 @@ class FirstRunDialog(QDialog):
         self.unit_name = QLineEdit()
         self.unit_name.setPlaceholderText("如：某某律师事务所党支部")
         self.unit_code = QLineEdit()
-        self.unit_code.setPlaceholderText("统一社会信用代码或上级给定的单位代码")
+        self.unit_code.setPlaceholderText(CODE_HINTS[self.level.currentData()])
+        self.level.currentIndexChanged.connect(
+            lambda _i: self.unit_code.setPlaceholderText(CODE_HINTS[self.level.currentData()]))
         self.parent_code = QLineEdit()
         self.parent_code.setPlaceholderText("可不填")
         self.secret = QLineEdit()
@@ -255,7 +259,8 @@ class FirstRunDialog(QDialog):
             self.register = init_register(
                 self.path, self.secret.text(), level=self.level.currentData(),
                 unit_name=self.unit_name.text(), unit_code=self.unit_code.text(),
-                parent_code=self.parent_code.text() or None, **kwargs)
+                parent_code=self.parent_code.text() or None, tables=shipped_forms().tables,
+                **kwargs)
         except KnownError as err:
             self.error.setText(str(err))
             return
@@ -270,15 +275,17 @@ class PassphraseDialog(QDialog):
     the count when the dialog or the program is closed); a countdown says how long."""
 
     def __init__(self, path: Path, opener: Callable[[str], object], *, locked: bool = False,
-                 parent: QWidget | None = None, tries: PassphraseTries | None = None) -> None:
+                 idle: bool = False, parent: QWidget | None = None,
+                 tries: PassphraseTries | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("passphraseDialog")
         self.setWindowTitle("登记 — 已锁定" if locked else "登记 — 打开登记库")
         self.opener = opener
         self.tries = tries or PassphraseTries(path)
         self.result_value: object = None
-        what = ("登记库已锁定（长时间未操作）。请输入口令继续。" if locked
-                else "请输入登记库口令。")
+        # idle: locked by the idle timer; otherwise by the clerk (Ctrl+L)
+        what = (("登记库已锁定（长时间未操作）。" if idle else "登记库已锁定。") + "请输入口令继续。"
+                if locked else "请输入登记库口令。")
         intro = QLabel(f"{what}<br><span style='color:#555'>{path}</span>")
         intro.setWordWrap(True)
         self.secret = QLineEdit()

@@ -56,7 +56,7 @@ SMALL_SCREEN = (1440, 900)
 
 class MainWindow(QMainWindow):
     def __init__(self, register: Register, forms: FormSet, *, actor: str, settings: QSettings,
-                 unlock: Callable[[], bool] | None = None, idle_minutes: int | None = None,
+                 unlock: Callable[[bool], bool] | None = None, idle_minutes: int | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.register, self.forms, self.actor, self.settings = register, forms, actor, settings

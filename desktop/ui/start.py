@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from desktop.domain.forms import FormSet
 from desktop.errors import crash_report, write_crash_report
 from desktop.paths import tidy
+from desktop.services.unit import unit_profile
 from desktop.storage import Register, open_register
 from desktop.ui.dialogs import FirstRunDialog, PassphraseDialog
 from desktop.ui.files import install_chinese
@@ -59,14 +60,15 @@ def open_or_create(path: Path) -> Register | None:
 
 
 def unlocker(path: Path, parent=None):
-    """For the idle lock: ask for the passphrase again and check it against the file."""
+    """For the lock (idle: the idle timer's, else Ctrl+L): ask for the passphrase again and
+    check it against the file."""
 
     def check(secret: str) -> bool:
         open_register(path, secret, rekey=False).close()  # the window has it open
         return True
 
-    def unlock() -> bool:
-        dialog = PassphraseDialog(path, check, locked=True, parent=parent)
+    def unlock(idle: bool) -> bool:
+        dialog = PassphraseDialog(path, check, locked=True, idle=idle, parent=parent)
         return dialog.exec() == QDialog.DialogCode.Accepted
 
     return unlock
@@ -83,8 +85,9 @@ def _report_bug(kind, value, tb) -> None:
                          f"请将报告文件发给维护人员：{where}")
 
 
-def start(path: Path, forms: FormSet, actor: str) -> int:
-    """Run the window on the register at `path` until it is closed; the exit status."""
+def start(path: Path, forms: FormSet) -> int:
+    """Run the window on the register at `path` until it is closed; the exit status. The audit
+    log names the 经办人 set in 本单位信息 (never the computer's login name)."""
     app = application()
     tidy()  # what a killed export, backup or restore left behind
     previous, sys.excepthook = sys.excepthook, _report_bug
@@ -93,7 +96,8 @@ def start(path: Path, forms: FormSet, actor: str) -> int:
         register = open_or_create(path)
         if register is None:
             return 0
-        window = MainWindow(register, forms, actor=actor, settings=QSettings(),
+        window = MainWindow(register, forms, actor=unit_profile(register).actor,
+                            settings=QSettings(),
                             unlock=unlocker(path))
         window.show()
         try:

@@ -129,7 +129,7 @@ def test_a_legacy_register_with_year_months_imports(dengji, tmp_path, jsonl):
     the ID numbers that are given."""
     db = tmp_path / "society.dengji"
     init = dengji("init", "--db", db, "--level", "society-city", "--unit-name", "沈阳市法学会",
-                  "--unit-code", "SYFXH-0024")
+                  "--unit-code", "0024")
     assert init.code == 0, init.err
     result = do_import(dengji, db, jsonl(society_rows()), form="society_member")
     assert result.code == 0, result.out + result.err
@@ -145,7 +145,7 @@ def test_a_legacy_month_that_contradicts_the_id_is_refused(dengji, tmp_path, jso
     """Year and month must agree with the ID number (the full-date comparison's E)."""
     db = tmp_path / "society.dengji"
     assert dengji("init", "--db", db, "--level", "society-city", "--unit-name", "沈阳市法学会",
-                  "--unit-code", "SYFXH-0024").code == 0
+                  "--unit-code", "0024").code == 0
     rows = society_rows()
     rows[0]["出生日期"] = "1963年10月"
     result = do_import(dengji, db, jsonl(rows), "--format", "json", form="society_member")
@@ -160,7 +160,7 @@ def test_a_legacy_workbook_with_year_months_imports(dengji, tmp_path):
     of that month the reader completes the day from it (its own note, as before)."""
     db = tmp_path / "society.dengji"
     assert dengji("init", "--db", db, "--level", "society-city", "--unit-name", "沈阳市法学会",
-                  "--unit-code", "SYFXH-0024").code == 0
+                  "--unit-code", "0024").code == 0
     rows = [{"会员证号": "0024-000001", "姓名": "张伟", "出生日期": "1963年9月"},
             {"会员证号": "0024-000002", "姓名": "王芳", "出生日期": 1963.09},
             {"会员证号": "0024-000003", "姓名": "李娜", "出生日期": 196309},

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from desktop.formspec import shipped_forms
 from desktop.services.printing import archive_check, preview_pdf, print_cover
 from desktop.storage import AuditEntry, Record, open_register
-from tests.conftest import PASSPHRASE, UNIT_NAME, assert_no_crash
+from tests.conftest import PASSPHRASE, UNIT_CODE, UNIT_NAME, assert_no_crash
 from tests.reports.test_pdf_helpers import decode_qr, page_count, pdf_text, squeeze
 
 
@@ -135,7 +135,7 @@ def test_summaries_print_as_landscape_tables(dengji, filled, tmp_path, live_firm
         assert m["姓名"] in text and m["公民身份号码"] not in text
     codes = decode_qr(pdf, tmp_path)
     assert len(codes) == page_count(pdf, tmp_path)
-    assert all(c.startswith("DJ1:T:31110000MD0123456X-FJ4-") for c in codes)
+    assert all(c.startswith(f"DJ1:T:{UNIT_CODE}-FJ4-") for c in codes)
     for form in ("org_summary", "staff_summary", "society_stats"):
         result = dengji("print", "--db", filled, "--form", form, "--out", tmp_path / f"{form}.pdf")
         assert result.code == 0, (form, result.err)
@@ -161,7 +161,7 @@ def test_the_cover_carries_the_key_fingerprint(filled, tmp_path):
     from desktop.storage import KEY_SIGNING, UnitKey
 
     with open_register(filled, PASSPHRASE) as reg:
-        result = print_cover(reg, shipped_forms(), package_id="31110000MD0123456X-a1-20261122-2",
+        result = print_cover(reg, shipped_forms(), package_id=f"{UNIT_CODE}-a1-20261122-2",
                              sequence=2, created="2026-11-22 10:30")
         with reg.session() as s:
             public = s.execute(select(UnitKey.public_key).where(
@@ -170,12 +170,12 @@ def test_the_cover_carries_the_key_fingerprint(filled, tmp_path):
     text = pdf_text(result.pdf, tmp_path)
     assert squeeze(fingerprint(public)) in squeeze(text)
     flat = squeeze(text)
-    for expected in ["数据包封面", UNIT_NAME, "31110000MD0123456X-a1-20261122-2", "第2次报送",
+    for expected in ["数据包封面", UNIT_NAME, f"{UNIT_CODE}-a1-20261122-2", "第2次报送",
                      "附件1律师党员基本信息登记表4条", "附件3党组织基本信息登记表1条", "合计5条",
                      "经办人签字", "报送单位（盖章）"]:
         assert expected in flat, expected
     [code] = decode_qr(result.pdf, tmp_path)
-    assert code.startswith("DJ1:P:31110000MD0123456X-A1-20261122-2:")
+    assert code.startswith(f"DJ1:P:{UNIT_CODE}-A1-20261122-2:")
     with open_register(filled, PASSPHRASE) as reg:
         check = archive_check(reg, shipped_forms(), code)
     assert check.status == "无法核对" and "数据包封面" in check.message

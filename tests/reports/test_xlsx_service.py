@@ -127,7 +127,7 @@ def _add_unit_records(db, level: str, records: list[dict], forms, form_id="lawye
 def city_db(dengji, tmp_path, forms, jsonl):
     path = tmp_path / "city.dengji"
     assert dengji("init", "--db", path, "--level", "city", "--unit-name", "某市律师行业党委",
-                  "--unit-code", "CITY1").code == 0
+                  "--unit-code", "320100").code == 0
     firm_a = make_firm_records(seed=21, members=3, today=date.today())
     assert dengji("import", "--db", path, "--form", "lawyer_member",
                   jsonl(firm_a.members)).code == 0

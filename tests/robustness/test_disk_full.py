@@ -46,7 +46,7 @@ def members(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _init(tmp_path: Path, db: Path) -> None:
     r = run_dengji(tmp_path, "init", "--db", db, "--level", "city", "--unit-name",
-                   "某市律师行业党委", "--unit-code", "11110000MB0123456X")
+                   "某市律师行业党委", "--unit-code", "320100")
     assert r.returncode == 0, r.stderr
 
 

@@ -45,7 +45,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     data = write_jsonl(folder / "附件1.jsonl", lawyer_records(RECORDS))
     empty = folder / "empty.dengji"
     r = run_dengji(folder, "init", "--db", empty, "--level", "city", "--unit-name",
-                   "某市律师行业党委", "--unit-code", "11110000MB0123456X")
+                   "某市律师行业党委", "--unit-code", "320100")
     assert r.returncode == 0, r.stderr
     return empty, data
 

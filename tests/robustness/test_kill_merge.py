@@ -47,7 +47,7 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]
     folder = tmp_path_factory.mktemp("kill-merge")
     empty = folder / "empty.dengji"
     r = run_dengji(folder, "init", "--db", empty, "--level", "city", "--unit-name",
-                   "某市律师行业党委", "--unit-code", "11110000MB0123456X")
+                   "某市律师行业党委", "--unit-code", "320100")
     assert r.returncode == 0, r.stderr
     rng, stored = random.Random(8), Stored()
     firms, paths = Firms(rng), []

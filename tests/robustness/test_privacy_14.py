@@ -160,9 +160,9 @@ def test_a_package_sender_name_cannot_print_a_fake_pass(dengji, tmp_path, jsonl)
     firm, city = tmp_path / "firm.dengji", tmp_path / "city.dengji"
     hostile = "\x1b[2J\x1b[H通过\u202e律师事务所党支部\n核验通过。"
     assert dengji("init", "--db", city, "--level", "city", "--unit-name", "北京市律师行业党委",
-                  "--unit-code", "11110000CITY00001X").code == 0
+                  "--unit-code", "110100").code == 0
     result = dengji("init", "--db", firm, "--level", "firm", "--unit-name", hostile,
-                    "--unit-code", "31110000MD0123456X", "--parent-code", "11110000CITY00001X")
+                    "--unit-code", "31110000MD01234564", "--parent-code", "110100")
     no_raw_controls(result)
     assert result.code == 0, result.err
     city_key = tmp_path / "city.djkey"

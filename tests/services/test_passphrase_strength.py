@@ -16,7 +16,7 @@ from desktop.services.registers import (
 )
 
 UNIT = "北京市朝阳区某某律师事务所党支部"
-CODE = "31110000MD0123456X"
+CODE = "31110000MD01234564"
 FAST = {"n": 2**10, "r": 8, "p": 1}
 
 WEAK = {

@@ -143,5 +143,5 @@ def test_society_register_keeps_duplicates_and_members_without_id(db_society, fo
 def db_society(dengji, tmp_path):
     path = tmp_path / "society.dengji"
     assert dengji("init", "--db", path, "--level", "society-province", "--unit-name",
-                  "辽宁省法学会", "--unit-code", "LN-FXH").code == 0
+                  "辽宁省法学会", "--unit-code", "024").code == 0
     return path

@@ -24,7 +24,7 @@ def sdb(dengji, tmp_path: Path) -> Path:
     """A new register of the 沈阳市法学会 (prefix 0024 in forms/codes/societies.toml)."""
     path = tmp_path / "society.dengji"
     result = dengji("init", "--db", path, "--level", "society-city", "--unit-name", SOCIETY,
-                    "--unit-code", "SYFXH-0024")
+                    "--unit-code", "0024")
     assert result.code == 0, result.err
     return path
 

@@ -291,7 +291,7 @@ def test_a_workbook_of_another_register_is_refused(dengji, register, sdb, tmp_pa
     filled = fill(out, tmp_path / "已填.xlsx", agree={"重复录入": "all"})
     other = tmp_path / "other.dengji"
     assert dengji("init", "--db", other, "--level", "society-city", "--unit-name", "大连市法学会",
-                  "--unit-code", "DL").code == 0
+                  "--unit-code", "0411").code == 0
     result = apply(dengji, other, filled)
     assert result.code == 1 and "不在本会的会员登记库中" in result.out
 

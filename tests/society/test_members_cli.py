@@ -106,7 +106,7 @@ def test_next_member_number(dengji, sdb, load):
 def test_next_number_of_a_society_not_in_the_table(dengji, tmp_path):
     db = tmp_path / "x.dengji"
     assert dengji("init", "--db", db, "--level", "society-county", "--unit-name", "某某县法学会",
-                  "--unit-code", "X").code == 0
+                  "--unit-code", "0999-01").code == 0
     result = dengji("members", "next-number", "--db", db)
     assert result.code == 1 and "societies.toml" in result.err and "--society" in result.err
 
@@ -241,7 +241,7 @@ def test_a_city_sums_the_received_counties_from_their_records(dengji, moved_out)
 
     with open_register(moved_out, PASSPHRASE) as reg, reg.session() as session:
         county = Unit(code="024-01", name="沈阳市和平区法学会", level="society-county",
-                      parent_code="SYFXH-0024")
+                      parent_code="0024")
         session.add(county)
         session.flush()
         statuses = ["1"] * 6 + ["2", "3", "5", "6"]

@@ -24,7 +24,7 @@ def test_first_run_dialog_creates_the_register(tmp_path, qtbot):
     qtbot.addWidget(dialog)
     dialog.level.setCurrentIndex(dialog.level.findData("firm"))
     commit_text(dialog.unit_name, "某某律师事务所党支部")
-    type_into(qtbot, dialog.unit_code, "31110000MD0123456X")
+    type_into(qtbot, dialog.unit_code, "31110000MD01234564")
     type_into(qtbot, dialog.secret, "short")
     assert "太短" in dialog.strength.text()
     for weak, why in (("12345678", "数字"), ("qwertyuiop", "口令太弱"),
@@ -95,7 +95,7 @@ def test_dengji_without_a_command_opens_the_window_on_first_run(tmp_path, monkey
         dialog = QApplication.activeModalWidget()
         if isinstance(dialog, FirstRunDialog):
             commit_text(dialog.unit_name, "某某律师事务所党支部")
-            dialog.unit_code.setText("31110000MD0123456X")
+            dialog.unit_code.setText("31110000MD01234564")
             dialog.secret.setText("Long-enough-2026")
             dialog.again.setText("Long-enough-2026")
             dialog.create()

@@ -79,6 +79,7 @@ def test_search_as_you_type_filters_by_name_or_a_whole_id(make_window, register,
 
 def test_sorting_by_name_is_pinyin_order_and_by_issues(make_window, register, qtbot):
     firm, members, org = firm_set(members=3)
+    store(register, "party_org", org)  # the firm is covered: 李四's phone is the one error
     names = ["张三", "阿毛", "李四"]
     for m, name in zip(members, names, strict=True):
         m["姓名"] = name
@@ -145,8 +146,9 @@ def test_window_remembers_splitters_and_column_widths(make_window, register, qse
 def test_idle_lock_hides_the_window_and_asks_again(make_window, register, qtbot):
     asked, made = [], []
 
-    def unlock() -> bool:
+    def unlock(idle: bool) -> bool:
         asked.append(made[0].isVisible())
+        assert idle  # the idle timer's lock
         return True
 
     window = make_window(register, unlock=unlock, idle_minutes=0)
@@ -158,7 +160,7 @@ def test_idle_lock_hides_the_window_and_asks_again(make_window, register, qtbot)
 
 
 def test_a_failed_unlock_closes_the_window(make_window, register, qtbot):
-    window = make_window(register, unlock=lambda: False, idle_minutes=0)
+    window = make_window(register, unlock=lambda idle: False, idle_minutes=0)
     window.lock()
     assert not window.isVisible()
 
@@ -257,6 +259,7 @@ def test_sorting_a_large_table_by_issues_reads_the_rows_on_a_worker(
 
     firm, members, org = firm_set(members=3)
     members[1]["手机号码"] = "123"
+    store(register, "party_org", org)  # the firm is covered: the phone is the one error
     for m in members:
         store(register, "lawyer_member", m)
     monkeypatch.setattr(table, "SYNC_SCAN", 0)

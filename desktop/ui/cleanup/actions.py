@@ -33,6 +33,7 @@ from desktop.ui.context import Changes, WindowContext
 from desktop.ui.dialogs import fit_to_screen, show_one
 from desktop.ui.files import offer_folder, open_path, save_path
 from desktop.ui.operations import Operation
+from desktop.ui.register.unit_info import fill_people
 
 XLSX = "Excel 工作簿 (*.xlsx)"
 
@@ -148,7 +149,8 @@ class WorkbookPeopleDialog(QDialog):
                        "各页未填经办人、审批人的行使用下面填写的人。")
         label.setWordWrap(True)
         layout.addWidget(label)
-        self.people = PeopleRow(ctx.actor, approver_hint="撤销资格须填")
+        self.people = PeopleRow("", approver_hint="撤销资格须填")
+        fill_people(ctx, self.people.handler, self.people.approver)
         form = QFormLayout()
         form.addRow(self.people)
         layout.addLayout(form)

@@ -25,6 +25,7 @@ from desktop.ui.cleanup.common import date_edit, default_batch, to_date
 from desktop.ui.context import Changes, WindowContext
 from desktop.ui.dialogs import fit_to_screen, guard_wheel
 from desktop.ui.operations import Operation
+from desktop.ui.register.unit_info import fill_people
 
 #: the notice's deadline for completing the ID (辽会〔2020〕28号：2021年4月底前)
 NOTICE_DEADLINE = date(2021, 4, 30)
@@ -76,8 +77,8 @@ class ReadmitDialog(QDialog):
         self.id_number = QLineEdit()
         self.id_number.setPlaceholderText("18 位公民身份号码")
         self.agreed = QCheckBox("本人同意重新入会")
-        self.handler = QLineEdit(ctx.actor)
-        self.approver = QLineEdit()
+        self.handler, self.approver = QLineEdit(), QLineEdit()
+        fill_people(ctx, self.handler, self.approver)
         self.basis = QLineEdit()
         self.basis.setPlaceholderText("默认：本人同意，补全身份证号等信息后重新办理入会手续")
         for label, widget in (("会员", self.member), ("公民身份号码", self.id_number),
@@ -142,8 +143,8 @@ class WithdrawDialog(QDialog):
         layout.addWidget(intro)
         form = QFormLayout()
         self.deadline = date_edit(NOTICE_DEADLINE)
-        self.handler = QLineEdit(ctx.actor)
-        self.approver = QLineEdit()
+        self.handler, self.approver = QLineEdit(), QLineEdit()
+        fill_people(ctx, self.handler, self.approver)
         for label, widget in (("补全期限", self.deadline), ("经办人", self.handler),
                               ("审批人", self.approver)):
             form.addRow(label, widget)

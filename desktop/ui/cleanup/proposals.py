@@ -35,6 +35,7 @@ from desktop.ui.cleanup.revoke import RevokePage
 from desktop.ui.context import Changes, WindowContext
 from desktop.ui.dialogs import fit_to_screen, guard_wheel
 from desktop.ui.operations import Operation
+from desktop.ui.register.unit_info import fill_people
 
 PENDING, CONFIRMED, REJECTED = "待定", "确认重复", "不是重复"
 KEEP_MARK, REMOVE_MARK = "★ 保留", "清理"
@@ -131,7 +132,8 @@ class ProposalsDialog(QDialog):
         split.setStretchFactor(1, 1)
         layout.addWidget(split, 1)
 
-        self.people = PeopleRow(self.ctx.actor, approver_hint="长期失联等不符合条件须填")
+        self.people = PeopleRow("", approver_hint="长期失联等不符合条件须填")
+        fill_people(self.ctx, self.people.handler, self.people.approver)
         layout.addWidget(self.people)
         bottom = QHBoxLayout()
         self.chosen_label = QLabel()

@@ -32,6 +32,7 @@ from desktop.ui.context import WindowContext
 from desktop.ui.dialogs import WorkDialog, fit_to_screen
 from desktop.ui.files import offer_folder, save_path
 from desktop.ui.operations import Operation
+from desktop.ui.register.unit_info import profile_of
 
 XLSX_FILTER = "Excel 工作簿 (*.xlsx)"
 FULL_NOTE = "勾选后导出完整号码，此操作记入操作日志；文件请妥善保管。不勾选时部分遮蔽（如 110105********002X）。"
@@ -82,10 +83,11 @@ class ExportDialog(WorkDialog):
         full_note = QLabel(FULL_NOTE)
         full_note.setWordWrap(True)
         full_note.setStyleSheet("color: #555;")
-        self.filler = QLineEdit()
+        people = profile_of(ctx)  # 本单位信息; empty: the 附件3 contact, when there is one
+        self.filler = QLineEdit(people.filler)
         self.filler.setPlaceholderText("默认取本单位附件3的联系人")
         self.filler.setAccessibleName("填报人")
-        self.phone = QLineEdit()
+        self.phone = QLineEdit(people.phone)
         self.phone.setPlaceholderText("默认取本单位附件3的联系电话")
         self.phone.setAccessibleName("联系电话")
         line = QFormLayout()

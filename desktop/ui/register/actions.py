@@ -27,13 +27,16 @@ from desktop.ui.actions import Action
 from desktop.ui.context import WindowContext
 from desktop.ui.files import offer_folder, open_path, save_path
 from desktop.ui.operations import Operation
+from desktop.ui.register.unit_info import show_unit_info
 
 FILE_FILTER = "登记库备份 (*.dengji);;所有文件 (*)"
 
 
 def add_register_actions(ctx: WindowContext, menu: QMenu) -> None:
-    """Add 备份…, 恢复… and 关于 to `menu` (found by name: `ctx.action(Action.BACKUP)`)."""
+    """Add 本单位信息…, 备份…, 恢复… and 关于 to `menu` (found by name: `ctx.action(Action.BACKUP)`)."""
     menu.addSeparator()
+    ctx.add_action(Action.UNIT_INFO, "本单位信息…", lambda: show_unit_info(ctx), menu=menu,
+                   tip="本单位名称、代码，经办人、审批人、填报人和联系方式")
     ctx.add_action(Action.BACKUP, "备份…", lambda: start_backup(ctx), menu=menu)
     ctx.add_action(Action.RESTORE, "恢复…", lambda: start_restore(ctx), menu=menu)
     ctx.add_action(Action.ABOUT, "关于", lambda: show_about(ctx), menu=menu)
