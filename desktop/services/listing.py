@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import bindparam, select, text
 
-from desktop.domain.context import Environment
+from desktop.domain.context import Environment, Peer
 from desktop.domain.findings import ERROR, WARNING
 from desktop.domain.forms import FormSet, FormSpec
 from desktop.domain.identifiers import normalise_id
@@ -163,6 +164,16 @@ def key_matches(register: Register, form: FormSpec, query: str) -> set[int]:
     return {r for (r,) in rows}
 
 
+def search_hint(form: FormSpec) -> str:
+    """The search box's placeholder: what this form can be searched by (any part of its name
+    field, or a whole value of one of its lookup keys), and nothing else."""
+    name = form.field(form.name_field).label
+    keys = list(dict.fromkeys(form.field(k.field).label for k in form.keys
+                              if k.field != form.name_field))
+    exact = f"，或完整的{'、'.join(keys)}" if keys else ""
+    return f"搜索：输入{name}的任意部分{exact}（Ctrl+F）"
+
+
 def search(index: FormIndex, query: str, exact: set[int] = frozenset()) -> list[int]:
     """Positions in `index` of the rows whose name contains `query`, or whose key is `query`."""
     q = query.strip()
@@ -172,6 +183,14 @@ def search(index: FormIndex, query: str, exact: set[int] = frozenset()) -> list[
     if exact:
         found = sorted(set(found) | {i for i, r in enumerate(index.rowids) if r in exact})
     return found
+
+
+def rowids_in_state(register: Register, form: FormSpec, unit_id: str, state: str) -> set[int]:
+    """Rowids of the unit's records of `form` in `state` (the list's 草稿 filter)."""
+    with register.engine.connect() as conn:
+        return {r for (r,) in conn.connection.dbapi_connection.execute(
+            "SELECT rowid FROM record WHERE form_id = ? AND unit_id = ? AND state = ?",
+            (form.id, unit_id, state))}
 
 
 def rowid_of(register: Register, record_id: str) -> tuple[int, str] | None:
@@ -247,3 +266,98 @@ def reveal(register: Register, form: FormSpec, record_ids: Sequence[str], actor:
         session.commit()
 
 
+class PeerMap:
+    """The unit's records per form as a PeerIndex (what cross rules read)."""
+
+    def __init__(self, peers: Mapping[str, Sequence[Peer]]) -> None:
+        self._peers = peers
+
+    def records(self, form_id: str) -> Sequence[Peer]:
+        return self._peers.get(form_id, ())
+
+
+def has_cross_rules(forms: FormSet, form: FormSpec) -> bool:
+    return Validator(form, Environment()).has_cross_rules
+
+
+def _tally(found: Sequence) -> tuple[int, int]:
+    return (sum(f.severity == ERROR for f in found), sum(f.severity == WARNING for f in found))
+
+
+class CrossCheck:
+    """The cross-record findings (a count against 附件3, two secretaries of one organisation, a
+    firm no 附件3 covers) of a list's records, as the record's panel counts them, from the
+    unit's records read once per refresh (`peers`, per form). What the rules derive from the
+    peers (the firms of the 附件3 records, the secretaries per organisation) is derived once,
+    in the shared memo, the first time a row asks; each row then costs a few look-ups, and its
+    counts are kept. A worker can count every record at once (`cross_counts`) and hand the
+    result over (`add`)."""
+
+    def __init__(self, forms: FormSet, form: FormSpec, peers: Mapping[str, Sequence[Peer]],
+                 today: date | None = None) -> None:
+        self.forms, self.form, self.peers = forms, form, peers
+        self._today = today
+        self._validator: Validator | None = None
+        self._values: dict[str, Any] = {}
+        self._counts: dict[str, tuple[int, int]] = {}
+
+    def _ready(self) -> Validator:
+        if self._validator is None:
+            env = Environment(today=self._today or date.today())
+            env.peers = PeerMap(self.peers)
+            self._values = {p.id: p.values for p in self.peers.get(self.form.id, ())}
+            self._validator = Validator(self.form, env)
+        return self._validator
+
+    def counts(self, record_id: str) -> tuple[int, int]:
+        found = self._counts.get(record_id)
+        if found is None:
+            validator = self._ready()
+            values = self._values.get(record_id)  # the peer's own values: the memo holds
+            found = (0, 0) if values is None else _tally(
+                validator.check_cross(values, record_id))
+            self._counts[record_id] = found
+        return found
+
+    def add(self, counts: Mapping[str, tuple[int, int]]) -> None:
+        """Every record's counts, as `cross_counts` gave them (records without are (0, 0))."""
+        self._counts.update({p.id: counts.get(p.id, (0, 0))
+                             for p in self.peers.get(self.form.id, ())})
+
+    def update(self, record_id: str, values: Mapping[str, Any]) -> None:
+        """A record of this list was saved: it is counted again from its new values (the others
+        keep theirs until the next refresh; what they derive from it is its peers' business)."""
+        self._ready()
+        self._values[record_id] = dict(values)
+        self._counts.pop(record_id, None)
+
+
+def cross_counts(forms: FormSet, form: FormSpec, peers: Mapping[str, Sequence[Peer]], *,
+                 today: date | None = None, chunk: int = 250
+                 ) -> Task[dict[str, tuple[int, int]]]:
+    """(errors, warnings) of the cross-record findings of every record of `form` among `peers`
+    by record id (records without any are left out): a worker's count of a whole large list
+    (to filter or sort it by its issues), in small steps so the window keeps the interpreter."""
+    check = CrossCheck(forms, form, peers, today)
+    out: dict[str, tuple[int, int]] = {}
+    if not has_cross_rules(forms, form):
+        return out
+    records = peers.get(form.id, ())
+    for i, p in enumerate(records):
+        if i % chunk == 0:
+            yield Progress(i, len(records), "统计跨表问题")
+        found = check.counts(p.id)
+        if found != (0, 0):
+            out[p.id] = found
+    yield Progress(len(records), len(records), "统计跨表问题")
+    return out
+
+
+def scan_issues(register: Register, forms: FormSet, form: FormSpec, rowids: Sequence[int],
+                peers: Mapping[str, Sequence[Peer]] | None
+                ) -> Task[tuple[dict[int, RowInfo], dict[str, tuple[int, int]]]]:
+    """`scan_rows` with issues and the cross-record counts of every record (a worker's work
+    before a large list is sorted or filtered by its issues)."""
+    details = yield from scan_rows(register, forms, form, rowids, issues=True)
+    cross = (yield from cross_counts(forms, form, peers)) if peers else {}
+    return details, cross

@@ -310,14 +310,27 @@ def single_secretary(ctx: RuleContext, *, post_field: str, org_field: str
     if ctx.get(post_field) != SECRETARY or not ctx.get(org_field):
         return ()
     org = ctx.get(org_field)
-    others = [p.values.get("name") or "" for form_id in MEMBER_FORMS
-              for p in ctx.env.peers.records(form_id)
-              if p.id != ctx.record_id and p.values.get("party_post") == SECRETARY
-              and p.values.get("org_name") == org]
+    others = [name for rid, name in _secretaries(ctx).get(org, ()) if rid != ctx.record_id]
     if others:
         names = "、".join([ctx.get("name") or "", *others])
         return [Problem("E", "two_secretaries", {"org": org, "names": names}, post_field)]
     return ()
+
+
+def _secretaries(ctx: RuleContext) -> dict[str, list[tuple[str, str]]]:
+    """The peers' secretaries per organisation name: (record id, name). Derived from the peers
+    alone (the record being checked is left out by its id and read as it is now), so it is kept
+    in the environment's memo while the peers stay as they are: a list of all the unit's
+    records asks it once, not once per secretary."""
+    key = ("party.secretaries",)
+    if key not in ctx.env.memo:
+        out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for form_id in MEMBER_FORMS:
+            for p in ctx.env.peers.records(form_id):
+                if p.values.get("party_post") == SECRETARY and p.values.get("org_name"):
+                    out[p.values["org_name"]].append((p.id, p.values.get("name") or ""))
+        ctx.env.memo[key] = out
+    return ctx.env.memo[key]
 
 
 @rule("secretary", "cross")
