@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -22,11 +23,11 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.forms import FormSet, FormSpec
 from desktop.services import listing
-from desktop.services.editing import EditSession
+from desktop.services.editing import EditSession, peer_forms
 from desktop.storage import Register
 from desktop.ui.collation import PinyinKeys
 from desktop.ui.records.editor import RecordEditor
-from desktop.ui.records.table import RecordTableModel
+from desktop.ui.records.table import FILTERS, RecordTableModel
 from desktop.ui.workers import Workers
 
 TABLE_WIDTH = 420  # the table's first width; the editor takes the rest
@@ -51,12 +52,21 @@ class FormTab(QWidget):
         self.model = RecordTableModel(register, forms, form, unit_id, pinyin, self)
         self.model.needs_scan.connect(self._scan_then_sort)
         self.model.needs_names.connect(self._read_names)
+        self.model.needs_filter.connect(self._scan_then_filter)
         self.search = QLineEdit()
         self.search.setObjectName(f"search:{form.id}")
-        self.search.setPlaceholderText("搜索：输入姓名的任意部分，或完整的身份证号、执业证号（Ctrl+F）")
+        self.search.setPlaceholderText(listing.search_hint(form))
+        self.search.setToolTip(listing.search_hint(form))  # the whole hint in a narrow list
         self.search.setAccessibleName(f"搜索{form.display_title}")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._search)
+        self.filter = QComboBox()
+        self.filter.setObjectName(f"filter:{form.id}")
+        self.filter.setAccessibleName(f"筛选{form.display_title}")
+        self.filter.setToolTip("只显示有错误、有提醒（警告）的记录或草稿")
+        for key, text in FILTERS.items():
+            self.filter.addItem(text, key)
+        self.filter.currentIndexChanged.connect(self._filter_changed)
         self.count = QLabel()
         self.view = QTableView()
         self.view.setObjectName(f"table:{form.id}")
@@ -93,7 +103,10 @@ class FormTab(QWidget):
         left = QWidget()
         col = QVBoxLayout(left)
         col.setContentsMargins(0, 0, 4, 0)
-        col.addWidget(self.search)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.filter)
+        col.addLayout(top)
         col.addWidget(self.view, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.count, 1)
@@ -114,6 +127,7 @@ class FormTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.splitter)
+        self._filter_scanning = False
         self.reload()
 
     @property
@@ -177,6 +191,7 @@ class FormTab(QWidget):
         """What cross rules need, read once for the unit by the window (shared by the tabs)."""
         if unit_id == self.unit_id:
             self.session.attach_peers(cache)
+            self.model.count_cross(cache)
             if self._editor is not None:
                 self._editor.recheck()
 
@@ -193,7 +208,7 @@ class FormTab(QWidget):
 
     def _show_count(self) -> None:
         total, found = self.model.total, len(self.model.order)
-        if self.model.query.strip():
+        if self.model.query.strip() or self.model.filter != "all":
             self.count.setText(f"找到 {found:,} 条（共 {total:,} 条）")
         else:
             self.count.setText(f"共 {total:,} 条")
@@ -231,10 +246,14 @@ class FormTab(QWidget):
             self.session.peer_saved(form_id, record_id, values)
             if self._editor is not None:
                 self._editor.recheck()
+            if self.session.cross_ready:
+                self.model.count_cross(self._peers())
 
     def _saved(self, record_id: str) -> None:
         self.record_saved.emit(self.form.id, record_id, dict(self.session.values))
         row = self.model.record_saved(record_id)
+        if self.session.cross_ready:
+            self.model.cross_saved(record_id, self.session.values, self._peers())
         self._show_count()
         if row >= 0:
             with QSignalBlocker(self.view.selectionModel()):
@@ -259,20 +278,61 @@ class FormTab(QWidget):
 
         QTimer.singleShot(NAMES_DELAY_MS, start)
 
+    # -- the list's counts: cross-record findings and the filters --
+
+    def _peers(self) -> dict:
+        """The unit's records per form as the editor's cross rules see them now (the lists
+        themselves: a save replaces a list, never changes one)."""
+        return {f: self.session.peers.records(f) for f in peer_forms(self.forms, self.form)}
+
+    def _filter_changed(self, _index: int) -> None:
+        with QSignalBlocker(self.view.selectionModel()):
+            self.model.set_filter(self.filter.currentData())
+        self._show_count()
+
+    def _scan_then_filter(self) -> None:
+        if self._filter_scanning:
+            return
+        self._filter_scanning = True
+        rowids = self.model.missing_counts()
+        peers = self.model.cross.peers if self.model.cross is not None else None
+
+        def done(result) -> None:
+            details, cross = result
+            self._filter_scanning = False
+            self.model.add_details(details)
+            self.model.add_cross(cross)
+            with QSignalBlocker(self.view.selectionModel()):
+                self.model.refilter()
+            self._show_count()
+            self.status.emit("筛选完成")
+
+        self.status.emit("正在统计各条记录的问题以筛选…")
+        self._read(lambda: listing.scan_issues(self.register, self.forms, self.form, rowids,
+                                               peers), done, report=True)
+
     # -- sorting by a column that must be read first --
 
     def _scan_then_sort(self, column: int, order) -> None:
         rowids = [self.model.index_.rowids[p] for p in self.model.order]
         issues = self.model.columns[column][0] == "issues"
 
-        def done(details) -> None:
+        peers = self.model.cross.peers if issues and self.model.cross is not None else None
+
+        def done(result) -> None:
+            details, cross = result if issues else (result, {})
             self.model.add_details(details)
+            self.model.add_cross(cross)
             self.model.apply_sort(column, order)
             self.status.emit("排序完成")
 
+        def task():
+            if issues:
+                return listing.scan_issues(self.register, self.forms, self.form, rowids, peers)
+            return listing.scan_rows(self.register, self.forms, self.form, rowids, issues=False)
+
         self.status.emit("正在读取各条记录以排序…")
-        self._read(lambda: listing.scan_rows(self.register, self.forms, self.form, rowids,
-                                             issues=issues), done, report=True)
+        self._read(task, done, report=True)
 
     def _read(self, make_task, done, *, report: bool = False) -> None:
         """A background read on the window's read pool, through the Workers adaptor as the

@@ -24,7 +24,7 @@ from PySide6.QtGui import QColor
 from desktop.domain.forms import FormSet, FormSpec
 from desktop.services import listing
 from desktop.services.listing import FormIndex, RowInfo
-from desktop.storage import Register
+from desktop.storage import RECORD_STATES, Register
 from desktop.ui.collation import PinyinKeys
 from desktop.ui.style import MARK_COLOURS, STATE_COLOURS
 
@@ -37,6 +37,11 @@ SYNC_SCAN = 3000  # up to this many rows, a column is read for sorting without a
 NAMES_AT_ONCE = 5000  # a longer table reads its rows' names on a worker, after it is shown
 _ROOT = QModelIndex()
 BLANK = RowInfo("", "", "", "", "", "", -1, -1)
+SYNC_CROSS = 3000  # up to this many records, a save counts every row's cross findings again
+#: the list's filters: every record, those with errors, with warnings (提醒), drafts
+ALL, ERRORS, WARNINGS, DRAFTS = "all", "errors", "warnings", "drafts"
+FILTERS = {ALL: "全部", ERRORS: "有错误", WARNINGS: "有提醒", DRAFTS: "草稿"}
+DRAFT = RECORD_STATES[0]  # the stored code of a draft
 
 
 def local_time(stored: str) -> str:
@@ -52,6 +57,7 @@ def local_time(stored: str) -> str:
 class RecordTableModel(QAbstractTableModel):
     needs_scan = Signal(int, object)  # column, Qt.SortOrder: details of every row are wanted
     needs_names = Signal()  # a large table was listed without its names: read them (worker)
+    needs_filter = Signal()  # a filter by issues wants every row's counts: scan them (worker)
 
     def __init__(self, register: Register, forms: FormSet, form: FormSpec, unit_id: str,
                  pinyin: PinyinKeys | None = None, parent=None) -> None:
@@ -73,6 +79,11 @@ class RecordTableModel(QAbstractTableModel):
         self.query = ""
         self.sort_key: tuple[int, Qt.SortOrder] | None = None
         self._name_keys: list[str] | None = None
+        #: cross-record findings as the record's panel counts them, from the unit's records
+        #: read once per refresh (count_cross); None before they are read
+        self.cross: listing.CrossCheck | None = None
+        self._has_cross = listing.has_cross_rules(forms, form)
+        self.filter = ALL
 
     # -- loading --
 
@@ -108,10 +119,83 @@ class RecordTableModel(QAbstractTableModel):
             self.ensure_names()
         exact = (listing.key_matches(self.register, self.form, self.query)
                  if len(self.query.strip()) >= 8 else set())
-        self.order = listing.search(self.index_, self.query, exact)
+        self.order = self._filtered(listing.search(self.index_, self.query, exact))
         if self.sort_key is not None:
             self._sort_order(*self.sort_key)
         self.shown = min(len(self.order), BLOCK)
+
+    def set_filter(self, key: str) -> None:
+        """Show all rows, or only those with errors, with warnings, or drafts."""
+        self.beginResetModel()
+        self.filter = key if key in FILTERS else ALL
+        self._arrange()
+        self.endResetModel()
+
+    def refilter(self) -> None:
+        """Counts changed (a scan, the cross findings): apply the filter again."""
+        if self.filter != ALL:
+            self.set_filter(self.filter)
+        elif self.shown:
+            self.dataChanged.emit(self.index(0, 0), self.index(self.shown - 1,
+                                                               len(self.columns) - 1))
+
+    def _filtered(self, order: list[int]) -> list[int]:
+        if self.filter == ALL:
+            return order
+        rowids = self.index_.rowids
+        if self.filter == DRAFTS:
+            drafts = listing.rowids_in_state(self.register, self.form, self.unit_id, DRAFT)
+            return [p for p in order if rowids[p] in drafts]
+        details = self.details
+        missing = [rowids[p] for p in order
+                   if rowids[p] not in details or details[rowids[p]].errors < 0]
+        if len(missing) > SYNC_SCAN:
+            self.needs_filter.emit()  # rows not counted yet are left out until the scan ends
+        elif missing:
+            details.update(listing.fetch_rows(self.register, self.forms, self.form, missing,
+                                              revealed=self.revealed))
+        wanted = 0 if self.filter == ERRORS else 1
+        return [p for p in order if self.counts(details.get(rowids[p], BLANK))[wanted] > 0]
+
+    def missing_counts(self) -> list[int]:
+        """Rowids (in the search's order) whose issue counts were not read yet."""
+        return [self.index_.rowids[p] for p in listing.search(self.index_, self.query)
+                if (info := self.details.get(self.index_.rowids[p])) is None or info.errors < 0]
+
+    # -- cross-record findings --
+
+    def count_cross(self, peers) -> None:
+        """The unit's records (per form) were read or changed: rows count their cross-record
+        findings from them (each row when it is shown; a scan counts them all)."""
+        if not self._has_cross:
+            return
+        self.cross = listing.CrossCheck(self.forms, self.form, peers)
+        self.refilter()
+
+    def cross_saved(self, record_id: str, values, peers) -> None:
+        """A record of this list was saved: a small unit is counted again from `peers`; a large
+        one counts the saved record again (the others at the next refresh)."""
+        if self.cross is None:
+            return
+        if sum(len(v) for v in peers.values()) <= SYNC_CROSS:
+            self.count_cross(peers)
+        else:
+            self.cross.update(record_id, values)
+
+    def add_cross(self, counts: dict[str, tuple[int, int]]) -> None:
+        """What a worker counted for every record (`listing.cross_counts`)."""
+        if self.cross is not None:
+            self.cross.add(counts)
+
+    def counts(self, info: RowInfo) -> tuple[int, int]:
+        """(errors, warnings) of a row as its panel counts them: its own findings and the
+        register's (duplicates) plus the cross-record ones; (-1, -1) when not read yet."""
+        if info.errors < 0:
+            return -1, -1
+        if self.cross is None:
+            return info.errors, info.warnings
+        e, w = self.cross.counts(info.id)
+        return info.errors + e, info.warnings + w
 
     def set_query(self, text: str) -> None:
         """Search as you type: names containing `text`, or a complete ID number or licence."""
@@ -172,9 +256,10 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if kind == STATE:
                 return QColor(STATE_COLOURS.get(info.state, "#333"))
-            if kind == ISSUES and info.errors > 0:
+            errors, warnings = self.counts(info)
+            if kind == ISSUES and errors > 0:
                 return QColor(MARK_COLOURS["E"])
-            if kind == ISSUES and info.warnings > 0:
+            if kind == ISSUES and warnings > 0:
                 return QColor(MARK_COLOURS["W"])
             return None
         if role == SORT_ROLE:
@@ -184,8 +269,7 @@ class RecordTableModel(QAbstractTableModel):
                     and kind in (ID, PHONE) else None)
         return self._display(kind, info)
 
-    @staticmethod
-    def _display(kind: str, info: RowInfo) -> str:
+    def _display(self, kind: str, info: RowInfo) -> str:
         if kind == STATE:
             return info.state
         if kind == ID:
@@ -194,15 +278,15 @@ class RecordTableModel(QAbstractTableModel):
             return info.phone_text
         if kind == UPDATED:
             return local_time(info.updated)
-        if info.errors < 0:
+        errors, warnings = self.counts(info)
+        if errors < 0:
             return "…"
-        parts = [f"错误 {info.errors}" if info.errors else "",
-                 f"警告 {info.warnings}" if info.warnings else ""]
+        parts = [f"错误 {errors}" if errors else "", f"警告 {warnings}" if warnings else ""]
         return "  ".join(p for p in parts if p) or "—"
 
     def _sort_value(self, kind: str, pos: int, info: RowInfo) -> Any:
         if kind == ISSUES:
-            return (info.errors, info.warnings)
+            return self.counts(info)
         if kind == UPDATED:
             return info.updated
         return self._display(kind, info)
