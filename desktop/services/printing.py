@@ -23,6 +23,7 @@ from desktop.errors import KnownError, UsageError
 from desktop.progress import Progress, Task
 from desktop.reports.pdf.content import BIRTH_SHOWN, PrintedRecord, printed_record
 from desktop.reports.pdf.qr import KINDS, parse_code
+from desktop.services.unit import unit_profile
 from desktop.storage import KEY_SIGNING, Record, Register, Unit, UnitKey, append_audit
 
 MASKED_NOTE = "身份证号码、电话号码已遮蔽"
@@ -303,6 +304,9 @@ def print_tables(register: Register, forms: FormSet, table_id: str, *, full: boo
     if table_id not in table_ids(forms):
         raise UsageError(f"没有表格“{table_id}”；可选：{'、'.join(table_ids(forms))}")
     today = today or date.today()
+    if not (filler and contact):  # the header's 填报人 and 联系电话: as 本单位信息 names them
+        people = unit_profile(register)
+        filler, contact = filler or people.filler, contact or people.phone
     if table_id == STATS_ID:
         from desktop.services.cleanup.members import register_stats
 

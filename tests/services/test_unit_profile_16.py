@@ -95,3 +95,22 @@ def test_cli_unit_shows_and_sets(dengji, db):
         (entry,) = _audit(reg, "unit.profile")
         assert entry.actor == "王敏"
         assert unit_profile(reg).code == UNIT_CODE
+
+
+def test_a_printed_summary_header_names_the_filler_of_the_profile(db, forms, tmp_path):
+    from desktop.progress import run
+    from desktop.services.printing import print_tables
+    from tests.reports.test_pdf_helpers import pdf_text, squeeze
+
+    with open_register(db, PASSPHRASE) as reg:
+        save_unit_profile(reg, "王敏", {"filler": "王敏", "phone": "13800000000"},
+                          tables=forms.tables)
+        table = next(iter(forms.summaries))
+        result = run(print_tables(reg, forms, table, preview=True))
+        text = squeeze(pdf_text(result.pdf, tmp_path))
+        assert "王敏" in text and "13800000000" in text
+        # given on the command line, the names given win
+        result = run(print_tables(reg, forms, table, preview=True, filler="赵六",
+                                  contact="010-12345678"))
+        text = squeeze(pdf_text(result.pdf, tmp_path))
+        assert "赵六" in text and "王敏" not in text
