@@ -55,6 +55,8 @@ def cmd_export_excel(args) -> int:
              if result.excluded else "")
     masked = ("公民身份号码和电话号码为完整号码，已记入操作日志，请妥善保管文件" if result.full
               else "公民身份号码和电话号码已部分遮蔽、出生日期只显示年月（需要完整号码时加 --full）")
+    if result.drafts:
+        extra += f"（另有 {result.drafts} 条草稿未计入）"
     print(f"已导出 {result.title}：{result.records} 条记录{extra} → {result.path}。{masked}。",
           file=sys.stderr)
     return 0

@@ -157,7 +157,9 @@ def cmd_export(args) -> int:
     _err(f"已导出数据包（序号 {result.sequence}，{result.records} 条记录"
          + (f"，内含 {result.inner} 个原始数据包" if result.inner else "") + "），"
          f"加密发给 {r.describe()}，其公钥指纹 {r.fingerprint}。"
-         + (f"已答复 {result.answered} 条退回意见。" if result.answered else ""))
+         + (f"已答复 {result.answered} 条退回意见。" if result.answered else "")
+         + (f"另有 {result.drafts} 条草稿未上报（标记完成后随下次上报发出）。"
+            if result.drafts else ""))
     return 0
 
 

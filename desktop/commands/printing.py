@@ -64,6 +64,8 @@ def cmd_print(args) -> int:
                          progress_printer())
             what = f"{result.records} 条记录"
     write_pdf(args.out, result)
+    if result.drafts:
+        what += f"（另有 {result.drafts} 条草稿未计入）"
     print(f"已打印 {what}，共 {result.pages} 页：{args.out}")
     if args.full:
         print("本次为全号打印，已记入操作日志。", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""init, validate, import, audit: the register and its records."""
+"""init, validate, import, audit, records void / reopen: the register and its records."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from desktop.commands.common import (
     print_findings,
     progress_printer,
     shipped,
+    shown,
 )
 from desktop.domain.levels import LEVELS
 
@@ -46,6 +47,17 @@ def register(sub) -> None:
                    help="把问题标注在工作簿的副本上：错误的单元格填红色，警告填黄色，并加批注")
     s.add_argument("file", type=Path, help=".jsonl 文件或 Excel 工作簿（.xlsx）")
     s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("records", help="作废误建的草稿，或把已完成的记录退回草稿")
+    which = s.add_subparsers(dest="records_command", required=True, metavar="操作")
+    v = which.add_parser("void", help="作废草稿：从列表、汇总表、导出和数据包中移除（记入操作日志）")
+    v.add_argument("--db", type=Path, required=True, help="登记库文件路径")
+    v.add_argument("--id", required=True, dest="record_id", help="记录编号（窗口中记录详情可复制）")
+    v.set_defaults(func=cmd_void)
+    r = which.add_parser("reopen", help="把本单位已完成的记录退回草稿（修改后须重新标记完成）")
+    r.add_argument("--db", type=Path, required=True, help="登记库文件路径")
+    r.add_argument("--id", required=True, dest="record_id", help="记录编号")
+    r.set_defaults(func=cmd_reopen)
 
     s = sub.add_parser("audit", help="检查登记库的操作日志哈希链是否完整，记录是否与日志一致")
     s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
@@ -123,6 +135,27 @@ def _annotate(args, form, rows) -> None:
         raise UsageError("--annotate 只能用于 Excel 工作簿（.xlsx）")
     path = annotate_results(args.file, args.annotate, form, rows)
     print(f"已把问题标注在 {path}（错误填红色，警告填黄色，批注中是说明）。", file=sys.stderr)
+
+
+def cmd_void(args) -> int:
+    from desktop.services.drafts import void_draft
+
+    return _change(args, void_draft, "已作废草稿", "（已记入操作日志）。")
+
+
+def cmd_reopen(args) -> int:
+    from desktop.services.drafts import reopen
+
+    return _change(args, reopen, "已退回草稿",
+                   "。修改后请重新标记完成，否则不计入汇总表、导出和上报。")
+
+
+def _change(args, change, done: str, then: str) -> int:
+    """records void / reopen: the change, then who it was (masked ID number)."""
+    with open_db(args.db) as reg:
+        who = change(reg, shipped(), args.record_id, actor="命令行")
+    print(f"{done}：{shown(who.person)}，{who.form_title}，记录 {who.record_id}{then}")
+    return 0
 
 
 def cmd_audit(args) -> int:

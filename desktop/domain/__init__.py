@@ -7,7 +7,8 @@ import of any other desktop package.
   rules/ (the rule functions forms name), validation.py (running them), findings.py and
   messages.py (what a check says), context.py (what rules may look up), keys.py (unique keys),
   levels.py (the review chain's levels), summaries.py (附件4–6 counting), sources.py (a row read
-  from a file), digest.py (a record's content digest, which packages and audit entries hold);
+  from a file), digest.py (a record's content digest, which packages and audit entries hold),
+  states.py (a record's state codes and the words shown for them);
 - society/: the law society's member cleanup — categories and decisions (cleanup.py), duplicate
   finding (dedupe.py), member numbers, the 统计表 (stats.py) and what the papers show (results.py).
 """

@@ -1,7 +1,8 @@
 """What an export puts in a package, read from the register (no commits).
 
-A package carries the own unit's records and, at a city or province, every accepted record of
-the units below it with their original packages unchanged under inner/. The services refuse an
+A package carries the own unit's records that are no draft (domain.states: a draft stays in the
+register) and, at a city or province, every accepted record of the units below it with their
+original packages unchanged under inner/. The services refuse an
 export while an own record has an E or an included record is in an open conflict.
 """
 
@@ -18,6 +19,8 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from desktop.domain.forms import FormSet
+from desktop.domain.states import ACCEPTED, DRAFT
+from desktop.domain.states import SENT as SUBMITTED
 from desktop.exchange.format.keys import PublicKeyInfo
 from desktop.exchange.format.manifest import FORM_SETS, KIND_REGISTRATION
 from desktop.exchange.format.records import digest, record_line
@@ -25,7 +28,6 @@ from desktop.exchange.format.writer import PackageContent, Written, file_name, i
 from desktop.storage import AuditEntry, Override, Record, Register, Unit
 from desktop.storage.tables import PACKAGE_RECEIVED, PACKAGE_SENT, Conflict, Package, ReturnNote
 
-ACCEPTED, SUBMITTED = "已接收", "已提交"
 CHUNK = 900
 
 
@@ -62,7 +64,7 @@ def _included(session: Session, register: Register) -> list[Any]:
     return list(session.execute(
         select(Record.id, Record.unit_id, Record.form_id, Record.form_version, Record.state,
                Record.revision, Record.data, Record.package_id)
-        .where(or_(Record.unit_id == register.own_unit_id,
+        .where(or_((Record.unit_id == register.own_unit_id) & (Record.state != DRAFT),
                    (Record.state == ACCEPTED) & Record.package_id.in_(current)))
         .order_by(Record.unit_id, Record.form_id, Record.created_at)))
 

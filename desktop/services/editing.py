@@ -3,7 +3,8 @@
 - listing the records of a form is in services/listing.py;
 - `EditSession`: one record being edited: parse what is typed, validate live (field, record,
   register and cross rules), propose birth date and sex from the ID number, save a draft on
-  every change, submit ("提交": no E, every W confirmed with a reason), undo-friendly `set_raw`;
+  every change, mark complete (`submit`: no E, every W confirmed with a reason), undo-friendly
+  `set_raw`; voiding a draft and taking a record back to draft are in services/drafts.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from desktop.domain.identifiers import normalise_id
 from desktop.domain.keys import record_keys
 from desktop.domain.messages import render
 from desktop.domain.rules import RULES
+from desktop.domain.states import COMPLETE as READY
+from desktop.domain.states import DRAFT, word
 from desktop.domain.validation import Validator
 from desktop.domain.values import filled_from_id, parse_value, upgrade_stored
 from desktop.errors import KnownError
@@ -35,7 +38,6 @@ from desktop.storage import Override, Record, RecordKey, Register, append_audit
 from desktop.storage.audit import RECORD_HASH, content_hashes
 from desktop.storage.tables import utcnow
 
-DRAFT, READY = "草稿", "待提交"
 CHUNK = 900
 
 
@@ -64,6 +66,11 @@ class LivePeers:
         if form_id in self._cache:
             rest = [p for p in self._cache[form_id] if p.id != record_id]
             self._cache[form_id] = [*rest, Peer(record_id, form_id, dict(values))]
+
+    def remove(self, form_id: str, record_id: str) -> None:
+        """A record left the register (a voided draft): cross rules no longer see it."""
+        if form_id in self._cache:
+            self._cache[form_id] = [p for p in self._cache[form_id] if p.id != record_id]
 
 
 class CachedKeys:
@@ -220,6 +227,17 @@ class EditSession:
         self.env.memo.clear()
         self.env.keys.forget()
 
+    def peer_removed(self, form_id: str, record_id: str) -> None:
+        """A record of the unit was voided (this form's or another's): rules forget it."""
+        self.peers.remove(form_id, record_id)
+        self.env.memo.clear()
+        self.env.keys.forget()
+
+    @property
+    def state_word(self) -> str:
+        """What the record's state is called (domain.states)."""
+        return word(self.state)
+
     @property
     def cross_ready(self) -> bool:
         return self.env.peers is not None
@@ -324,10 +342,11 @@ class EditSession:
                            [f for f in findings if f.severity == WARNING], dict(self.reasons))
 
     def submit(self, reasons: Mapping[tuple[str, str], str]) -> None:
-        """Mark the record complete (待提交): no E, and a reason for every W."""
+        """Mark the record complete (domain.states COMPLETE, 已完成（待上报）): no E, and a
+        reason for every W."""
         check = self.submit_check()
         if check.errors:
-            raise KnownError(f"还有 {len(check.errors)} 个错误（E），改正后才能提交。")
+            raise KnownError(f"还有 {len(check.errors)} 个错误（E），改正后才能标记完成。")
         missing = [w for w in check.warnings if not (reasons.get((w.field, w.code)) or "").strip()]
         if missing:
             raise KnownError(f"请为每个警告（W）填写确认理由：{missing[0].message}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from desktop.domain.forms import FormSet, FormSpec
 from desktop.domain.levels import LEVELS
+from desktop.domain.states import DRAFT, left_out_note
 from desktop.domain.summaries import build_summary, cell_text
 from desktop.domain.values import upgrade_stored
 from desktop.errors import UsageError
@@ -31,6 +32,7 @@ from desktop.reports.xlsx.annotate import Mark, annotate_workbook
 from desktop.reports.xlsx.tables import doc_props, form_sheet, summary_sheets
 from desktop.reports.xlsx.template import write_template
 from desktop.reports.xlsx.write import UnitLine, write_tables
+from desktop.services.drafts import drafts_left_out
 from desktop.services.intake.checking import RowResult
 from desktop.services.intake.workbook import CellRowResult
 from desktop.storage import Record, Register, Unit, append_audit
@@ -59,12 +61,15 @@ class ExportResult:
     records: int
     excluded: int  # records in 未转入情形 4/5, listed apart (summaries of members)
     full: bool
+    drafts: int = 0  # drafts left out (an official output takes complete records only)
 
 
 def export_excel(register: Register, forms: FormSet, target: str, out: Path, *,
                  full: bool = False, actor: str = "命令行", today: date | None = None,
                  filler: str = "", phone: str = "", audit: bool = True) -> Task[ExportResult]:
-    """Export a form's records or a summary (forms.summaries) in the official layout.
+    """Export a form's records or a summary (forms.summaries) in the official layout: records
+    marked complete (and later states) only; `drafts` of the result counts the drafts left
+    out, and the workbook says so under the table.
     `audit=False` for a workbook that does not leave the program by itself (a package's
     member: the package's own audit entry names it, only if the package is written)."""
     today = today or date.today()
@@ -80,6 +85,7 @@ def export_excel(register: Register, forms: FormSet, target: str, out: Path, *,
         own = session.get(Unit, register.own_unit_id)
         scope = _scope(session, own)
         records = _load(session, forms, scope, needed)
+        drafts = drafts_left_out(session, scope, [summary.source_form] if summary else [target])
         contact, contact_phone = _contact(forms, records, own, full)
         unit = UnitLine(own.name if own else "", filler or contact, phone or contact_phone,
                         today)
@@ -94,15 +100,18 @@ def export_excel(register: Register, forms: FormSet, target: str, out: Path, *,
                             key=lambda v: str(v.get(form.name_field) or ""))
             sheets = [form_sheet(form, values, unit, full=full)]
             title, count, excluded = form.display_title, len(values), 0
+        if drafts:  # said under the table, beside the masking note
+            sheets = [replace(s, note="；".join(filter(None, (s.note, left_out_note(drafts)))))
+                      for s in sheets]
         props = doc_props(title, unit_name=unit.unit, filler=unit.filler, form_id=target,
                           form_version=form.version, records=count, full=full)
         yield from write_tables(out, sheets, props)
         if audit:
             append_audit(session, actor, "export_excel", out.name, {
                 "target": target, "title": title, "file": out.name, "records": count,
-                "excluded": excluded, "full": full})
+                "excluded": excluded, "full": full, "drafts_left_out": drafts})
             session.commit()
-    return ExportResult(out, title, count, excluded, full)
+    return ExportResult(out, title, count, excluded, full, drafts)
 
 
 def _scope(session, own: Unit | None) -> list[str]:
@@ -121,7 +130,7 @@ def _load(session, forms: FormSet, scope: list[str], form_ids: list[str]
     for i in range(0, len(scope), 500):
         rows = session.exec(select(Record.id, Record.form_id, Record.data)
                             .where(Record.unit_id.in_(scope[i:i + 500]),
-                                   Record.form_id.in_(form_ids))).all()
+                                   Record.form_id.in_(form_ids), Record.state != DRAFT)).all()
         for rid, fid, data in rows:
             spec = forms.forms.get(fid)
             values = json.loads(data)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from desktop.domain.forms import FormSet, FormSpec
+from desktop.domain.states import DRAFT, left_out_note
 from desktop.errors import KnownError, UsageError
 from desktop.progress import Progress, Task
 from desktop.reports.pdf.content import BIRTH_SHOWN, PrintedRecord, printed_record
@@ -37,6 +38,12 @@ class PrintResult:
     pdf: bytes
     pages: int
     records: int
+    drafts: int = 0  # drafts a whole form's or a table's print left out
+
+
+def _with_drafts(note: str, drafts: int) -> str:
+    """The page note, saying how many drafts were left out."""
+    return f"{note}　{left_out_note(drafts)}" if drafts else note
 
 
 def print_note(today: date, full: bool) -> str:
@@ -50,7 +57,9 @@ def print_records(register: Register, forms: FormSet, form_id: str,
                   today: date | None = None) -> Task[PrintResult]:
     """Lay out records of one form as A4 pages, one record to a page (a long one continues).
 
-    Without `record_ids`, every record of the form in the register, ordered by unit and name.
+    Without `record_ids`, every record of the form in the register that is no draft (the
+    pages and the result say how many drafts were left out), ordered by unit and name; chosen
+    `record_ids` print as they are, a draft too.
     `full` prints ID numbers and phones unmasked; `preview` (for the window's print preview)
     leaves no audit entry unless it is a full print.
     """
@@ -59,7 +68,7 @@ def print_records(register: Register, forms: FormSet, form_id: str,
     form = _record_form(forms, form_id)
     today = today or date.today()
     with register.session() as session:
-        rows = _load_records(session, form, record_ids)
+        rows, drafts = _load_records(session, form, record_ids)
         units = _unit_names(session, {r.unit_id for r in rows})
         items = [(_printed(form, r, masked=not full), units.get(r.unit_id, "")) for r in rows]
         if record_ids is None:  # a chosen list keeps the chosen order
@@ -67,17 +76,18 @@ def print_records(register: Register, forms: FormSet, form_id: str,
         total = len(items)
         yield Progress(0, total, "排版")
         pdf, pages = yield from _laid_out(
-            records_pdf(items, print_note(today, full), form.display_title), 20,
+            records_pdf(items, _with_drafts(print_note(today, full), drafts),
+                        form.display_title), 20,
             lambda done: (done, total))
         if full or not preview:
             append_audit(session, actor, "print_full" if full else "print",
                          items[0][0].record_id if len(items) == 1 else form.id, {
                              "form": form.id, "records": total, "pages": pages,
-                             "masked": not full, "preview": preview,
+                             "masked": not full, "preview": preview, "drafts_left_out": drafts,
                              "record_ids": [it[0].record_id for it in items][:200],
                          })
             session.commit()
-    return PrintResult(pdf, pages, total)
+    return PrintResult(pdf, pages, total, drafts)
 
 
 def preview_pdf(register: Register, forms: FormSet, target: str,
@@ -194,12 +204,18 @@ def _get_record(session: Session, record_id: str) -> Any:
 
 
 def _load_records(session: Session, form: FormSpec, record_ids: Sequence[str] | None
-                  ) -> list[Any]:
+                  ) -> tuple[list[Any], int]:
+    """The rows to print and how many drafts a whole form's print left out."""
     if record_ids is None:
-        rows = list(session.execute(select(*_COLUMNS).where(Record.form_id == form.id)))
+        rows = list(session.execute(select(*_COLUMNS).where(Record.form_id == form.id,
+                                                            Record.state != DRAFT)))
+        drafts = session.execute(select(func.count()).select_from(Record).where(
+            Record.form_id == form.id, Record.state == DRAFT)).scalar_one()
         if not rows:
-            raise KnownError(f"登记库中还没有{form.display_title}的记录，没有可打印的内容。")
-        return rows
+            more = (f"（{drafts} 条草稿不打印：请先在记录中点“标记完成”）" if drafts else "")
+            raise KnownError(f"登记库中还没有{form.display_title}已完成的记录，没有可打印的内容"
+                             f"{more}。")
+        return rows, drafts
     rows = []
     for rid in record_ids:
         rec = _get_record(session, rid)
@@ -210,7 +226,7 @@ def _load_records(session: Session, form: FormSpec, record_ids: Sequence[str] | 
             raise KnownError(f"记录 {rid} 是表单 {rec.form_id} 的记录，不是{form.display_title}；"
                              f"请用 --form {rec.form_id} 打印。")
         rows.append(rec)
-    return rows
+    return rows, 0
 
 
 def _unit_names(session: Session, unit_ids: set[str]) -> dict[str, str]:
@@ -252,7 +268,8 @@ def print_cover(register: Register, forms: FormSet, *, package_id: str, sequence
             .order_by(UnitKey.id.desc()).limit(1)).scalar_one_or_none()
         if counts is None:
             counts = dict(session.execute(
-                select(Record.form_id, func.count()).where(Record.unit_id == unit.id)
+                select(Record.form_id, func.count()).where(Record.unit_id == unit.id,
+                                                           Record.state != DRAFT)
                 .group_by(Record.form_id)).all())
     if public is None:
         raise KnownError("登记库中没有本单位的签名密钥，无法打印封面。请用 dengji keys 生成密钥。")
@@ -312,18 +329,20 @@ def print_tables(register: Register, forms: FormSet, table_id: str, *, full: boo
 
         stats = register_stats(register, filler=filler, contact=contact, filed=today.isoformat())
         docs, count = [stats_doc(stats, ident or f"{stats.unit_code}-{STATS_SHORT}")], 1
+    drafts = 0
     with register.session() as session:
         if table_id != STATS_ID:
-            docs, count = _summary_docs(session, register, forms, table_id, today, full,
-                                        filler, contact, ident)
-        pdf, pages = yield from _laid_out(table_pdf(docs, print_note(today, full)), 25,
-                                          lambda step: step)
+            docs, count, drafts = _summary_docs(session, register, forms, table_id, today,
+                                                full, filler, contact, ident)
+        pdf, pages = yield from _laid_out(
+            table_pdf(docs, _with_drafts(print_note(today, full), drafts)), 25,
+            lambda step: step)
         if full or not preview:
             append_audit(session, actor, "print_full" if full else "print", table_id, {
                 "form": table_id, "rows": count, "pages": pages, "masked": not full,
-                "preview": preview})
+                "preview": preview, "drafts_left_out": drafts})
             session.commit()
-    return PrintResult(pdf, pages, count)
+    return PrintResult(pdf, pages, count, drafts)
 
 
 def _summary_docs(session: Session, register: Register, forms: FormSet, table_id: str,
@@ -333,7 +352,10 @@ def _summary_docs(session: Session, register: Register, forms: FormSet, table_id
 
     sdef = forms.summary(table_id)
     rows = session.execute(select(Record.id, Record.form_id, Record.data)
-                           .where(Record.form_id.in_((sdef.source_form, ORG_FORM))))
+                           .where(Record.form_id.in_((sdef.source_form, ORG_FORM)),
+                                  Record.state != DRAFT))
+    drafts = session.execute(select(func.count()).select_from(Record).where(
+        Record.form_id == sdef.source_form, Record.state == DRAFT)).scalar_one()
     summary = build_summary(forms, table_id, ((r.id, r.form_id, json.loads(r.data))
                                               for r in rows), today=today, full=full)
     unit = session.get(Unit, register.own_unit_id)
@@ -354,7 +376,7 @@ def _summary_docs(session: Session, register: Register, forms: FormSet, table_id
             auto_columns(summary.excluded_columns, summary.excluded_rows),
             summary.excluded_rows, (f"合计：{n} {summary.counter}",
                                     *[""] * (len(summary.excluded_columns) - 1))))
-    return docs, summary.count + len(summary.excluded_rows)
+    return docs, summary.count + len(summary.excluded_rows), drafts
 
 
 def stats_doc(stats: Any, ident: str) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 from sqlmodel import Session
 
+from desktop.domain.states import COMPLETE
 from desktop.storage.tables import Record, RecordKey, new_id, utcnow
 
 #: Values per IN (...) query; well under SQLite's 32,766 bound-parameter limit and PostgreSQL's.
@@ -31,7 +32,7 @@ def _record_row(record: dict[str, Any], now: datetime) -> dict[str, Any]:
         raise ValueError(f"unknown record columns: {sorted(unknown)}")
     row = {
         "person_key": None,
-        "state": "草稿",
+        "state": COMPLETE,  # a file's records come in complete: the import refused every E
         "revision": 1,
         "created_at": now,
         "updated_at": now,

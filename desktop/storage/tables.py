@@ -17,9 +17,8 @@ from sqlalchemy import Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from desktop.domain.levels import LEVELS as UNIT_LEVELS  # noqa: F401 (re-exported)
-
-#: States of a record, in the order a record usually passes through them.
-RECORD_STATES = ("草稿", "待提交", "已提交", "已退回", "已接收")
+from desktop.domain.states import DRAFT
+from desktop.domain.states import RECORD_STATES as RECORD_STATES  # re-exported
 
 #: Kinds of unit key pair.
 KEY_SIGNING = "ed25519"
@@ -84,7 +83,7 @@ class Record(SQLModel, table=True):
     data: str = Field(sa_type=Text)  # json.dumps(values, ensure_ascii=False)
     name: str = Field(index=True)
     person_key: str | None = Field(default=None, index=True)  # Register.person_hash(ID number)
-    state: str = "草稿"
+    state: str = DRAFT  # a code of domain.states
     revision: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

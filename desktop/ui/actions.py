@@ -15,6 +15,8 @@ class Action(StrEnum):
     NEW_RECORD = "newRecord"
     SAVE = "save"
     SUBMIT = "submit"
+    VOID_DRAFT = "voidDraft"  # 作废草稿…
+    REOPEN = "reopenRecord"  # 退回草稿
     UNDO = "undo"
     REDO = "redo"
     FIND = "find"
@@ -45,6 +47,7 @@ class Action(StrEnum):
     CLEANUP_IMPORT = "cleanupImport"
     CLEANUP_WITHDRAW = "cleanupWithdraw"
     CLEANUP_READMIT = "cleanupReadmit"
+    CLEANUP_RESTORE = "cleanupRestore"
     CLEANUP_NUMBER = "cleanupNumber"
     CLEANUP_STATS = "cleanupStats"
     CLEANUP_NOTICE = "cleanupNotice"

@@ -150,8 +150,10 @@ class MainWindow(QMainWindow):
             (Action.UNDO, "撤销", QKeySequence.keyBindings(QKeySequence.StandardKey.Undo),
              lambda: self.current_tab().editor.undo_stack.undo()),
             (Action.REDO, "重做", redo_keys, lambda: self.current_tab().editor.undo_stack.redo()),
-            (Action.SUBMIT, "提交", [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")],
+            (Action.SUBMIT, "标记完成", [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")],
              lambda: self.current_tab().editor.submit()),
+            (Action.VOID_DRAFT, "作废草稿…", [], lambda: self.current_tab().void_draft()),
+            (Action.REOPEN, "退回草稿", [], lambda: self.current_tab().reopen()),
             (Action.LOCK, "锁定", [QKeySequence("Ctrl+L")], self.lock),
         )
         for name, text, keys, slot in own:
@@ -159,7 +161,8 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(window)
             self.addAction(action)
         menu = self.menuBar().addMenu("记录")
-        for name in (Action.NEW_RECORD, Action.SAVE, Action.SUBMIT):
+        for name in (Action.NEW_RECORD, Action.SAVE, Action.SUBMIT, Action.VOID_DRAFT,
+                     Action.REOPEN):
             menu.addAction(ctx.action(name))
         edit = self.menuBar().addMenu("编辑")
         for name in (Action.UNDO, Action.REDO, Action.FIND):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from desktop.domain import states
+
 MARK_GLYPH = "●"
 MARK_COLOURS = {"E": "#c62828", "W": "#e08a00", "I": "#1565c0"}
 SEVERITY_WORDS = {"E": "错误", "W": "警告", "I": "提示"}
-STATE_COLOURS = {"草稿": "#6d6d6d", "待提交": "#2e7d32", "已提交": "#1565c0", "已退回": "#c62828",
-                 "已接收": "#1565c0"}
+#: by state code (domain.states)
+STATE_COLOURS = {states.DRAFT: "#6d6d6d", states.COMPLETE: "#2e7d32", states.SENT: "#1565c0",
+                 states.RETURNED: "#c62828", states.ACCEPTED: "#1565c0"}
 
 STYLE_SHEET = """
 QLineEdit, QComboBox { padding: 2px 4px; min-height: 22px; }

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from desktop.domain.states import COMPLETE
 from desktop.storage import Record, RecordKey, Register, bulk_insert_records, find_keys
 
 
@@ -47,7 +48,7 @@ def test_bulk_insert_and_find_duplicates(register: Register) -> None:
         assert session.execute(select(func.count()).select_from(Record)).scalar_one() == 10_000
         assert session.execute(select(func.count()).select_from(RecordKey)).scalar_one() == 20_000
         first = session.get(Record, ids[0])
-        assert (first.state, first.revision, first.name) == ("草稿", 1, "张0")
+        assert (first.state, first.revision, first.name) == (COMPLETE, 1, "张0")  # a file's records come in complete
         assert first.created_at.tzinfo is not None
 
         people = [r["person_key"] for r in records]

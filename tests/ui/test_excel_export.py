@@ -28,11 +28,12 @@ def save_as(monkeypatch):
 
 @pytest.fixture
 def filled(register):
-    """The firm's 附件3 and two lawyer members, stored as a clerk would."""
+    """The firm's 附件3 (a draft) and two lawyer members marked complete, as a clerk would
+    (an official export takes complete records only: issue 16)."""
     _firm, people, org = firm_set(2)
     store(register, "party_org", org)
     for person in people:
-        store(register, "lawyer_member", person)
+        store(register, "lawyer_member", person, submit=True)
     return people
 
 

@@ -40,10 +40,11 @@ def filled(register):
 
 
 def fill(register):
-    """Store three 附件1 records and the 附件3 record; returns (register, ids, members)."""
+    """Store three 附件1 records marked complete (a whole form prints complete records only:
+    issue 16) and the 附件3 record; returns (register, ids, members)."""
     _firm, members, org = firm_set(3)
-    ids = [store(register, "lawyer_member", m) for m in members]
     store(register, "party_org", org)
+    ids = [store(register, "lawyer_member", m, submit=True) for m in members]
     return register, ids, members
 
 

@@ -128,7 +128,7 @@ def test_submit_confirms_a_warning_with_a_reason_and_reopening_finds_everything(
         assert tab2.editor.editors["landline"].raw() == "85551234"
         panel = tab2.editor.findings_panel.list
         assert panel.count() == 1 and "已确认：律所座机未登记区号" in panel.item(0).text()
-        assert tab2.model.data(tab2.model.index(0, 0)) == "待提交"
+        assert tab2.model.data(tab2.model.index(0, 0)) == "已完成（待上报）"  # the state word (domain.states), not the stored code
         window2.close()
     finally:
         again.close()

@@ -13,6 +13,8 @@ from sqlalchemy import select, update
 from desktop.domain.context import Environment
 from desktop.domain.findings import ERROR
 from desktop.domain.forms import FormSet
+from desktop.domain.states import DRAFT
+from desktop.domain.states import SENT as SUBMITTED
 from desktop.domain.validation import Validator
 from desktop.domain.values import upgrade_stored
 from desktop.errors import KnownError
@@ -27,7 +29,6 @@ from desktop.storage import Record, Register, append_audit
 from desktop.storage.files import publish
 
 KEEP_BACKUPS = 3
-ACCEPTED, SUBMITTED = "已接收", "已提交"
 
 
 class ExportBlocked(KnownError):
@@ -48,18 +49,28 @@ class ExportResult:
     recipient: PublicKeyInfo
     inner: int
     answered: int
+    drafts: int = 0  # own drafts the package left out (they stay in the register)
+
+
+def own_drafts(session, register: Register) -> int:
+    """How many of the own unit's records are drafts: a package leaves them out."""
+    from desktop.services.drafts import drafts_left_out
+
+    return drafts_left_out(session, [register.own_unit_id], None)
 
 
 def check_own_records(session, register: Register, forms: FormSet, today: date
                       ) -> list[outbound.Blocker]:
-    """Every E of the own unit's records, with register and cross rules (LiveRegisterKeys,
-    UnitPeers), as the window shows them: what keeps the package from being exported."""
+    """Every E of the own unit's records that the package takes (no drafts: they stay behind,
+    own_drafts counts them), with register and cross rules (LiveRegisterKeys, UnitPeers) over
+    every stored record, as the window shows them: what keeps the package from being exported."""
     env = Environment(today=today, keys=LiveRegisterKeys(register, session, forms),
                       peers=UnitPeers(session, forms, register.own_unit_id))
     validators: dict[str, Validator] = {}
     out: list[outbound.Blocker] = []
     rows = session.execute(select(Record.id, Record.form_id, Record.name, Record.data)
-                           .where(Record.unit_id == register.own_unit_id)
+                           .where(Record.unit_id == register.own_unit_id,
+                                  Record.state != DRAFT)
                            .order_by(Record.form_id, Record.created_at))
     for rid, form_id, name, data in rows:
         form = forms.forms.get(form_id)
@@ -125,21 +136,25 @@ def export_package(register: Register, forms: FormSet, out_dir: Path, *,
         path = Path(out_dir) / written.file_name
         yield Progress(3, 4, "记录导出")
         answered: list[int] = []
+        drafts: list[int] = []
 
         def record() -> None:
             outbound.record_sent(session, register, written, recipient, len(content.inner))
             answered.append(returns.answer_notes(session, written.package_id))
-            session.execute(update(Record).where(Record.unit_id == register.own_unit_id)
+            session.execute(update(Record).where(Record.unit_id == register.own_unit_id,
+                                                 Record.state != DRAFT)
                             .values(state=SUBMITTED))
+            drafts.append(own_drafts(session, register))
             append_audit(session, actor, "export", written.package_id, {
                 "file": written.file_name, "sequence": sequence, "supersedes": supersedes,
                 "records": len(content.records), "recipient": recipient.code,
                 "recipient_fingerprint": recipient.fingerprint, "inner": len(content.inner),
-                "attachments": sorted(content.attachments), "answered": answered[0]})
+                "attachments": sorted(content.attachments), "answered": answered[0],
+                "drafts_left_out": drafts[0]})
             session.commit()
 
         # the file appears under its name only once the register holds its sequence
         publish(path, written.data, record)
     yield Progress(4, 4, "完成")
     return ExportResult(path, written.package_id, sequence, supersedes, len(content.records),
-                        recipient, len(content.inner), answered[0])
+                        recipient, len(content.inner), answered[0], drafts[0])

@@ -135,6 +135,8 @@ class ExportDialog(WorkDialog):
             sdef = ctx.forms.summaries.get(tid)  # the list apart is its [summary.excluded]
             extra = (f"\n另有 {result.excluded} {sdef.counter}（{sdef.excluded.reason}）"
                      "列在单独的工作表。" if result.excluded else "")
+            if result.drafts:
+                extra += f"\n另有 {result.drafts} 条草稿未计入（标记完成后才计入）。"
             masked = ("公民身份号码和电话号码为完整号码（已记入操作日志），请妥善保管文件。"
                       if result.full else "公民身份号码和电话号码已部分遮蔽。")
             QMessageBox.information(ctx.widget, "导出完成",

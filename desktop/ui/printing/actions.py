@@ -107,7 +107,8 @@ def open_preview(ctx: WindowContext, source: PrintSource) -> None:
     """Make the masked PDF on a worker, then show it in a preview dialog (printPreview)."""
     def done(result: PrintResult) -> None:
         PreviewDialog(ctx, source, result).show()
-        ctx.status(f"打印预览：{source.title}，共 {result.pages} 页")
+        ctx.status(f"打印预览：{source.title}，共 {result.pages} 页"
+                   + (f"（另有 {result.drafts} 条草稿未计入）" if result.drafts else ""))
 
     _make(ctx, source, done)
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.findings import Finding
+from desktop.domain.states import COMPLETE, DRAFT, word
 from desktop.errors import KnownError
 from desktop.services.editing import EditSession
 from desktop.ui.records.fields import EnterFilter, FieldEditor, make_field
@@ -66,6 +67,8 @@ class RecordEditor(QWidget):
     saved = Signal(str)  # record id
     submitted = Signal(str)
     status = Signal(str)
+    void_requested = Signal()  # 作废草稿… (the tab asks and voids)
+    reopen_requested = Signal()  # 退回草稿
 
     def __init__(self, session: EditSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,8 +101,20 @@ class RecordEditor(QWidget):
         top.addSpacing(12)
         top.addWidget(self.state_label)
         top.addStretch(1)
-        self.submit_button = QPushButton("提交（标记完成）")
-        self.submit_button.setToolTip("没有错误（E）、每个警告（W）都已确认理由后，标记为待提交  Ctrl+Enter")
+        self.void_button = QPushButton("作废草稿…")
+        self.void_button.setObjectName("voidDraftButton")
+        self.void_button.setToolTip("误建的草稿：从列表、汇总表和数据包中移除（记入操作日志）")
+        self.void_button.clicked.connect(self.void_requested)
+        top.addWidget(self.void_button)
+        self.reopen_button = QPushButton("退回草稿")
+        self.reopen_button.setObjectName("reopenButton")
+        self.reopen_button.setToolTip("已完成的记录退回草稿再修改；修改后须重新标记完成才会上报")
+        self.reopen_button.clicked.connect(self.reopen_requested)
+        top.addWidget(self.reopen_button)
+        self.submit_button = QPushButton("标记完成")
+        self.submit_button.setToolTip(
+            f"没有错误（E）、每个警告（W）都已确认理由后，标记为“{word(COMPLETE)}”，随下次上报发出"
+            "  Ctrl+Enter")
         self.submit_button.clicked.connect(self.submit)
         top.addWidget(self.submit_button)
         self.record_notes = record_banner()
@@ -233,11 +248,16 @@ class RecordEditor(QWidget):
         for editor in self.editors.values():
             editor.set_read_only(read_only)
         self.submit_button.setEnabled(not read_only)
+        self._show_state()
 
     def _show_state(self) -> None:
-        state = self.session.state if self.session.record_id else "新记录（尚未保存）"
+        stored = bool(self.session.record_id)
+        state = self.session.state_word if stored else "新记录（尚未保存）"
         colour = STATE_COLOURS.get(self.session.state, "#555")
         self.state_label.setText(f'<span style="color:{colour}">{state}</span>')
+        draft = self.session.state == DRAFT
+        self.void_button.setVisible(stored and draft and not self.read_only)
+        self.reopen_button.setVisible(stored and not draft and not self.read_only)
 
     # -- typing --
 
@@ -353,7 +373,7 @@ class RecordEditor(QWidget):
         self._touched = None
         self._show_findings(self.session.findings)
         if check.blocked:
-            QMessageBox.information(self, "还不能提交",
+            QMessageBox.information(self, "还不能标记完成",
                                     f"这条记录还有 {len(check.errors)} 个错误（E），请先改正。"
                                     "点击下方问题列表中的条目可跳到对应栏目。")
             self.focus_path(check.errors[0].field)
@@ -370,11 +390,11 @@ class RecordEditor(QWidget):
         try:
             self.session.submit(reasons)
         except KnownError as err:
-            QMessageBox.warning(self, "未能提交", str(err))
+            QMessageBox.warning(self, "未能标记完成", str(err))
             return False
         self._show_state()
         self._show_findings(self.session.findings)
         self.saved.emit(self.session.record_id or "")
         self.submitted.emit(self.session.record_id or "")
-        self.status.emit("已提交：记录已标记为待提交")
+        self.status.emit(f"已标记完成：记录为“{word(COMPLETE)}”，随下次上报发出")
         return True

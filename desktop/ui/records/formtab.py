@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -22,7 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.forms import FormSet, FormSpec
-from desktop.services import listing
+from desktop.domain.states import DRAFT, word
+from desktop.errors import KnownError
+from desktop.services import drafts, listing
 from desktop.services.editing import EditSession, peer_forms
 from desktop.storage import Register
 from desktop.ui.collation import PinyinKeys
@@ -37,7 +40,7 @@ NAMES_DELAY_MS = 500
 class FormTab(QWidget):
     status = Signal(str)
     progress = Signal(int, int, str)
-    record_saved = Signal(str, str, object)  # form id, record id, a copy of its values
+    record_saved = Signal(str, str, object)  # form id, record id, a copy of its values (None: voided)
 
     def __init__(self, register: Register, forms: FormSet, form: FormSpec, unit_id: str, *,
                  actor: str, own_unit_id: str, workers: Workers, pinyin: PinyinKeys,
@@ -86,11 +89,13 @@ class FormTab(QWidget):
         self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
         long_names = form.field(form.name_field).max_length or 30
-        widths = {"state": 52, "name": 80 if long_names <= 30 else 200, "id": 150,
+        widths = {"state": 110, "name": 80 if long_names <= 30 else 200, "id": 150,
                   "phone": 104, "issues": 92}
         for col, (kind, _label) in enumerate(self.model.columns[:-1]):
             self.view.setColumnWidth(col, widths.get(kind, 100))
         self.view.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._row_menu)
         self.new_button = QPushButton("新建记录")
         self.new_button.setToolTip("Ctrl+N")
         self.new_button.clicked.connect(self.new_record)
@@ -137,6 +142,8 @@ class FormTab(QWidget):
             editor = RecordEditor(self.session)
             editor.saved.connect(self._saved)
             editor.status.connect(self.status)
+            editor.void_requested.connect(self.void_draft)
+            editor.reopen_requested.connect(self.reopen)
             editor.set_read_only(self.unit_id != self.own_unit_id)
             if self.editor_state is not None:
                 editor.splitter.restoreState(self.editor_state)
@@ -240,10 +247,14 @@ class FormTab(QWidget):
         self.editor.show_record()
         self.editor.focus_first()
 
-    def peer_saved(self, form_id: str, record_id: str, values: dict) -> None:
-        """A record of another form was saved: this form's cross rules see it at once."""
+    def peer_saved(self, form_id: str, record_id: str, values: dict | None) -> None:
+        """A record of another form was saved (values None: voided): this form's cross rules
+        see it, or forget it, at once."""
         if form_id != self.form.id:
-            self.session.peer_saved(form_id, record_id, values)
+            if values is None:
+                self.session.peer_removed(form_id, record_id)
+            else:
+                self.session.peer_saved(form_id, record_id, values)
             if self._editor is not None:
                 self._editor.recheck()
             if self.session.cross_ready:
@@ -380,6 +391,88 @@ class FormTab(QWidget):
         listing.reveal(self.register, self.form, ids, self.actor)
         self.model.reveal_rows(rows)
         self.status.emit(f"已显示 {len(rows)} 条记录的完整号码（已记入操作日志）")
+
+    # -- drafts stay drafts: void a draft, take a record back to draft --
+
+    def _row_menu(self, pos) -> None:
+        """The list's context menu: the row under the pointer becomes the current record."""
+        index = self.view.indexAt(pos)
+        if not index.isValid() or self.unit_id != self.own_unit_id:
+            return
+        self.view.setCurrentIndex(index)
+        menu = QMenu(self.view)
+        menu.setObjectName("recordMenu")
+        stored, draft = self.session.record_id is not None, self.session.state == DRAFT
+        menu.addAction("作废草稿…", self.void_draft).setEnabled(stored and draft)
+        menu.addAction("退回草稿", self.reopen).setEnabled(stored and not draft)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _current_own(self, doing: str) -> str | None:
+        if self.unit_id != self.own_unit_id:
+            self.status.emit(f"下级单位上报的记录不能{doing}，只能审核（接收或退回）")
+            return None
+        self.save_draft()
+        if self.session.record_id is None:
+            self.status.emit(f"请先在列表中选择要{doing}的记录")
+            return None
+        return self.session.record_id
+
+    def void_draft(self) -> None:
+        """作废草稿…: ask, naming the person, then remove the draft (audited)."""
+        record_id = self._current_own("作废")
+        if record_id is None:
+            return
+        try:
+            who = drafts.describe(self.register, self.forms, record_id)
+            if who.state != DRAFT:
+                raise KnownError(f"{who.person} 的记录是“{word(who.state)}”，只有草稿可以作废。"
+                                 "如确需作废，请先点“退回草稿”。")
+            if not self.confirm_void(who):
+                self.status.emit("未作废")
+                return
+            drafts.void_draft(self.register, self.forms, record_id, actor=self.actor)
+        except KnownError as err:
+            QMessageBox.warning(self, "不能作废", str(err))
+            return
+        self.session.peer_removed(self.form.id, record_id)
+        self.session.new()
+        self.reload()
+        if self._editor is not None:
+            self._editor.show_record()
+        self.record_saved.emit(self.form.id, record_id, None)
+        self.status.emit(f"已作废草稿：{who.person}，{who.form_title}（已记入操作日志）")
+
+    def confirm_void(self, who: drafts.RecordWho) -> bool:
+        """The confirmation that names the person; 否 is the default."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "作废草稿",
+                          f"作废{who.form_title}的草稿：{who.person}？", parent=self)
+        box.setObjectName("voidConfirm")
+        box.setInformativeText("作废后，这条草稿从列表、汇总表、导出和数据包中移除，不再参与查重，"
+                               "不能恢复；操作日志保留作废记录。")
+        yes = box.addButton("作废", QMessageBox.ButtonRole.DestructiveRole)
+        no = box.addButton("不作废", QMessageBox.ButtonRole.RejectRole)
+        yes.setObjectName("voidYes")
+        no.setObjectName("voidNo")
+        box.setDefaultButton(no)
+        box.setEscapeButton(no)
+        box.exec()
+        return box.clickedButton() is yes
+
+    def reopen(self) -> None:
+        """退回草稿: a complete (or sent, or returned) own record becomes a draft again."""
+        record_id = self._current_own("退回草稿")
+        if record_id is None:
+            return
+        try:
+            who = drafts.reopen(self.register, self.forms, record_id, actor=self.actor)
+        except KnownError as err:
+            QMessageBox.warning(self, "不能退回草稿", str(err))
+            return
+        self.session.load(record_id)
+        if self._editor is not None:
+            self._editor.show_record()
+        self._saved(record_id)
+        self.status.emit(f"已退回草稿：{who.person}；修改后请重新标记完成，否则不计入汇总表和上报")
 
     def close_session(self) -> None:
         self.save_draft()

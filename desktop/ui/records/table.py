@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from desktop.domain.forms import FormSet, FormSpec
+from desktop.domain.states import word
 from desktop.services import listing
 from desktop.services.listing import FormIndex, RowInfo
 from desktop.storage import RECORD_STATES, Register
@@ -271,7 +272,7 @@ class RecordTableModel(QAbstractTableModel):
 
     def _display(self, kind: str, info: RowInfo) -> str:
         if kind == STATE:
-            return info.state
+            return word(info.state)
         if kind == ID:
             return info.id_text
         if kind == PHONE:
