@@ -136,12 +136,14 @@ def test_the_dialogs_of_a_firm_fit(make_window, register, qtbot, tmp_path, monke
     window.action(Action.EXCEL_IMPORT).trigger()
     # (it opens window-modal once the workbook is read: measured and closed as it comes up)
     qtbot.waitUntil(lambda: "excelImportDialog" in measure.seen, timeout=30000)
-    for action in (Action.EXCEL_EXPORT, Action.EXPORT_PACKAGE, Action.OWN_KEY):
+    for action in (Action.EXCEL_EXPORT, Action.EXPORT_PACKAGE, Action.OWN_KEY,
+                   Action.UNIT_INFO):
         measure.open(action, qtbot)
     select_row(window, qtbot)
     measure.open(Action.PRINT_PREVIEW, qtbot, "printPreview")
     seen = measure.stop()
-    assert {"excelExportDialog", "printPreview", "excelImportDialog"} <= set(seen), set(seen)
+    assert {"excelExportDialog", "printPreview", "excelImportDialog", "unitInfoDialog"} <= set(seen), \
+        set(seen)
     assert [p for found in seen.values() for p in found] == []
 
 

@@ -25,7 +25,7 @@ from desktop.services.unit import (
     unit_profile,
 )
 from desktop.ui.context import Changes, WindowContext
-from desktop.ui.dialogs import WorkDialog, show_one
+from desktop.ui.dialogs import WorkDialog, fit_to_screen, show_one
 
 NAME = "unitInfoDialog"
 HINTS = {
@@ -98,7 +98,7 @@ class UnitInfoDialog(WorkDialog):
         layout.addWidget(self.missing)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        self.resize(520, self.sizeHint().height())
+        fit_to_screen(self, (520, self.sizeHint().height()))
 
     def save(self) -> None:
         before = profile_of(self.ctx)
