@@ -108,6 +108,7 @@ def test_annotate_results_marks_the_user_workbook(forms, bad_book, tmp_path):
 
 def _add_unit_records(db, level: str, records: list[dict], forms, form_id="lawyer_member"):
     from desktop.domain.context import Environment
+    from desktop.domain.states import ACCEPTED
     from desktop.domain.validation import Validator
 
     validator = Validator(forms.form(form_id), Environment(today=TODAY))
@@ -119,7 +120,8 @@ def _add_unit_records(db, level: str, records: list[dict], forms, form_id="lawye
             values, _ = validator.parse(r)
             session.add(Record(form_id=form_id, form_version="2026.1", unit_id=unit.id,
                                data=json.dumps(values, ensure_ascii=False),
-                               name=values.get("name") or ""))
+                               name=values.get("name") or "",
+                               state=ACCEPTED))  # merged from below: no draft (issue 16)
         session.commit()
 
 

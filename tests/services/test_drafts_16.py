@@ -24,6 +24,7 @@ from desktop.storage import DEFAULT_KDF, AuditEntry, Record, RecordKey, verify_a
 from desktop.storage.audit import check_records, content_hashes
 from tests.conftest import make_firm_records
 from tests.exchange.conftest import CITY, PASSPHRASE, World
+from tests.exchange.formats import open_payload
 
 
 def draft(world: World, reg, member: dict, form_id: str = "lawyer_member") -> str:
@@ -294,3 +295,16 @@ def test_no_old_state_words_in_what_people_read() -> None:
         text = path.read_text("utf-8")
         found += [f"{path.relative_to(root)}: {w}" for w in ("已提交", "待提交") if w in text]
     assert found == []
+
+
+def test_a_form_whose_records_are_all_drafts_gets_no_files_in_the_package(firm) -> None:
+    """Its record pages would have nothing to print: the package leaves the form out."""
+    world, _city, f = firm
+    with f.register.session() as s:
+        org = s.execute(select(Record.id).where(Record.form_id == "party_org")).scalar_one()
+    drafts.reopen(f.register, world.forms, org, actor="测试员")
+    sent = world.export(f.register)
+    assert sent.records == len(f.members) and sent.drafts == 1
+    names = set(open_payload(sent.path.read_bytes(), f.register))  # format 2: encrypted
+    assert "xlsx/附件1律师党员基本信息登记表.xlsx" in names
+    assert not [n for n in names if "附件3" in n or "附件6" in n], sorted(names)

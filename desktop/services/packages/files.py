@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from desktop.domain.forms import FormSet
+from desktop.domain.states import DRAFT
 from desktop.errors import KnownError
 from desktop.paths import scratch
 from desktop.progress import Progress, Task, run
@@ -32,10 +33,12 @@ def package_attachments(register: Register, forms: FormSet, *, today: date | Non
     today = today or date.today()
     with register.session() as session:
         counts = dict(session.execute(
-            select(Record.form_id, func.count()).where(Record.unit_id == register.own_unit_id)
+            select(Record.form_id, func.count()).where(Record.unit_id == register.own_unit_id,
+                                                       Record.state != DRAFT)
             .group_by(Record.form_id)).all())
-        everything = dict(session.execute(
-            select(Record.form_id, func.count()).group_by(Record.form_id)).all())
+        everything = dict(session.execute(  # drafts never go into a package or its files
+            select(Record.form_id, func.count()).where(Record.state != DRAFT)
+            .group_by(Record.form_id)).all())
     targets: list[tuple[str, bool]] = []  # (form or summary id, print record pages)
     for form in forms.forms.values():
         if everything.get(form.id):
