@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.states import word
 from desktop.errors import KnownError
 from desktop.exchange.conflicts import ACTION_NAMES, ConflictView
 from desktop.services import packages as svc
@@ -128,7 +129,7 @@ class ConflictsDialog(QDialog):
         left = dict(shown_values(self.ctx.forms, a)) if a else {}
         right = dict(shown_values(self.ctx.forms, b)) if b else {}
         labels = list(left) + [k for k in right if k not in left]
-        rows = [("状态", a.state if a else "（已删除）", b.state if b else "（已删除）")]
+        rows = [("状态", word(a.state) if a else "（已删除）", word(b.state) if b else "（已删除）")]
         rows += [(label, left.get(label, ""), right.get(label, "")) for label in labels
                  if left.get(label) or right.get(label)]
         self.table.setRowCount(len(rows))
