@@ -144,7 +144,7 @@ def load_peers(register: Register, forms: FormSet, form_ids: Sequence[str], unit
 
 @dataclass(frozen=True)
 class SubmitCheck:
-    """What stands between a record and 提交."""
+    """What stands between a record and 标记完成 (its state 已完成（待上报）)."""
 
     errors: list[Finding]
     warnings: list[Finding]

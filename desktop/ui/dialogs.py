@@ -385,7 +385,7 @@ class WarningsDialog(QDialog):
         scroll.setWidget(body)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
                                         QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("确认并提交")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("确认并标记完成")
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("返回修改")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)

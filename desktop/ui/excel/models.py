@@ -163,7 +163,7 @@ class FindingsModel(QAbstractTableModel):
             if col == self.MESSAGE:
                 return row.message
             if col == self.SEVERITY and row.severity == "E" and not row.blocking:
-                return "跨表校验的错误（如所在党组织尚未登记）不影响导入，但提交和上报前必须解决"
+                return "跨表校验的错误（如所在党组织尚未登记）不影响导入，但上报前必须解决"
         if role == Qt.ItemDataRole.ForegroundRole and col == self.SEVERITY:
             return QBrush(QColor(MARK_COLOURS.get(row.severity, "#333")))
         if (role == Qt.ItemDataRole.BackgroundRole and row.severity in _BACKGROUNDS

@@ -188,7 +188,7 @@ class FindingsPanel(QGroupBox):
         refused = sum(1 for r in results if blocks(r))
         cross = sum(1 for f in self.all_rows if f.severity == "E" and not f.blocking)
         later = (f"另有 {cross:,} 处跨表校验的错误（如所在党组织尚未登记），不影响导入，"
-                 f"提交前需解决。") if cross else ""
+                 f"上报前需解决。") if cross else ""
         warned = sum(1 for r in results if any(f.severity == "W" for f in r.findings))
         total = len(results)
         if refused:

@@ -363,7 +363,7 @@ class RecordEditor(QWidget):
         return wrote
 
     def submit(self) -> None:
-        """提交: no E; each W confirmed with a reason (WarningsDialog)."""
+        """标记完成: no E; each W confirmed with a reason (WarningsDialog)."""
         if self.read_only:
             return
         from desktop.ui.dialogs import WarningsDialog
