@@ -79,7 +79,10 @@ def test_the_first_dialog_of_each_kind_opens_in_documents_then_where_the_last_we
     elsewhere.parent.mkdir()
     asked.answers.append(str(elsewhere.with_suffix("")))  # the extension is added
     window.action(Action.EXCEL_TEMPLATE).trigger()
-    qtbot.waitUntil(lambda: elsewhere.exists(), timeout=20000)
+    # once it is written, the status bar offers its folder
+    qtbot.waitUntil(lambda: window.statusBar().findChild(QLabel, "openFolder") is not None,
+                    timeout=20000)
+    assert elsewhere.exists()
     window.action(Action.EXCEL_IMPORT).trigger()
     assert asked[-1][0] == "getOpenFileName" and Path(asked[-1][2]) == elsewhere.parent
     # ... while another kind (the backup) still opens in Documents
