@@ -13,7 +13,6 @@ from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHeaderView,
     QLabel,
     QMessageBox,
@@ -28,6 +27,7 @@ from desktop.progress import Task
 from desktop.services import packages as svc
 from desktop.ui.actions import Action
 from desktop.ui.context import Changes, WindowContext
+from desktop.ui.files import folder_path, offer_folder, open_path
 from desktop.ui.operations import Operation
 
 KEY_FILTER = "公钥文件 (*.djkey);;所有文件 (*)"
@@ -206,14 +206,13 @@ def start_export(ctx: WindowContext, *, choose_key: bool = False) -> None:
             QMessageBox.information(parent, "选择接收单位的公钥",
                                     "还没有核对过上级单位的公钥。请选择上级单位提供的公钥文件"
                                     "（.djkey），数据包将为它加密。")
-        name, _ = QFileDialog.getOpenFileName(parent, "接收单位的公钥文件", "", KEY_FILTER)
-        if not name:
+        to = open_path(ctx, "keys", "接收单位的公钥文件", KEY_FILTER)
+        if to is None:
             return
-        to = Path(name)
-    start = ctx.settings.value("packages/export_dir", str(ctx.register.path.parent))
-    folder = QFileDialog.getExistingDirectory(parent, "上报包保存到哪个文件夹", str(start))
-    if not folder:
+    chosen = folder_path(ctx, "packages", "上报包保存到哪个文件夹")
+    if chosen is None:
         return
+    folder = str(chosen)
     ctx.settings.setValue("packages/export_dir", folder)
 
     def done(result) -> None:
@@ -222,6 +221,7 @@ def start_export(ctx: WindowContext, *, choose_key: bool = False) -> None:
             BlockersDialog(result, ctx).exec()
             return
         ctx.status(f"已导出上报包 {result.path.name}")
+        offer_folder(ctx, result.path)
         ctx.notify(Changes.RECORDS)  # the exported records' states, the answered comments
         own = svc.own_public_key(ctx.register).fingerprint
         ExportDoneDialog(result, own, ctx.widget).exec()
