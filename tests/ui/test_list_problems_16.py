@@ -79,8 +79,9 @@ def test_registering_the_firm_clears_the_list_count(make_window, register, qtbot
 
 def test_a_large_list_is_filtered_and_sorted_by_issues_on_workers(
         make_window, register, qtbot, monkeypatch):
-    import desktop.ui.records.table as table
     from PySide6.QtCore import Qt
+
+    import desktop.ui.records.table as table
 
     _firm, members, org = firm_set(members=3, seed=16)
     store(register, "party_org", org)
