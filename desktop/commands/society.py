@@ -66,6 +66,15 @@ def register(sub) -> None:
     s.add_argument("--basis", default="", help="依据（默认：本人同意，补全身份证号后重新办理入会手续）")
     s.set_defaults(func=cmd_readmit)
 
+    s = cs.add_parser("restore", help="恢复在册：撤销误作的清理决定（作为新的决定记入操作日志）")
+    s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
+    s.add_argument("--member-no", default="", help="会员证号")
+    s.add_argument("--record", default="", help="记录编号（会员证号重复时使用）")
+    s.add_argument("--basis", required=True, help="恢复的依据，如“经核实，误作重复录入清理”")
+    s.add_argument("--handler", required=True, help="经办人")
+    s.add_argument("--approver", default="", help="审批人")
+    s.set_defaults(func=cmd_restore)
+
     s = cs.add_parser("withdraw-overdue", help="期限过后仍未补全身份证号的暂时移出会员按退会处理")
     s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
     s.add_argument("--deadline", type=_date, required=True, help="补全期限，如 2021-04-30")
@@ -192,6 +201,21 @@ def cmd_readmit(args) -> int:
                          approver=args.approver, basis=args.basis,
                          batch=_batch("", date.today()))
     print(f"{shown(change.name)}（会员证号 {shown(change.member_no or '无')}）已重新入会。")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from desktop.services.cleanup.members import restore
+    from desktop.services.cleanup.propose import society_form
+
+    forms = shipped()
+    with open_db(args.db) as reg:
+        change = restore(reg, forms, basis=args.basis, handler=args.handler,
+                         record_id=args.record, member_no=args.member_no,
+                         approver=args.approver, batch=_batch("", date.today()))
+    was = society_form(forms).field("status").codes.label_of(change.before)
+    print(f"{shown(change.name)}（会员证号 {shown(change.member_no or '无')}）已由"
+          f"“{shown(was)}”恢复为在册。")
     return 0
 
 

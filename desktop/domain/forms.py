@@ -235,6 +235,8 @@ class FormSpec:
     path: Path | None = None
     printing: PrintSpec = PrintSpec()
     summary: SummarySpec | None = None
+    #: fields the records' list shows as columns of their own (会员证号, 会员状态), in order
+    list_columns: tuple[str, ...] = ()
     _by_id: Mapping[str, FieldSpec] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
     _by_label: Mapping[str, FieldSpec] = field(default_factory=lambda: MappingProxyType({}), repr=False,
                                                compare=False)

@@ -40,7 +40,7 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 _TABLE_KEYS = {"id", "label", "source", "taken"}
 _CODE_KEYS = {"code", "label", "aliases", "parent", "group", "deprecated"}
-_FORM_KEYS = {"id", "version", "title", "attachment", "levels", "name_field"}
+_FORM_KEYS = {"id", "version", "title", "attachment", "levels", "name_field", "list_columns"}
 _TOP_KEYS = {"form", "sections", "fields", "rules", "keys", "print", "summary"}
 _PRINT_KEYS = {"signatures", "stamp"}
 _SUMMARY_KEYS = {"id", "attachment", "title", "short", "columns", "headers", "sort", "counter",
@@ -340,6 +340,8 @@ def load_form(path: Path, tables: dict[str, CodeTable]) -> FormSpec:
         printing=_print(data.get("print"), where / "print"),
     )
     _check_field_refs(form, where)
+    if "list_columns" in head:
+        form = replace(form, list_columns=_field_list(head, "list_columns", where / "form", form))
     if "summary" in data:
         form = replace(form, summary=_summary(data["summary"], where / "summary", form, tables))
     return form

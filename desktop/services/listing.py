@@ -23,6 +23,7 @@ from desktop.domain.findings import ERROR, WARNING
 from desktop.domain.forms import FormSet, FormSpec
 from desktop.domain.identifiers import normalise_id
 from desktop.domain.masking import masked_text
+from desktop.domain.summaries import cell_text
 from desktop.domain.validation import Validator
 from desktop.domain.values import upgrade_stored
 from desktop.progress import Progress, Task
@@ -79,6 +80,7 @@ class RowInfo:
     phone_text: str
     errors: int  # -1: not counted
     warnings: int
+    extra: tuple[str, ...] = ()  # the form's list_columns as a table shows them (masked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +203,27 @@ def rowid_of(register: Register, record_id: str) -> tuple[int, str] | None:
     return (row[0], row[1] or "") if row else None
 
 
+def list_texts(form: FormSpec, values: Mapping, full: bool = False) -> tuple[str, ...]:
+    """The form's list_columns of a record as its list shows them (code labels; masked unless
+    `full`)."""
+    return tuple(cell_text(form.field(f), values.get(f), full) for f in form.list_columns)
+
+
+def rowids_with_code(register: Register, form: FormSpec, unit_id: str, field_id: str,
+                     code: str) -> set[int]:
+    """Rowids of the unit's records of `form` whose code field `field_id` holds `code` (a
+    record without the field counts as its default: 会员状态 在册)."""
+    spec = form.field(field_id)
+    path = f"$.{field_id}"
+    sql = ("SELECT rowid FROM record WHERE form_id = ? AND unit_id = ? AND "
+           + ("coalesce(json_extract(data, ?), ?) = ?" if spec.default is not None
+              else "json_extract(data, ?) = ?"))
+    params = ((form.id, unit_id, path, str(spec.default), code) if spec.default is not None
+              else (form.id, unit_id, path, code))
+    with register.engine.connect() as conn:
+        return {r for (r,) in conn.connection.dbapi_connection.execute(sql, params)}
+
+
 def _masked_fields(form: FormSpec) -> tuple[str | None, str | None]:
     id_field = next((f.id for f in form.fields if f.mask == "id"), None)
     phone_field = next((f.id for f in form.fields if f.mask == "phone"), None)
@@ -240,7 +263,7 @@ def fetch_rows(register: Register, forms: FormSet, form: FormSpec, rowids: Seque
                 out[rowid] = RowInfo(rid, name or "", state, str(updated),
                                      idv if full else masked_text("id", idv),
                                      phone if full else masked_text("phone", phone),
-                                     errors, warnings)
+                                     errors, warnings, list_texts(form, r.values, full))
     return out
 
 
@@ -264,6 +287,8 @@ def reveal(register: Register, form: FormSpec, record_ids: Sequence[str], actor:
         append_audit(session, actor, "reveal", form.id,
                      {"form": form.id, "records": list(record_ids), "fields": fields})
         session.commit()
+
+
 
 
 class PeerMap:

@@ -21,7 +21,7 @@ from tests.ui.cleanup_data import audit, ident, society_register, statuses, valu
 
 @pytest.fixture
 def society(tmp_path, request):
-    from desktop.storage.engine import DEFAULT_KDF
+    from desktop.storage import DEFAULT_KDF
 
     kdf = DEFAULT_KDF if "dengji" in request.fixturenames else None
     reg = society_register(tmp_path, PASSPHRASE, **({"kdf": kdf} if kdf else {}))

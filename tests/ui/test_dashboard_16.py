@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("PySide6")
 
 from openpyxl import Workbook, load_workbook  # noqa: E402
-from PySide6.QtCore import Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QFileDialog, QMessageBox  # noqa: E402
 
 from desktop.errors import KnownError  # noqa: E402
 from desktop.services import packages as svc  # noqa: E402
@@ -24,6 +24,7 @@ from desktop.ui.packages.dashboard import (  # noqa: E402
     missing_text,
 )
 from tests.exchange.conftest import CITY, World  # noqa: E402
+from tests.ui.boxes_16 import click_in_box  # noqa: E402
 
 LATE = ("91110000MA00000031", "北京市迟交律师事务所", "2020-01-31")
 LATER = ("91110000MA00000032", "=HYPERLINK(\"http://x\",\"点我\")", "2099-12-31")
@@ -158,20 +159,6 @@ def test_export_what_is_shown(city_with_list, make_window, monkeypatch, tmp_path
     dialog.close()
 
 
-def click_in_box(qtbot, label: str, seen: list[str]) -> None:
-    """When the 上报 warning opens, note its text and click `label`."""
-    def act() -> None:
-        box = next((w for w in QApplication.topLevelWidgets()
-                    if isinstance(w, QMessageBox) and w.objectName() == "outstandingUnits"
-                    and w.isVisible()), None)
-        if box is None:
-            QTimer.singleShot(20, act)
-            return
-        seen.append(box.text())
-        next(b for b in box.buttons() if b.text() == label).click()
-    QTimer.singleShot(0, act)
-
-
 def test_before_reporting_the_missing_units_are_named(city_with_list, make_window, monkeypatch,
                                                       qtbot) -> None:
     city, sent, path = city_with_list
@@ -183,10 +170,10 @@ def test_before_reporting_the_missing_units_are_named(city_with_list, make_windo
     assert f"未收到（2 个）：{LATE[1]}、{LATER[1]}" in text
     assert f"已收到（待审核）（1 个）：{sent.name}" in text
     seen: list[str] = []
-    click_in_box(qtbot, "取消", seen)
+    click_in_box("outstandingUnits", "取消", seen)
     assert not confirm_outstanding(ctx)
     assert seen == [text]
-    click_in_box(qtbot, "继续上报", seen)
+    click_in_box("outstandingUnits", "继续上报", seen)
     assert confirm_outstanding(ctx)
     # once the received unit is accepted it is no longer named; the two others still are
     svc.accept_package(city, sent.package_id)
@@ -208,7 +195,7 @@ def test_the_export_action_warns_first(city_with_list, make_window, monkeypatch,
         monkeypatch.setattr(QFileDialog, name, lambda *a, n=name, **k: asked.append(n) or (
             "" if n == "getExistingDirectory" else ("", "")))
     seen: list[str] = []
-    click_in_box(qtbot, "取消", seen)
+    click_in_box("outstandingUnits", "取消", seen)
     window.action(Action.EXPORT_PACKAGE).trigger()
     qtbot.waitUntil(lambda: bool(seen))
     assert LATE[1] in seen[0] and asked == []

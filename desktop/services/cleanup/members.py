@@ -1,5 +1,6 @@
-"""After the cleanup: re-admission (重新入会), withdrawal after the deadline (已退会), member
-numbers, and the statistics table of the register.
+"""After the cleanup: re-admission (重新入会), withdrawal after the deadline (已退会), the
+reversal of a mistaken decision (恢复在册: a new decision, audited), member numbers, and the
+statistics table of the register.
 
 Every change goes through `write_changes` (Record.data, revision, updated_at, one audit entry
 per record).
@@ -15,7 +16,14 @@ from sqlmodel import select
 from desktop.domain.context import Environment
 from desktop.domain.forms import FormSet
 from desktop.domain.identifiers import id_birth_date, id_sex, mask_id
-from desktop.domain.society.cleanup import DUPLICATE, NO_ID, READMITTED, WITHDRAWN
+from desktop.domain.society.cleanup import (
+    ACTIVE,
+    DUPLICATE,
+    IN_REGISTER,
+    NO_ID,
+    READMITTED,
+    WITHDRAWN,
+)
 from desktop.domain.society.member_numbers import (
     SOCIETIES_TABLE,
     Society,
@@ -168,6 +176,88 @@ def withdraw_overdue(register: Register, forms: FormSet, *, deadline: date, hand
                                 detail={"deadline": deadline.isoformat()}) if writes else []
         session.commit()
     return changes
+
+
+def restore(register: Register, forms: FormSet, *, basis: str, handler: str,
+            record_id: str = "", member_no: str = "", approver: str = "", batch: str = "",
+            when: date | None = None, actor: str = "") -> Change:
+    """恢复在册: reverse a mistaken cleanup decision by a new one that puts the member back in
+    the register (status 在册; the cleanup fields now say who restored it and why). The old
+    decision stays in the audit log; the new one is audited with the status it reverses.
+    Refused for a member who is in the register already, and for a removed copy of a person
+    whose other entry is still a member (restore that one, or leave it merged)."""
+    when = when or date.today()
+    if not handler.strip():
+        raise KnownError("请填写经办人。")
+    if not basis.strip():
+        raise KnownError("请写明恢复的依据，如“经核实，误将其作为重复录入清理”。")
+    form = society_form(forms)
+    label = form.field("status").codes.label_of
+    with register.session() as session:
+        rid = find_entry(register, session, record_id=record_id, member_no=member_no)
+        values, revision = load_values(session, [rid])[rid]
+        status = str(values.get("status") or IN_REGISTER)
+        name = values.get("name") or ""
+        if status in ACTIVE:
+            raise KnownError(f"{name}的会员状态是“{label(status)}”，仍是会员，无需恢复。")
+        idv = values.get("id_number")
+        if status == DUPLICATE and idv:
+            other = session.connection().exec_driver_sql(
+                "SELECT r.name, json_extract(r.data, '$.member_no') FROM record_key k "
+                "JOIN record r ON r.id = k.record_id WHERE k.kind = ? AND k.value = ? AND "
+                "r.form_id = ? AND r.unit_id = ? AND r.id != ? AND "
+                "coalesce(json_extract(r.data, '$.status'), '1') != ?",
+                (PERSON_KIND, register.key_hash(PERSON_KIND, str(idv)), FORM_ID,
+                 register.own_unit_id, rid, DUPLICATE)).first()
+            if other is not None:
+                raise KnownError(f"{name}与会员证号 {other[1] or '（无）'}（{other[0]}）的公民身份号码"
+                                 "相同，是同一人，不能恢复为两个会员。如保留的条目选错了，请恢复本条后"
+                                 "将另一条按重复录入处理。")
+        new = cleanup_values(values, IN_REGISTER, basis=basis.strip(), handler=handler.strip(),
+                             approver=approver.strip(), reason="", batch=batch, when=when)
+        problems = cleanup_findings(cleanup_validator(form, when), new, rid)
+        if problems:
+            raise KnownError(f"{name}不能恢复：" + "；".join(m for _, m in problems))
+        write = Write(rid, revision, new, status,
+                      {"member_no": str(values.get("member_no") or ""), "basis": basis.strip(),
+                       "handler": handler.strip(), "approver": approver.strip(),
+                       "reverses": status, "reverses_basis": str(values.get("basis") or ""),
+                       "date": when.isoformat()})
+        [change] = write_changes(session, [write], actor=actor or handler,
+                                 action="society.restore", target=rid)
+        session.commit()
+    return change
+
+
+@dataclass(frozen=True)
+class MemberHit:
+    record_id: str
+    member_no: str
+    name: str
+    employer: str
+    status: str
+
+
+def find_members(register: Register, query: str, *, active: bool | None = None,
+                 limit: int = 200) -> list[MemberHit]:
+    """The own member entries whose name or 会员证号 holds `query` (spaces around it ignored;
+    every entry when it is empty), by number: only members (`active` True), only those a
+    cleanup decision took out (False), or all (None). At most `limit`."""
+    needle = query.strip()
+    sql = ("SELECT id, coalesce(json_extract(data, '$.member_no'), '') AS no, "
+           "coalesce(name, ''), coalesce(json_extract(data, '$.employer'), ''), "
+           "coalesce(json_extract(data, '$.status'), ?) AS s FROM record "
+           "WHERE form_id = ? AND unit_id = ?")
+    params: list = [IN_REGISTER, FORM_ID, register.own_unit_id]
+    if needle:
+        sql += " AND (instr(coalesce(name, ''), ?) > 0 OR instr(no, ?) > 0)"
+        params += [needle, needle]
+    if active is not None:
+        sql += f" AND s {'IN' if active else 'NOT IN'} ({', '.join('?' * len(ACTIVE))})"
+        params += sorted(ACTIVE)
+    with register.engine.connect() as conn:
+        rows = conn.exec_driver_sql(sql + " ORDER BY no, 3 LIMIT ?", (*params, limit)).all()
+    return [MemberHit(*map(str, r)) for r in rows]
 
 
 # --- member numbers -------------------------------------------------------------------------

@@ -26,7 +26,12 @@ from desktop.services.cleanup.propose import apply_decisions, propose, society_f
 from desktop.services.cleanup.workbook import read_decisions, write_proposal
 from desktop.ui.actions import Action
 from desktop.ui.cleanup.common import FORM_ID, FindingsDialog, PeopleRow, status_label
-from desktop.ui.cleanup.dialogs import NextNumberDialog, ReadmitDialog, WithdrawDialog
+from desktop.ui.cleanup.dialogs import (
+    NextNumberDialog,
+    ReadmitDialog,
+    RestoreDialog,
+    WithdrawDialog,
+)
 from desktop.ui.cleanup.proposals import ProposalsDialog
 from desktop.ui.cleanup.stats import NoticeDialog, StatsDialog
 from desktop.ui.context import Changes, WindowContext
@@ -48,6 +53,7 @@ def add_cleanup_actions(ctx: WindowContext, menu: QMenu) -> None:
         None,
         (Action.CLEANUP_READMIT, "重新入会…", open_readmit),
         (Action.CLEANUP_WITHDRAW, "到期退会…", open_withdraw),
+        (Action.CLEANUP_RESTORE, "恢复在册…", open_restore),
         None,
         (Action.CLEANUP_STATS, "统计表…", open_stats),
         (Action.CLEANUP_NOTICE, "通报…", open_notice),
@@ -86,6 +92,10 @@ def open_readmit(ctx: WindowContext) -> QDialog:
 
 def open_withdraw(ctx: WindowContext) -> QDialog:
     return show_one(ctx.widget, "cleanupWithdraw", lambda: WithdrawDialog(ctx))
+
+
+def open_restore(ctx: WindowContext) -> QDialog:
+    return show_one(ctx.widget, "cleanupRestore", lambda: RestoreDialog(ctx))
 
 
 def open_stats(ctx: WindowContext) -> QDialog:

@@ -1,9 +1,11 @@
-"""重新入会…, 到期退会… and 下一个会员证号… of the 清理 menu."""
+"""重新入会…, 到期退会…, 恢复在册… (reverse a mistaken decision) and 下一个会员证号… of the 清理
+menu."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -13,15 +15,23 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QListWidgetItem,
     QMessageBox,
     QVBoxLayout,
 )
 
 from desktop.domain.society.cleanup import NO_ID
 from desktop.errors import KnownError
-from desktop.services.cleanup.members import next_number, readmit, withdraw_overdue
+from desktop.services.cleanup.members import (
+    find_members,
+    next_number,
+    readmit,
+    restore,
+    withdraw_overdue,
+)
 from desktop.services.cleanup.propose import FORM_ID
 from desktop.ui.cleanup.common import date_edit, default_batch, to_date
+from desktop.ui.cleanup.revoke import member_search
 from desktop.ui.context import Changes, WindowContext
 from desktop.ui.dialogs import fit_to_screen, guard_wheel
 from desktop.ui.operations import Operation
@@ -240,3 +250,79 @@ class NextNumberDialog(QDialog):
             tab.new_record()
         tab.editor.apply_raw("member_no", self.number.text())
         self.accept()
+
+
+class RestoreDialog(QDialog):
+    """恢复在册: a member a cleanup decision took out by mistake is found by name or number and
+    put back in the register by a new decision (its 依据, 经办人, 审批人), audited."""
+
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx.widget)
+        self.ctx = ctx
+        self.setWindowTitle("恢复在册（撤销误作的清理决定）")
+        self.statuses = ctx.forms.form(FORM_ID).field("status").codes
+        layout = QVBoxLayout(self)
+        intro = QLabel("清理决定有误时，在此恢复该会员为“在册”。原决定仍保留在操作日志中，恢复作为一项新的"
+                       "决定记入操作日志，须写明依据。")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.search, self.members = member_search("restore", "已清理的会员", self._search)
+        form = QFormLayout()
+        self.handler, self.approver, self.basis = QLineEdit(), QLineEdit(), QLineEdit()
+        fill_people(ctx, self.handler, self.approver)
+        self.basis.setPlaceholderText("如：经核实，误将其作为重复录入清理")
+        for label, widget in (("依据", self.basis), ("经办人", self.handler),
+                              ("审批人", self.approver)):
+            form.addRow(label, widget)
+            widget.setAccessibleName(label)
+        layout.addWidget(self.search)
+        layout.addWidget(self.members, 1)
+        layout.addLayout(form)
+        self.error = _error()
+        layout.addWidget(self.error)
+        box = _buttons(self, "恢复在册")
+        box.accepted.connect(self.submit)
+        layout.addWidget(box)
+        self._search("")
+        fit_to_screen(self, (620, 480))
+
+    def _search(self, text: str) -> None:
+        self.members.clear()
+        for hit in find_members(self.ctx.register, text, active=False):
+            item = QListWidgetItem(f"{hit.member_no or '（无会员证号）'}　{hit.name}　"
+                                   f"{self.statuses.label_of(hit.status)}")
+            item.setData(Qt.ItemDataRole.UserRole, hit)
+            self.members.addItem(item)
+        if self.members.count() == 1:
+            self.members.setCurrentRow(0)
+        self.error.setText("" if self.members.count() else "没有符合的已清理会员。")
+
+    def submit(self) -> bool:
+        """Restore the chosen member; a refusal is shown in the dialog, which stays open."""
+        item = self.members.currentItem()
+        if item is None:
+            self.error.setText("请先在列表中选中要恢复的会员。")
+            return False
+        hit = item.data(Qt.ItemDataRole.UserRole)
+        for edit, what in ((self.basis, "恢复的依据"), (self.handler, "经办人")):
+            if not edit.text().strip():
+                self.error.setText(f"请填写{what}。")
+                edit.setFocus()
+                return False
+        answer = QMessageBox.question(
+            self, "恢复在册", f"将 {hit.name}（会员证号 {hit.member_no or '无'}）由"
+            f"“{self.statuses.label_of(hit.status)}”恢复为“在册”？此操作记入操作日志。")
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            change = restore(self.ctx.register, self.ctx.forms, record_id=hit.record_id,
+                             basis=self.basis.text(), handler=self.handler.text(),
+                             approver=self.approver.text(), batch=default_batch(),
+                             actor=self.ctx.actor)
+        except KnownError as err:
+            self.error.setText(str(err))
+            return False
+        self.ctx.notify(Changes.RECORDS)
+        self.ctx.status(f"{change.name}已恢复在册")
+        self.accept()
+        return True

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.masking import masked_text
 from desktop.domain.society.cleanup import DUPLICATE, INELIGIBLE, NO_ID, Member
+from desktop.services.cleanup.members import find_members
 from desktop.services.cleanup.propose import (
     ApplyResult,
     Decision,
@@ -117,7 +118,8 @@ class ProposalsDialog(QDialog):
             self.overdue, self.overdue_view,
             "勾选的会员按“不符合条件”撤销会员资格（须填审批人；依据可双击修改）。"),
             "长期失联或不履行义务")
-        self.revoke = RevokePage(self.reasons)
+        self.revoke = RevokePage(
+            self.reasons, lambda q: find_members(self.ctx.register, q), self.statuses)
         self.revoke.changed.connect(self._count_chosen)
         self.pages.addTab(self.revoke, "撤销资格")
         for model in (self.noid, self.overdue):
@@ -345,6 +347,8 @@ class ProposalsDialog(QDialog):
             QMessageBox.information(self, "没有选择处理决定",
                                     "还没有确认任何一组重复录入、勾选任何会员或加入撤销资格。")
             return
+        if not self.confirm(decisions):
+            return
         ctx = self.ctx
         self.apply_button.setEnabled(False)
 
@@ -356,6 +360,27 @@ class ProposalsDialog(QDialog):
 
         Operation(ctx, task, title="清理决定未能应用", writes=True).finally_(
             lambda: self.apply_button.setEnabled(True)).success(self.applied).run()
+
+    def confirm_text(self, decisions: list[Decision]) -> str:
+        """What 应用 is about to do, with the count per category."""
+        counts: dict[str, int] = {}
+        for d in decisions:
+            counts[d.target] = counts.get(d.target, 0) + 1
+        lines = [f"{self._status(k)}：{v} 人" for k, v in sorted(counts.items())]
+        return (f"将对 {len(decisions)} 条会员记录作出清理决定：\n" + "\n".join(lines)
+                + "\n\n应用后这些会员的状态随即改变（已处理过的会跳过），每项改动记入操作日志。"
+                "如有误，可用“清理 → 恢复在册…”逐条恢复。")
+
+    def confirm(self, decisions: list[Decision]) -> bool:
+        """Ask before 应用, naming the counts per category; True: go on."""
+        box = QMessageBox(QMessageBox.Icon.Question, "确认应用清理决定",
+                          self.confirm_text(decisions), QMessageBox.StandardButton.NoButton,
+                          self)
+        box.setObjectName("cleanupConfirm")
+        go = box.addButton("应用", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton("取消", QMessageBox.ButtonRole.RejectRole))
+        box.exec()
+        return box.clickedButton() is go
 
     def applied(self, result: ApplyResult) -> None:
         self.last_result = result

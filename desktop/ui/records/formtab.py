@@ -30,7 +30,7 @@ from desktop.services.editing import EditSession, peer_forms
 from desktop.storage import Register
 from desktop.ui.collation import PinyinKeys
 from desktop.ui.records.editor import RecordEditor
-from desktop.ui.records.table import FILTERS, RecordTableModel
+from desktop.ui.records.table import FILTERS, RecordTableModel, code_filter_box
 from desktop.ui.workers import Workers
 
 TABLE_WIDTH = 420  # the table's first width; the editor takes the rest
@@ -70,6 +70,7 @@ class FormTab(QWidget):
         for key, text in FILTERS.items():
             self.filter.addItem(text, key)
         self.filter.currentIndexChanged.connect(self._filter_changed)
+        self.code_filter = code_filter_box(form, self.model, self._show_count)  # 会员状态
         self.count = QLabel()
         self.view = QTableView()
         self.view.setObjectName(f"table:{form.id}")
@@ -111,6 +112,8 @@ class FormTab(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.filter)
+        if self.code_filter is not None:
+            top.addWidget(self.code_filter)
         col.addLayout(top)
         col.addWidget(self.view, 1)
         bottom = QHBoxLayout()
@@ -215,7 +218,7 @@ class FormTab(QWidget):
 
     def _show_count(self) -> None:
         total, found = self.model.total, len(self.model.order)
-        if self.model.query.strip() or self.model.filter != "all":
+        if self.model.query.strip() or self.model.filter != "all" or self.model.code_filter:
             self.count.setText(f"找到 {found:,} 条（共 {total:,} 条）")
         else:
             self.count.setText(f"共 {total:,} 条")

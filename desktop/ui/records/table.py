@@ -9,6 +9,7 @@ worker for a large table: `needs_scan`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,16 +21,18 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QComboBox
 
 from desktop.domain.forms import FormSet, FormSpec
-from desktop.domain.states import word
+from desktop.domain.states import DRAFT, word
 from desktop.services import listing
 from desktop.services.listing import FormIndex, RowInfo
-from desktop.storage import RECORD_STATES, Register
+from desktop.storage import Register
 from desktop.ui.collation import PinyinKeys
 from desktop.ui.style import MARK_COLOURS, STATE_COLOURS
 
 STATE, NAME, ID, PHONE, ISSUES, UPDATED = "state", "name", "id", "phone", "issues", "updated"
+LIST = "list:"  # the kind of a form's list column: "list:0" is form.list_columns[0]
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 BLOCK = 1000  # rows added to the view per fetchMore
@@ -42,7 +45,6 @@ SYNC_CROSS = 3000  # up to this many records, a save counts every row's cross fi
 #: the list's filters: every record, those with errors, with warnings (提醒), drafts
 ALL, ERRORS, WARNINGS, DRAFTS = "all", "errors", "warnings", "drafts"
 FILTERS = {ALL: "全部", ERRORS: "有错误", WARNINGS: "有提醒", DRAFTS: "草稿"}
-DRAFT = RECORD_STATES[0]  # the stored code of a draft
 
 
 def local_time(stored: str) -> str:
@@ -71,6 +73,8 @@ class RecordTableModel(QAbstractTableModel):
             spec = next((f for f in form.fields if f.mask == mask), None)
             if spec is not None:
                 self.columns.append((kind, spec.label))
+        self.columns += [(f"{LIST}{i}", form.field(f).label)
+                         for i, f in enumerate(form.list_columns)]  # 会员证号, 会员状态
         self.columns.append((UPDATED, "修改时间"))
         self.index_ = FormIndex([], [])
         self.order: list[int] = []  # positions in index_, filtered and sorted
@@ -85,6 +89,8 @@ class RecordTableModel(QAbstractTableModel):
         self.cross: listing.CrossCheck | None = None
         self._has_cross = listing.has_cross_rules(forms, form)
         self.filter = ALL
+        #: (code field, code): only records holding that code (the 会员状态 filter), or None
+        self.code_filter: tuple[str, str] | None = None
 
     # -- loading --
 
@@ -140,7 +146,18 @@ class RecordTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(self.shown - 1,
                                                                len(self.columns) - 1))
 
+    def set_code_filter(self, field_id: str, code: str | None) -> None:
+        """Show only the records whose code field holds `code` (None: every record)."""
+        self.beginResetModel()
+        self.code_filter = (field_id, code) if code is not None else None
+        self._arrange()
+        self.endResetModel()
+
     def _filtered(self, order: list[int]) -> list[int]:
+        if self.code_filter is not None:
+            keep = listing.rowids_with_code(self.register, self.form, self.unit_id,
+                                            *self.code_filter)
+            order = [p for p in order if self.index_.rowids[p] in keep]
         if self.filter == ALL:
             return order
         rowids = self.index_.rowids
@@ -279,6 +296,9 @@ class RecordTableModel(QAbstractTableModel):
             return info.phone_text
         if kind == UPDATED:
             return local_time(info.updated)
+        if kind.startswith(LIST):
+            i = int(kind[len(LIST):])
+            return info.extra[i] if i < len(info.extra) else ""
         errors, warnings = self.counts(info)
         if errors < 0:
             return "…"
@@ -412,3 +432,28 @@ class RecordTableModel(QAbstractTableModel):
             if self.shown:
                 self.dataChanged.emit(self.index(0, 0),
                                       self.index(self.shown - 1, len(self.columns) - 1))
+
+
+def code_filter_box(form: FormSpec, model: RecordTableModel, shown: Callable[[], None]
+                    ) -> QComboBox | None:
+    """A filter by the first code field among the form's list columns (会员状态: only the
+    members in one state, so cleaned members are not taken for active ones); None when the
+    form lists no code field. `shown` is called after each change (the count)."""
+    spec = next((form.field(f) for f in form.list_columns
+                 if form.field(f).type == "code" and form.field(f).codes is not None), None)
+    if spec is None:
+        return None
+    box = QComboBox()
+    box.setObjectName(f"codeFilter:{form.id}")
+    box.setAccessibleName(f"按{spec.label}筛选")
+    box.setToolTip(f"只显示某一{spec.label}的记录")
+    box.addItem(f"{spec.label}：全部", None)
+    for code in spec.codes.codes:
+        box.addItem(code.label, code.code)
+
+    def changed(_index: int) -> None:
+        model.set_code_filter(spec.id, box.currentData())
+        shown()
+
+    box.currentIndexChanged.connect(changed)
+    return box
