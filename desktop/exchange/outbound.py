@@ -69,6 +69,11 @@ def _included(session: Session, register: Register) -> list[Any]:
         .order_by(Record.unit_id, Record.form_id, Record.created_at)))
 
 
+def included_ids(session: Session, register: Register) -> set[str]:
+    """The ids of the records the next package takes (what open conflicts are checked on)."""
+    return {r.id for r in _included(session, register)}
+
+
 def open_conflicts(session: Session, record_ids: set[str]) -> list[Conflict]:
     """Open conflicts that touch any of `record_ids`."""
     rows = session.execute(select(Conflict).where(Conflict.status == "open")).scalars()

@@ -92,6 +92,23 @@ class WindowContext(QObject):
         """Bring the form's tab to the front (None when this level has no such tab)."""
         return self._host.show_tab(form_id)
 
+    def open_record(self, form_id: str, record_id: str, name: str = "") -> bool:
+        """Show an own record in its form's tab and editor: the own unit selected, the tab in
+        front, the list searched by `name` (the record's name) and its row selected. False when
+        this level has no such tab or the record is not in it."""
+        tab = self.tab(form_id)
+        if tab is None:
+            return False
+        if tab.unit_id != self.own.id:
+            self.select_unit(self.own.id)
+        self.show_tab(form_id)
+        tab.search.setText(name)
+        for row in range(tab.model.rowCount()):  # a handful of rows: those of this name
+            if tab.model.record_id(row) == record_id:
+                tab.view.selectRow(row)
+                return True
+        return False
+
     def save_drafts(self) -> None:
         """Every editor writes what is typed (before work that reads or replaces records)."""
         for tab in self._host.form_tabs:

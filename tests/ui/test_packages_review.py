@@ -30,6 +30,7 @@ from desktop.ui.packages.dashboard import (  # noqa: E402
 from desktop.ui.packages.importing import ImportResultsDialog  # noqa: E402
 from desktop.ui.packages.returning import ReturnDialog  # noqa: E402
 from tests.exchange.conftest import CITY, World, counts  # noqa: E402
+from tests.ui.test_packages_exchange import through_export_dialog  # noqa: E402
 
 
 @pytest.fixture
@@ -172,9 +173,9 @@ def test_a_return_reaches_the_field_in_the_firm_editor(world, merged, make_windo
 
     done: list = []
     monkeypatch.setattr(ExportDoneDialog, "exec", lambda self: done.append(self) or 0)
+    (tmp_path / "out2").mkdir()
     firm_window.action(Action.EXPORT_PACKAGE).trigger()
-    firm_window.workers.wait(60000)
-    qtbot.waitUntil(lambda: bool(done), timeout=60000)
+    through_export_dialog(qtbot, firm_window, done)
     assert "已答复 2 条退回意见" in done[0].findChild(QLabel, "exportInfo").text()
     assert not note.isVisible() and not editor.record_notes.isVisible()
     assert panel.notes_list.count() == 0

@@ -4,7 +4,7 @@ level does with packages from below.
 This package owns the use cases; the file format, signing and trust rules are desktop/exchange.
 
 - export.py: check the own records and export the own unit's package;
-- keys.py: show, export and trust public keys;
+- keys.py: show, export and trust public keys; the recipient of the own package;
 - merge.py: verify and merge received packages and return files;
 - review.py: accept and return, expected units, the dashboard, conflicts, return notes, the
   changes of units' details to confirm;
@@ -19,13 +19,21 @@ their transaction(s).
 """
 
 from desktop.services.packages.export import (
+    BlockerRecord,
     ExportBlocked,
     ExportResult,
+    blocker_records,
     check_own_records,
+    drafts_beside,
+    export_check,
     export_package,
+    last_sent_package,
 )
 from desktop.services.packages.keys import (
+    Recipient,
+    choose_recipient,
     export_public_key,
+    export_recipient,
     key_info_of_file,
     list_trusted,
     own_public_key,
@@ -47,9 +55,10 @@ from desktop.services.packages.review import (
 )
 
 __all__ = [
-    "ExportBlocked", "ExportResult", "MergeReport", "accept_package", "add_expected_unit",
-    "check_own_records", "confirm_unit_change", "dashboard", "export_package",
-    "export_public_key", "import_expected_units",
+    "BlockerRecord", "ExportBlocked", "ExportResult", "MergeReport", "Recipient",
+    "accept_package", "add_expected_unit", "blocker_records", "check_own_records",
+    "choose_recipient", "confirm_unit_change", "dashboard", "drafts_beside", "export_check", "export_package",
+    "export_public_key", "export_recipient", "import_expected_units", "last_sent_package",
     "key_info_of_file", "list_conflicts", "list_trusted", "merge_packages", "own_public_key",
     "received_packages", "record_notes", "resolve_conflict", "return_package", "trust_key",
     "unit_changes", "verify_file",

@@ -27,8 +27,11 @@ from desktop.services.packages.io import ACTOR, read_file
 from desktop.services.packages.stats import stats_members
 from desktop.storage import Record, Register, append_audit
 from desktop.storage.files import publish
+from desktop.storage.tables import PACKAGE_SENT, Conflict, Package
 
 KEEP_BACKUPS = 3
+#: how a refusal's line for an open conflict begins (the window offers 冲突… for it)
+CONFLICT_LINE = "冲突 "
 
 
 class ExportBlocked(KnownError):
@@ -87,17 +90,113 @@ def check_own_records(session, register: Register, forms: FormSet, today: date
     return out
 
 
+def _refusal(blockers: list) -> ExportBlocked | None:
+    if not blockers:
+        return None
+    return ExportBlocked(f"有 {len({b.record_id for b in blockers})} 条记录存在错误（E），"
+                         "改正后才能导出数据包。", blockers)
+
+
 def _refuse_errors(blockers: list) -> None:
-    if blockers:
-        raise ExportBlocked(f"有 {len({b.record_id for b in blockers})} 条记录存在错误（E），"
-                            "改正后才能导出数据包。", blockers)
+    refusal = _refusal(blockers)
+    if refusal is not None:
+        raise refusal
+
+
+def _conflict_refusal(session, record_ids: set[str]) -> ExportBlocked | None:
+    in_conflict = outbound.open_conflicts(session, record_ids)
+    if not in_conflict:
+        return None
+    return ExportBlocked(f"有 {len(in_conflict)} 个重复登记冲突尚未处理，处理后才能导出"
+                         "（dengji conflicts list）。", [
+        outbound.Blocker(c.record_b, "", "", "", f"{CONFLICT_LINE}{c.id}：与记录 {c.record_a} "
+                         "是同一人") for c in in_conflict])
+
+
+def export_check(register: Register, forms: FormSet, today: date | None = None
+                 ) -> ExportBlocked | None:
+    """The refusal the export would give (None: none) for the own records' errors, then for
+    open conflicts: checked before the clerk is asked for a key file or a folder."""
+    with register.session() as session:
+        refusal = _refusal(check_own_records(session, register, forms, today or date.today()))
+        if refusal is None and session.execute(
+                select(Conflict.id).where(Conflict.status == "open").limit(1)).first():
+            refusal = _conflict_refusal(session, outbound.included_ids(session, register))
+        return refusal
+
+
+def last_sent_package(register: Register) -> str | None:
+    """The id of the newest package this unit exported (None before the first)."""
+    with register.session() as session:
+        return session.execute(
+            select(Package.id).where(Package.direction == PACKAGE_SENT,
+                                     Package.kind == "registration")
+            .order_by(Package.sequence.desc()).limit(1)).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class BlockerRecord:
+    """What the refusal list needs of a blocking record to offer its way out."""
+
+    form_id: str
+    name: str
+    state: str
+
+
+def blocker_records(register: Register, record_ids: list[str]) -> dict[str, BlockerRecord]:
+    """The form, name and state of each own record named by a refusal (others are left out)."""
+    found: dict[str, BlockerRecord] = {}
+    ids = sorted(set(record_ids))
+    with register.session() as session:
+        for start in range(0, len(ids), 900):
+            for rid, form_id, name, state in session.execute(
+                    select(Record.id, Record.form_id, Record.name, Record.state)
+                    .where(Record.id.in_(ids[start:start + 900]),
+                           Record.unit_id == register.own_unit_id)):
+                found[rid] = BlockerRecord(form_id, name or "", state)
+    return found
+
+
+def drafts_beside(register: Register, forms: FormSet, blockers: list[outbound.Blocker]
+                  ) -> list[outbound.Blocker]:
+    """The own drafts of the same person as a blocking record: a mistaken draft puts a
+    duplicate's error on the genuine record; voiding it is the way out."""
+    blocking = {b.record_id for b in blockers}
+    if not blocking:
+        return []
+    out: list[outbound.Blocker] = []
+    ids = sorted(blocking)
+    with register.session() as session:
+        named: dict[str, str] = {}
+        for start in range(0, len(ids), 900):
+            named.update(session.execute(
+                select(Record.person_key, Record.name)
+                .where(Record.id.in_(ids[start:start + 900]),
+                       Record.person_key.is_not(None))).all())
+        keys = sorted(named)
+        for start in range(0, len(keys), 900):
+            for rid, form_id, name, key in session.execute(
+                    select(Record.id, Record.form_id, Record.name, Record.person_key)
+                    .where(Record.person_key.in_(keys[start:start + 900]),
+                           Record.unit_id == register.own_unit_id, Record.state == DRAFT)
+                    .order_by(Record.created_at)):
+                if rid in blocking:
+                    continue
+                form = forms.forms.get(form_id)
+                out.append(outbound.Blocker(
+                    rid, form.display_title if form else form_id, name or "", "",
+                    f"草稿：与{named[key] or '上面的记录'}是同一人（证件号码相同）。"
+                    "若是误建的，作废这条草稿"))
+    return out
 
 
 def export_package(register: Register, forms: FormSet, out_dir: Path, *,
-                   to: Path | None = None, attachments: dict[str, bytes] | None = None,
+                   to: Path | None = None, recipient: PublicKeyInfo | None = None,
+                   attachments: dict[str, bytes] | None = None,
                    actor: str = ACTOR, today: date | None = None) -> Task[ExportResult]:
     """Check, build, sign and write the next package into `out_dir`.
 
+    The package is for the key file `to`, else `recipient`, else the trusted parent's key.
     Refused (ExportBlocked) while an own record has an E or an included record is in an open
     conflict. `attachments` ("xlsx/附件4.xlsx" -> bytes, "pdf/…") are hashed like every member;
     None generates the official workbooks and print PDFs (services/package_files.py). A law
@@ -118,19 +217,18 @@ def export_package(register: Register, forms: FormSet, out_dir: Path, *,
     attachments = {**(attachments or {}), **stats_members(register, level, today)}
     with register.session() as session:
         sender, _ = trust.own_sender(session, register)
-        recipient = (read_public_key_file(read_file(to, "公钥文件"), str(to)) if to
-                     else trust.parent_recipient(session, register))
+        if to:
+            recipient = read_public_key_file(read_file(to, "公钥文件"), str(to))
+        elif recipient is None:
+            recipient = trust.parent_recipient(session, register)
         _refuse_errors(check_own_records(session, register, forms, today))
         yield Progress(1, 4, "汇集记录")
         sequence, supersedes = outbound.next_sequence(session, sender.info.code)
         content = outbound.build_content(session, register, forms, sequence, supersedes,
                                          attachments or {})
-        in_conflict = outbound.open_conflicts(session, {r["id"] for r in content.records})
-        if in_conflict:
-            raise ExportBlocked(f"有 {len(in_conflict)} 个重复登记冲突尚未处理，处理后才能导出"
-                                "（dengji conflicts list）。", [
-                outbound.Blocker(c.record_b, "", "", "", f"冲突 {c.id}：与记录 {c.record_a} "
-                                 "是同一人") for c in in_conflict])
+        in_conflict = _conflict_refusal(session, {r["id"] for r in content.records})
+        if in_conflict is not None:
+            raise in_conflict
         yield Progress(2, 4, "加密并签名")
         written = write_registration(content, sender, recipient)
         path = Path(out_dir) / written.file_name

@@ -1,9 +1,12 @@
 """Key use cases: the own unit's public key (show, export as a file) and trusting another
-unit's key once its fingerprint matches the stamped paper cover. UI-free; re-exported by
+unit's key once its fingerprint matches the stamped paper cover; the recipient of the own
+package, remembered in the register once chosen. UI-free; re-exported by
 desktop.services.packages."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.domain.forms import FormSet
@@ -12,7 +15,10 @@ from desktop.exchange import trust
 from desktop.exchange.format.keys import PublicKeyInfo, public_key_file, read_public_key_file
 from desktop.exchange.format.reader import verify_package
 from desktop.services.packages.io import ACTOR, read_file, write_atomic
-from desktop.storage import Register, append_audit
+from desktop.storage import Meta, Register, append_audit
+
+#: the register's fact holding the recipient key file the clerk chose for the own packages
+RECIPIENT_FACT = "export_recipient"
 
 
 def own_public_key(register: Register) -> PublicKeyInfo:
@@ -63,3 +69,59 @@ def list_trusted(register: Register) -> list:
     """The trusted keys of other units (exchange.trust's rows), for `dengji keys list`."""
     with register.session() as session:
         return trust.trusted_keys(session)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Whom the own package is encrypted for: a key file the clerk chose (remembered in the
+    register) or the trusted key of the unit it reports to."""
+
+    key: PublicKeyInfo
+    chosen: bool  # True: a key file chosen at export; False: the trusted parent's key
+
+    def how(self) -> str:
+        return ("导出时选择的公钥文件（已记在本登记库中）" if self.chosen
+                else "已核对并信任的上级单位公钥")
+
+
+def export_recipient(register: Register) -> Recipient | None:
+    """The recipient the next package is for: the key file chosen last (it stays with the
+    register), else the trusted parent's key, else None (the clerk chooses a key file)."""
+    with register.session() as session:
+        fact = session.get(Meta, RECIPIENT_FACT)
+        if fact is not None:
+            try:
+                d = json.loads(fact.value)
+                return Recipient(PublicKeyInfo(d["code"], d["name"], d["level"],
+                                               bytes.fromhex(d["signing_key"]),
+                                               bytes.fromhex(d["encryption_key"])), True)
+            except (ValueError, KeyError, TypeError):
+                pass  # an unreadable fact is as if none was chosen: the clerk chooses again
+        try:
+            return Recipient(trust.parent_recipient(session, register), False)
+        except KnownError:
+            return None
+
+
+def choose_recipient(register: Register, path: Path, actor: str = ACTOR) -> PublicKeyInfo:
+    """Remember the public key file `path` as the recipient of the own packages (audited);
+    the own unit's key is refused."""
+    info = read_public_key_file(read_file(path, "公钥文件"), Path(path).name)
+    with register.session() as session:
+        if info.code == trust.own_unit(session, register).code:
+            raise KnownError("这是本单位自己的公钥文件。请选择上级单位（接收单位）提供的公钥文件。")
+        value = json.dumps({"code": info.code, "name": info.name, "level": info.level,
+                            "signing_key": info.signing_key.hex(),
+                            "encryption_key": info.encryption_key.hex()}, ensure_ascii=False)
+        fact = session.get(Meta, RECIPIENT_FACT)
+        if fact is None:
+            session.add(Meta(key=RECIPIENT_FACT, value=value))
+        elif fact.value != value:
+            fact.value = value
+        else:
+            return info
+        append_audit(session, actor, "keys.recipient", info.code, {
+            "unit": info.name, "level": info.level, "fingerprint": info.fingerprint,
+            "file": Path(path).name})
+        session.commit()
+    return info
