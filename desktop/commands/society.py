@@ -99,8 +99,8 @@ def register(sub) -> None:
     s.add_argument("--received", action="store_true",
                    help="连同已收到的下级法学会数据包中的统计表（未附统计表的按其会员记录计算）一并汇总")
     s.add_argument("--out", type=Path, help="另存为 .xlsx、.pdf 或 .json（供上报）")
-    s.add_argument("--filler", default="", help="填报人")
-    s.add_argument("--contact", default="", help="联系方式")
+    s.add_argument("--filler", default="", help="填报人（默认：本单位信息中的填报人）")
+    s.add_argument("--contact", default="", help="联系方式（默认：本单位信息中的联系电话）")
     s.add_argument("--date", type=_date, help="填报时间（默认今天）")
     s.set_defaults(func=cmd_stats)
 
@@ -252,6 +252,7 @@ def cmd_stats(args) -> int:
     from desktop.domain.society.stats import stats_from_json
     from desktop.services.cleanup.paper import log_export, print_stats, write_stats
     from desktop.services.packages.stats import unit_table
+    from desktop.services.unit import unit_profile
 
     when = (args.date or date.today()).isoformat()
     added = []
@@ -266,8 +267,10 @@ def cmd_stats(args) -> int:
         except ValueError as err:
             raise KnownError(str(err)) from None
     with open_db(args.db) as reg:
+        profile = unit_profile(reg)  # 本单位信息 fills what the options leave out
         stats = unit_table(reg, filed=when, received=args.received, added=added,
-                           filler=args.filler, contact=args.contact)
+                           filler=args.filler or profile.filler,
+                           contact=args.contact or profile.phone)
         if args.out:
             write_stats(args.out, stats)
             log_export(reg, "stats.export", args.out, {"parts": len(stats.parts)})

@@ -40,6 +40,7 @@ def test_readmit_through_the_dialog(make_window, society, qtbot, tmp_path):
     window = make_window(society)
     window.action(Action.CLEANUP_READMIT).trigger()
     dialog = window.findChild(ReadmitDialog, "cleanupReadmit")
+    dialog.handler.setText("测试员")  # 经办人 is never the OS login (issue 16)
     assert dialog.member.count() == 3
     dialog.member.setCurrentIndex(dialog.member.findText("0024-000005", flags=_contains()))
     idn = ident("1975-06-06", 24)
@@ -71,6 +72,7 @@ def test_withdraw_after_the_deadline(make_window, society, qtbot, boxes):
     window = make_window(society)
     window.action(Action.CLEANUP_WITHDRAW).trigger()
     dialog = window.findChild(WithdrawDialog, "cleanupWithdraw")
+    dialog.handler.setText("测试员")  # 经办人 is never the OS login (issue 16)
     assert dialog.deadline.date() == QDate(2021, 4, 30)
     assert "3 名" in dialog.findChildren(type(dialog.error))[0].text()
     future = date.today().replace(year=date.today().year + 1)
@@ -98,24 +100,27 @@ def test_the_statistics_shown_match_dengji_stats(dengji, make_window, society, t
     assert result.code == 0, result.err
     expected = json.loads(result.out)
     society = open_register(path, PASSPHRASE)  # default KDF, as the command line
+    from desktop.services.unit import save_unit_profile
+
+    # 填报人 and 联系方式 come from 本单位信息 (issue 16)
+    save_unit_profile(society, "测试员", {"filler": "王填报", "phone": "024-12345678"})
     window = make_window(society)
     window.action(Action.CLEANUP_STATS).trigger()
     dialog = window.findChild(StatsDialog, "cleanupStats")
+    assert (dialog.filler.text(), dialog.contact.text()) == ("王填报", "024-12345678")
     shown = dialog.values()
     assert shown == {k: expected[k] for k in shown}
     assert shown["清理无身份证号人员数"] == 3 and shown["实有会员数量"] == 6
     assert dialog.unit.text() == "沈阳市法学会"
     assert not dialog.received.isVisibleTo(dialog)  # nothing received
-    dialog.filler.setText("王填报")
-    dialog.contact.setText("024-12345678")
     dialog.grab().save(str(tmp_path / "stats.png"))
     xlsx = dialog.export(".xlsx", tmp_path / "统计表.xlsx")
     pdf = dialog.export(".pdf", tmp_path / "统计表.pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
     cells = [c for row in load_workbook(xlsx).active.iter_rows(values_only=True) for c in row]
-    assert "王填报" in " ".join(str(c) for c in cells if c) and 6 in cells
+    text = " ".join(str(c) for c in cells if c)
+    assert "填报人：王填报" in text and "联系方式：024-12345678" in text and 6 in cells
     assert [a[1] for a in audit(society)[-2:]] == ["stats.export", "stats.export"]
-    assert window.settings.value("cleanup/filler") == "王填报"
     window.close()
     society.close()
 

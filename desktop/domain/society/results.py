@@ -12,7 +12,18 @@ from datetime import date
 from desktop.domain.society.cleanup import Member, Overdue
 from desktop.domain.society.dedupe import DuplicateGroup
 from desktop.domain.society.member_numbers import NumberIssue
-from desktop.domain.society.stats import CleanupStats
+from desktop.domain.society.stats import (
+    ACTUAL,
+    COLUMNS,
+    CONTACT,
+    ENTRIES,
+    FILED,
+    FILLER,
+    TITLE,
+    TOTAL,
+    UNIT,
+    CleanupStats,
+)
 
 
 def zh_date(iso: str) -> str:
@@ -78,3 +89,39 @@ class Notice:
             out.append(f"清理人员名单如下（共 {len(self.rows)} 人）：" if self.rows else
                        "所选类别没有清理人员。")
         return out
+
+
+#: the 统计表's parts below the main table, and its stamp line (the PDF and the workbook)
+PARTS_HEADING = "分单位情况"
+STAMP = "填报单位（盖章）："
+
+
+@dataclass(frozen=True)
+class StatsPaper:
+    """The 统计表 as both its PDF and its workbook lay it out, top to bottom: the title, the
+    header lines, 项目 | six columns over 数量, the entries line, the tables it sums under
+    PARTS_HEADING (when any: 填报单位 | 清理前登记条目数 | six columns, then 合计), the stamp
+    line and the date. One description, so the two outputs cannot drift apart."""
+
+    title: str
+    lines: tuple[str, ...]
+    header: tuple[str, ...]
+    row: tuple[str | int, ...]
+    entries_line: str
+    parts_header: tuple[str, ...]
+    parts: tuple[tuple[str | int, ...], ...]
+    stamp: str
+    date: str
+
+
+def stats_paper(stats: CleanupStats) -> StatsPaper:
+    parts: tuple[tuple[str | int, ...], ...] = ()
+    if stats.parts:
+        parts = (*((p.unit, p.entries, *p.columns().values()) for p in stats.parts),
+                 ("合计", stats.entries, *stats.columns().values()))
+    return StatsPaper(
+        TITLE, (f"{UNIT}：{stats.unit}", f"{FILLER}：{stats.filler}",
+                f"{CONTACT}：{stats.contact}", f"{FILED}：{zh_date(stats.filed)}"),
+        ("项目", *COLUMNS), ("数量", *stats.columns().values()),
+        f"{ENTRIES}：{stats.entries}（{ACTUAL} = {ENTRIES} − {TOTAL}）",
+        (UNIT, ENTRIES, *COLUMNS) if parts else (), parts, STAMP, zh_date(stats.filed))

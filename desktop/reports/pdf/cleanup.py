@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
 
-from desktop.domain.society.results import Notice, zh_date
-from desktop.domain.society.stats import ACTUAL, COLUMNS, ENTRIES, TITLE, TOTAL, UNIT, CleanupStats
+from desktop.domain.society.results import PARTS_HEADING, Notice, stats_paper, zh_date
+from desktop.domain.society.stats import CleanupStats
 from desktop.reports.pdf.fonts import Measure, register_fonts
 
 MM = 72 / 25.4
@@ -133,40 +133,38 @@ def _no_leading_punctuation(lines: list[str]) -> list[str]:
 
 
 def stats_pdf(stats: CleanupStats) -> bytes:
-    """The 统计表 on A4 landscape: title, header lines, 项目 | six columns | 数量; below it the
-    tables it sums, one row per unit and 合计; the stamp line."""
+    """The 统计表 on A4 landscape, laid out as its workbook is (domain.society.results.
+    stats_paper): title, header lines, 项目 | six columns over 数量, the entries line, the
+    tables it sums under 分单位情况 (with 合计), the stamp line and the date."""
+    paper = stats_paper(stats)
     doc = _Doc(landscape(A4))
     doc.y -= 20
-    doc.text(doc.w / 2, doc.y, TITLE, 18, "center")
+    doc.text(doc.w / 2, doc.y, paper.title, 18, "center")
     doc.y -= 14
-    for line in (f"{UNIT}：{stats.unit}", f"填报人：{stats.filler}", f"联系方式：{stats.contact}",
-                 f"填报时间：{zh_date(stats.filed)}"):
+    for line in paper.lines:
         doc.paragraph(line, 11.5, indent=False)
     doc.y -= 8
     width = doc.w - 2 * MARGIN
     first = 70.0
-    doc.table([first] + [(width - first) / len(COLUMNS)] * len(COLUMNS), ["项目", *COLUMNS],
-              [["数量", *(str(v) for v in stats.columns().values())]], size=13)
+    doc.table([first] + [(width - first) / (len(paper.header) - 1)] * (len(paper.header) - 1),
+              list(paper.header), [[str(v) for v in paper.row]], size=13)
     doc.y -= 4
-    doc.paragraph(f"{ENTRIES}：{stats.entries}（{ACTUAL} = {ENTRIES} − {TOTAL}）", 10.5,
-                  indent=False)
-    if stats.parts:
+    doc.paragraph(paper.entries_line, 10.5, indent=False)
+    if paper.parts:
         doc.y -= 10
-        doc.paragraph("分单位情况", 12, indent=False)
+        doc.paragraph(PARTS_HEADING, 12, indent=False)
         doc.y -= 4
         unit_w, entries_w = 150.0, 72.0
-        rest = (width - unit_w - entries_w) / len(COLUMNS)
-        rows = [[p.unit, str(p.entries), *(str(v) for v in p.columns().values())]
-                for p in stats.parts]
-        rows.append(["合计", str(stats.entries), *(str(v) for v in stats.columns().values())])
-        doc.table([unit_w, entries_w] + [rest] * len(COLUMNS), [UNIT, ENTRIES, *COLUMNS], rows,
+        rest = (width - unit_w - entries_w) / (len(paper.parts_header) - 2)
+        doc.table([unit_w, entries_w] + [rest] * (len(paper.parts_header) - 2),
+                  list(paper.parts_header), [[str(v) for v in row] for row in paper.parts],
                   size=10, head_size=9.5)
     doc.need(60)
     doc.y -= 36
-    doc.text(doc.w - MARGIN - 260, doc.y, "填报单位（盖章）：", 11.5)
+    doc.text(doc.w - MARGIN - 260, doc.y, paper.stamp, 11.5)
     doc.y -= 22
-    doc.text(doc.w - MARGIN, doc.y, zh_date(stats.filed), 11.5, "right")
-    return doc.render(TITLE)
+    doc.text(doc.w - MARGIN, doc.y, paper.date, 11.5, "right")
+    return doc.render(paper.title)
 
 
 def notice_pdf(notice: Notice) -> bytes:

@@ -1,24 +1,14 @@
 """The workbooks of the cleanup's paper: the 统计表 in the notice's layout (附件2, A4
-landscape, with 分单位明细 when it sums other units' tables) and the 通报 for the members."""
+landscape, laid out as its PDF: the tables it sums under 分单位情况 on the same sheet) and the
+通报 for the members."""
 
 from __future__ import annotations
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
-from desktop.domain.society.results import Notice, zh_date
-from desktop.domain.society.stats import (
-    ACTUAL,
-    COLUMNS,
-    CONTACT,
-    ENTRIES,
-    FILED,
-    FILLER,
-    TITLE,
-    TOTAL,
-    UNIT,
-    CleanupStats,
-)
+from desktop.domain.society.results import PARTS_HEADING, Notice, stats_paper, zh_date
+from desktop.domain.society.stats import CleanupStats
 from desktop.reports.xlsx.cells import put_text
 
 _THIN = Side(style="thin")
@@ -27,57 +17,55 @@ _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
 def stats_workbook(stats: CleanupStats) -> Workbook:
-    """The 统计表 in the notice's layout (附件2): title, header lines, 项目 | six columns | 数量,
-    A4 landscape; with a second sheet 分单位明细 when it sums other units' tables."""
+    """The 统计表 in the notice's layout (附件2), A4 landscape, laid out as its PDF is
+    (domain.society.results.stats_paper): title, header lines, 项目 | six columns over 数量,
+    the entries line, the tables it sums under 分单位情况 (with 合计), the stamp line and the
+    date, all on the one sheet."""
+    paper = stats_paper(stats)
     wb = Workbook()
     ws = wb.active
     ws.title = "统计表"
-    ncols = 1 + len(COLUMNS)
+    ncols = max(len(paper.header), len(paper.parts_header))
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-    title = put_text(ws["A1"], TITLE)
+    title = put_text(ws["A1"], paper.title)
     title.font, title.alignment = Font(size=16, bold=True), _CENTER
     ws.row_dimensions[1].height = 32
-    for r, (key, value) in enumerate(((UNIT, stats.unit), (FILLER, stats.filler),
-                                      (CONTACT, stats.contact),
-                                      (FILED, zh_date(stats.filed))), start=2):
+    r = 2
+    for line in paper.lines:
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncols)
-        put_text(ws.cell(r, 1), f"{key}：{value}")
-    head = 7
-    for c, title in enumerate(("项目", *COLUMNS), start=1):
-        cell = put_text(ws.cell(head, c), title)
-        cell.font, cell.alignment, cell.border = Font(bold=True), _CENTER, _BOX
-    ws.row_dimensions[head].height = 36
-    for c, value in enumerate(("数量", *stats.columns().values()), start=1):
-        cell = _put(ws.cell(head + 1, c), value)
-        cell.alignment, cell.border = _CENTER, _BOX
-    ws.row_dimensions[head + 1].height = 24
-    ws.merge_cells(start_row=head + 2, start_column=1, end_row=head + 2, end_column=ncols)
-    put_text(ws.cell(head + 2, 1), f"{ENTRIES}：{stats.entries}（{ACTUAL} = {ENTRIES} − {TOTAL}）")
-    put_text(ws.cell(head + 4, ncols - 2), "填报单位（盖章）：")
-    put_text(ws.cell(head + 5, ncols), zh_date(stats.filed)).alignment = Alignment(
-        horizontal="right")
-    ws.column_dimensions["A"].width = 10
+        put_text(ws.cell(r, 1), line)
+        r += 1
+    r += 1
+    r = _table(ws, r, paper.header, [paper.row], height=36)
+    ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncols)
+    put_text(ws.cell(r, 1), paper.entries_line)
+    r += 1
+    if paper.parts:
+        r += 1
+        put_text(ws.cell(r, 1), PARTS_HEADING).font = Font(bold=True)
+        r = _table(ws, r + 1, paper.parts_header, paper.parts, height=30)
+    put_text(ws.cell(r + 1, ncols - 2), paper.stamp)
+    put_text(ws.cell(r + 2, ncols), paper.date).alignment = Alignment(horizontal="right")
+    ws.column_dimensions["A"].width = 24 if paper.parts else 10
     for c in range(2, ncols + 1):
-        ws.column_dimensions[chr(ord("A") + c - 1)].width = 17
+        ws.column_dimensions[chr(ord("A") + c - 1)].width = 15
     _a4_landscape(ws)
-    if stats.parts:
-        ps = wb.create_sheet("分单位明细")
-        titles = (UNIT, ENTRIES, *COLUMNS)
-        rows = [titles, *([p.unit, p.entries, *p.columns().values()] for p in stats.parts),
-                ["合计", stats.entries, *stats.columns().values()]]
-        for r, values in enumerate(rows, start=1):
-            for c, value in enumerate(values, start=1):
-                _put(ps.cell(r, c), value)
-        for row in ps.iter_rows():
-            for cell in row:
-                cell.border, cell.alignment = _BOX, _CENTER
-        for cell in ps[1]:
-            cell.font = Font(bold=True)
-        ps.column_dimensions["A"].width = 24
-        for c in range(2, len(titles) + 1):
-            ps.column_dimensions[chr(ord("A") + c - 1)].width = 15
-        _a4_landscape(ps)
     return wb
+
+
+def _table(ws, r: int, header, rows, *, height: float) -> int:
+    """A bordered table at row `r`: the bold header, then the rows; the row after it."""
+    for c, text in enumerate(header, start=1):
+        cell = put_text(ws.cell(r, c), text)
+        cell.font, cell.alignment, cell.border = Font(bold=True), _CENTER, _BOX
+    ws.row_dimensions[r].height = height
+    for values in rows:
+        r += 1
+        for c, value in enumerate(values, start=1):
+            cell = _put(ws.cell(r, c), value)
+            cell.alignment, cell.border = _CENTER, _BOX
+        ws.row_dimensions[r].height = 24
+    return r + 1
 
 
 def _put(cell, value):
@@ -94,6 +82,7 @@ def _a4_landscape(ws) -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"  # as the PDF's footer
 
 
 def notice_workbook(notice: Notice) -> Workbook:

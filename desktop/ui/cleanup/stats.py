@@ -35,6 +35,7 @@ from desktop.services.cleanup.paper import (
     write_stats,
 )
 from desktop.services.packages.stats import received_tables, unit_table
+from desktop.services.unit import unit_profile
 from desktop.ui.cleanup.common import date_edit, to_date
 from desktop.ui.context import WindowContext
 from desktop.ui.dialogs import fit_to_screen
@@ -61,8 +62,11 @@ class StatsDialog(QDialog):
         layout.addWidget(title)
         head = QGridLayout()
         self.unit = QLabel()
-        self.filler = QLineEdit(ctx.settings.value("cleanup/filler", "", type=str))
-        self.contact = QLineEdit(ctx.settings.value("cleanup/contact", "", type=str))
+        profile = unit_profile(ctx.register)  # 本单位信息's 填报人 and 联系电话
+        self.filler, self.contact = QLineEdit(profile.filler), QLineEdit(profile.phone)
+        for edit in (self.filler, self.contact):
+            if not edit.text():
+                edit.setPlaceholderText("可在“登记库 → 本单位信息…”中设定")
         self.filed = date_edit(date.today())
         for col, (label, widget) in enumerate((("填报单位：", self.unit), ("填报人：", self.filler),
                                                ("联系方式：", self.contact),
@@ -154,8 +158,6 @@ class StatsDialog(QDialog):
     def export(self, suffix: str, path: Path | None = None) -> Path | None:
         """Save the table as .xlsx or .pdf (asks where unless `path`)."""
         ctx = self.ctx
-        ctx.settings.setValue("cleanup/filler", self.filler.text().strip())
-        ctx.settings.setValue("cleanup/contact", self.contact.text().strip())
         if path is None:
             kind = "Excel 工作簿 (*.xlsx)" if suffix == ".xlsx" else "PDF 文件 (*.pdf)"
             path = save_path(ctx, "stats", "导出统计表", f"个人会员清理工作情况统计表{suffix}", kind,
