@@ -6,6 +6,7 @@ printed from the export's dialogs."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -205,8 +206,11 @@ def test_change_picks_another_key_and_the_own_key_is_refused(
 
 def test_the_cover_with_the_fingerprint_is_printed_from_the_export(
         world, make_window, qtbot, shown, asked, monkeypatch, tmp_path) -> None:
+    from tests.ui.conftest import store
+
     city = world.register(CITY, "city.dengji")
     firm = world.firm(seed=165, parent=city)
+    store(firm.register, "lawyer_member", {"姓名": "未完成的草稿"})  # no part of the package
     out = tmp_path / "out"
     answer(monkeypatch, asked, "getExistingDirectory", str(out))
     window = make_window(firm.register)
@@ -221,11 +225,34 @@ def test_the_cover_with_the_fingerprint_is_printed_from_the_export(
     fingerprint = fingerprint_of(firm.register)
     assert all(group in text for group in fingerprint.split()), text
     assert done.result.package_id[:8] in text.replace(" ", "").replace("\n", "")
+    # the cover states what the package holds: the draft is not counted
+    [members] = re.findall(r"附件1\D*?(\d+) *条", text)
+    assert int(members) == len(firm.members) == done.result.records - 1
     preview.close()
 
-    # the next export dialog offers the last package's cover too
+    # the next export dialog offers the last package's cover too; it still states what that
+    # package held after a member was taken back to draft
+    from sqlalchemy import select
+
+    from desktop.domain.states import DRAFT
+    from desktop.services.drafts import reopen
+    from desktop.storage.tables import Record
+
+    with firm.register.session() as session:
+        member = session.execute(select(Record.id).where(
+            Record.form_id == "lawyer_member", Record.state != DRAFT).limit(1)).scalar_one()
+    reopen(firm.register, world.forms, member, actor="测试员")
     dialog = start(qtbot, window, shown, 99)
     assert dialog.cover_button.isEnabled()
+    qtbot.mouseClick(dialog.cover_button, Qt.MouseButton.LeftButton)
+    window.workers.wait(60000)
+    qtbot.waitUntil(lambda: any(p.isVisible() for p in window.findChildren(PreviewDialog)),
+                    timeout=60000)
+    again = next(p for p in window.findChildren(PreviewDialog) if p.isVisible())
+    text = pdf_text(again.result.pdf, tmp_path / "cover-again.pdf")
+    assert re.findall(r"附件1\D*?(\d+) *条", text) == [members]
+    assert done.result.package_id[:8] in text.replace(" ", "").replace("\n", "")
+    again.close()
     dialog.close()
 
 

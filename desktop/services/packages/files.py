@@ -8,6 +8,7 @@ summaries only — every record is still in data/records.jsonl and in the inner 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -88,4 +89,22 @@ def print_package_cover(register: Register, forms: FormSet, package_id: str | No
     pkg = found[0]
     return print_cover(register, forms, package_id=pkg.id, sequence=pkg.sequence,
                        created=pkg.created.strftime("%Y-%m-%d %H:%M"),
-                       recipient=pkg.recipient_code, supersedes=pkg.supersedes or "")
+                       recipient=pkg.recipient_code, supersedes=pkg.supersedes or "",
+                       counts=package_counts(pkg.summary))
+
+
+def package_counts(summary: str) -> dict[str, int] | None:
+    """Records per form as the sent package's manifest listed them (what the cover states, not
+    the register as it is now: drafts and later changes are no part of the package); None for
+    a package sent before the summary held them."""
+    try:
+        listed = json.loads(summary or "{}").get("forms")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(listed, list) or not listed:
+        return None
+    counts: dict[str, int] = {}
+    for form in listed:
+        if isinstance(form, dict) and isinstance(form.get("records"), int):
+            counts[str(form.get("id"))] = counts.get(str(form.get("id")), 0) + form["records"]
+    return counts or None
