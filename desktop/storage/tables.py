@@ -36,7 +36,7 @@ def new_id() -> str:
 
 class Meta(SQLModel, table=True):
     """Key/value facts about the register: schema_version, person_key_secret, own_unit_id,
-    created_at, audit_head."""
+    created_at, audit_head, export_recipient (the key file chosen for the own packages)."""
 
     __tablename__ = "meta"
 
