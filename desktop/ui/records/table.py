@@ -73,8 +73,9 @@ class RecordTableModel(QAbstractTableModel):
             spec = next((f for f in form.fields if f.mask == mask), None)
             if spec is not None:
                 self.columns.append((kind, spec.label))
-        self.columns += [(f"{LIST}{i}", form.field(f).label)
-                         for i, f in enumerate(form.list_columns)]  # 会员证号, 会员状态
+        # a form's own list columns (会员证号, 会员状态) come right after the name
+        self.columns[2:2] = [(f"{LIST}{i}", form.field(f).label)
+                             for i, f in enumerate(form.list_columns)]
         self.columns.append((UPDATED, "修改时间"))
         self.index_ = FormIndex([], [])
         self.order: list[int] = []  # positions in index_, filtered and sorted
