@@ -38,9 +38,10 @@ def add_package_actions(ctx: WindowContext, menu: QMenu) -> None:
     package files."""
     entries: tuple[tuple[Action | None, str, Callable[[], object], str], ...] = (
         (Action.EXPORT_PACKAGE, "导出上报包…", lambda: start_export(ctx),
-         "签名并加密本单位的登记，发给已核对的上级单位"),
+         "先校验本单位的记录，再签名并加密，发给接收单位（已核对的上级单位或记住的公钥）"),
         (Action.EXPORT_PACKAGE_TO, "导出上报包（指定接收方公钥）…",
-         lambda: start_export(ctx, choose_key=True), "为所选公钥文件的单位加密"),
+         lambda: start_export(ctx, choose_key=True),
+         "选择接收单位的公钥文件；本登记库记住它，以后导出都为它加密"),
         (None, "", lambda: None, ""),
         (Action.IMPORT_PACKAGE, "导入上报包…", lambda: choose_and_import(ctx),
          "核验并合并下级单位报送的上报包（也可把文件拖到窗口上）"),
