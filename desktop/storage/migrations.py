@@ -27,7 +27,7 @@ from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 from desktop.errors import NewerSchema
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _v2_tables() -> list[Table]:
@@ -115,8 +115,20 @@ def _v2_to_v3(connection: Connection) -> None:
           Column("updated_at", UTCDateTime, nullable=False)).create(connection)
 
 
+def _v3_to_v4(connection: Connection) -> None:
+    """No table changes: imports store their records complete since version 4 (issue 16:
+    official outputs take no drafts). A draft of an older register that the editor never saved
+    (no ``record.save`` entry targets it) came from an import, and becomes complete as it would
+    be now; a draft typed in the editor stays a draft. The state codes are frozen here as
+    stored in version 3 (domain.states: 草稿 DRAFT, 待提交 COMPLETE)."""
+    connection.execute(text(
+        "UPDATE record SET state = '待提交' WHERE state = '草稿' AND package_id IS NULL "
+        "AND id NOT IN (SELECT target FROM audit_entry WHERE action = 'record.save')"))
+
+
 #: {from_version: fn(connection)} — each brings the schema from `from_version` to the next one.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3,
+                                                       3: _v3_to_v4}
 
 
 def newer_schema_error(path: Path, found: int) -> NewerSchema:

@@ -1,5 +1,6 @@
-"""The SQLModel tables of schema version 3 (version 2 added packages, trust, returns, expected
-units and conflicts; version 3 the audit anchors; see migrations.py).
+"""The SQLModel tables of schema version 4 (version 2 added packages, trust, returns, expected
+units and conflicts; version 3 the audit anchors; version 4 changed no table: imported drafts
+became complete; see migrations.py).
 
 Forms are data, so a record keeps its field values as JSON text in `Record.data`; only what is
 looked up often is promoted to an indexed column (`name`, `person_key`) or to `RecordKey` rows.

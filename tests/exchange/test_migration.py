@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
+from desktop.domain.states import COMPLETE
 from desktop.storage import (
     SCHEMA_VERSION,
     AuditEntry,
@@ -61,7 +62,7 @@ def test_a_version_1_register_opens_and_migrates(tmp_path: Path) -> None:
     original = path.read_bytes()
     with open_register(path, V1_PASSPHRASE) as register:
         with register.session() as session:
-            assert session.get(Meta, "schema_version").value == str(SCHEMA_VERSION) == "3"
+            assert session.get(Meta, "schema_version").value == str(SCHEMA_VERSION) == "4"
             assert session.execute(select(func.count()).select_from(Record)).scalar_one() == 5
             # migrated, then re-keyed from the version-1 key derivation (n=2^15)
             rekey, last = session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc())
@@ -70,6 +71,8 @@ def test_a_version_1_register_opens_and_migrates(tmp_path: Path) -> None:
             assert last.action == "migrate" and '"from":1' in last.detail
             assert verify_audit_chain(session).ok
             assert session.execute(select(Record.package_id)).scalars().all() == [None] * 5
+            # imported, never saved in the editor: complete, as an import stores them now
+            assert session.execute(select(Record.state)).scalars().all() == [COMPLETE] * 5
         migrated = schema(register)
     [backup] = list_backups(path)
     assert backup.parent == tmp_path / "备份" and backup.name.endswith("-migrate.dengji")

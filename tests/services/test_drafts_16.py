@@ -308,3 +308,27 @@ def test_a_form_whose_records_are_all_drafts_gets_no_files_in_the_package(firm) 
     names = set(open_payload(sent.path.read_bytes(), f.register))  # format 2: encrypted
     assert "xlsx/附件1律师党员基本信息登记表.xlsx" in names
     assert not [n for n in names if "附件3" in n or "附件6" in n], sorted(names)
+
+
+def test_a_version_3_register_keeps_typed_drafts_and_completes_imported_ones(firm) -> None:
+    """Before version 4 an import stored drafts: the migration makes those complete (no
+    record.save entry ever targeted them) and leaves a draft typed in the editor a draft."""
+    from desktop.storage import Meta, open_register
+    from tests.exchange.conftest import FAST_KDF
+
+    world, _city, f = firm
+    typed = draft(world, f.register, stranger())
+    imported = [r for r in states(f.register) if r != typed]
+    with f.register.session() as s:
+        for rec in s.execute(select(Record)).scalars():
+            rec.state = DRAFT  # as version 3 stored an import
+        s.get(Meta, "schema_version").value = "3"
+        s.commit()
+    f.register.close()
+    reopened = open_register(f.register.path, PASSPHRASE, kdf=FAST_KDF)
+    world.opened.append(reopened)
+    after = states(reopened)
+    assert after[typed] == DRAFT
+    assert {after[r] for r in imported} == {COMPLETE}
+    with reopened.session() as s:
+        assert s.get(Meta, "schema_version").value == "4" and verify_audit_chain(s).ok
