@@ -283,14 +283,15 @@ def test_records_void_and_reopen_on_the_command_line(world: World, dengji, monke
 
 def test_no_old_state_words_in_what_people_read() -> None:
     """已提交 and 待提交 are stored codes only: no text shown by the window, the commands or
-    the documentation uses them (domain/states.py defines them, once)."""
+    the documentation uses them (domain/states.py defines them, once; the version-4 migration
+    holds them frozen, as every migration holds what it changes)."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
     found = []
     for path in [*root.joinpath("desktop").rglob("*.py"), *root.joinpath("docs").rglob("*.md"),
                  root / "README.md"]:
-        if path.name == "states.py":
+        if path.name in ("states.py", "migrations.py"):
             continue
         text = path.read_text("utf-8")
         found += [f"{path.relative_to(root)}: {w}" for w in ("已提交", "待提交") if w in text]
