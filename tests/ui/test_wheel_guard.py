@@ -156,3 +156,16 @@ def test_cleanup_date_editors_are_guarded_where_they_are_made():
     assert edit.focusPolicy() == Qt.FocusPolicy.StrongFocus
     wheel(edit)
     assert edit.date().toPython() == date(2024, 1, 1)
+
+
+def test_the_list_filters_do_not_change_under_a_passing_wheel(window, qtbot):
+    """The list's 全部/有错误/有提醒/草稿 filter sits right above the list: a wheel turned to
+    scroll the list must not switch what the list shows."""
+    tab = window.tab("lawyer_member")
+    box = tab.filter
+    assert box.count() > 1
+    before = box.currentIndex()
+    for _ in range(3):
+        wheel(box)
+        wheel(box, 1)
+    assert box.currentIndex() == before

@@ -34,7 +34,7 @@ from desktop.exchange.dashboard import FILTERS, UnitStatus, outstanding, shown
 from desktop.services import packages as svc
 from desktop.services.packages.review import export_dashboard
 from desktop.ui.context import Changes, WindowContext
-from desktop.ui.dialogs import fit_to_screen
+from desktop.ui.dialogs import fit_to_screen, guard_wheel
 from desktop.ui.files import offer_folder, open_path, save_path
 from desktop.ui.packages.returning import ReturnDialog
 from desktop.ui.style import MARK_COLOURS
@@ -209,6 +209,7 @@ class DashboardDialog(QDialog):
         self.filter.setAccessibleName("筛选")
         self.filter.addItems(list(FILTERS))
         self.filter.currentIndexChanged.connect(lambda *_: self.show_rows())
+        guard_wheel(self.filter)  # a wheel passing over it does not change what is shown
         self.search = QLineEdit()
         self.search.setObjectName("dashboardSearch")
         self.search.setPlaceholderText("按单位名称或单位代码查找")

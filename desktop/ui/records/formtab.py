@@ -29,6 +29,7 @@ from desktop.services import drafts, listing
 from desktop.services.editing import EditSession, peer_forms
 from desktop.storage import Register
 from desktop.ui.collation import PinyinKeys
+from desktop.ui.dialogs import guard_wheel
 from desktop.ui.records.editor import RecordEditor
 from desktop.ui.records.table import FILTERS, RecordTableModel, code_filter_box
 from desktop.ui.workers import Workers
@@ -70,6 +71,7 @@ class FormTab(QWidget):
         for key, text in FILTERS.items():
             self.filter.addItem(text, key)
         self.filter.currentIndexChanged.connect(self._filter_changed)
+        guard_wheel(self.filter)  # a wheel passing over it does not change what is shown
         self.code_filter = code_filter_box(form, self.model, self._show_count)  # 会员状态
         self.count = QLabel()
         self.view = QTableView()

@@ -29,6 +29,7 @@ from desktop.services import listing
 from desktop.services.listing import FormIndex, RowInfo
 from desktop.storage import Register
 from desktop.ui.collation import PinyinKeys
+from desktop.ui.dialogs import guard_wheel
 from desktop.ui.style import MARK_COLOURS, STATE_COLOURS
 
 STATE, NAME, ID, PHONE, ISSUES, UPDATED = "state", "name", "id", "phone", "issues", "updated"
@@ -449,6 +450,7 @@ def code_filter_box(form: FormSpec, model: RecordTableModel, shown: Callable[[],
     box.setAccessibleName(f"按{spec.label}筛选")
     box.setToolTip(f"只显示某一{spec.label}的记录")
     box.addItem(f"{spec.label}：全部", None)
+    guard_wheel(box)  # a wheel passing over it does not change what is shown
     for code in spec.codes.codes:
         box.addItem(code.label, code.code)
 
