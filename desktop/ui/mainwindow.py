@@ -318,7 +318,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._peers_started:  # after the window is up, so opening is not slowed by it
             self._peers_started = True
-            QTimer.singleShot(PEERS_DELAY_MS, lambda: self._read_peers(self.own.id))
+            QTimer.singleShot(PEERS_DELAY_MS, self, lambda: self._read_peers(self.own.id))
 
     # -- settings --
 

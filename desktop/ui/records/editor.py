@@ -343,7 +343,7 @@ class RecordEditor(QWidget):
 
     def focus_first(self) -> None:
         if self._order:
-            QTimer.singleShot(0, lambda: self._order[0].setFocus())
+            QTimer.singleShot(0, self, lambda: self._order[0].setFocus())
             self._order[0].setFocus()
 
     # -- saving --

@@ -292,7 +292,7 @@ class FormTab(QWidget):
             if model.index_.names is None and rowids == model.index_.rowids:
                 self._read(task, lambda names: model.names_read(rowids, names))
 
-        QTimer.singleShot(NAMES_DELAY_MS, start)
+        QTimer.singleShot(NAMES_DELAY_MS, self, start)  # never after the tab is gone
 
     # -- the list's counts: cross-record findings and the filters --
 
