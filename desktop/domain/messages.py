@@ -141,6 +141,11 @@ def spoken(value: object) -> str:
     """A message parameter as a person reads it: never a Python repr. A sequence (a query row,
     a list of names) is its items joined with 、; None is nothing; a truth value 是/否; a date
     its ISO date, a time to the minute; a mapping its 键：值 pairs."""
+    cls = value.__class__
+    if cls is str:  # nearly every parameter: said at once (this runs on every keystroke)
+        return value
+    if cls is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, str):
@@ -161,8 +166,10 @@ def spoken(value: object) -> str:
 
 def render_template(template: str, label: str, params: Mapping[str, object]) -> str:
     """`template` filled with `params` as spoken() says them, and `label`."""
-    try:  # a "label" param never clashes
-        return template.format_map({**{k: spoken(v) for k, v in params.items()}, "label": label})
+    words = {k: v if v.__class__ is str else spoken(v) for k, v in params.items()}
+    words["label"] = label  # a "label" param never clashes
+    try:
+        return template.format_map(words)
     except (KeyError, IndexError, ValueError):
         return template
 
