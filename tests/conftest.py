@@ -2,7 +2,8 @@
 in-process `dengji` runner with a fresh register per test.
 
 Storage tests (tests/storage/) have their own conftest; nothing here is autouse, so they are
-unaffected.
+unaffected. The one session-wide setting is the user data folder (DENGJI_HOME, see
+pytest_configure): no test writes into the real home's Dengji folder.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 import os
 import random
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -69,6 +72,27 @@ def jsonl(tmp_path: Path) -> Callable[..., Path]:
         return write_jsonl(tmp_path / name, rows)
 
     return write
+
+
+# --- the session's user data folder ---------------------------------------------
+
+_SESSION_HOME: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Registers, scratch folders and part-file notes that a test makes without a DENGJI_HOME of
+    its own go into a folder of this session, never the user's real ~/.local/share/Dengji."""
+    if "DENGJI_HOME" not in os.environ:
+        home = tempfile.mkdtemp(prefix="dengji-tests-home-")
+        os.environ["DENGJI_HOME"] = home
+        _SESSION_HOME.append(home)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for home in _SESSION_HOME:
+        if os.environ.get("DENGJI_HOME") == home:
+            del os.environ["DENGJI_HOME"]
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # --- sample records -----------------------------------------------------------

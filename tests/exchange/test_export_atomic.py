@@ -241,11 +241,15 @@ def _after_kill(db: Path, out: Path, home: Path, seen: set[int]) -> int:
     """The invariant after a kill, then the start's tidy; returns the next export's sequence."""
     parts = [p for p in out.glob(".*.part")] if out.exists() else []
     seen.update(int(p.name.split("-")[-1].split(".")[0]) for p in out.glob("*.djpkg"))
+    session_home = os.environ.get("DENGJI_HOME")
     os.environ["DENGJI_HOME"] = str(home)
     try:
         tidy()
-    finally:
-        del os.environ["DENGJI_HOME"]
+    finally:  # back to what it was (the session's own data folder, tests/conftest.py)
+        if session_home is None:
+            del os.environ["DENGJI_HOME"]
+        else:
+            os.environ["DENGJI_HOME"] = session_home
     assert not [p for p in parts if p.exists()], "the start's tidy left part files"
     assert not list(out.glob(".*.part"))
     with open_register(db, PASSPHRASE, kdf=FAST_KDF) as reg:

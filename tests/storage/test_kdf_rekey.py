@@ -164,11 +164,15 @@ def _child(path: Path, point: str, home: Path) -> subprocess.Popen:
 def _check_after_kill(path: Path, home: Path, before: tuple[int, list[str]]) -> str:
     """After the start's tidy, the register opens with the passphrase, whole, and no part file
     is left; the next open finishes the re-key."""
+    session_home = os.environ.get("DENGJI_HOME")
     os.environ["DENGJI_HOME"] = str(home)
     try:
         tidy()
-    finally:
-        del os.environ["DENGJI_HOME"]
+    finally:  # back to what it was (the session's own data folder, tests/conftest.py)
+        if session_home is None:
+            del os.environ["DENGJI_HOME"]
+        else:
+            os.environ["DENGJI_HOME"] = session_home
     assert [p.name for p in path.parent.glob(".*")] == []
     kdf = stored_kdf(path)
     assert kdf in (FAST_KDF, STRONGER)
