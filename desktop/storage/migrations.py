@@ -27,7 +27,7 @@ from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 from desktop.errors import NewerSchema
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v2_tables() -> list[Table]:
@@ -126,9 +126,56 @@ def _v3_to_v4(connection: Connection) -> None:
         "AND id NOT IN (SELECT target FROM audit_entry WHERE action = 'record.save')"))
 
 
+def _v4_to_v5(connection: Connection) -> None:
+    """Key events: signing keys retired from a date, by a rotation statement of their unit or
+    a revocation of the level responsible for it (frozen as in version 5)."""
+    md = MetaData()
+    Table("key_event", md,
+          Column("id", Integer, primary_key=True),
+          Column("kind", AutoString, nullable=False),
+          Column("unit_code", AutoString, nullable=False),
+          Column("fingerprint", AutoString, nullable=False),
+          Column("new_fingerprint", AutoString, nullable=True),
+          Column("effective_from", UTCDateTime, nullable=False),
+          Column("by_code", AutoString, nullable=False),
+          Column("by_name", AutoString, nullable=False),
+          Column("statement", Text, nullable=False),
+          Column("source", AutoString, nullable=True),
+          Column("created_at", UTCDateTime, nullable=False),
+          Index("ix_key_event_unit_code", "unit_code"),
+          Index("ix_key_event_fingerprint", "fingerprint")).create(connection)
+    # spot checks (抽查核验): a drawn sample and its records with their verification results
+    Table("spot_sample", md,
+          Column("id", AutoString, primary_key=True),
+          Column("seed", AutoString, nullable=False),
+          Column("method", AutoString, nullable=False),
+          Column("rule", AutoString, nullable=False),
+          Column("population", Integer, nullable=False),
+          Column("size", Integer, nullable=False),
+          Column("units", Integer, nullable=False),
+          Column("created_by", AutoString, nullable=False),
+          Column("created_at", UTCDateTime, nullable=False)).create(connection)
+    Table("spot_item", md,
+          Column("id", Integer, primary_key=True),
+          Column("sample_id", AutoString, nullable=False),
+          Column("position", Integer, nullable=False),
+          Column("record_id", AutoString, nullable=False),
+          Column("unit_code", AutoString, nullable=False),
+          Column("form_id", AutoString, nullable=False),
+          Column("package_id", AutoString, nullable=True),
+          Column("result", AutoString, nullable=True),
+          Column("note", Text, nullable=False),
+          Column("verifier", AutoString, nullable=False),
+          Column("verified_on", AutoString, nullable=True),
+          Column("recorded_by", AutoString, nullable=True),
+          Column("recorded_at", UTCDateTime, nullable=True),
+          Index("ix_spot_item_sample_id", "sample_id"),
+          Index("ix_spot_item_record_id", "record_id")).create(connection)
+
+
 #: {from_version: fn(connection)} — each brings the schema from `from_version` to the next one.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3,
-                                                       3: _v3_to_v4}
+                                                       3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def newer_schema_error(path: Path, found: int) -> NewerSchema:

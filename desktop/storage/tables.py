@@ -1,6 +1,7 @@
-"""The SQLModel tables of schema version 4 (version 2 added packages, trust, returns, expected
+"""The SQLModel tables of schema version 5 (version 2 added packages, trust, returns, expected
 units and conflicts; version 3 the audit anchors; version 4 changed no table: imported drafts
-became complete; see migrations.py).
+became complete; version 5 the key events: rotations and revocations, and the spot-check samples; see
+migrations.py).
 
 Forms are data, so a record keeps its field values as JSON text in `Record.data`; only what is
 looked up often is promoted to an indexed column (`name`, `person_key`) or to `RecordKey` rows.
@@ -273,6 +274,67 @@ class AuditAnchor(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class KeyEvent(SQLModel, table=True):
+    """A signing key retired from a date (schema version 5): rotated by its own unit (a
+    statement signed by the old key, exchange/format/rotation.py) or revoked by the level
+    responsible for the unit. Kept for the own unit's rotations too; `statement` is what the
+    next package carries upward; `source` the package it arrived in (None: made here)."""
+
+    __tablename__ = "key_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # "rotation" or "revocation"
+    unit_code: str = Field(index=True)
+    fingerprint: str = Field(index=True)  # the retired key
+    new_fingerprint: str | None = None  # a rotation's new key
+    effective_from: datetime  # packages it signs from this time on are refused
+    by_code: str  # the unit that stated it (the unit itself, or the revoking level)
+    by_name: str
+    statement: str = Field(sa_type=Text)  # JSON, as carried in a manifest
+    source: str | None = None  # package id it arrived in; None when made in this register
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SpotSample(SQLModel, table=True):
+    """A spot-check sample drawn from the accepted records (schema version 5;抽查核验,
+    docs/spotcheck.md): the seed and method redraw it; `rule` is what was asked (a size, or a
+    rate such as 5%)."""
+
+    __tablename__ = "spot_sample"
+
+    id: str = Field(primary_key=True)
+    seed: str
+    method: str  # domain.spotcheck METHOD, e.g. dengji-spotcheck-1
+    rule: str  # "200" or "5%"
+    population: int  # accepted records it was drawn from
+    size: int
+    units: int  # units in the population
+    created_by: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SpotItem(SQLModel, table=True):
+    """One record of a sample, with its verification result once recorded (核验结果 属实,
+    不实 or 无法核实; None: not verified yet). The record id is a plain column: the record may
+    later be replaced by a newer package of its unit, the sample keeps what was checked."""
+
+    __tablename__ = "spot_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: str = Field(index=True)
+    position: int  # 序号 in the workbook
+    record_id: str = Field(index=True)
+    unit_code: str
+    form_id: str
+    package_id: str | None = None  # the received package the record was accepted in
+    result: str | None = None
+    note: str = Field(default="", sa_type=Text)
+    verifier: str = ""
+    verified_on: str | None = None  # YYYY-MM-DD
+    recorded_by: str | None = None
+    recorded_at: datetime | None = None
+
+
 #: The tables of this schema version, created together (other modules' tables are not included).
 STORAGE_TABLES = [
     Meta.__table__,
@@ -288,4 +350,7 @@ STORAGE_TABLES = [
     ExpectedUnit.__table__,
     Conflict.__table__,
     AuditAnchor.__table__,
+    KeyEvent.__table__,
+    SpotSample.__table__,
+    SpotItem.__table__,
 ]
