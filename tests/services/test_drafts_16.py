@@ -10,7 +10,8 @@ import zipfile
 from datetime import date
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from desktop.domain.states import COMPLETE, DRAFT, RECORD_STATES, SENT, VOIDED, WORDS, word
 from desktop.errors import KnownError
@@ -324,7 +325,9 @@ def test_a_version_3_register_keeps_typed_drafts_and_completes_imported_ones(fir
         for rec in s.execute(select(Record)).scalars():
             rec.state = DRAFT  # as version 3 stored an import
         s.get(Meta, "schema_version").value = "3"
-        s.execute(text("DROP TABLE key_event"))  # added by version 5
+        s.execute(sql("DROP TABLE key_event"))  # added by version 5
+        s.execute(sql("DROP TABLE spot_sample"))  # added by version 5
+        s.execute(sql("DROP TABLE spot_item"))
         s.commit()
     f.register.close()
     reopened = open_register(f.register.path, PASSPHRASE, kdf=FAST_KDF)
