@@ -128,7 +128,8 @@ def _v3_to_v4(connection: Connection) -> None:
 
 def _v4_to_v5(connection: Connection) -> None:
     """Key events: signing keys retired from a date, by a rotation statement of their unit or
-    a revocation of the level responsible for it (frozen as in version 5)."""
+    a revocation of the level responsible for it; the spot-check samples and their items
+    (frozen as in version 5)."""
     md = MetaData()
     Table("key_event", md,
           Column("id", Integer, primary_key=True),

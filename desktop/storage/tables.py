@@ -1,7 +1,7 @@
 """The SQLModel tables of schema version 5 (version 2 added packages, trust, returns, expected
 units and conflicts; version 3 the audit anchors; version 4 changed no table: imported drafts
-became complete; version 5 the key events: rotations and revocations, and the spot-check samples; see
-migrations.py).
+became complete; version 5 the key events: rotations and revocations, and the spot-check
+samples; see migrations.py).
 
 Forms are data, so a record keeps its field values as JSON text in `Record.data`; only what is
 looked up often is promoted to an indexed column (`name`, `person_key`) or to `RecordKey` rows.
@@ -296,7 +296,7 @@ class KeyEvent(SQLModel, table=True):
 
 
 class SpotSample(SQLModel, table=True):
-    """A spot-check sample drawn from the accepted records (schema version 5;抽查核验,
+    """A spot-check sample drawn from the accepted records (schema version 5; 抽查核验,
     docs/spotcheck.md): the seed and method redraw it; `rule` is what was asked (a size, or a
     rate such as 5%)."""
 
