@@ -134,6 +134,9 @@ def tidy() -> list[Path]:
                 continue
             with contextlib.suppress(OSError, UnicodeError):
                 part = Path(note.read_text(encoding="utf-8"))
+                if part.name.endswith(".part") and part.is_dir() and not part.is_symlink():
+                    shutil.rmtree(part, ignore_errors=True)  # a part folder (open data export)
+                    removed.append(part)
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     side = Path(f"{part}{suffix}")
                     if side.is_file() and not side.is_symlink():

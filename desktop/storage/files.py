@@ -159,3 +159,9 @@ def _write_error(path: Path, err: OSError) -> KnownError:
                         "请腾出磁盘空间（或换一个保存位置）后重试。")
     return KnownError(f"无法写入 {path}（{err.strerror or err}），操作未完成，登记库未作任何改动。"
                       "请换一个有写入权限的位置后重试。")
+
+
+def write_error(path: Path, err: OSError) -> KnownError:
+    """What to say when writing to `path` failed (a full disk is DiskFull): nothing was written
+    and the register was not changed (services/opendata.py, like `publish`)."""
+    return _write_error(path, err)
