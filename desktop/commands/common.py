@@ -112,14 +112,33 @@ class TerminalGuard(io.TextIOBase):
 
 
 def passphrase(*, confirm: bool = False) -> str:
-    value = os.environ.get(PASSPHRASE_ENV)
+    return _typed(PASSPHRASE_ENV, f"需要登记库口令：请设置环境变量 {PASSPHRASE_ENV}，或在终端中运行以便输入口令",
+                  "登记库口令：", "再次输入口令：" if confirm else None,
+                  "两次输入的口令不一致，未创建登记库")
+
+
+NEW_PASSPHRASE_ENV = "DENGJI_NEW_PASSPHRASE"
+
+
+def new_passphrase() -> str:
+    """A new passphrase (dengji passphrase, recover, handover): from DENGJI_NEW_PASSPHRASE, or
+    typed twice at the terminal."""
+    return _typed(NEW_PASSPHRASE_ENV,
+                  f"需要新口令：请设置环境变量 {NEW_PASSPHRASE_ENV}，或在终端中运行以便输入",
+                  "新口令：", "再次输入新口令：", "两次输入的新口令不一致，口令未修改。")
+
+
+def _typed(env: str, needed: str, prompt: str, again: str | None, mismatch: str) -> str:
+    """A passphrase from the environment variable `env`, or typed at the terminal (twice when
+    `again` asks for it)."""
+    value = os.environ.get(env)
     if value is not None:
         return value
     if not sys.stdin.isatty():
-        raise UsageError(f"需要登记库口令：请设置环境变量 {PASSPHRASE_ENV}，或在终端中运行以便输入口令")
-    first = getpass.getpass("登记库口令：")
-    if confirm and getpass.getpass("再次输入口令：") != first:
-        raise KnownError("两次输入的口令不一致，未创建登记库")
+        raise UsageError(needed)
+    first = getpass.getpass(prompt)
+    if again is not None and getpass.getpass(again) != first:
+        raise KnownError(mismatch)
     return first
 
 

@@ -15,6 +15,7 @@ from desktop.commands.common import (
     shown,
 )
 from desktop.domain.levels import LEVELS
+from desktop.errors import UsageError
 
 
 def register(sub) -> None:
@@ -24,6 +25,10 @@ def register(sub) -> None:
     s.add_argument("--unit-name", required=True, help="本单位名称")
     s.add_argument("--unit-code", required=True, help="本单位代码（如统一社会信用代码）")
     s.add_argument("--parent-code", help="上级单位代码")
+    s.add_argument("--recovery-sheet", type=Path, metavar="文件.pdf",
+                   help="把恢复密钥页（PDF）保存到此文件，打印后盖章存放在单位保险柜")
+    s.add_argument("--yes", action="store_true",
+                   help="不询问，视为已打印或保存恢复密钥页（供脚本使用）")
     s.set_defaults(func=cmd_init)
 
     s = sub.add_parser("validate", help="校验文件中的记录（不改动任何登记库）")
@@ -65,15 +70,22 @@ def register(sub) -> None:
 
 
 def cmd_init(args) -> int:
+    from desktop.commands.secrets import ACTOR, issue_recovery_key
     from desktop.domain.levels import LEVEL_NAMES
     from desktop.services.registers import init_register
+    from desktop.services.secrets import make_recovery_key
 
+    sheet = args.recovery_sheet
+    if sheet is not None and (sheet.suffix.lower() != ".pdf" or not sheet.parent.is_dir()):
+        raise UsageError(f"--recovery-sheet 要给出已有文件夹中的 PDF 文件名（.pdf），{sheet} 不行。")
     secret = passphrase(confirm=True)
     with init_register(args.db, secret, level=args.level, unit_name=args.unit_name,
                        unit_code=args.unit_code, parent_code=args.parent_code,
                        tables=shipped().tables) as reg:
         print(f"已创建登记库：{reg.path}（{LEVEL_NAMES[args.level]}：{args.unit_name}，"
               f"代码 {args.unit_code}），并生成本单位签名密钥。")
+        # the recovery key opens the register on its own when the passphrase is forgotten
+        issue_recovery_key(reg, make_recovery_key(reg, ACTOR), sheet, args.yes)
     return 0
 
 

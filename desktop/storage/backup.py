@@ -10,6 +10,8 @@ Automatic backups go to ``<register folder>/备份/`` named ``<register>-<time>-
 the newest `KEEP_BACKUPS` of each register are kept. A restore refuses a file that is not a
 backup of *this* register (another unit, another salt), is damaged or is newer, and changes
 nothing then; otherwise it backs up the current register first and swaps the file atomically.
+A backup gets the register's recovery slot for its salt beside it (recovery.carry), and a
+restore keeps the register's current recovery key (not the older one the backup holds).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from sqlmodel import Session
 from desktop.errors import KnownError
 from desktop.inputs import regular_file
 from desktop.paths import tracked_part
-from desktop.storage import crypto, migrations
+from desktop.storage import crypto, migrations, recovery
 from desktop.storage.audit import append_audit, verify_audit_chain
 from desktop.storage.engine import Register
 from desktop.storage.files import (
@@ -77,6 +79,7 @@ def backup_register(register: Register, out: str | os.PathLike[str]) -> BackupIn
             info = check_backup(tmp, register.key_literal, register, shown=out)
             os.replace(tmp, out)
             fsync(out.parent, directory=True)
+            recovery.carry(register.path, out)  # the backup can be opened by the recovery key
     except OSError as err:
         raise _os_error(err, out) from err
     finally:
@@ -208,6 +211,10 @@ def restore_register(register: Register, source: str | os.PathLike[str], *,
     source = Path(source)
     candidate, literal = _restorable(register, source)
     safety = auto_backup(register, "restore")
+    # the recovery key stays the current one: a backup's older (voided) key must not return
+    with register.session() as session:
+        kept = {m.key: m.value for m in session.execute(
+            select(Meta).where(Meta.key.in_(recovery.META_KEYS))).scalars()}
     path = register.path
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.restoring")
     with tracked_part(tmp):  # removed at the next start if the process is killed
@@ -232,6 +239,12 @@ def restore_register(register: Register, source: str | os.PathLike[str], *,
         fsync(path.parent, directory=True)
     register.reopen(candidate.schema_version)
     with register.session() as session:
+        for row in session.execute(select(Meta).where(Meta.key.in_(recovery.META_KEYS))
+                                   ).scalars():
+            if row.key not in kept:
+                session.delete(row)
+        for key, value in kept.items():
+            session.merge(Meta(key=key, value=value))
         append_audit(session, actor, "restore", path.name,
                      {"from": source.name, "backup_before": safety.path.name,
                       "records": candidate.records})

@@ -7,6 +7,7 @@ Services open sessions from it and commit themselves.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import uuid
@@ -21,7 +22,7 @@ from sqlmodel import Session, SQLModel
 from desktop.errors import KnownError, NotARegister, UsageError, WrongPassphrase
 from desktop.inputs import regular_file
 from desktop.paths import tracked_part
-from desktop.storage import crypto, lock, migrations
+from desktop.storage import crypto, lock, migrations, recovery
 from desktop.storage.audit import append_audit
 from desktop.storage.crypto import KdfParams
 from desktop.storage.files import (
@@ -86,7 +87,37 @@ class Register:
             except crypto.DatabaseError:
                 continue
             return literal
+        return self._slot_key(path, salt)
+
+    def _slot_key(self, path: Path, salt: bytes) -> str | None:
+        """The raw key of a file of this register (a backup from before a passphrase change)
+        that its recovery side file gives, unwrapped with this register's recovery key."""
+        meta = recovery_meta(self.engine)
+        try:
+            side = recovery.read_side(path)
+        except recovery.SideFileError:
+            return None
+        if meta is None or side is None:
+            return None
+        for entry in side.keys:
+            slot = entry.slots.get(salt.hex())
+            key = slot and recovery.unwrap(meta.kek, meta.key_id, salt, slot)
+            if entry.key_id == meta.key_id and key:
+                literal = crypto.raw_key(key, salt)
+                try:
+                    crypto.connect(path, literal, configure=False).close()
+                except crypto.DatabaseError:
+                    return None
+                return literal
         return None
+
+    def use_key(self, key_literal: str, passphrase: str) -> None:
+        """After the file was re-keyed (a passphrase change): open a new engine with the new
+        key (the old engine is disposed); files of it keyed before are found by `key_for`."""
+        self.engine.dispose()
+        self._key_literal = key_literal
+        self._passphrase = passphrase
+        self.engine = make_engine(self.path, key_literal)
 
     def is_same_register(self, facts: dict[str, str]) -> bool:
         """Whether the `meta` facts read from another file (a backup) belong to this register:
@@ -327,8 +358,11 @@ def open_register(
         if found < migrations.SCHEMA_VERSION:
             backup = migrate_register(path, engine, found)
         if rekey and crypto.cost(used) < crypto.cost(target):
+            meta = recovery_meta(engine)
             engine.dispose()  # closed and checkpointed: the file is the whole register
-            rekeyed = rekey_file(path, key_literal, passphrase, target, backup=backup)
+            rekeyed = rekey_file(path, key_literal, passphrase, target, backup=backup,
+                                 prepare=meta and (lambda salt, key: recovery.add_slot(
+                                     path, meta, salt, key)))
             if rekeyed is not None:
                 key_literal = rekeyed.key_literal
             engine = make_engine(path, key_literal)
@@ -349,12 +383,21 @@ def open_register(
             raise NotARegister(
                 f"登记库 {path} 已损坏（缺少本单位或密钥信息）。请用备份恢复。"
             )
+        with contextlib.suppress(OSError):  # a read-only folder: the side file stays as it is
+            recovery.heal(path, recovery.meta_from(facts), key_literal)
     except BaseException:
         engine.dispose()
         lock.release(lock_key)
         raise
     return Register(path, engine, own_unit_id, secret, key_literal=key_literal, lock_key=lock_key,
                     passphrase=passphrase)
+
+
+def recovery_meta(engine: Engine) -> recovery.RecoveryMeta | None:
+    """The recovery key the register behind `engine` has (None: none, made before them)."""
+    with engine.connect() as conn:
+        return recovery.meta_from(dict(conn.execute(
+            select(Meta.key, Meta.value).where(Meta.key.in_(recovery.META_KEYS))).all()))
 
 
 def _unlock(path: Path, passphrase: str, salt: bytes) -> tuple[str, KdfParams, int]:
@@ -379,6 +422,7 @@ def migrate_register(path: Path, engine: Engine, found: int) -> Path:
     """Back up the register file at `path` (schema version `found`) into its 备份 folder and
     migrate it to SCHEMA_VERSION through `engine`, with an audit entry; the backup's path."""
     backup = backup_file(path)
+    recovery.carry(path, backup)
     prune_backups(path)
     with Session(engine) as session:
         new_version = migrations.migrate(session.connection(), found)

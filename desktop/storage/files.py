@@ -107,8 +107,9 @@ def prune_backups(register_path: Path, keep: int = KEEP_BACKUPS) -> list[Path]:
     """Delete all but the newest `keep` automatic backups; return what was deleted."""
     old = list_backups(register_path)[:-keep] if keep > 0 else []
     for path in old:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        for name in (path, path.with_name(path.name + "-recovery")):  # and its recovery slot
+            with contextlib.suppress(FileNotFoundError):
+                name.unlink()
     return old
 
 

@@ -2,10 +2,12 @@
 
 Done on a successful open, before the register's engine is made, in steps a kill at any moment
 cannot leave half done: the register file is copied into its 备份 folder first; a new salt
-(recording the new parameters) and key are chosen; ``sqlcipher_export`` writes every table into
+(recording the new parameters) and key are chosen — from the same passphrase, or from a new one
+for a passphrase change or a recovery; ``sqlcipher_export`` writes every table into
 a hidden part file keyed with them; the part is checked (its header holds the new salt, it opens
 with the new key, ``quick_check`` passes, every table has as many rows as the register's) and
-flushed to disk; then it replaces the register file in one rename. Until that rename the old
+flushed to disk; the recovery side file gets the new salt's slot beside the old one
+(recovery.add_slot, through `prepare`); then it replaces the register file in one rename. Until that rename the old
 file, with its old salt and key, is the register; after it, the new one is. A part file left by
 a kill is removed at the next start (paths.tidy), and the re-key is tried again at the next open.
 """
@@ -15,11 +17,12 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.paths import tracked_part
-from desktop.storage import crypto
+from desktop.storage import crypto, recovery
 from desktop.storage.crypto import KdfParams
 from desktop.storage.files import (
     backup_file,
@@ -37,21 +40,27 @@ class Rekeyed:
 
 
 def rekey_file(path: Path, key_literal: str, passphrase: str, kdf: KdfParams, *,
-               backup: Path | None = None) -> Rekeyed | None:
-    """Re-key the closed register at `path` (opened by `key_literal`) to `kdf`, after backing
-    it up (unless `backup`, a copy taken moments before in the same open — by a migration — is
-    given). None, with the register unchanged, when it cannot be done now (a -wal file another
-    process may still need, a full disk, a read-only folder): it is tried again next time."""
+               backup: Path | None = None,
+               prepare: Callable[[bytes, bytes], None] | None = None) -> Rekeyed | None:
+    """Re-key the closed register at `path` (opened by `key_literal`) to `kdf` and a key derived
+    from `passphrase` (the same one, or a new one: a passphrase change, a recovery), after
+    backing it up (unless `backup`, a copy taken moments before in the same open — by a
+    migration — is given). `prepare(new_salt, new_key)` runs after the new file is checked and
+    before it is renamed over the register (the recovery slot of the new salt is written
+    then: recovery.add_slot). None, with the register unchanged, when it cannot be done now (a
+    -wal file another process may still need, a full disk, a read-only folder)."""
     if has_side_files(path, ("-wal", "-journal")):
         return None
     if backup is None:
         try:
             backup = backup_file(path, "rekey")
+            recovery.carry(path, backup)
             prune_backups(path)
         except OSError:
             return None
     salt = crypto.new_salt(kdf)
-    new_literal = crypto.raw_key(crypto.derive_key(passphrase, salt, kdf), salt)
+    new_key = crypto.derive_key(passphrase, salt, kdf)
+    new_literal = crypto.raw_key(new_key, salt)
     part = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.rekeying")
     with tracked_part(part):
         try:
@@ -60,6 +69,8 @@ def rekey_file(path: Path, key_literal: str, passphrase: str, kdf: KdfParams, *,
                 raise RuntimeError("SQLCipher did not write the chosen salt as the file header")
             _same_content(path, key_literal, part, new_literal)
             fsync(part)
+            if prepare is not None:
+                prepare(salt, new_key)
             if has_side_files(path, ("-wal", "-journal")):
                 raise OSError("the register was written to while it was re-keyed")
             with contextlib.suppress(FileNotFoundError):

@@ -66,7 +66,8 @@ def test_init_creates_the_register(dengji, tmp_path):
     assert path.is_file() and path.stat().st_size >= 4096
     assert UNIT_NAME in result.out and UNIT_CODE in result.out
     assert not path.read_bytes().startswith(b"SQLite format 3")  # encrypted
-    assert [p.name for p in path.parent.iterdir()] == ["new.dengji"]  # no leftovers
+    # no leftovers: the register and its recovery slot (issue 19), nothing else
+    assert sorted(p.name for p in path.parent.iterdir()) == ["new.dengji", "new.dengji-recovery"]
     audit = dengji("audit", "--db", path)
     assert audit.code == 0 and "完整" in audit.out
 
@@ -134,7 +135,8 @@ def test_without_a_passphrase_and_no_terminal(dengji, tmp_path, monkeypatch):
 def test_audit_on_a_fresh_register(dengji, db):
     result = dengji("audit", "--db", db)
     assert result.code == 0
-    assert "共 1 条记录" in result.out and "哈希链校验通过" in result.out
+    # init, then the recovery key init makes (recovery.new, issue 19)
+    assert "共 2 条记录" in result.out and "哈希链校验通过" in result.out
 
 
 def test_audit_after_imports(dengji, db, live_firm_records, jsonl):
@@ -145,7 +147,7 @@ def test_audit_after_imports(dengji, db, live_firm_records, jsonl):
     assert dengji("import", "--db", db, "--form", "party_org", org).code == 1  # refused
     result = dengji("audit", "--db", db)
     assert result.code == 0
-    assert "共 3 条记录" in result.out
+    assert "共 4 条记录" in result.out  # init, recovery.new, two imports (the refused one: none)
 
 
 def test_wrong_passphrase(dengji, db, monkeypatch, live_firm_records, jsonl):

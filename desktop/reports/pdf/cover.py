@@ -16,15 +16,14 @@ from desktop.reports.pdf.content import HASH_FORMAT, digest_of
 from desktop.reports.pdf.fonts import Measure, register_mono
 from desktop.reports.pdf.page import (
     FOOTER_H,
-    LABEL_GRAY,
     MARGIN_BOTTOM,
     MARGIN_TOP,
     MARGIN_X,
     PORTRAIT,
     Footer,
     draw_footer,
-    draw_lines,
     draw_signatures,
+    label_rows,
     new_canvas,
 )
 from desktop.reports.pdf.qr import page_code
@@ -32,7 +31,6 @@ from desktop.reports.pdf.qr import page_code
 PAGE_W, PAGE_H = PORTRAIT
 GRID_W = PAGE_W - 2 * MARGIN_X
 LABEL_W = 120.0
-ROW_H = 24.0
 SIGN_H = 150.0
 
 
@@ -127,24 +125,4 @@ def cover_pdf(info: CoverInfo, note: str) -> tuple[bytes, int]:
 
 def _label_rows(canvas, m: Measure, rows: list[tuple[str, str]], y: float,
                 label_w: float = LABEL_W, label_align: str = "center") -> float:
-    """A bordered two-column grid from y downwards; returns its bottom."""
-    value_w = GRID_W - label_w
-    top = y
-    for label, value in rows:
-        size, lines = m.fit(value, value_w - 8, 2 * 11 * 1.2, 11, 7)
-        h = max(ROW_H, len(lines) * size * 1.2 + 8)
-        y -= h
-        canvas.setFillGray(LABEL_GRAY)
-        canvas.rect(MARGIN_X, y, label_w, h, stroke=0, fill=1)
-        canvas.setFillGray(0)
-        canvas.setLineWidth(0.5)
-        canvas.rect(MARGIN_X, y, label_w, h, stroke=1, fill=0)
-        canvas.rect(MARGIN_X + label_w, y, value_w, h, stroke=1, fill=0)
-        lx = MARGIN_X + (4 if label_align == "left" else 0)
-        draw_lines(canvas, m, lx + (4 if label_align == "left" else 0), y + h / 2 - 3.5,
-                   label_w - 8, 10, [label], label_align)
-        base = y + h / 2 + (len(lines) * size * 1.2) / 2 - size * 0.93
-        draw_lines(canvas, m, MARGIN_X + label_w + 4, base, value_w - 8, size, lines)
-    canvas.setLineWidth(1.2)
-    canvas.rect(MARGIN_X, y, GRID_W, top - y, stroke=1, fill=0)
-    return y
+    return label_rows(canvas, m, rows, MARGIN_X, y, GRID_W, label_w, label_align)

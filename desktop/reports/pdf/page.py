@@ -132,3 +132,28 @@ def pack_pages(items: list, room: float) -> tuple[list[list], float]:
         pages[-1].append(item)
         used += item.height
     return pages, used
+
+
+def label_rows(canvas: Canvas, m: Measure, rows: list[tuple[str, str]], x: float, y: float,
+               width: float, label_w: float, label_align: str = "center") -> float:
+    """A bordered label/value grid `width` wide from (x, y) downwards (the package cover, the
+    recovery sheet); a value wraps to two lines and shrinks to fit. Returns its bottom."""
+    value_w = width - label_w
+    top = y
+    for label, value in rows:
+        size, lines = m.fit(value, value_w - 8, 2 * 11 * 1.2, 11, 7)
+        h = max(24.0, len(lines) * size * 1.2 + 8)
+        y -= h
+        canvas.setFillGray(LABEL_GRAY)
+        canvas.rect(x, y, label_w, h, stroke=0, fill=1)
+        canvas.setFillGray(0)
+        canvas.setLineWidth(0.5)
+        canvas.rect(x, y, label_w, h, stroke=1, fill=0)
+        canvas.rect(x + label_w, y, value_w, h, stroke=1, fill=0)
+        lx = x + (8 if label_align == "left" else 0)
+        draw_lines(canvas, m, lx, y + h / 2 - 3.5, label_w - 8, 10, [label], label_align)
+        base = y + h / 2 + (len(lines) * size * 1.2) / 2 - size * 0.93
+        draw_lines(canvas, m, x + label_w + 4, base, value_w - 8, size, lines)
+    canvas.setLineWidth(1.2)
+    canvas.rect(x, y, width, top - y, stroke=1, fill=0)
+    return y

@@ -56,9 +56,15 @@ def draw_qr(canvas: Canvas, code: PageCode, x: float, y: float, size: float) -> 
     including the quiet zone of 2 modules (the page margin adds to it)."""
     # A fixed mask pattern: choosing the "best" of the eight (segno's default) costs 6 ms a
     # page, and any mask is valid; the code still decodes at 80 dpi.
+    draw_text_qr(canvas, code.text, x, y, size)
+
+
+def draw_text_qr(canvas: Canvas, text: str, x: float, y: float, size: float,
+                 error: str = "m") -> None:
+    """Draw a QR code of any `text` (draw_qr; the recovery sheet's key) at (x, y)."""
     import segno
 
-    qr = segno.make(code.text, error="m", micro=False, mask=MASK, boost_error=False)
+    qr = segno.make(text, error=error, micro=False, mask=MASK, boost_error=False)
     matrix = qr.matrix
     n = len(matrix)
     border = 2
