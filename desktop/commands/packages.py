@@ -232,6 +232,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_merge(args) -> int:
+    from desktop.exchange.handovers import local_when
     from desktop.progress import run
     from desktop.services import packages as svc
 
@@ -248,6 +249,9 @@ def cmd_merge(args) -> int:
                   f"{o.records} 条记录"
                   f"{extra}{issues}" + (f"\t重复登记冲突 {o.conflicts} 个" if o.conflicts else ""))
             conflicts += o.conflicts
+            for _, when, given, taken in o.handovers:  # services/handover.py, reported upward
+                print(f"移交\t{shown(o.sender.name)}\t{shown(local_when(when))}\t"
+                      f"{shown(given)} → {shown(taken)}（经办人已更换，请更新联系人）")
             if r.stats_finding:
                 findings += 1
                 print(f"注意\t{shown(r.path.name)}\t{shown(r.stats_finding)}")

@@ -7,7 +7,8 @@
   desktop/services/packages own the transactions): trust.py (trusted keys), outbound.py (the own
   unit's package), merge.py and pipeline.py (merging received packages; sqlfast.py holds the
   per-package statements run by the driver), returns.py (return files and notes),
-  conflicts.py (the same person from two senders), dashboard.py (expected and received units).
+  conflicts.py (the same person from two senders), dashboard.py (expected and received units),
+  handovers.py (the handovers a sender's audit chain reports).
 
 No Qt here, and no printing: the window and the `dengji` command present the results.
 """

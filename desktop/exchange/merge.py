@@ -33,6 +33,8 @@ from desktop.exchange.format.errors import PackageRefused
 from desktop.exchange.format.manifest import KIND_REGISTRATION, UnitRef
 from desktop.exchange.format.reader import Verification
 from desktop.exchange.format.records import Incoming
+from desktop.exchange.handovers import SUMMARY_KEY as HANDOVERS
+from desktop.exchange.handovers import new_handovers
 from desktop.storage import Override, Register, Unit, bulk_insert_records
 from desktop.storage.tables import (
     PACKAGE_RECEIVED,
@@ -58,6 +60,8 @@ class MergeOutcome:
     errors: int
     warnings: int
     already: bool = False
+    #: handovers its audit chain reports since the sender's last package: (entry, time, from, to)
+    handovers: tuple[tuple, ...] = ()
 
 
 def _chunks(values: list) -> list[list]:
@@ -230,9 +234,11 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
     sql.insert_many(conn, Override.__table__, overrides)
 
     errors, warnings = issues if issues is not None else package_issues(v, today)
+    handed = new_handovers(session, m.sender.code, v.audit_chain)
     summary = {"forms": [list(f) for f in m.forms], "inner": len(m.inner),
                "checks": [[c.name, c.ok, c.message] for c in v.checks], **(extra or {}),
-               **({"unit_changes": unit_changes} if unit_changes else {})}
+               **({"unit_changes": unit_changes} if unit_changes else {}),
+               **({HANDOVERS: handed} if handed else {})}
     sql.insert_many(conn, Package.__table__, [dict(
         id=m.package_id, kind=m.kind, direction=PACKAGE_RECEIVED, sender_code=m.sender.code,
         sender_name=m.sender.name, sender_level=m.sender.level,
@@ -252,7 +258,8 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
             .values(status="answered", answered_in=m.package_id, answered_at=now))
     store_anchor(session, m.sender.code, v.audit_chain, m.package_id)
     return MergeOutcome(m.package_id, v.source, m.sender, m.sequence, len(records),
-                        len(replaced), conflicts, errors, warnings)
+                        len(replaced), conflicts, errors, warnings,
+                        handovers=tuple(tuple(h) for h in handed))
 
 
 def record_owners(conn: Connection, ids: list[str]) -> dict[str, tuple[str | None, str]]:

@@ -7,6 +7,7 @@
 - editing     a record edited in the window; listing: a form's records for the tables
 - exporting   a form or a summary as Excel, the template, the user's workbook marked
 - printing    record pages, the package cover, table pages, archive-check
+- handover    移交: the successor's passphrase and recovery key, the 经办人, the 移交清单
 - ids         new record ids
 
 Services may use storage, exchange, reports, formspec and domain; file formats themselves are

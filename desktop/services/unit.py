@@ -105,39 +105,48 @@ def save_unit_profile(register: Register, actor: str, changes: Mapping[str, obje
     against the unit's level (with the code `tables`: regions, societies) and refused once a
     package was sent or received (see the module docstring). Nothing changes when a value is
     refused."""
-    cleaned = {f: _clean(f, v) for f, v in changes.items()}
     with register.session() as session:
-        old = read_profile(session, register)
-        new = replace(old, **cleaned)
-        changed = [f.name for f in fields(UnitProfile)
-                   if f.name in cleaned and getattr(old, f.name) != getattr(new, f.name)]
-        if not changed:
-            return old
-        if "code" in changed:
-            if code_is_known(session):
-                raise KnownError(
-                    f"本单位代码不能再改：登记库已经收发过数据包，上级和下级单位按代码“{old.code}”"
-                    "识别本单位，改了代码的数据包会被当作另一个单位的。如代码确实填错，"
-                    "请用正确的代码新建登记库，并告知上级单位。")
-            problem = unit_code_problem(old.level, new.code, tables or {})
-            if problem:
-                raise KnownError(f"单位代码不符合要求：{problem}")
-        unit = session.get(Unit, register.own_unit_id)
-        unit.name, unit.code = new.name, new.code
-        session.add(unit)
-        for f in PERSON_FIELDS:
-            if f in changed:
-                row = session.get(Meta, _meta_key(f))
-                if row is None:
-                    session.add(Meta(key=_meta_key(f), value=getattr(new, f)))
-                else:
-                    row.value = getattr(new, f)
-                    session.add(row)
-        # the unit's own name and code are public facts; the people's names and phone travel
-        # upward in the audit log, so the log says which of them changed, not to what
-        detail = {"changed": [FIELD_LABELS[f] for f in changed]}
-        detail.update({f: {"old": getattr(old, f), "new": getattr(new, f)}
-                       for f in ("name", "code") if f in changed})
-        append_audit(session, actor or old.actor, "unit.profile", old.code, detail)
+        new = write_profile(session, register, actor, changes, tables=tables)
         session.commit()
+    return new
+
+
+def write_profile(session: Session, register: Register, actor: str,
+                  changes: Mapping[str, object], *,
+                  tables: Mapping[str, CodeTable] | None = None) -> UnitProfile:
+    """save_unit_profile inside the caller's transaction (flushed, not committed), for a use
+    case that changes the profile together with other things (a handover)."""
+    cleaned = {f: _clean(f, v) for f, v in changes.items()}
+    old = read_profile(session, register)
+    new = replace(old, **cleaned)
+    changed = [f.name for f in fields(UnitProfile)
+               if f.name in cleaned and getattr(old, f.name) != getattr(new, f.name)]
+    if not changed:
+        return old
+    if "code" in changed:
+        if code_is_known(session):
+            raise KnownError(
+                f"本单位代码不能再改：登记库已经收发过数据包，上级和下级单位按代码“{old.code}”"
+                "识别本单位，改了代码的数据包会被当作另一个单位的。如代码确实填错，"
+                "请用正确的代码新建登记库，并告知上级单位。")
+        problem = unit_code_problem(old.level, new.code, tables or {})
+        if problem:
+            raise KnownError(f"单位代码不符合要求：{problem}")
+    unit = session.get(Unit, register.own_unit_id)
+    unit.name, unit.code = new.name, new.code
+    session.add(unit)
+    for f in PERSON_FIELDS:
+        if f in changed:
+            row = session.get(Meta, _meta_key(f))
+            if row is None:
+                session.add(Meta(key=_meta_key(f), value=getattr(new, f)))
+            else:
+                row.value = getattr(new, f)
+                session.add(row)
+    # the unit's own name and code are public facts; the people's names and phone travel
+    # upward in the audit log, so the log says which of them changed, not to what
+    detail = {"changed": [FIELD_LABELS[f] for f in changed]}
+    detail.update({f: {"old": getattr(old, f), "new": getattr(new, f)}
+                   for f in ("name", "code") if f in changed})
+    append_audit(session, actor or old.actor, "unit.profile", old.code, detail)
     return new

@@ -33,13 +33,21 @@ class Anchor(NamedTuple):
     trail: bytes = b""
 
 
+#: the few actions whose detail the receiving level shows, and the fields of it kept (short
+#: texts): a handover names the outgoing and incoming clerks (services/handover.py)
+HANDOVER = "register.handover"
+SAID_UPWARD = {HANDOVER: ("from", "to")}
+
+
 class ChainEntry(NamedTuple):
-    """What the check keeps of a carried entry: no actor, target or detail."""
+    """What the check keeps of a carried entry: no actor, target or detail — but for the
+    actions of SAID_UPWARD, the texts of their named detail fields (`said`)."""
 
     seq: int
     hash: str
     action: str
     ts: str
+    said: tuple[str, ...] = ()
 
 
 class ChainError(Exception):
@@ -76,7 +84,11 @@ def read_chain(raw: bytes | None) -> tuple[ChainEntry, ...]:
         if entry_hash(seq, *texts[:4], entry["detail"], prev) != texts[5]:
             raise ChainError(f"审计日志第 {seq} 条的内容与其哈希不符")
         prev = texts[5]
-        entries.append(ChainEntry(seq, prev, texts[2][:100], texts[0][:40]))
+        said = SAID_UPWARD.get(texts[2])
+        detail = entry["detail"]
+        entries.append(ChainEntry(seq, prev, texts[2][:100], texts[0][:40], tuple(
+            str(detail.get(k, ""))[:100] for k in said) if said and isinstance(detail, dict)
+            else ()))
     return tuple(entries)
 
 
