@@ -236,21 +236,33 @@ def print_findings(form, rows, fmt: str) -> None:
 
 
 @contextmanager
-def open_db(path: Path):
+def open_db(path: Path, *, hint: bool = True):
     """The register at `path`, open for the `with` block. A register that cannot be written
     (a read-only file or folder, a read-only disk) is refused before any work is done, and a
     write refused while working (the permissions changed meanwhile) is said as such: its
-    transaction is rolled back, nothing is written."""
+    transaction is rolled back, nothing is written. A register without a recovery key (made
+    before there were any) is said so on standard error, with the command that makes one."""
     from desktop.storage import open_register
 
     check_writable(path)
     try:
         with open_register(path, passphrase()) as register:
+            if hint:
+                _recovery_hint(register)
             yield register
     except Exception as err:
         if not _write_refused(err):
             raise
         raise KnownError(_unwritable(path, "写入时被拒绝"), exit_code=2) from None
+
+
+def _recovery_hint(register) -> None:
+    from desktop.services.secrets import recovery_state
+
+    if not recovery_state(register).has_key:
+        print(f"提示：登记库 {register.path} 还没有恢复密钥，忘记口令时将无法打开。请运行 "
+              f"dengji recovery-key --db \"{register.path}\" --sheet 恢复密钥.pdf 生成，"
+              "打印后盖章存放在单位保险柜。", file=sys.stderr)
 
 
 def check_writable(path: Path) -> None:

@@ -120,7 +120,7 @@ def cmd_recovery_key(args) -> int:
         raise UsageError(f"--sheet 要给出 PDF 文件名（.pdf），{args.sheet.name} 不是。")
     if not args.sheet.parent.is_dir():
         raise UsageError(f"文件夹不存在：{args.sheet.parent}。请先建好文件夹，或换一个保存位置。")
-    with open_db(args.db) as reg:
+    with open_db(args.db, hint=False) as reg:
         before = recovery_state(reg)
         key = make_recovery_key(reg, ACTOR)
         if before.has_key:

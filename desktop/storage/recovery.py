@@ -100,8 +100,9 @@ def parse_key(text: str) -> bytes:
         if digits.isdigit() and len(digits) == GROUPS * GROUP_DIGITS:
             groups = [digits[i:i + GROUP_DIGITS] for i in range(0, len(digits), GROUP_DIGITS)]
         else:
-            first_bad = next((i for i, g in enumerate(groups)
-                              if _group_value(g) is None), None)
+            # a group of the wrong form is named; a wrong count with well-formed groups is said
+            first_bad = next((i for i, g in enumerate(groups) if len(g) != GROUP_DIGITS
+                              or not (g.isascii() and g.isdigit())), None)
             if first_bad is not None and first_bad < GROUPS:
                 raise RecoveryKeyError(_group_message(first_bad + 1, groups[first_bad]),
                                        first_bad + 1)

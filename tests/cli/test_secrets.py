@@ -1,0 +1,183 @@
+"""`dengji init` (the recovery key), `dengji passphrase`, `dengji recover` (typed or from a
+scanned sheet) and `dengji recovery-key`, driven in process as a clerk would; the sheet is
+rendered and its QR code read back from a rotated, shrunken 'photo' and a JPEG 'scan'."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+
+from desktop.errors import UsageError, WrongPassphrase
+from desktop.services.secrets import read_recovery_image, recovery_state
+from desktop.storage import open_register
+from desktop.storage import recovery as slots
+from tests.conftest import PASSPHRASE, UNIT_CODE, UNIT_NAME
+
+NEW = "海棠花开的小院子 Garden-2031"
+KEY_LINE = re.compile(r"^ {4}(\d{6})  (\d{6})  (\d{6})  (\d{6})$", re.M)
+
+
+def printed_key(out: str) -> str:
+    groups = [g for line in KEY_LINE.findall(out) for g in line]
+    assert len(groups) == 16, out
+    return "-".join(groups)
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+            and not p.name.endswith((".lock", "-shm", "-wal"))}
+
+
+def init(dengji, path: Path, *extra):
+    return dengji("init", "--db", path, "--level", "firm", "--unit-name", UNIT_NAME,
+                  "--unit-code", UNIT_CODE, *extra)
+
+
+def state(path: Path, passphrase: str = PASSPHRASE):
+    with open_register(path, passphrase) as reg:
+        return recovery_state(reg)
+
+
+def render(pdf: Path, dpi: float) -> Image.Image:
+    doc = pdfium.PdfDocument(pdf.read_bytes())
+    try:
+        return doc[0].render(scale=dpi / 72).to_pil().convert("RGB")
+    finally:
+        doc.close()
+
+
+def test_init_shows_the_key_once_writes_the_sheet_and_confirms_with_yes(dengji, tmp_path):
+    path, sheet = tmp_path / "r.dengji", tmp_path / "恢复密钥.pdf"
+    result = init(dengji, path, "--recovery-sheet", sheet, "--yes")
+    assert result.code == 0, result.err
+    key = printed_key(result.out)
+    assert sheet.read_bytes().startswith(b"%PDF")
+    assert slots.parse_key(key)  # well formed
+    found = state(path)
+    assert found.has_key and found.confirmed and found.key_id in result.out
+    assert slots.key_id(slots.parse_key(key)) == found.key_id
+    # the key is nowhere on disk but in the sheet the clerk asked for (as a QR code and text)
+    for name, data in files(tmp_path).items():
+        if name != sheet.name:
+            assert key.encode() not in data and key.replace("-", "").encode() not in data, name
+    # the printed sheet's QR code, photographed a little askew and smaller, gives the key back
+    photo = tmp_path / "photo.png"
+    render(sheet, 150).rotate(7, expand=True, fillcolor="white").resize((900, 1290)).save(photo)
+    assert read_recovery_image(photo) == key
+    scan = tmp_path / "scan.jpg"
+    render(sheet, 100).convert("L").save(scan, quality=70)
+    assert read_recovery_image(scan) == key
+
+
+def test_init_without_a_terminal_leaves_the_key_unconfirmed_and_says_so(dengji, tmp_path):
+    path = tmp_path / "r.dengji"
+    result = init(dengji, path)
+    assert result.code == 0
+    printed_key(result.out)
+    assert "尚未确认" in result.err and "dengji recovery-key" in result.err
+    assert not state(path).confirmed
+
+
+def test_init_refuses_a_sheet_that_is_no_pdf_before_making_anything(dengji, tmp_path):
+    path = tmp_path / "r.dengji"
+    result = init(dengji, path, "--recovery-sheet", tmp_path / "key.txt")
+    assert result.code == 2 and "PDF" in result.err and not path.exists()
+
+
+def test_passphrase_change_on_the_command_line(dengji, db, monkeypatch):
+    folder = db.parent
+    monkeypatch.setenv("DENGJI_NEW_PASSPHRASE", "12345678")
+    before = files(folder)
+    weak = dengji("passphrase", "--db", db)
+    assert weak.code == 1 and "新口令不能使用" in weak.err and "口令未修改" in weak.err
+    assert files(folder) == before
+    monkeypatch.setenv("DENGJI_NEW_PASSPHRASE", NEW)
+    monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE + "x")
+    wrong = dengji("passphrase", "--db", db)
+    assert wrong.code == 1 and "口令不正确" in wrong.err
+    assert files(folder) == before
+    monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)
+    done = dengji("passphrase", "--db", db)
+    assert done.code == 0, done.err
+    assert "已修改" in done.out and "备份" in done.out
+    with pytest.raises(WrongPassphrase):
+        open_register(db, PASSPHRASE)
+    assert state(db, NEW).has_key
+    monkeypatch.setenv("DENGJI_PASSPHRASE", NEW)
+    assert dengji("audit", "--db", db).code == 0
+
+
+def test_recover_from_a_typed_key_or_a_scanned_sheet(dengji, tmp_path, monkeypatch):
+    path, sheet = tmp_path / "r.dengji", tmp_path / "sheet.pdf"
+    key = printed_key(init(dengji, path, "--recovery-sheet", sheet, "--yes").out)
+    monkeypatch.delenv("DENGJI_PASSPHRASE")  # forgotten
+    monkeypatch.setenv("DENGJI_NEW_PASSPHRASE", NEW)
+    groups = key.split("-")
+    groups[4] = groups[4][:3] + str((int(groups[4][3]) + 1) % 10) + groups[4][4:]
+    typo = tmp_path / "typo.txt"
+    typo.write_text(" ".join(groups), encoding="utf-8")
+    before = files(tmp_path)
+    bad = dengji("recover", "--db", path, "--key-file", typo)
+    assert bad.code == 1 and "第 5 组输入有误" in bad.err and "未作任何改动" in bad.err
+    assert files(tmp_path) == before
+    on_line = dengji("recover", "--db", path, "--key", key)
+    assert on_line.code == 2 and "不能直接写在命令行上" in on_line.err
+    monkeypatch.setattr("sys.stdin", io.StringIO(key.replace("-", " ") + "\n"))
+    done = dengji("recover", "--db", path, "--key", "-")
+    assert done.code == 0, done.err
+    assert "已用恢复密钥打开" in done.out
+    assert state(path, NEW).has_key
+
+    scan = tmp_path / "scan.png"
+    render(sheet, 120).save(scan)
+    monkeypatch.setenv("DENGJI_NEW_PASSPHRASE", PASSPHRASE)
+    again = dengji("recover", "--db", path, "--image", scan)
+    assert again.code == 0, again.err
+    state(path, PASSPHRASE)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (400, 400), 255).save(blank)
+    assert "没有找到二维码" in dengji("recover", "--db", path, "--image", blank).err
+    not_image = tmp_path / "not.png"
+    not_image.write_text("hello", encoding="utf-8")
+    assert "不是能读取的图片" in dengji("recover", "--db", path, "--image", not_image).err
+
+
+def test_recovery_key_command_voids_the_old_key(dengji, tmp_path):
+    path = tmp_path / "r.dengji"
+    old = printed_key(init(dengji, path, "--yes").out)
+    sheet = tmp_path / "new.pdf"
+    result = dengji("recovery-key", "--db", path, "--sheet", sheet, "--yes")
+    assert result.code == 0, result.err
+    new = printed_key(result.out)
+    assert new != old and "已作废" in result.out and sheet.is_file()
+    from desktop.services.secrets import recovery_problem
+
+    assert "已被" in recovery_problem(path, old)
+    assert recovery_problem(path, new) is None
+    assert dengji("recovery-key", "--db", path, "--sheet", tmp_path / "x.txt").code == 2
+
+
+def test_a_qr_code_that_is_no_recovery_key_is_refused(tmp_path):
+    import segno
+
+    other = tmp_path / "other.png"
+    segno.make("DJ1:R:ABC:0123456789ABCDEF").save(str(other), scale=8)
+    with pytest.raises(UsageError, match="不是恢复密钥"):
+        read_recovery_image(other)
+
+
+def test_a_register_without_a_key_is_said_so_when_a_command_opens_it(dengji, tmp_path):
+    from desktop.storage import UnitInfo, create_register
+
+    path = tmp_path / "old.dengji"
+    create_register(path, PASSPHRASE, UnitInfo(UNIT_CODE, UNIT_NAME, "firm")).close()
+    result = dengji("audit", "--db", path)
+    assert result.code == 0 and "还没有恢复密钥" in result.err and "dengji recovery-key" in result.err
+    made = dengji("recovery-key", "--db", path, "--sheet", tmp_path / "s.pdf", "--yes")
+    assert made.code == 0 and "还没有恢复密钥" not in made.err and "作废" not in made.out
+    assert "还没有恢复密钥" not in dengji("audit", "--db", path).err
