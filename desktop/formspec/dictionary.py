@@ -123,6 +123,9 @@ def rule_line(ref: RuleRef) -> RuleLine:
 
 
 def _line(no: int, spec: FieldSpec, path: str, section: str, rules: list[RuleLine]) -> FieldLine:
+    if spec.codes is not None:  # the value is one of the table's codes (an E otherwise)
+        rules = [RuleLine("code_table", "field", "", (), f"取值为代码表《{spec.codes.label}》中的代码",
+                          spec.codes.source or _APP), *rules]
     return FieldLine(
         no=no, id=path, label=spec.label, section=section, type=spec.type,
         type_words=TYPE_WORDS.get(spec.type, spec.type), json_type=JSON_TYPES.get(spec.type, ""),

@@ -57,7 +57,7 @@ DICTIONARY = "数据字典"
 #: records read and written between two progress reports
 STEP = 5000
 
-__all__ = ["OpenExport", "check_folder", "export_open", "open_lines"]
+__all__ = ["OpenExport", "check_folder", "export_open", "open_counts", "open_lines"]
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def export_open(register: Register, forms: FormSet, out: Path, *, actor: str = "
     now = now or datetime.now(UTC)
     with register.session() as session:
         own = session.get(Unit, register.own_unit_id)
-        chosen = forms_for_level(forms, own.level) if own else list(forms.forms.values())
+        chosen = _chosen(forms, own)
         part = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.part"
         with tracked_part(part):
             try:
@@ -222,6 +222,19 @@ def _write_all(register: Register, session, chosen: list[FormSpec], part: Path, 
         fsync(path)
     fsync(part, directory=True)
     return files, counts
+
+
+def open_counts(register: Register, forms: FormSet) -> dict[str, int]:
+    """How many records of each form the export would take (what the window's confirmation
+    says before anything is written)."""
+    with register.session() as session:
+        chosen = _chosen(forms, session.get(Unit, register.own_unit_id))
+        return {form.id: _count(register, session, form) for form in chosen}
+
+
+def _chosen(forms: FormSet, own: Unit | None) -> list[FormSpec]:
+    """The forms the unit keeps (all of them without an own unit)."""
+    return forms_for_level(forms, own.level) if own else list(forms.forms.values())
 
 
 def _count(register: Register, session, form: FormSpec) -> int:

@@ -41,6 +41,7 @@ class Action(StrEnum):
     IMPORT_RETURN = "importReturn"
     OWN_KEY = "ownKey"
     TRUST_KEY = "trustKey"
+    EXPORT_OPEN = "exportOpenData"  # 导出开放数据… (issue #17, 对接)
     # 清理 (法学会)
     CLEANUP_PROPOSALS = "cleanupProposals"
     CLEANUP_EXPORT = "cleanupExport"

@@ -131,6 +131,18 @@ class WorkDialog(QDialog):
         if not self.isVisible():
             self.deleteLater()
 
+    def show_step(self, done: int, total: int, message: str) -> None:
+        """A step of the work on the dialog's own bar, `self.progress` (Operation.on_progress)."""
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(min(done, total))
+        self.progress.setFormat(f"{message} %p%")
+
+    def work_ended(self) -> None:
+        """The work has ended (Operation.finally_): the bar hidden, `self.buttons` usable."""
+        self.job_ended()
+        self.progress.hide()
+        self.buttons.setEnabled(True)
+
 
 def show_one(parent: QWidget, name: str, make: Callable[[], QDialog], *,
              reuse: Callable[[QDialog], object] | None = None) -> QDialog:

@@ -330,6 +330,8 @@ def test_the_dictionary_lists_every_field_code_and_rule_with_its_source(
         sex = next(r for r in rows if r[1] == "sex") if form.id == "lawyer_member" else None
         if sex:
             assert "性别（sex）" in sex[9]
+    ethnicity = next(r for r in sheets["附件1"] if r[1] == "ethnicity")
+    assert forms.tables["ethnicity"].source in ethnicity[11]  # a code table is its own source
     licence = next(r for r in sheets["附件1"] if r[1] == "licence")
     assert "执业证号编制办法" in licence[11] and "17 位数字" in licence[10]
     codes = {(str(r[0]), str(r[3])) for r in sheets["代码表"][1:]}

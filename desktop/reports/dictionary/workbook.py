@@ -31,7 +31,8 @@ def field_cells(line: FieldLine) -> list[str]:
             "是" if line.required else "", str(line.max_length or ""),
             PRECISION_WORDS.get(line.precision, ""), table,
             "；".join(r.words for r in line.rules),
-            "；".join(dict.fromkeys(r.source for r in line.rules)), line.hint]
+            "；".join(dict.fromkeys(part for r in line.rules for part in r.source.split("；"))),
+            line.hint]
 
 
 def rule_cells(rule: RuleLine) -> list[str]:

@@ -150,19 +150,9 @@ class ExportDialog(WorkDialog):
                                                         full=full, actor=ctx.actor,
                                                         filler=filler, phone=phone),
                               title="导出未完成", writes=True, progress=False)
-                    .on_progress(self._progress)
+                    .on_progress(self.show_step)
                     .failure(lambda message: QMessageBox.warning(self, "导出未完成", message))
-                    .finally_(self._idle).success(done).run())
-
-    def _progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(min(done, total))
-        self.progress.setFormat(f"{message} %p%")
-
-    def _idle(self) -> None:
-        self.job_ended()
-        self.progress.hide()
-        self.buttons.setEnabled(True)
+                    .finally_(self.work_ended).success(done).run())
 
 
 def start_export(ctx: WindowContext) -> None:

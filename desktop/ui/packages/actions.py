@@ -1,4 +1,4 @@
-"""The 上报 menu: 导出上报包、导入上报包、导入退回意见、收件看板、退回、冲突、本单位公钥, and
+"""The 上报 menu: 导出上报包、导入上报包、导入退回意见、收件看板、退回、冲突、导出开放数据、本单位公钥, and
 dropping .djpkg / .djret files onto the main window. Each entry is one function here or in a
 desktop/ui/packages module; the work is in desktop/services/packages."""
 
@@ -26,6 +26,7 @@ from desktop.ui.packages.conflicts import ConflictsDialog
 from desktop.ui.packages.dashboard import DashboardDialog
 from desktop.ui.packages.export import KEY_FILTER, fingerprint_label, start_export
 from desktop.ui.packages.importing import DropFilter, choose_and_import
+from desktop.ui.packages.opendata import start_open_export
 from desktop.ui.packages.returning import ReturnDialog
 from desktop.ui.packages.trust import TrustDialog
 
@@ -53,6 +54,10 @@ def add_package_actions(ctx: WindowContext, menu: QMenu) -> None:
         (None, "", lambda: None, ""),
         (Action.IMPORT_RETURN, "导入退回意见…", lambda: choose_and_import(ctx, returns_only=True),
          "导入上级单位的退回文件，意见显示在相应栏目旁"),
+        (None, "", lambda: None, ""),
+        (Action.EXPORT_OPEN, "导出开放数据…", lambda: start_open_export(ctx),
+         "把已完成、已接收的记录导出为开放格式（JSON Lines、JSON Schema、数据字典），"
+         "供全国律师综合管理系统对接（完整数据，记入操作日志）"),
         (None, "", lambda: None, ""),
         (Action.OWN_KEY, "本单位公钥…", lambda: show_own_key(ctx),
          "显示本单位的公钥指纹，写出公钥文件"),
