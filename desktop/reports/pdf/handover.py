@@ -11,7 +11,7 @@ all its firms) continues on further pages with its header row repeated.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -114,7 +114,6 @@ class HandoverFacts:
     audit_head: str  # "seq:hash" of the newest entry ("" for none)
     from_name: str = ""
     to_name: str = ""
-    extra: tuple[tuple[str, str], ...] = field(default=())  # further (label, value) lines
 
 
 def local_time(moment: datetime | None) -> str:
@@ -245,7 +244,6 @@ class _Sheet:
             ("移交人（原经办人）", f.from_name or NOT_SET),
             ("接收人（新经办人）", f.to_name or NOT_SET),
             ("移交时间", local_time(f.made_at)),
-            *f.extra,
         ])
         self.records_section()
         self.packages_section()
