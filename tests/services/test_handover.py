@@ -224,3 +224,12 @@ def test_the_handover_travels_upward_once(chain):
     assert [h[2:] for h in third.outcome.handovers] == [("李四", "王五")]
     assert Counter((h.from_name, h.to_name) for h in received_handovers(city)) == Counter(
         {("张三", "李四"): 1, ("李四", "王五"): 1})
+
+
+def test_a_register_made_before_recovery_keys_gets_its_first_at_the_handover(world):
+    reg = world.register(CITY)  # made without a recovery key, as registers before issue 19
+    assert not recovery_state(reg).has_key and handover_facts(reg).recovery_key_id is None
+    done = hand_over(reg, PASSPHRASE, NEW, "王五", "赵六", "王五")
+    assert recovery_state(reg).key_id == done.recovery.key_id == done.facts.recovery_key_id
+    assert recovery_problem(reg.path, done.recovery.text) is None
+    assert unit_profile(reg).handler == "赵六"
