@@ -5,6 +5,7 @@ workbook is refused whole with a finding on its cell."""
 
 from __future__ import annotations
 
+import io
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -344,3 +345,19 @@ def test_the_workbook_appears_only_when_the_sample_is_stored(city, tmp_path, mon
     with reg.session() as session:
         assert session.execute(select(func.count()).select_from(SpotItem)).scalar_one() == 0
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def test_qr_codes_made_on_another_process_are_those_of_the_rows() -> None:
+    import zxingcpp
+    from PIL import Image
+
+    from desktop.reports.xlsx.spotcheck import QrImages, qr_png
+
+    codes = [f"DJ1:R:0190A1B2-C3D4-7E5F-8A9B-{i:012d}:0123456789ABCDEF" for i in range(7)]
+    images = QrImages(codes, parallel=True)
+    try:
+        made = images.get()
+    finally:
+        images.close()
+    assert made == [qr_png(c) for c in codes]
+    assert [zxingcpp.read_barcode(Image.open(io.BytesIO(png))).text for png in made] == codes

@@ -20,7 +20,6 @@ implementation detail) is not used.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
 import re
@@ -50,7 +49,7 @@ def seed_problem(seed: str) -> str | None:
 
 def rank(seed: str, record_id: str) -> bytes:
     """The order key of a record in the draw: HMAC-SHA256(seed, record id)."""
-    return hmac.new(seed.encode("utf-8"), record_id.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.digest(seed.encode("utf-8"), record_id.encode("utf-8"), "sha256")
 
 
 def parse_rate(text: str) -> Fraction | None:
@@ -103,8 +102,10 @@ def draw(seed: str, population: Iterable[tuple[str, str]], size: int) -> list[st
     for record_id, unit in population:
         by_unit.setdefault(unit, []).append(record_id)
     quota = allot({u: len(ids) for u, ids in by_unit.items()}, size)
+    key = seed.encode("utf-8")
     chosen: list[str] = []
-    for unit in sorted(by_unit):
-        ranked = sorted(by_unit[unit], key=lambda rid: (rank(seed, rid), rid))
+    for unit in sorted(by_unit):  # rank() inlined: 200,000 calls
+        ranked = sorted(by_unit[unit], key=lambda rid: (
+            hmac.digest(key, rid.encode("utf-8"), "sha256"), rid))
         chosen += ranked[:quota[unit]]
     return chosen

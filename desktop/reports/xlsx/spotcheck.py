@@ -17,9 +17,13 @@ made by zxing-cpp (a quarter of a millisecond each; segno takes a millisecond).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import struct
+import sys
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
@@ -31,6 +35,7 @@ import zxingcpp
 
 from desktop.domain.spotcheck.report import COLUMNS, TITLE, SpotReport
 from desktop.errors import UsageError
+from desktop.processes import die_with_parent
 from desktop.progress import Task
 from desktop.reports.xlsx.book import open_book
 from desktop.reports.xlsx.cells import put_text
@@ -48,6 +53,8 @@ KEYS = ("样本编号", "登记库单位代码", "登记库编号", "随机种�
 TITLE_ROW, SEED_ROW, HEADER_ROW = 0, 1, 2  # 0-based rows of a record sheet
 QR_SCALE = 2  # pixels per module of the PNG
 ROW_HEIGHT = 48  # points: the QR code fits the row
+PARALLEL_QR = 500  # from this many codes on, the PNGs are made on another process
+QR_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -92,24 +99,63 @@ class SampleBook:
     sheets: Sequence[SampleSheet] = field(default_factory=tuple)
 
 
+_BITS = bytes.maketrans(bytes(range(256)), b"0" * 128 + b"1" * 128)  # dark → 0, light → 1
+
+
 def qr_png(text: str) -> bytes:
-    """A QR code of `text` (error correction M, quiet zone included) as a grey-scale PNG."""
+    """A QR code of `text` (error correction M, quiet zone included) as a black-and-white
+    (1 bit per pixel) PNG."""
     image = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M"
                                     ).to_image(scale=QR_SCALE, add_quiet_zones=True)
     height, width = image.shape[:2]
-    pixels = bytes(image)
-    raw = b"".join(b"\x00" + pixels[i * width:(i + 1) * width] for i in range(height))
+    pixels = bytes(image).translate(_BITS)
+    pad = b"1" * (-width % 8)
+    size = (width + 7) // 8
+    raw = b"".join(b"\x00" + int(pixels[i * width:(i + 1) * width] + pad, 2).to_bytes(size)
+                   for i in range(height))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (struct.pack(">I", len(data)) + kind + data
                 + struct.pack(">I", zlib.crc32(kind + data)))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0,
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0,
                                                                0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
+            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
 
 
-def sample_book(book: SampleBook, *, today: date) -> bytes:
+def _qr_chunk(codes: list[str]) -> list[bytes]:
+    return [qr_png(c) for c in codes]
+
+
+class QrImages:
+    """The PNGs of many codes, made on another process while the caller writes the cells
+    (forked, on Linux with two cores or more, from PARALLEL_QR codes on); `get()` waits for
+    them, `close()` stops the process."""
+
+    def __init__(self, codes: Sequence[str], *, parallel: bool | None = None) -> None:
+        if parallel is None:
+            parallel = (len(codes) >= PARALLEL_QR and sys.platform.startswith("linux")
+                        and (os.cpu_count() or 1) > 1)
+        self.codes, self.pool, self.futures = list(codes), None, []
+        if parallel and self.codes:
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=die_with_parent,
+                                            initargs=(os.getpid(),))
+            self.futures = [self.pool.submit(_qr_chunk, self.codes[i:i + QR_CHUNK])
+                            for i in range(0, len(self.codes), QR_CHUNK)]
+
+    def get(self) -> list[bytes]:
+        if self.pool is None:
+            return _qr_chunk(self.codes)
+        return [png for f in self.futures for png in f.result()]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def sample_book(book: SampleBook, *, today: date, parallel: bool | None = None) -> bytes:
     """The verification workbook's bytes (the caller publishes them once the register has
     recorded the sample)."""
     out = BytesIO()
@@ -136,10 +182,21 @@ def sample_book(book: SampleBook, *, today: date) -> bytes:
     for r, line in enumerate((book.seed_line, "", *book.help_lines), start=1):
         put_text(ws, line, at=(r, 0), fmt=plain)
 
-    for sheet in book.sheets:
-        _record_sheet(wb, sheet, book, today, {"bold": bold, "head": head, "cell": cell,
-                                               "quoted": quoted, "entry": entry,
-                                               "entry_date": entry_date, "tech": tech})
+    images = QrImages([row.code for sheet in book.sheets for row in sheet.rows],
+                      parallel=parallel)
+    try:
+        places = [_record_sheet(wb, sheet, book, today, {
+            "bold": bold, "head": head, "cell": cell, "quoted": quoted, "entry": entry,
+            "entry_date": entry_date, "tech": tech}) for sheet in book.sheets]
+        pngs = iter(images.get())
+    finally:
+        images.close()
+    for ws, rows, col in places:
+        for r, row in rows:
+            ws.insert_image(r, col, "qr.png", {
+                "image_data": BytesIO(next(pngs)), "x_offset": 2, "y_offset": 2,
+                "x_scale": 0.82, "y_scale": 0.82, "object_position": 1,
+                "description": row.code})
 
     ident = wb.add_worksheet(IDENTITY)
     for r, (key, value) in enumerate(zip(KEYS, book.identity.values(), strict=True)):
@@ -153,7 +210,9 @@ def sample_book(book: SampleBook, *, today: date) -> bytes:
 
 
 def _record_sheet(wb: Any, sheet: SampleSheet, book: SampleBook, today: date,
-                  fmt: dict[str, Any]) -> None:
+                  fmt: dict[str, Any]) -> tuple[Any, list[tuple[int, SampleRow]], int]:
+    """Write a record sheet's cells; return where its QR codes go (the sheet, (row, record)
+    pairs and the column)."""
     ws = wb.add_worksheet(sheet.name)
     labels = (*LEAD, *sheet.labels, *TAIL)
     last = len(labels) - 1
@@ -179,10 +238,6 @@ def _record_sheet(wb: Any, sheet: SampleSheet, book: SampleBook, today: date,
             ws.write_blank(r, j, None, fmt["entry"])
         ws.write_blank(r, 6, None, fmt["entry_date"])
         ws.write_blank(r, qr_col, None, fmt["cell"])
-        ws.insert_image(r, qr_col, "qr.png", {
-            "image_data": BytesIO(qr_png(row.code)), "x_offset": 2, "y_offset": 2,
-            "x_scale": 0.82, "y_scale": 0.82, "object_position": 1,
-            "description": row.code})
         for j, text in enumerate(row.texts, start=qr_col + 1):
             put_text(ws, text, at=(r, j), fmt=fmt["cell"], quoted=fmt["quoted"])
         put_text(ws, row.code, at=(r, last - 1), fmt=fmt["tech"])
@@ -204,6 +259,7 @@ def _record_sheet(wb: Any, sheet: SampleSheet, book: SampleBook, today: date,
     ws.fit_to_pages(1, 0)
     ws.protect("", {"autofilter": True, "format_columns": True, "format_rows": True,
                     "select_locked_cells": True, "select_unlocked_cells": True})
+    return ws, [(first + i, row) for i, row in enumerate(sheet.rows)], qr_col
 
 
 def _width(label: str) -> float:
