@@ -71,8 +71,18 @@ def register(sub) -> None:
     _db(o, nested=True)
     o.add_argument("file", type=Path, help=".djkey 公钥文件或 .djpkg 数据包")
     o.add_argument("--fingerprint", required=True, help="纸质封面上印的公钥指纹")
-    o = ops.add_parser("list", help="列出已信任的公钥")
+    o = ops.add_parser("list", help="列出已信任的公钥，以及换钥、吊销记载")
     _db(o, nested=True)
+    o = ops.add_parser("rotate", help="换钥：生成本单位新的密钥对，由旧公钥签名的换钥声明随下一个"
+                       "数据包上报，上级据此改用新公钥")
+    _db(o, nested=True)
+    o = ops.add_parser("revoke", help="吊销下级单位丢失的公钥：自某日起用它签名的数据包一律拒绝，"
+                       "吊销随下一个数据包上报")
+    _db(o, nested=True)
+    o.add_argument("--unit", required=True, help="下级单位代码")
+    o.add_argument("--from", dest="since", required=True, metavar="日期",
+                   help="自此日期（YYYY-MM-DD，或日期和时间）起吊销；宜取确知密钥仍安全的最后一天")
+    o.add_argument("--key", help="要吊销的公钥指纹（本登记库只知道该单位一个公钥时可省略）")
     s.set_defaults(func=cmd_keys)
 
     s = sub.add_parser("units", help="应报单位名单与收件情况")
@@ -315,10 +325,39 @@ def cmd_keys(args) -> int:
         elif args.keys_op == "trust":
             info, new = svc.trust_key(reg, shipped(), args.file, args.fingerprint)
             print(("已信任 " if new else "此前已信任 ") + f"{shown(info.describe())} 的公钥，指纹 {info.fingerprint}。")
+        elif args.keys_op in ("rotate", "revoke"):
+            return _rotate_or_revoke(reg, args)
         else:
+            from desktop.services.packages.keys import key_events
+
             for k in svc.list_trusted(reg):
                 print(f"{shown(k.unit_code)}\t{shown(k.unit_name)}\t{k.level}\t{k.fingerprint}\t"
                       f"{k.created_at:%Y-%m-%d}\t{k.confirmed_how}")
+            for e in key_events(reg):
+                what = (f"换钥为 {e.new_fingerprint}" if e.kind == "rotation"
+                        else f"由 {shown(e.by_name)}（{shown(e.by_code)}）吊销")
+                print(f"{shown(e.unit_code)}\t{e.fingerprint}\t自 "
+                      f"{e.effective_from.astimezone():%Y-%m-%d %H:%M} 起{what}")
+    return 0
+
+
+def _rotate_or_revoke(reg, args) -> int:
+    from desktop.services.packages import keys
+
+    if args.keys_op == "rotate":
+        r = keys.rotate_key(reg)
+        print(r.new_fingerprint)
+        _err(f"已换钥。旧公钥指纹：{r.old_fingerprint}\n新公钥指纹：{r.new_fingerprint}\n"
+             "换钥声明由旧公钥签名，随下一个数据包上报，上级据此改用新公钥（无需重新核对指纹）。"
+             "旧私钥保留在本登记库中，只用于打开以前的数据包，不再签名。"
+             "请重新导出公钥文件（keys export-public）并打印新的封面存档。")
+        return 0
+    r = keys.revoke_key(reg, args.unit, keys.parse_from(args.since), args.key)
+    print(r.fingerprint)
+    _err(f"已吊销 {shown(r.unit_code)} 的公钥 {r.fingerprint}，自 "
+         f"{r.effective_from.astimezone():%Y-%m-%d %H:%M} 起用它签名的数据包一律拒绝。"
+         "吊销随本单位下一个数据包上报，上级各级同样拒绝。请该单位用新登记库的公钥报送，"
+         "并对照其新的盖章封面核对新公钥（keys trust）。")
     return 0
 
 

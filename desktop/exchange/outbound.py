@@ -21,6 +21,7 @@ from sqlmodel import Session
 from desktop.domain.forms import FormSet
 from desktop.domain.states import ACCEPTED, DRAFT
 from desktop.domain.states import SENT as SUBMITTED
+from desktop.exchange import keyevents
 from desktop.exchange.format.keys import PublicKeyInfo
 from desktop.exchange.format.manifest import FORM_SETS, KIND_REGISTRATION
 from desktop.exchange.format.records import digest, record_line
@@ -120,7 +121,7 @@ def build_content(session: Session, register: Register, forms: FormSet, sequence
         units=[{"code": u.code, "name": u.name, "level": u.level, "parent_code": u.parent_code}
                for u in used_units.values()],
         digests=digests, audit=audit, attachments=dict(attachments), inner=inner,
-        answers=answers)
+        answers=answers, key_statements=keyevents.carried(session, own.code))
 
 
 def _inner(session: Session, package_ids: set[str]) -> list[tuple[dict[str, Any], bytes]]:

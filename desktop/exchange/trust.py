@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.errors import KnownError
+from desktop.exchange import keyevents
 from desktop.exchange.anchor import load_anchors
 from desktop.exchange.format.keys import PublicKeyInfo, normalise_fingerprint, raw_public
 from desktop.exchange.format.manifest import KIND_REGISTRATION, KIND_RETURN, PARENT_LEVEL
@@ -20,6 +21,7 @@ from desktop.exchange.format.reader import RegisterView
 from desktop.exchange.format.writer import Sender
 from desktop.exchange.merge import record_owners
 from desktop.storage import Register, Unit, own_keys
+from desktop.storage.keys import own_key_pairs
 from desktop.storage.tables import (
     PACKAGE_RECEIVED,
     PACKAGE_SENT,
@@ -47,13 +49,21 @@ def own_sender(session: Session, register: Register) -> tuple[Sender, X25519Priv
     return Sender(info, unit.parent_code, signing), decrypting
 
 
+def own_decrypt_keys(session: Session, register: Register) -> list[X25519PrivateKey]:
+    """Every X25519 private key of the own unit, newest first: a package kept in the register
+    was encrypted for the key of its time (encryption.decrypt takes the ring)."""
+    unit = own_unit(session, register)
+    return [enc for _, enc in own_key_pairs(session, unit.id)][::-1]
+
+
 def register_view(session: Session, register: Register) -> RegisterView:
     """What verification needs to know about this register, read in a few queries (and, while
     `session` is open, who holds the record ids of a package: merge.record_owners)."""
     sender, decrypting = own_sender(session, register)
     trusted: dict[str, set[str]] = {}
-    for code, fp in session.execute(select(TrustedKey.unit_code, TrustedKey.fingerprint)
-                                    .where(TrustedKey.revoked_at.is_(None))):
+    # a revoked key stays known: what it signed before the revocation's date still verifies
+    # (keyevents.retired_view says from when it is refused)
+    for code, fp in session.execute(select(TrustedKey.unit_code, TrustedKey.fingerprint)):
         trusted.setdefault(code, set()).add(fp)
     merged: dict[str, dict[int, str]] = {}
     sent, returns_seen = set(), set()
@@ -69,7 +79,11 @@ def register_view(session: Session, register: Register) -> RegisterView:
     return RegisterView(sender.info.code, sender.info.fingerprint, decrypting, trusted, merged,
                         sent, returns_seen,
                         owners=lambda ids: record_owners(session.connection(), ids),
-                        audit_heads=load_anchors(session))
+                        audit_heads=load_anchors(session),
+                        retired=keyevents.retired_view(session),
+                        older_keys=keyevents.older_keys(session, register.own_unit_id),
+                        parents=dict(session.execute(select(Unit.code, Unit.parent_code)
+                                                     .where(Unit.is_own.is_(False))).all()))
 
 
 def trusted_keys(session: Session) -> list[TrustedKey]:

@@ -28,16 +28,34 @@ def _raw_pair(private: Ed25519PrivateKey | X25519PrivateKey) -> tuple[bytes, byt
     )
 
 
-def add_own_keys(session: Session, unit_id: str) -> None:
-    """Make a signing and an encryption key pair for `unit_id` and add them (no commit)."""
-    for kind, private in (
-        (KEY_SIGNING, Ed25519PrivateKey.generate()),
-        (KEY_ENCRYPTION, X25519PrivateKey.generate()),
-    ):
+def add_own_keys(session: Session, unit_id: str) -> tuple[Ed25519PrivateKey, X25519PrivateKey]:
+    """Make a signing and an encryption key pair for `unit_id` and add them (no commit).
+
+    A unit may hold several pairs (a rotation adds one): the newest signs, every one still
+    decrypts what was encrypted for it."""
+    pair = (Ed25519PrivateKey.generate(), X25519PrivateKey.generate())
+    for kind, private in zip((KEY_SIGNING, KEY_ENCRYPTION), pair, strict=True):
         public_raw, private_raw = _raw_pair(private)
         session.add(
             UnitKey(unit_id=unit_id, kind=kind, public_key=public_raw, private_key=private_raw)
         )
+    return pair
+
+
+def own_key_pairs(session: Session, unit_id: str
+                  ) -> list[tuple[Ed25519PrivateKey, X25519PrivateKey]]:
+    """Every signing and encryption key pair of `unit_id`, oldest first (the n-th signing key
+    with the n-th encryption key: they are always added together)."""
+    rows = session.execute(
+        select(UnitKey.kind, UnitKey.private_key)
+        .where(UnitKey.unit_id == unit_id, UnitKey.private_key.is_not(None))
+        .order_by(UnitKey.id)
+    ).all()
+    signing = [Ed25519PrivateKey.from_private_bytes(raw) for kind, raw in rows
+               if kind == KEY_SIGNING]
+    encrypting = [X25519PrivateKey.from_private_bytes(raw) for kind, raw in rows
+                  if kind == KEY_ENCRYPTION]
+    return list(zip(signing, encrypting, strict=False))
 
 
 def own_keys(session: Session, unit_id: str) -> tuple[Ed25519PrivateKey, X25519PrivateKey]:

@@ -14,6 +14,7 @@ be changed without breaking the signature.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -64,15 +65,28 @@ def encrypt(plaintext: bytes, recipients: list[tuple[str, bytes]], aad: bytes
     return ciphertext, {"scheme": SCHEME, "recipients": entries}
 
 
-def can_decrypt(envelope: dict[str, Any], private: X25519PrivateKey) -> bool:
-    """Whether `private` is one of the envelope's recipients."""
-    own = b64(_x_public(private))
+def _ring(private: X25519PrivateKey | Sequence[X25519PrivateKey], envelope: dict[str, Any]
+          ) -> X25519PrivateKey:
+    """The key of a ring (a unit's keys after rotations: trust.own_decrypt_keys) that the
+    envelope is for, else the first one."""
+    if isinstance(private, X25519PrivateKey):
+        return private
+    listed = {e.get("x25519") for e in envelope.get("recipients", ())}
+    return next((k for k in private if b64(_x_public(k)) in listed), private[0])
+
+
+def can_decrypt(envelope: dict[str, Any],
+                private: X25519PrivateKey | Sequence[X25519PrivateKey]) -> bool:
+    """Whether `private` (or one key of a ring) is one of the envelope's recipients."""
+    own = b64(_x_public(_ring(private, envelope)))
     return any(e.get("x25519") == own for e in envelope.get("recipients", ()))
 
 
-def decrypt(ciphertext: bytes, envelope: dict[str, Any], private: X25519PrivateKey,
-            aad: bytes) -> bytes:
-    """Decrypt with the entry of the envelope that is for `private`'s public key."""
+def decrypt(ciphertext: bytes, envelope: dict[str, Any],
+            private: X25519PrivateKey | Sequence[X25519PrivateKey], aad: bytes) -> bytes:
+    """Decrypt with the entry of the envelope that is for `private`'s public key (or the
+    public key of the ring's key it is for)."""
+    private = _ring(private, envelope)
     own = _x_public(private)
     for entry in envelope.get("recipients", ()):
         if unb64(entry.get("x25519"), 32) != own:

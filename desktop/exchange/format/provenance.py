@@ -26,10 +26,21 @@ and `merge.apply_package` both call it, so verify and merge cannot disagree.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.exchange.format.manifest import PARENT_LEVEL, Manifest, UnitRef
+from desktop.exchange.format.rotation import (
+    NONE,
+    Retired,
+    Revocation,
+    Rotation,
+    Statements,
+    former_keys,
+    retirement_problem,
+    standing,
+)
 
 
 def unit_text(unit: UnitRef) -> str:
@@ -65,15 +76,24 @@ class Speaker:
     #: only named in a carrier's signed inner list (its own manifest could not be read here):
     #: its details are the carrier's description, never applied to a unit already known
     vouched: bool = False
+    #: when its package was made (None: only vouched for, its manifest not read here)
+    created: datetime | None = None
+    #: the key statements its signed manifest carries (rotation.py)
+    statements: Statements = NONE
 
 
-def listed_speakers(manifest: Manifest) -> list[Speaker]:
+def _created(manifest: Manifest) -> datetime:
+    return datetime.fromisoformat(manifest.created)
+
+
+def listed_speakers(manifest: Manifest, statements: Statements = NONE) -> list[Speaker]:
     """The package itself and the packages its signed inner list names, as far as its own
     manifest tells: for a package whose contents this level cannot open (a version 2 package
     carried two levels down), the carrier vouches for the units it lists, and the records it
     signed stand in for theirs."""
     out = [Speaker(manifest.sender, manifest.sequence, manifest.signer_fingerprint,
-                   manifest.record_digests, None)]
+                   manifest.record_digests, None, created=_created(manifest),
+                   statements=statements)]
     listed = {u.code: u for u in manifest.units}
     for ref in manifest.inner:
         unit = listed.get(ref.sender_code)
@@ -84,8 +104,8 @@ def listed_speakers(manifest: Manifest) -> list[Speaker]:
     return out
 
 
-def speakers_of(manifest: Manifest, children: Iterable[tuple[Manifest, list[Speaker]]]
-                ) -> list[Speaker]:
+def speakers_of(manifest: Manifest, children: Iterable[tuple[Manifest, list[Speaker]]],
+                statements: Statements = NONE) -> list[Speaker]:
     """The package itself and every package it carries, at every depth (`children`: each inner
     package's manifest and its own speakers, as verified)."""
     children = list(children)
@@ -94,12 +114,11 @@ def speakers_of(manifest: Manifest, children: Iterable[tuple[Manifest, list[Spea
         forwarded |= m.record_digests
     own = Speaker(manifest.sender, manifest.sequence, manifest.signer_fingerprint,
                   manifest.record_digests - forwarded if forwarded else manifest.record_digests,
-                  None)
+                  None, created=_created(manifest), statements=statements)
     out = [own]
     for _, below_it in children:
         for s in below_it:
-            out.append(s if s.carrier is not None else Speaker(
-                s.unit, s.sequence, s.fingerprint, s.digests, manifest.sender, s.vouched))
+            out.append(s if s.carrier is not None else replace(s, carrier=manifest.sender))
     return out
 
 
@@ -156,13 +175,18 @@ def listed_problem(manifest: Manifest) -> str | None:
     return None
 
 
-def carry_problem(outer: Manifest, inner: Manifest) -> str | None:
-    """Why `outer` may not carry `inner` (already checked to be signed as its list says)."""
+def carry_problem(outer: Manifest, inner: Manifest, statements: Statements = NONE
+                  ) -> str | None:
+    """Why `outer` may not carry `inner` (already checked to be signed as its list says). A
+    package addressed to a key the outer sender has since rotated away from (its own
+    `statements` lead from it to the signer) was addressed to it."""
     if not below(inner.sender.level, outer.sender.level):
         return (f"{unit_text(outer.sender)} 的数据包内含 {unit_text(inner.sender)} 的数据包："
                 "只能转报下级单位的数据包")
     if (inner.recipient.code != outer.sender.code
-            or inner.recipient_fingerprint != outer.signer_fingerprint):
+            or (inner.recipient_fingerprint != outer.signer_fingerprint
+                and inner.recipient_fingerprint not in former_keys(
+                    outer.signer_fingerprint, statements.rotations))):
         return (f"{unit_text(outer.sender)} 的数据包内含 {unit_text(inner.sender)} 的数据包，"
                 f"但该数据包不是发给 {outer.sender.name} 的（是发给 {inner.recipient.name}，"
                 f"代码 {inner.recipient.code} 的）")
@@ -180,17 +204,55 @@ def units_problem(manifest: Manifest, covered: Iterable[str]) -> str | None:
     return None
 
 
-def key_problem(speakers: Iterable[Speaker], trusted: Mapping[str, set[str]]) -> str | None:
+def key_problem(speakers: Iterable[Speaker], trusted: Mapping[str, set[str]],
+                retired: Mapping[str, list[Retired]] | None = None
+                ) -> tuple[str | None, list[Rotation]]:
     """Why a carried package is not signed by a key this level knows for its unit: when this
-    level trusts keys of that unit directly, vouching by another unit does not replace them."""
+    level trusts keys of that unit directly, vouching by another unit does not replace them
+    (a chain of the unit's own rotation statements from a trusted key does); and no carried
+    package may be signed by a key retired (rotated away, revoked) before it was made.
+
+    Returns the problem (or None) and the rotations the decision took from the package."""
+    speakers = list(speakers)
+    retired = retired or {}
+    rotations = [r for s in speakers for r in s.statements.rotations]
+    taken: list[Rotation] = []
     for s in speakers:
         if s.carrier is None:
             continue
+        who = unit_text(s.unit)
         known = trusted.get(s.unit.code)
-        if known and s.fingerprint not in known:
-            return (f"{unit_text(s.carrier)} 转报的 {unit_text(s.unit)} 的数据包不是用本单位已核对的"
-                    f"该单位公钥签名的（签名者指纹 {s.fingerprint}）：可能是冒充该单位的伪造数据包")
-    return None
+        if known:
+            when = s.created or datetime.max.replace(tzinfo=UTC)
+            st = standing(who, s.unit.code, s.fingerprint, when, known,
+                          retired if s.created else {}, rotations)
+            if not st.ok:
+                return f"{unit_text(s.carrier)} 转报的 {who} 的数据包被拒绝：{st.message}", []
+            taken += [r for r in st.rotations if r not in taken]
+        elif s.created is not None:
+            why = retirement_problem(who, s.fingerprint, s.created, [
+                x for x in retired.get(s.fingerprint, []) if x.unit_code == s.unit.code])
+            if why is not None:
+                return f"{unit_text(s.carrier)} 转报的数据包被拒绝：{why}", []
+    return None, taken
+
+
+def revocations_problem(speakers: Iterable[Speaker], parents: Mapping[str, str | None]
+                        ) -> tuple[str | None, list[Revocation]]:
+    """The revocations a package's tree carries, each accepted only from the level
+    responsible for the unit: the unit whose package carries that unit's package here, or
+    the unit's parent as this register knows it."""
+    speakers = list(speakers)
+    carriers = {(s.unit.code, s.carrier.code) for s in speakers if s.carrier is not None}
+    out: list[Revocation] = []
+    for s in speakers:
+        for r in s.statements.revocations:
+            if (r.unit_code, s.unit.code) not in carriers and parents.get(r.unit_code) != \
+                    s.unit.code:
+                return (f"{unit_text(s.unit)} 吊销了代码 {r.unit_code} 的单位的公钥，但该单位不是"
+                        f"经 {s.unit.name} 报送的下级单位：只接受负责该单位的上级单位作出的吊销"), []
+            out.append(r)
+    return None, out
 
 
 #: a record id already in the register -> (sender code of the received package holding it, or

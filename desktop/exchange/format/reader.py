@@ -12,11 +12,12 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from desktop.domain.forms import FormSet
-from desktop.exchange.format import chain, encryption, provenance
+from desktop.exchange.format import chain, encryption, provenance, rotation
 from desktop.exchange.format.errors import PackageRefused
 from desktop.exchange.format.manifest import (
     AUDIT,
@@ -71,6 +72,28 @@ class RegisterView:
     owners: Callable[[list[str]], provenance.Owners] | None = None
     #: sender code -> the head of its audit chain accepted last (chain.py)
     audit_heads: dict[str, chain.Anchor] = field(default_factory=dict)
+    #: fingerprint -> the times that key was retired: tuples of rotation.Retired's fields
+    #: (plain values: the view travels to worker processes as a dict)
+    retired: dict[str, list[tuple]] = field(default_factory=dict)
+    #: the own unit's earlier signing key fingerprints -> their X25519 private keys (raw): a
+    #: package for (or from) the own unit before a rotation still opens
+    older_keys: dict[str, bytes] = field(default_factory=dict)
+    #: unit code -> its parent's code, as this register knows the units
+    parents: dict[str, str | None] = field(default_factory=dict)
+
+    def own_key(self, fp: str) -> bool:
+        """Whether `fp` is a signing key of the own unit (the current one or an earlier one)."""
+        return fp == self.own_fingerprint or fp in self.older_keys
+
+    def key_for(self, manifest: Manifest) -> X25519PrivateKey:
+        """The own X25519 key a package was encrypted for (an earlier one before a rotation)."""
+        for fp in (manifest.recipient_fingerprint, manifest.signer_fingerprint):
+            if fp in self.older_keys:
+                return X25519PrivateKey.from_private_bytes(self.older_keys[fp])
+        return self.decrypt_key
+
+    def retirements(self) -> dict[str, list[rotation.Retired]]:
+        return {fp: [rotation.Retired(*t) for t in rows] for fp, rows in self.retired.items()}
 
 
 @dataclass
@@ -92,6 +115,9 @@ class Verification:
     #: unit code -> what the package may say of that unit (from the unit's own signed package)
     units: dict[str, provenance.Detail] = field(default_factory=dict)
     audit_chain: tuple[chain.ChainEntry, ...] | None = None  # the sender's, as carried
+    #: key statements its tree carries that the register takes on merge (rotation.py)
+    rotations: list[rotation.Rotation] = field(default_factory=list)
+    revocations: list[rotation.Revocation] = field(default_factory=list)
 
     def named_units(self) -> set[str]:
         """Every unit the package speaks for or names: its tree's senders, its unit list, the
@@ -142,8 +168,13 @@ def verify_package(data: bytes, source: str, forms: FormSet, view: RegisterView 
         add(Check("签名", False, "清单的签名不正确：数据包在签名后被改动过，或签名是伪造的"))
         return result
     add(Check("签名", True, f"签名正确（签名者公钥指纹 {manifest.signer_fingerprint}）"))
+    try:
+        statements = rotation.statements_of(manifest.raw, manifest.sender.code)
+    except rotation.StatementError as err:
+        add(Check("换钥声明", False, f"{err}；数据包未被接受，登记库未作任何改动"))
+        return result
     result.manifest = manifest
-    _set_speakers(result, provenance.listed_speakers(manifest))
+    _set_speakers(result, provenance.listed_speakers(manifest, statements))
     if (why := provenance.listed_problem(manifest)) is not None:
         add(Check("内含数据包", False, why))
         return result
@@ -151,8 +182,8 @@ def verify_package(data: bytes, source: str, forms: FormSet, view: RegisterView 
         add(Check("签名者", False, f"签名者公钥指纹 {manifest.signer_fingerprint} 与应有的 "
                                  f"{expected_fingerprint} 不符"))
     if manifest.sealed:  # version 2: the members to check are inside the encrypted payload
-        opened = open_payload(members, manifest, view.decrypt_key if view else None, source,
-                              limits)
+        opened = open_payload(members, manifest, view.key_for(manifest) if view else None,
+                              source, limits)
         add(Check(opened.check, opened.ok, opened.message))
         if opened.members is None:
             if opened.ok is None:
@@ -161,13 +192,15 @@ def verify_package(data: bytes, source: str, forms: FormSet, view: RegisterView 
         members = result.members = opened.members
     if not _hashes(result, manifest, members):
         return result
-    origins = _inner(result, manifest, forms, depth, limits) if manifest.inner else {}
+    origins = (_inner(result, manifest, forms, depth, limits, statements) if manifest.inner
+               else {})
     _listed_units(result, manifest)
     if view is None:
         add(_sender_unchecked(manifest))
         return result
-    _trust(result, manifest, view)
-    _vouched_keys(result, view)
+    retired = _retired(result, view)
+    _trust(result, manifest, view, retired)
+    _vouched_keys(result, view, retired)
     if manifest.kind == KIND_REGISTRATION:
         _sequence(result, manifest, view)
     else:
@@ -226,7 +259,7 @@ def _set_speakers(result: Verification, speakers: list[provenance.Speaker]) -> N
 
 
 def _inner(result: Verification, manifest: Manifest, forms: FormSet, depth: int,
-           limits: Limits) -> dict[str, Origins]:
+           limits: Limits, statements: rotation.Statements) -> dict[str, Origins]:
     """Verify every original package carried under inner/ against the manifest's list, and
     that the package may carry it (provenance.carry_problem)."""
     problems: list[str] = []
@@ -249,7 +282,7 @@ def _inner(result: Verification, manifest: Manifest, forms: FormSet, depth: int,
             elif (m.package_id != ref.package_id or m.sender.code != ref.sender_code
                   or m.kind != KIND_REGISTRATION):
                 problems.append(f"{ref.name} 与清单中的记载不符")
-            elif (why := provenance.carry_problem(manifest, m)) is not None:
+            elif (why := provenance.carry_problem(manifest, m, statements)) is not None:
                 problems.append(why)
             else:
                 result.inner[m.package_id] = m
@@ -260,7 +293,7 @@ def _inner(result: Verification, manifest: Manifest, forms: FormSet, depth: int,
     if problems:
         result.checks.append(Check("内含数据包", False, "；".join(problems)))
         return {}
-    _set_speakers(result, provenance.speakers_of(manifest, children))
+    _set_speakers(result, provenance.speakers_of(manifest, children, statements))
     result.checks.append(Check("内含数据包", True,
                                f"{len(origins)} 个原始数据包的签名和哈希均正确，"
                                "均由下级单位签名并发给本数据包的发送单位"))
@@ -275,11 +308,30 @@ def _listed_units(result: Verification, manifest: Manifest) -> None:
         result.checks.append(Check("报送范围", False, why))
 
 
-def _vouched_keys(result: Verification, view: RegisterView) -> None:
-    """Carried packages of units whose keys this level trusts directly are signed by them."""
-    why = provenance.key_problem(result.speakers, view.trusted)
+def _retired(result: Verification, view: RegisterView) -> dict[str, list[rotation.Retired]]:
+    """The register's retired keys and the revocations the package's tree carries (each from
+    the level responsible for its unit; Verification.revocations keeps them for the merge)."""
+    retired = view.retirements()
+    why, revocations = provenance.revocations_problem(result.speakers, view.parents)
+    if why is not None:
+        result.checks.append(Check("吊销", False, why))
+        return retired
+    result.revocations = revocations
+    for r in revocations:
+        retired.setdefault(r.fingerprint, []).append(rotation.Retired(
+            rotation.KIND_REVOCATION, r.unit_code, r.effective_from, r.by_code, r.by_name))
+    return retired
+
+
+def _vouched_keys(result: Verification, view: RegisterView,
+                  retired: dict[str, list[rotation.Retired]]) -> None:
+    """Carried packages of units whose keys this level trusts directly are signed by them (or
+    by a key their own rotation statements lead to), and none by a retired key."""
+    why, taken = provenance.key_problem(result.speakers, view.trusted, retired)
     if why is not None:
         result.checks.append(Check("内含数据包", False, why))
+    else:
+        result.rotations += [r for r in taken if r not in result.rotations]
 
 
 def _scope(result: Verification, view: RegisterView) -> None:
@@ -297,12 +349,13 @@ def _scope(result: Verification, view: RegisterView) -> None:
         result.checks.append(Check("记录归属", True, "记录编号均未被登记库中其他单位或数据包使用"))
 
 
-def _trust(result: Verification, manifest: Manifest, view: RegisterView) -> None:
+def _trust(result: Verification, manifest: Manifest, view: RegisterView,
+           retired: dict[str, list[rotation.Retired]]) -> None:
     sender = manifest.sender
     who = provenance.unit_text(sender)
     fp = manifest.signer_fingerprint
     if sender.code == view.own_code:
-        ok = fp == view.own_fingerprint
+        ok = view.own_key(fp)
         result.checks.append(Check("发送单位", ok, "本单位自己发出的数据包" if ok else
                                    f"自称由本单位发出，但签名密钥不是本单位的（指纹 {fp}）"))
         return
@@ -312,14 +365,15 @@ def _trust(result: Verification, manifest: Manifest, view: RegisterView) -> None
             "发送单位", False,
             f"{who}的公钥尚未核对。请对照该单位盖章纸质封面上印的公钥指纹，确认与 {fp} 一致后运行："
             f"dengji keys --db 登记库 trust \"{result.source}\" --fingerprint \"{fp}\"，再重新导入"))
-    elif fp not in known:
-        result.checks.append(Check(
-            "发送单位", False,
-            f"签名所用的公钥（指纹 {fp}）不是已核对的{who}的公钥：数据包可能是伪造的；"
-            "如果对方确实更换了密钥，请对照新的纸质封面重新核对"))
     else:
-        result.checks.append(Check("发送单位", True, f"{who}，公钥已核对"))
-    if manifest.recipient_fingerprint != view.own_fingerprint:
+        st = rotation.standing(who, sender.code, fp, datetime.fromisoformat(manifest.created),
+                               known, retired, [r for s in result.speakers
+                                                for r in s.statements.rotations])
+        result.checks.append(Check("发送单位", st.ok, f"{who}，{st.message}" if st.ok
+                                   else st.message))
+        if st.ok:
+            result.rotations += [r for r in st.rotations if r not in result.rotations]
+    if not view.own_key(manifest.recipient_fingerprint):
         r = manifest.recipient
         result.checks.append(Check("接收单位", False, f"这是发给 "
                                    f"{provenance.unit_text(r)} 的，不是发给本单位的"))
@@ -386,7 +440,7 @@ def _returned(result: Verification, manifest: Manifest, view: RegisterView) -> N
 def _data(result: Verification, manifest: Manifest, forms: FormSet, view: RegisterView,
           origins: dict[str, Origins]) -> None:
     try:
-        plaintext = data_plaintext(result.members, manifest, view.decrypt_key)
+        plaintext = data_plaintext(result.members, manifest, view.key_for(manifest))
     except encryption.DecryptionFailed:
         result.checks.append(Check("数据", False, "无法用本单位的密钥解密数据（本单位不是接收方，"
                                    "或数据被改动过）"))

@@ -63,6 +63,8 @@ class PackageContent:
     attachments: dict[str, bytes] = field(default_factory=dict)  # "xlsx/附件4.xlsx" -> bytes
     inner: list[tuple[dict[str, Any], bytes]] = field(default_factory=list)  # (ref, file)
     answers: list[str] = field(default_factory=list)  # return files this package answers
+    #: the sender's key statements (format/rotation.py: key_rotations, key_revocations)
+    key_statements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def write_registration(content: PackageContent, sender: Sender, recipient: Publi
         "form_set": content.form_set, "forms": content.forms,
         "record_count": len(content.records), "units": content.units,
         "inner": inner_refs, "record_digests": sorted(content.digests),
-        "answers": content.answers,
+        "answers": content.answers, **content.key_statements,
     }
     if content.audit:  # the chain's head, signed: the level above anchors to it (chain.py)
         manifest["audit_head"] = {"seq": content.audit[-1]["seq"],

@@ -1,21 +1,27 @@
 """Key use cases: the own unit's public key (show, export as a file) and trusting another
 unit's key once its fingerprint matches the stamped paper cover; the recipient of the own
-package, remembered in the register once chosen. UI-free; re-exported by
+package, remembered in the register once chosen; rotating the own key and revoking a lost key
+of a unit below (docs/packages.md, "Key rotation and revocation"). UI-free; re-exported by
 desktop.services.packages."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+
+from sqlalchemy import select
 
 from desktop.domain.forms import FormSet
 from desktop.errors import KnownError
-from desktop.exchange import trust
+from desktop.exchange import keyevents, trust
 from desktop.exchange.format.keys import PublicKeyInfo, public_key_file, read_public_key_file
 from desktop.exchange.format.reader import verify_package
+from desktop.exchange.format.rotation import Revocation, Rotation
 from desktop.services.packages.io import ACTOR, read_file, write_atomic
 from desktop.storage import Meta, Register, append_audit
+from desktop.storage.tables import KeyEvent
 
 #: the register's fact holding the recipient key file the clerk chose for the own packages
 RECIPIENT_FACT = "export_recipient"
@@ -125,3 +131,56 @@ def choose_recipient(register: Register, path: Path, actor: str = ACTOR) -> Publ
             "file": Path(path).name})
         session.commit()
     return info
+
+
+def rotate_key(register: Register, actor: str = ACTOR) -> Rotation:
+    """Replace the own signing and encryption key pair by a new one, announced by a statement
+    signed by the old key (kept: it still opens what was encrypted for it, and no longer
+    signs). The next package carries the statement; the level above takes the new key without
+    a new fingerprint check. One transaction: a kill leaves the old or the new key in force."""
+    with register.session() as session:
+        statement = keyevents.rotate_own(session, register, actor)
+        session.commit()
+    return statement
+
+
+def parse_from(text: str) -> datetime:
+    """The time a revocation starts from, as a clerk types it: a date (from its local
+    midnight) or a date and time; KnownError otherwise."""
+    value = (text or "").strip()
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day).astimezone()
+        moment = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise KnownError(f"吊销起始日期“{value}”格式不正确，请写成 2026-12-01 这样的日期"
+                         "（或 2026-12-01 08:30 这样的日期和时间）。") from err
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def revoke_key(register: Register, unit_code: str, effective_from: datetime,
+               key: str | None = None, actor: str = ACTOR) -> Revocation:
+    """Revoke a signing key of a unit below this level from `effective_from` (the key named
+    by its fingerprint, or the only one this register knows for the unit). Packages it
+    signed from then on are refused here, and at every level above once the next own
+    package has carried the revocation there."""
+    with register.session() as session:
+        revocation = keyevents.revoke(session, register, unit_code.strip(), effective_from,
+                                      key, actor)
+        session.commit()
+    return revocation
+
+
+def unit_keys(register: Register, unit_code: str) -> list[str]:
+    """The signing key fingerprints this register knows for a unit (trusted, or signers of
+    packages received from it), oldest first."""
+    with register.session() as session:
+        return keyevents.known_keys(session, unit_code)
+
+
+def key_events(register: Register) -> list[KeyEvent]:
+    """Every rotation and revocation the register knows, oldest first (for `dengji keys
+    list` and the window)."""
+    with register.session() as session:
+        return list(session.execute(select(KeyEvent).order_by(KeyEvent.id)).scalars())

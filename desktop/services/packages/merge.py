@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from desktop.domain.forms import FormSet
-from desktop.exchange import returns, trust
+from desktop.exchange import keyevents, returns, trust
 from desktop.exchange.format.chain import anchor_of
 from desktop.exchange.format.errors import PackageRefused
 from desktop.exchange.format.manifest import KIND_RETURN
@@ -99,6 +99,10 @@ def merge_packages(register: Register, forms: FormSet, paths: Sequence[Path], *,
                 m = v.manifest
                 if report.status == "merged":  # what the next file of the batch meets
                     view.merged.setdefault(m.sender.code, {})[m.sequence] = m.package_id
+                    if v.rotations or v.revocations:  # keys it rotated or revoked
+                        keyevents.store_received(session, v, actor)
+                        view.trusted = trust.register_view(session, register).trusted
+                        view.retired = keyevents.retired_view(session)
                     if v.audit_chain:
                         view.audit_heads[m.sender.code] = anchor_of(v.audit_chain)
                     o = report.outcome
