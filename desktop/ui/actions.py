@@ -42,6 +42,10 @@ class Action(StrEnum):
     OWN_KEY = "ownKey"
     TRUST_KEY = "trustKey"
     EXPORT_OPEN = "exportOpenData"  # 导出开放数据… (issue #17, 对接)
+    # 抽查 (issue #17, 抽查核验)
+    SPOTCHECK_SAMPLE = "spotcheckSample"  # 抽取样本…
+    SPOTCHECK_RECORD = "spotcheckRecord"  # 导入核验结果…
+    SPOTCHECK_REPORT = "spotcheckReport"  # 抽查报告…
     # 清理 (法学会)
     CLEANUP_PROPOSALS = "cleanupProposals"
     CLEANUP_EXPORT = "cleanupExport"

@@ -44,6 +44,7 @@ from desktop.ui.packages.actions import add_package_actions
 from desktop.ui.printing.actions import add_print_actions
 from desktop.ui.records.formtab import FormTab
 from desktop.ui.register.actions import add_register_actions
+from desktop.ui.spotcheck.actions import add_spotcheck_actions, has_spotcheck
 from desktop.ui.workers import Workers
 
 UNIT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -170,6 +171,8 @@ class MainWindow(QMainWindow):
         add_excel_actions(ctx, self.menuBar().addMenu("Excel"))
         add_print_actions(ctx, self.menuBar().addMenu("打印"))
         add_package_actions(ctx, self.menuBar().addMenu("上报"))
+        if has_spotcheck(self.own.level):
+            add_spotcheck_actions(ctx, self.menuBar().addMenu("抽查"))
         if self.own.level.startswith("society"):
             add_cleanup_actions(ctx, self.menuBar().addMenu("清理"))
         register = self.menuBar().addMenu("登记库")

@@ -6,7 +6,7 @@ method. UI-free: commands/spotcheck.py and ui/spotcheck/ call these."""
 
 from desktop.services.spotcheck.record import Recorded, record_results
 from desktop.services.spotcheck.report import find_sample, samples, spot_report, write_report
-from desktop.services.spotcheck.sample import Drawn, draw_sample
+from desktop.services.spotcheck.sample import Drawn, draw_sample, population_summary
 
-__all__ = ["Drawn", "Recorded", "draw_sample", "find_sample", "record_results", "samples",
-           "spot_report", "write_report"]
+__all__ = ["Drawn", "Recorded", "draw_sample", "find_sample", "population_summary",
+           "record_results", "samples", "spot_report", "write_report"]

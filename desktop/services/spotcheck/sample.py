@@ -103,6 +103,13 @@ def population(conn: Any) -> list[tuple[str, str]]:
                      (ACCEPTED, PACKAGE_RECEIVED, KIND_REGISTRATION))
 
 
+def population_summary(register: Register) -> tuple[int, int]:
+    """(accepted records, units) a sample would be drawn from now."""
+    with register.session() as session:
+        people = population(session.connection())
+    return len(people), len({code for _, code in people})
+
+
 def _details(conn: Any, ids: list[str]) -> Iterator[tuple]:
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]

@@ -1,0 +1,134 @@
+"""The 抽查 menu in the real window, as a city clerk uses it: draw a sample (the file dialog
+answered), fill the verification workbook as a verifier would, import it (a bad one shows its
+findings per cell and stores nothing), and save the report as PDF and Excel."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+import openpyxl  # noqa: E402
+from PySide6.QtWidgets import QFileDialog, QMessageBox  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from desktop.services import packages as svc  # noqa: E402
+from desktop.storage.tables import SpotItem  # noqa: E402
+from desktop.ui.actions import Action  # noqa: E402
+from desktop.ui.cleanup.common import FindingsDialog  # noqa: E402
+from desktop.ui.spotcheck.dialogs import ReportDialog, SampleDialog  # noqa: E402
+from tests.exchange.conftest import CITY, World  # noqa: E402
+from tests.ui.conftest import shown_dialog  # noqa: E402
+
+SHOTS = Path("/tmp/shots19/spotcheck")
+
+
+@pytest.fixture
+def city(world: World):
+    reg = world.register(CITY, "city.dengji")
+    for seed, members in ((91, 3), (92, 5)):
+        firm = world.firm(seed=seed, members=members, parent=reg)
+        sent = world.export(firm.register)
+        world.merge(reg, sent.path)
+        svc.accept_package(reg, sent.package_id)
+    return reg
+
+
+@pytest.fixture
+def said(monkeypatch) -> list[str]:
+    out: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: out.append(a[2]) or 0)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: out.append(a[2]) or 0)
+    return out
+
+
+def answer_save(monkeypatch, path: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+
+
+def answer_open(monkeypatch, path: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+
+
+def fill(path: Path, out: Path, *, note: str | None = "") -> Path:
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        if ws.title in ("说明", "抽查标识"):
+            continue
+        header = [c.value for c in ws[3]]
+        for r in range(4, ws.max_row + 1):
+            ws.cell(r, header.index("核验结果") + 1).value = "不实" if note is None else "属实"
+            ws.cell(r, header.index("说明") + 1).value = note
+            ws.cell(r, header.index("核验人") + 1).value = "赵核验"
+            ws.cell(r, header.index("核验日期") + 1).value = date.today().isoformat()
+    wb.save(out)
+    return out
+
+
+def stored(reg) -> int:
+    with reg.session() as session:
+        return session.execute(select(func.count()).select_from(SpotItem).where(
+            SpotItem.result.is_not(None))).scalar_one()
+
+
+def test_a_clerk_draws_records_and_reports(city, make_window, qtbot, monkeypatch, said,
+                                           tmp_path) -> None:
+    window = make_window(city)
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert "抽查" in menus
+    window.action(Action.SPOTCHECK_SAMPLE).trigger()
+    dialog = shown_dialog(qtbot, window, "spotcheckSample", SampleDialog)
+    assert "10 条记录（2 个单位）" in dialog.about.text()
+    dialog.by_size.setChecked(True)
+    dialog.size.setValue(4)
+    dialog.seed.setText("WINDOW-SEED")
+    book = tmp_path / "抽查核验表.xlsx"
+    answer_save(monkeypatch, book)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    dialog.grab().save(str(SHOTS / "sample-dialog.png"))
+    dialog.ok.click()
+    qtbot.waitUntil(lambda: "已抽取样本" in dialog.result.text(), timeout=30000)
+    assert book.is_file() and "WINDOW-SEED" in dialog.result.text()
+    assert "4 条" in dialog.result.text() and said and "随机种子：WINDOW-SEED" in said[-1]
+
+    # a 不实 without 说明: refused whole, the findings shown per cell
+    bad = fill(book, tmp_path / "bad.xlsx", note=None)
+    answer_open(monkeypatch, bad)
+    window.action(Action.SPOTCHECK_RECORD).trigger()
+    findings = shown_dialog(qtbot, window, "spotcheckFindings", FindingsDialog, timeout=30000)
+    assert "未导入任何结果" in findings.summary.text()
+    assert stored(city) == 0
+    findings.grab().save(str(SHOTS / "findings.png"))
+    findings.close()
+
+    good = fill(book, tmp_path / "good.xlsx")
+    answer_open(monkeypatch, good)
+    before = len(said)
+    window.action(Action.SPOTCHECK_RECORD).trigger()
+    qtbot.waitUntil(lambda: len(said) > before, timeout=30000)
+    assert "核验结果 4 条（属实 4 条" in said[-1]
+    assert stored(city) == 4
+
+    window.action(Action.SPOTCHECK_REPORT).trigger()
+    report = shown_dialog(qtbot, window, "spotcheckReport", ReportDialog)
+    assert report.sample.count() == 1 and "WINDOW-SEED" in report.sample.currentText()
+    pdf = tmp_path / "抽查报告.pdf"
+    answer_save(monkeypatch, pdf)
+    report.ok.click()
+    qtbot.waitUntil(lambda: "抽查报告：" in report.result.text(), timeout=30000)
+    assert pdf.read_bytes().startswith(b"%PDF") and "不实率 0.0%" in report.result.text()
+    report.xlsx.setChecked(True)
+    xlsx = tmp_path / "抽查报告.xlsx"
+    answer_save(monkeypatch, xlsx)
+    report.ok.click()
+    qtbot.waitUntil(lambda: str(xlsx) in report.result.text(), timeout=30000)
+    assert xlsx.is_file()
+    report.grab().save(str(SHOTS / "report-dialog.png"))
+
+
+def test_a_firm_has_no_spotcheck_menu(make_window, register) -> None:
+    window = make_window(register)
+    assert "抽查" not in [a.text() for a in window.menuBar().actions()]
