@@ -16,7 +16,7 @@ from desktop.domain.forms import FormSet
 from desktop.domain.spotcheck import FALSE, TRUE, UNVERIFIABLE, SpotReport, UnitLine
 from desktop.errors import KnownError, UsageError
 from desktop.exchange import sqlfast as sql
-from desktop.exchange.trust import own_sender, own_unit
+from desktop.exchange.trust import own_decrypt_keys, own_unit
 from desktop.progress import Progress, Task, run
 from desktop.reports.pdf.spotcheck import report_pdf
 from desktop.reports.xlsx.spotcheck import write_report_book
@@ -57,7 +57,7 @@ def spot_report(register: Register, forms: FormSet, sample_id: str | None = None
     sample = find_sample(register, sample_id)
     with register.session() as session:
         own = own_unit(session, register)
-        _, key = own_sender(session, register)
+        ring = own_decrypt_keys(session, register)  # also the keys of before a rotation
         items = list(session.execute(select(SpotItem).where(
             SpotItem.sample_id == sample.id).order_by(SpotItem.position)).scalars())
         by_unit: dict[str, list[SpotItem]] = defaultdict(list)
@@ -77,7 +77,7 @@ def spot_report(register: Register, forms: FormSet, sample_id: str | None = None
                 if pid not in trees:
                     content = session.execute(select(Package.content).where(
                         Package.id == pid)).scalar_one_or_none()
-                    trees[pid] = (package_signers(content, pid, key) if content
+                    trees[pid] = (package_signers(content, pid, ring) if content
                                   else Signers())
                 fingerprints, route = trees[pid].of(code)
                 keys.update(fingerprints)

@@ -9,6 +9,7 @@ package (encrypted for the city) cannot be opened: the city's manifest, which ca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -19,6 +20,7 @@ from desktop.exchange.format.payload import open_payload
 from desktop.exchange.format.zipcheck import read_members
 
 MAX_DEPTH = 6
+Ring = X25519PrivateKey | Sequence[X25519PrivateKey]
 
 
 @dataclass
@@ -42,14 +44,15 @@ class Signers:
         return tuple(sorted(self.keys.get(code, ()))), text
 
 
-def package_signers(content: bytes, source: str, key: X25519PrivateKey | None) -> Signers:
-    """The signers of a stored (already verified) package and of every package it carries."""
+def package_signers(content: bytes, source: str, key: Ring | None) -> Signers:
+    """The signers of a stored (already verified) package and of every package it carries;
+    `key` is the own decryption key, or the ring of them (the keys of before a rotation)."""
     out = Signers()
     _walk(content, source, key, (), out, 0)
     return out
 
 
-def _walk(data: bytes, source: str, key: X25519PrivateKey | None, route: tuple[str, ...],
+def _walk(data: bytes, source: str, key: Ring | None, route: tuple[str, ...],
           out: Signers, depth: int) -> None:
     try:
         members = read_members(data, source, member_allowed)
@@ -65,7 +68,7 @@ def _walk(data: bytes, source: str, key: X25519PrivateKey | None, route: tuple[s
     if manifest.sealed:
         if key is None:
             return
-        opened = open_payload(members, manifest, key, source)
+        opened = open_payload(members, manifest, key, source)  # type: ignore[arg-type]
         if opened.members is None:
             return
         members = opened.members
