@@ -8,7 +8,7 @@ Repository functions: they add to the caller's session and never commit.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
@@ -96,7 +96,11 @@ def revoke(session: Session, register: Register, code: str, effective_from: date
     next package carries it upward."""
     own = _own(session, register)
     unit = session.execute(select(Unit).where(Unit.code == code, Unit.is_own.is_(False))
-                           ).scalars().first()
+                           ).scalars().first() or session.execute(
+        select(TrustedKey).where(TrustedKey.unit_code == code)).scalars().first()
+    if isinstance(unit, TrustedKey):  # trusted, no package of it merged yet
+        unit = Unit(code=code, name=unit.unit_name, level=unit.level)
+    effective_from = effective_from.astimezone(UTC).replace(microsecond=0)  # as carried
     if code == own.code:
         raise KnownError("不能吊销本单位自己的公钥：本单位的密钥丢失时，请换用新的登记库和公钥，"
                          "由上级单位吊销旧公钥；密钥仍在手中时请用“换钥”。")
