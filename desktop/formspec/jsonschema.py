@@ -253,7 +253,7 @@ def _coded(table: CodeTable) -> Encode:
 
     def encode(value: Any) -> Any:
         hit = by_code.get(value)
-        return dict(hit) if hit is not None else {"code": value, "label": table.label_of(value)}
+        return hit if hit is not None else {"code": value, "label": table.label_of(value)}
     return encode
 
 
@@ -285,25 +285,34 @@ def encoder(spec: FieldSpec) -> Encode | None:
 
 
 class LineMaker:
-    """The open line of a record of one form version (made once per form, used per record)."""
+    """The open line of a record of one form version (made once per form, used per record).
+
+    The coded parts of a line are shared between lines (each code's {"code", "label"}): a
+    line is for writing out, not for changing in place."""
 
     def __init__(self, form: FormSpec) -> None:
         self.form = form
-        self._fields = [(f.id, encoder(f)) for f in form.fields]
+        self._ids = tuple(f.id for f in form.fields)
+        self._coded = tuple((f.id, enc) for f in form.fields
+                            if (enc := encoder(f)) is not None)
+        self._states: dict[str, dict[str, str]] = {}
 
     def data(self, values: Mapping[str, Any]) -> dict[str, Any]:
         get = values.get
-        out = {}
-        for fid, enc in self._fields:
-            value = get(fid)
-            out[fid] = None if value is None else enc(value) if enc is not None else value
+        out = {fid: get(fid) for fid in self._ids}
+        for fid, enc in self._coded:
+            value = out[fid]
+            if value is not None:
+                out[fid] = enc(value)
         return out
 
     def line(self, record_id: str, unit: Mapping[str, str], state: str,
              values: Mapping[str, Any]) -> dict[str, Any]:
+        shown = self._states.get(state)
+        if shown is None:
+            shown = self._states[state] = {"code": state, "label": word(state)}
         return {"format": FORMAT, "form": self.form.id, "form_version": self.form.version,
-                "record_id": record_id, "unit": unit,
-                "state": {"code": state, "label": word(state)},
+                "record_id": record_id, "unit": unit, "state": shown,
                 "data": self.data(values)}
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 from sqlalchemy import func, or_, select
 
 from desktop.domain.forms import FormSet, FormSpec
@@ -90,22 +91,23 @@ def _accepted(register: Register, form_id: str):
     return (select(Record.id, Record.unit_id, Record.state, Record.data)
             .where(Record.form_id == form_id,
                    or_((Record.unit_id == register.own_unit_id) & (Record.state != DRAFT),
-                       (Record.state == ACCEPTED) & Record.package_id.in_(current)))
-            .order_by(Record.unit_id, Record.created_at, Record.id))
+                       (Record.state == ACCEPTED) & Record.package_id.in_(current))))
 
 
 def open_lines(register: Register, session, form: FormSpec) -> Iterator[bytes]:
-    """The open lines (UTF-8, each ending in a newline) of the form's exported records."""
+    """The open lines (UTF-8, each ending in a newline) of the form's exported records, in the
+    register's order (no sort: a receiving system reads them by record id)."""
     units = {u.id: {"code": u.code, "name": u.name, "level": u.level}
              for u in session.execute(select(Unit)).scalars()}
     maker = LineMaker(form)
     renamed = any(f.renamed_from for f in form.fields)
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    for rid, unit_id, state, data in session.execute(_accepted(register, form.id)):
-        values = json.loads(data)
+    rows = session.execute(_accepted(register, form.id), execution_options={"yield_per": 2000})
+    loads, dumps, line = orjson.loads, orjson.dumps, maker.line
+    for rid, unit_id, state, data in rows:
+        values = loads(data)
         if renamed:
             values = upgrade_stored(form.fields, values)
-        yield (dumps(maker.line(rid, units[unit_id], state, values)) + "\n").encode("utf-8")
+        yield dumps(line(rid, units[unit_id], state, values)) + b"\n"
 
 
 class _Part:
@@ -169,7 +171,10 @@ def _write_all(register: Register, session, chosen: list[FormSpec], part: Path, 
     part.mkdir(mode=0o700)
     files: dict[str, dict] = {}
     counts: dict[str, int] = {}
-    total = sum(_count(register, session, form) for form in chosen)
+    # the progress bar's total: the forms' records (the form index alone, no row is read);
+    # the export takes fewer (no drafts, nothing unaccepted), so the bar is filled at the end
+    total = session.execute(select(func.count()).select_from(Record)
+                            .where(Record.form_id.in_([f.id for f in chosen]))).scalar_one()
     done = 0
     yield Progress(0, max(total, 1), "导出开放数据")
     for form in chosen:
@@ -238,7 +243,7 @@ def _chosen(forms: FormSet, own: Unit | None) -> list[FormSpec]:
 
 
 def _count(register: Register, session, form: FormSpec) -> int:
-    inner = _accepted(register, form.id).order_by(None).subquery()
+    inner = _accepted(register, form.id).subquery()
     return session.execute(select(func.count()).select_from(inner)).scalar_one()
 
 

@@ -5,7 +5,6 @@ audited; a folder that is not empty is refused in the dialog with nothing writte
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
