@@ -19,9 +19,10 @@ def report_doc(report: SpotReport) -> TableDoc:
     return TableDoc(
         table_id="spotcheck_report", ident=report.sample_id, attachment="", title=TITLE,
         unit_line=(("抽查单位", f"{report.unit_name}（{report.unit_code}）"),
-                   ("抽取", f"{report.drawn_at} {report.drawn_by}"),
-                   ("样本", f"{report.rule}，总体 {report.population} 条"),
-                   ("随机种子", report.seed)),
+                   ("样本编号", report.sample_id), ("随机种子", report.seed),
+                   ("抽样方法", report.method),
+                   ("样本", f"{report.rule}，已接收记录 {report.population} 条"),
+                   ("抽取", f"{report.drawn_at} {report.drawn_by}")),
         columns=tuple(Column(label, w, a) for label, w, a in zip(COLUMNS, _WEIGHTS, _ALIGN,
                                                                  strict=True)),
         rows=[line.cells() for line in report.lines],
@@ -31,4 +32,10 @@ def report_doc(report: SpotReport) -> TableDoc:
 
 def report_pdf(report: SpotReport) -> Generator[tuple[int, int], None, tuple[bytes, int]]:
     """Draw the report; yields (page, pages) and returns (PDF bytes, pages)."""
-    return (yield from table_pdf(report_doc(report), report.method_line))
+    return (yield from table_pdf(report_doc(report), footer_note(report)))
+
+
+def footer_note(report: SpotReport) -> str:
+    """Every page's footer: the seed and the method, short enough to leave the page number
+    and the QR code their room (the whole method is in docs/spotcheck.md)."""
+    return f"随机种子 {report.seed}　抽样方法 {report.method}（见 docs/spotcheck.md）"
