@@ -48,6 +48,11 @@ def test_handover_from_the_command_line(dengji, db, tmp_path, monkeypatch):
     assert audit.code == 0, audit.err
 
 
+def test_a_register_without_received_packages_lists_no_handovers(dengji, db):
+    listed = dengji("handover", "--db", db, "--received")
+    assert listed.code == 0 and "没有移交记录" in listed.out
+
+
 def test_the_checklist_goes_beside_the_register_by_default(dengji, db, monkeypatch):
     monkeypatch.setenv("DENGJI_NEW_PASSPHRASE", NEW)
     run = dengji("handover", "--db", db, "--from", "张三", "--to", "李四", "--yes")
@@ -109,3 +114,23 @@ def test_the_city_sees_the_handover_in_the_next_package(dengji, tmp_path, monkey
     listed = dengji("handover", "--db", city.path, "--received")
     assert listed.code == 0 and "张三 → 李四" in listed.out
     assert "第 1 次报送的数据包" in listed.out
+
+
+def test_every_command_the_clerks_page_gives_parses():
+    """docs/clerks-secrets.md tells clerks what to type: each `dengji …` it gives is a command
+    and options the program has."""
+    import re
+    import shlex
+
+    from desktop.cli import build_parser
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "clerks-secrets.md").read_text("utf-8")
+    given = re.findall(r"`(dengji [^`]+)`", page) + re.findall(r"^(dengji .+?)(?:\s+#.*)?$", page,
+                                                               re.MULTILINE)
+    assert len(given) >= 10
+    parser = build_parser()
+    for line in given:
+        if line == "dengji …":  # the page's own word for "a command"
+            continue
+        args = parser.parse_args(shlex.split(line)[1:])
+        assert args.command or args.main_db, line
