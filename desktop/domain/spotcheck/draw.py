@@ -31,7 +31,7 @@ METHOD = "dengji-spotcheck-1"
 #: the verification results a verifier may write (核验结果)
 TRUE, FALSE, UNVERIFIABLE = "属实", "不实", "无法核实"
 RESULTS = (TRUE, FALSE, UNVERIFIABLE)
-_SEED = re.compile(r"^[0-9A-Za-z_-]{4,64}$")
+_SEED = re.compile(r"[0-9A-Za-z_-]{4,64}")
 
 
 def new_seed() -> str:
@@ -41,7 +41,7 @@ def new_seed() -> str:
 
 def seed_problem(seed: str) -> str | None:
     """Why `seed` cannot be a seed (Chinese, for the user), or None."""
-    if not _SEED.match(seed):
+    if not _SEED.fullmatch(seed):
         return (f"随机种子“{seed[:80]}”不可用：应为 4–64 个英文字母、数字、下划线或连字符，"
                 "如 3F9A0C21D4E5B677（不写则自动生成）")
     return None
