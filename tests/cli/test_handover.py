@@ -134,3 +134,27 @@ def test_every_command_the_clerks_page_gives_parses():
             continue
         args = parser.parse_args(shlex.split(line)[1:])
         assert args.command or args.main_db, line
+
+
+def test_a_forged_handover_entry_cannot_steer_the_terminal(dengji, tmp_path, monkeypatch):
+    """A sender can write anything into its own audit log: the names it reports are cut to 100
+    characters and printed with their control characters escaped."""
+    from desktop.services.handover import ACTION
+    from desktop.storage import append_audit
+
+    world = World(tmp_path / "w", shipped_forms())
+    world.folder.mkdir()
+    city = world.register(CITY, "city.dengji")
+    firm = world.firm(parent=city).register
+    with firm.session() as session:
+        append_audit(session, "x", ACTION, "x", {"from": "张三\x1b[2J\u202e", "to": "李" * 500})
+        session.commit()
+    package = world.export(firm).path
+    for reg in (city, firm):
+        reg.close()
+    monkeypatch.setenv("DENGJI_PASSPHRASE", WORLD_PASSPHRASE)
+    merged = dengji("merge", "--db", city.path, package)
+    assert merged.code == 0, merged.err
+    line = next(ln for ln in merged.out.splitlines() if ln.startswith("移交\t"))
+    assert "\x1b" not in line and "\u202e" not in line
+    assert "张三\\u001b[2J\\u202e → " + "李" * 100 + "（" in line
