@@ -37,6 +37,7 @@ from desktop.ui.context import Changes, WindowContext
 from desktop.ui.dialogs import fit_to_screen, guard_wheel
 from desktop.ui.files import offer_folder, open_path, save_path
 from desktop.ui.packages.returning import ReturnDialog
+from desktop.ui.packages.revoking import revoke_unit_key
 from desktop.ui.style import MARK_COLOURS
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -255,6 +256,13 @@ class DashboardDialog(QDialog):
         self.change_button.setToolTip("该单位（或其转报的下级单位）自己签名的数据包所报的名称等与本登记库"
                                       "不同：核实后确认，才改用新的信息")
         self.change_button.clicked.connect(self.confirm_changes)
+        self.revoke_button = QPushButton("吊销公钥…")
+        self.revoke_button.setObjectName("dashboardRevokeKey")
+        self.revoke_button.setToolTip("该单位的密钥丢失或被盗：自某日起拒绝用它签名的数据包，并随本单位"
+                                      "下次上报告知上级")
+        self.revoke_button.clicked.connect(
+            lambda: (row := self.selected()) is not None
+            and revoke_unit_key(self.ctx, row.code, row.name, self) and self.reload())
         self.export_button = QPushButton("导出 Excel…")
         self.export_button.setObjectName("dashboardExport")
         self.export_button.setToolTip("把表中当前显示的单位（按筛选和查找）导出为 Excel 工作簿")
@@ -267,7 +275,7 @@ class DashboardDialog(QDialog):
         bar.addWidget(self.search, 1)
         bar.addWidget(self.shown_label)
         buttons = QHBoxLayout()
-        for b in (self.import_button, self.add_button, self.export_button):
+        for b in (self.import_button, self.add_button, self.export_button, self.revoke_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         for b in (self.change_button, self.accept_button, self.return_button, close):
@@ -343,6 +351,7 @@ class DashboardDialog(QDialog):
         self.accept_button.setEnabled(has and row.status != "已接收")
         self.return_button.setEnabled(has and row.status != "已退回")
         self.change_button.setEnabled(row is not None and bool(row.unit_changes))
+        self.revoke_button.setEnabled(row is not None)
 
     def show_unit(self) -> bool:
         """Show the selected unit's records in the main window (double click)."""
