@@ -170,6 +170,8 @@ def cmd_export(args) -> int:
          + (f"已答复 {result.answered} 条退回意见。" if result.answered else "")
          + (f"另有 {result.drafts} 条草稿未上报（标记完成后随下次上报发出）。"
             if result.drafts else ""))
+    if result.changes:  # the change summary the package carries (dengji changes lists it)
+        _err(f"与上一个数据包（序号 {result.sequence - 1}）相比：{result.changes}。")
     return 0
 
 

@@ -40,6 +40,9 @@ class Code:
     parent: str | None = None
     group: str | None = None
     deprecated: bool = False
+    #: a record whose field takes this code leaves the register's count (停止党籍, 转出, …):
+    #: the change reports say so (exchange/changes.py), in this word
+    leaves: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlmodel import Session
 
 from desktop.domain.forms import FormSet
@@ -68,6 +68,12 @@ def _included(session: Session, register: Register) -> list[Any]:
         .where(or_((Record.unit_id == register.own_unit_id) & (Record.state != DRAFT),
                    (Record.state == ACCEPTED) & Record.package_id.in_(current)))
         .order_by(Record.unit_id, Record.form_id, Record.created_at)))
+
+
+def included_records(session: Session, register: Register) -> list[Any]:
+    """The records the next package takes (id, unit_id, form_id, form_version, state,
+    revision, data, package_id): what the own change report compares (exchange/changes.py)."""
+    return _included(session, register)
 
 
 def included_ids(session: Session, register: Register) -> set[str]:
@@ -139,8 +145,15 @@ def _inner(session: Session, package_ids: set[str]) -> list[tuple[dict[str, Any]
 
 def record_sent(session: Session, register: Register, written: Written,
                 recipient: PublicKeyInfo, inner: int) -> None:
-    """Add the Package row of a package just written (its sequence is taken from now on)."""
+    """Add the Package row of a package just written (its sequence is taken from now on).
+
+    The register keeps the newest sent package's file (older ones' are dropped): the next
+    change report compares with it (exchange/changes.py; the sender can open its own
+    package)."""
     m = written.manifest
+    session.execute(update(Package).where(Package.direction == PACKAGE_SENT,
+                                          Package.kind == KIND_REGISTRATION,
+                                          Package.content.is_not(None)).values(content=None))
     session.add(Package(
         id=written.package_id, kind=KIND_REGISTRATION, direction=PACKAGE_SENT,
         sender_code=m["sender"]["code"], sender_name=m["sender"]["name"],
@@ -151,5 +164,5 @@ def record_sent(session: Session, register: Register, written: Written,
         file_sha256=hashlib.sha256(written.data).hexdigest(),
         signer_fingerprint=m["signer"]["fingerprint"], record_count=m["record_count"],
         status="sent", summary=json.dumps({"forms": m["forms"], "inner": inner},
-                                          ensure_ascii=False)))
+                                          ensure_ascii=False), content=written.data))
     session.flush()

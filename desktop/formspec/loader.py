@@ -39,7 +39,7 @@ from desktop.errors import FormSpecError
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 _TABLE_KEYS = {"id", "label", "source", "taken"}
-_CODE_KEYS = {"code", "label", "aliases", "parent", "group", "deprecated"}
+_CODE_KEYS = {"code", "label", "aliases", "parent", "group", "deprecated", "leaves"}
 _FORM_KEYS = {"id", "version", "title", "attachment", "levels", "name_field", "list_columns"}
 _TOP_KEYS = {"form", "sections", "fields", "rules", "keys", "print", "summary"}
 _PRINT_KEYS = {"signatures", "stamp"}
@@ -135,6 +135,7 @@ def load_code_table(path: Path) -> CodeTable:
             parent=_typed(entry, "parent", str, w),
             group=_typed(entry, "group", str, w),
             deprecated=_typed(entry, "deprecated", bool, w, False),
+            leaves=_typed(entry, "leaves", str, w),
         )
         for text in (code.code, code.label, *code.aliases):
             other = seen.get(text)

@@ -41,7 +41,6 @@ class Action(StrEnum):
     IMPORT_RETURN = "importReturn"
     OWN_KEY = "ownKey"
     TRUST_KEY = "trustKey"
-    ROTATE_KEY = "rotateKey"  # 换钥… (issue #19)
     EXPORT_OPEN = "exportOpenData"  # 导出开放数据… (issue #17, 对接)
     # 抽查 (issue #17, 抽查核验)
     SPOTCHECK_SAMPLE = "spotcheckSample"  # 抽取样本…

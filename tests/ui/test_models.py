@@ -24,29 +24,36 @@ from desktop.services.intake import preview as ep
 from desktop.services.intake.workbook import check_workbook
 from desktop.ui.cleanup.models import CheckRowsModel, GroupsModel, LinesModel
 from desktop.ui.excel.models import FindingsModel, PreviewModel, finding_rows
+from desktop.ui.packages.changes import ChangesModel
 from desktop.ui.packages.dashboard import DashboardModel
 from desktop.ui.records import table
 from desktop.ui.records.table import RecordTableModel
+from desktop.ui.rows import RowsModel
 from tests.ui.conftest import firm_set, store
 from tests.ui.test_excel_import import members_book
 
 ALL_MODELS = {"RecordTableModel", "PreviewModel", "FindingsModel", "DashboardModel",
-              "CheckRowsModel", "GroupsModel", "LinesModel"}
+              "CheckRowsModel", "GroupsModel", "LinesModel", "RowsModel", "ChangesModel"}
 
 
 def test_every_model_of_the_window_is_listed_here() -> None:
     """A new model class under desktop/ui is added to this file (and so is tested): every
-    public class deriving, directly or through a class of its module, from a QAbstract…Model."""
-    found = set()
+    public class deriving, directly or through another model class of desktop/ui (of its own
+    module or imported: ui/rows.RowsModel), from a QAbstract…Model."""
+    classes: list[tuple[str, set[str]]] = []
     for path in Path(desktop.ui.__file__).parent.rglob("*.py"):
-        models: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ClassDef) and any(
-                    isinstance(base, ast.Name) and (re.fullmatch(r"QAbstract\w*Model", base.id)
-                                                    or base.id in models)
-                    for base in node.bases):
-                models.add(node.name)
-        found |= {name for name in models if not name.startswith("_")}
+            if isinstance(node, ast.ClassDef):
+                classes.append((node.name, {b.id for b in node.bases
+                                            if isinstance(b, ast.Name)}))
+    models: set[str] = set()
+    grown = True
+    while grown:  # until no class joins: a model's subclasses are models too
+        before = len(models)
+        models |= {name for name, bases in classes if any(
+            re.fullmatch(r"QAbstract\w*Model", b) or b in models for b in bases)}
+        grown = len(models) > before
+    found = {name for name in models if not name.startswith("_")}
     assert found == ALL_MODELS
 
 
@@ -185,6 +192,30 @@ def test_the_dashboard(qtmodeltester) -> None:
     qtmodeltester.check(model)
     model.set_rows([])
     qtmodeltester.check(model)
+
+
+def test_the_change_list(qtmodeltester) -> None:
+    model = ChangesModel()
+    qtmodeltester.check(model)
+    model.set_rows([
+        ("A", "附件1 律师党员基本信息登记表", "修改", "张三", "", "手机号码", "138****0000",
+         "139****5678", "r1"),
+        ("A", "附件1 律师党员基本信息登记表", "减少", "李四", "停止党籍：党籍状态为“停止党籍”",
+         "党籍状态", "正常", "停止党籍", "r2"),
+        ("B", "附件3 党组织基本信息登记表", "新增", "中共某所支部", "新登记", "", "", "", "r3")])
+    qtmodeltester.check(model)
+    assert model.data(model.index(1, 2), Qt.ItemDataRole.ForegroundRole) is not None
+    assert model.data(model.index(0, 6)) == "138****0000"
+    model.set_rows([])
+    qtmodeltester.check(model)
+
+
+def test_plain_rows(qtmodeltester) -> None:
+    model = RowsModel(["甲", "乙"])
+    qtmodeltester.check(model)
+    model.set_rows([(1, "一"), (2, "二")])
+    qtmodeltester.check(model)
+    assert (model.rowCount(), model.columnCount(), model.data(model.index(1, 0))) == (2, 2, "2")
 
 
 # --- the 法学会 cleanup dialogs ------------------------------------------------------

@@ -35,6 +35,9 @@ PAYLOAD = "payload.enc"  # version 2: the one encrypted member
 PLAIN_RECORDS = "data/records.jsonl"  # version 2: the data inside the payload
 PLAIN_COMMENTS = "data/comments.jsonl"
 AUDIT = "audit/audit.jsonl"
+#: the change summary since the sender's previous package (counts per unit and form; from
+#: this version on, inside the payload only: exchange/changes.py)
+CHANGES = "changes/summary.json"
 PACKAGE_SUFFIX, RETURN_SUFFIX, KEY_SUFFIX = ".djpkg", ".djret", ".djkey"
 #: the level a unit reports to, and the form set of each level (used in file names)
 PARENT_LEVEL = {"firm": "city", "city": "province", "province": "national",
@@ -43,7 +46,7 @@ FORM_SETS = {"firm": "party", "city": "party", "province": "party", "national": 
              "society-county": "society", "society-city": "society",
              "society-province": "society"}
 _FIXED = {MANIFEST, SIGNATURE, RECORDS, COMMENTS, AUDIT}  # version 1's outer zip
-_INSIDE = {PLAIN_RECORDS, PLAIN_COMMENTS, AUDIT}  # version 2's payload
+_INSIDE = {PLAIN_RECORDS, PLAIN_COMMENTS, AUDIT, CHANGES}  # version 2's payload
 #: stats/<unit code>.json: a law society's 个人会员清理工作情况统计表 (exchange/stats_check.py)
 _FOLDERS = re.compile(r"^(xlsx/[^/]+\.xlsx|pdf/[^/]+\.pdf|inner/[^/]+\.djpkg|stats/[^/]+\.json)$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -20,9 +20,11 @@ from desktop.domain.values import upgrade_stored
 from desktop.errors import KnownError
 from desktop.exchange import outbound, returns, trust
 from desktop.exchange.format.keys import PublicKeyInfo, read_public_key_file
+from desktop.exchange.format.manifest import CHANGES
 from desktop.exchange.format.writer import write_registration
 from desktop.progress import Progress, Task
 from desktop.services.intake.checking import LiveRegisterKeys, UnitPeers
+from desktop.services.packages.changes import summary_for_export
 from desktop.services.packages.io import ACTOR, read_file
 from desktop.services.packages.stats import stats_members
 from desktop.storage import Record, Register, append_audit
@@ -53,6 +55,8 @@ class ExportResult:
     inner: int
     answered: int
     drafts: int = 0  # own drafts the package left out (they stay in the register)
+    #: what changed since the last sent package (changes.Comparison.sentence), "" for a first
+    changes: str = ""
 
 
 def own_drafts(session, register: Register) -> int:
@@ -229,6 +233,11 @@ def export_package(register: Register, forms: FormSet, out_dir: Path, *,
         in_conflict = _conflict_refusal(session, {r["id"] for r in content.records})
         if in_conflict is not None:
             raise in_conflict
+        # the change summary since the last sent package travels inside the payload
+        member, comparison = summary_for_export(session, register, forms, sender.info.code,
+                                                content.records)
+        if member is not None:
+            content.attachments[CHANGES] = member
         yield Progress(2, 4, "加密并签名")
         written = write_registration(content, sender, recipient)
         path = Path(out_dir) / written.file_name
@@ -255,4 +264,5 @@ def export_package(register: Register, forms: FormSet, out_dir: Path, *,
         publish(path, written.data, record)
     yield Progress(4, 4, "完成")
     return ExportResult(path, written.package_id, sequence, supersedes, len(content.records),
-                        recipient, len(content.inner), answered[0], drafts[0])
+                        recipient, len(content.inner), answered[0], drafts[0],
+                        comparison.sentence() if comparison is not None else "")

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from desktop.domain.forms import FormSet
 from desktop.exchange import keyevents, returns, trust
+from desktop.exchange.changes import read_summary
 from desktop.exchange.format.chain import anchor_of
 from desktop.exchange.format.errors import PackageRefused
-from desktop.exchange.format.manifest import KIND_RETURN
+from desktop.exchange.format.manifest import CHANGES, KIND_RETURN
 from desktop.exchange.format.reader import Verification, recheck, verify_package
 from desktop.exchange.merge import MergeOutcome, Units, apply_package
 from desktop.exchange.pipeline import Prepared, backup_register, order_key, prepared_files
@@ -145,9 +146,11 @@ def _write_one(session, register: Register, prepared: Prepared, today: date, uni
         savepoint.commit()
         return MergeReport(path, "returned", comments=n, verification=v)
     table, finding = received_stats(v)
+    carried = read_summary(v.members.get(CHANGES))  # the sender's own change summary
     try:
         outcome = apply_package(session, register, v, path.name, prepared.data, today, units,
-                                prepared.issues, stats_summary(table, finding))
+                                prepared.issues, {**stats_summary(table, finding), **(
+                                    {"changes": carried} if carried is not None else {})})
     except PackageRefused as err:
         return MergeReport(path, "refused", err.reason, verification=v)
     return MergeReport(path, "merged", outcome=outcome, verification=v, stats_finding=finding)

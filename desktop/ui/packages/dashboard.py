@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,10 +34,11 @@ from desktop.exchange.dashboard import FILTERS, UnitStatus, outstanding, shown
 from desktop.services import packages as svc
 from desktop.services.packages.review import export_dashboard
 from desktop.ui.context import Changes, WindowContext
-from desktop.ui.dialogs import fit_to_screen, guard_wheel
+from desktop.ui.dialogs import fit_to_screen, guard_wheel, show_one
 from desktop.ui.files import offer_folder, open_path, save_path
+from desktop.ui.packages.changes import ChangesDialog
 from desktop.ui.packages.returning import ReturnDialog
-from desktop.ui.packages.revoking import revoke_unit_key
+from desktop.ui.rows import RowsModel
 from desktop.ui.style import MARK_COLOURS
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -52,28 +53,13 @@ CODE, NAME, EXPECTED, DEADLINE, STATUS, LATE, SEQUENCE, RECEIVED, RECORDS, ERROR
 STATUS_COLOURS = {"已接收": "#1565c0", "已退回": "#c62828", "未收到": "#6d6d6d"}
 
 
-class DashboardModel(QAbstractTableModel):
+class DashboardModel(RowsModel):
     """The dashboard's rows (UnitStatus); SORT_ROLE gives raw values for sorting."""
 
+    rows: list[UnitStatus]
+
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.rows: list[UnitStatus] = []
-
-    def set_rows(self, rows: list[UnitStatus]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+        super().__init__(COLUMNS, parent)
 
     def raw(self, row: UnitStatus, col: int) -> Any:
         return (row.code, row.name, row.expected, row.deadline or "", row.status, row.late,
@@ -256,13 +242,11 @@ class DashboardDialog(QDialog):
         self.change_button.setToolTip("该单位（或其转报的下级单位）自己签名的数据包所报的名称等与本登记库"
                                       "不同：核实后确认，才改用新的信息")
         self.change_button.clicked.connect(self.confirm_changes)
-        self.revoke_button = QPushButton("吊销公钥…")
-        self.revoke_button.setObjectName("dashboardRevokeKey")
-        self.revoke_button.setToolTip("该单位的密钥丢失或被盗：自某日起拒绝用它签名的数据包，并随本单位"
-                                      "下次上报告知上级")
-        self.revoke_button.clicked.connect(
-            lambda: (row := self.selected()) is not None
-            and revoke_unit_key(self.ctx, row.code, row.name, self) and self.reload())
+        self.changes_button = QPushButton("变化清单…")
+        self.changes_button.setObjectName("dashboardChanges")
+        self.changes_button.setToolTip("该单位本次数据包与上一个相比：新增、减少（及原因）和逐项修改；"
+                                       "接收前核对")
+        self.changes_button.clicked.connect(self.show_changes)
         self.export_button = QPushButton("导出 Excel…")
         self.export_button.setObjectName("dashboardExport")
         self.export_button.setToolTip("把表中当前显示的单位（按筛选和查找）导出为 Excel 工作簿")
@@ -275,10 +259,11 @@ class DashboardDialog(QDialog):
         bar.addWidget(self.search, 1)
         bar.addWidget(self.shown_label)
         buttons = QHBoxLayout()
-        for b in (self.import_button, self.add_button, self.export_button, self.revoke_button):
+        for b in (self.import_button, self.add_button, self.export_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        for b in (self.change_button, self.accept_button, self.return_button, close):
+        for b in (self.change_button, self.changes_button, self.accept_button,
+                  self.return_button, close):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -351,7 +336,7 @@ class DashboardDialog(QDialog):
         self.accept_button.setEnabled(has and row.status != "已接收")
         self.return_button.setEnabled(has and row.status != "已退回")
         self.change_button.setEnabled(row is not None and bool(row.unit_changes))
-        self.revoke_button.setEnabled(row is not None)
+        self.changes_button.setEnabled(has)
 
     def show_unit(self) -> bool:
         """Show the selected unit's records in the main window (double click)."""
@@ -432,6 +417,13 @@ class DashboardDialog(QDialog):
 
         self._asked_and_done("确认单位信息变更", f"以下变更来自单位自己签名的数据包：\n{text}\n\n"
                              "核实无误后确认，本登记库将改用新的信息。确认吗？", confirm, "未确认")
+
+    def show_changes(self) -> None:
+        """变化清单… of the selected unit (ui/packages/changes.py)."""
+        row = self.selected()
+        if row is not None and row.package_id is not None:
+            show_one(self.ctx.widget, "changes", lambda: ChangesDialog(self.ctx, row.code,
+                                                                        row.name))
 
     def return_selected(self) -> None:
         row = self.selected()

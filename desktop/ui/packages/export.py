@@ -35,6 +35,7 @@ from desktop.ui.dialogs import show_one
 from desktop.ui.files import folder_path, offer_folder, open_path
 from desktop.ui.operations import Operation
 from desktop.ui.packages.blockers import BlockersDialog
+from desktop.ui.packages.changes import ChangesDialog, own_changes_into
 from desktop.ui.packages.dashboard import confirm_outstanding
 from desktop.ui.printing.actions import open_preview
 from desktop.ui.printing.sources import PrintSource
@@ -88,6 +89,8 @@ class ExportDoneDialog(QDialog):
                  f"接收单位：{r.describe()}，已为其加密。"]
         if result.answered:
             lines.append(f"已答复 {result.answered} 条退回意见。")
+        if result.changes:
+            lines.append(f"与上一个数据包相比：{result.changes}（变化摘要已随包上报）。")
         info = QLabel("\n".join(lines))
         info.setObjectName("exportInfo")
         info.setWordWrap(True)
@@ -177,6 +180,11 @@ class ExportDialog(QDialog):
         note = QLabel("本单位的记录已校验，没有错误。数据包将为上面的接收单位加密，只有它能打开；"
                       "请与其盖章纸质材料上的指纹核对一致。")
         note.setWordWrap(True)
+        self.changes = QLabel("正在比较上次上报以来的变化…")
+        self.changes.setObjectName("exportChanges")
+        self.changes.setWordWrap(True)
+        self.changes.setMinimumHeight(self.changes.fontMetrics().lineSpacing() * 3)
+        own_changes_into(ctx, self.changes)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
         self.export_button = buttons.addButton("导出", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -186,11 +194,17 @@ class ExportDialog(QDialog):
         self.cover_button.setToolTip("预览并打印最近一次导出的数据包的封面（含本单位公钥指纹）")
         self.cover_button.clicked.connect(lambda: preview_cover(ctx))
         self.cover_button.setEnabled(svc.last_sent_package(ctx.register) is not None)
+        self.changes_button = buttons.addButton("本次变化…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.changes_button.setObjectName("exportChangesButton")
+        self.changes_button.setToolTip("本单位上次上报以来的新增、减少（及原因）和逐项修改：本次上报的内容")
+        self.changes_button.clicked.connect(
+            lambda: show_one(ctx.widget, "changes", lambda: ChangesDialog(ctx, None)))
         self.export_button.clicked.connect(self.export)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addWidget(note)
+        layout.addWidget(self.changes)
         layout.addStretch(1)
         layout.addWidget(buttons)
         self.show_recipient(recipient)
