@@ -21,7 +21,9 @@ from sqlmodel import Session
 
 from desktop.domain.forms import FormSet
 from desktop.errors import KnownError, UsageError
+from desktop.exchange import keyevents
 from desktop.exchange.format.reader import Verification
+from desktop.exchange.format.rotation import ROTATIONS
 from desktop.exchange.format.writer import Sender, Written, write_return
 from desktop.inputs import regular_file
 from desktop.storage import Record
@@ -139,7 +141,9 @@ def return_package(session: Session, package: Package, notes: list[NoteInput], s
               "label": n.label, "comment": n.comment} for n in notes]
     lines += [{"record_id": d.record_id, "form_id": d.form_id, "field": d.field,
                "label": d.label, "comment": d.comment} for d in drafts]
-    written = write_return(lines, package.id, sender, recipient, form_set)
+    rotations = {k: v for k, v in keyevents.carried(session, sender.info.code).items()
+                 if k == ROTATIONS}  # a return says nothing of other units' keys
+    written = write_return(lines, package.id, sender, recipient, form_set, rotations)
     now = utcnow()
     for d in drafts:
         d.status, d.return_id = "open", written.package_id

@@ -24,7 +24,7 @@ from desktop.storage import AuditEntry, UnitKey
 from desktop.storage.keys import own_key_pairs
 from desktop.storage.tables import KeyEvent, TrustedKey
 from tests.exchange.conftest import CITY, PROVINCE, World, counts, fingerprint_of
-from tests.exchange.formats import manifest_of, unzip, zipped
+from tests.exchange.formats import data_lines, manifest_of, unzip, zipped
 
 
 def x_public(private: X25519PrivateKey) -> bytes:
@@ -320,3 +320,25 @@ def world_firm_unit():
     from desktop.storage import UnitInfo
 
     return UnitInfo("91110000MA01ABCD3K", "中共测试律师事务所支部委员会", "firm", CITY.code)
+
+
+def test_a_firm_follows_its_rotated_city_through_a_return_file(pair) -> None:
+    """The city rotates and returns the firm's package: the return file is signed by the new
+    key and carries the statement; the firm takes the new key and the comments."""
+    world, city, firm, first = pair
+    old = fingerprint_of(city)
+    rid = next(r["id"] for r in data_lines(first.path.read_bytes(), city)
+               if r["form_id"] == "lawyer_member")
+    keys.rotate_key(city)
+    *_, path = svc.return_package(city, world.forms, first.package_id,
+                                  [{"record_id": rid, "comment": "请核对学历"}], world.folder)
+    assert [s["old_fingerprint"] for s in manifest_of(path.read_bytes())[ROTATIONS]] == [old]
+    [report] = world.merge(firm, path)
+    assert report.status == "returned", report.reason
+    assert trusted_rows(firm)[fingerprint_of(city)] == HOW_ROTATION
+    assert "keys.rotated" in audit_actions(firm)
+    # the firm's next package goes to the city's new key and merges there
+    again = world.export(firm)
+    assert manifest_of(again.path.read_bytes())["recipient"]["fingerprint"] == \
+        fingerprint_of(city)
+    assert [r.status for r in world.merge(city, again.path)] == ["merged"]

@@ -169,14 +169,16 @@ def write_registration(content: PackageContent, sender: Sender, recipient: Publi
 
 
 def write_return(comments: list[dict[str, Any]], returned_package: str, sender: Sender,
-                 recipient: PublicKeyInfo, form_set: str) -> Written:
-    """A signed return file: comments on records of `returned_package`, for its sender."""
+                 recipient: PublicKeyInfo, form_set: str,
+                 key_statements: dict[str, list[dict[str, Any]]] | None = None) -> Written:
+    """A signed return file: comments on records of `returned_package`, for its sender (with
+    the sender's rotation statements, so a unit below follows a rotated key)."""
     package_id = str(uuid.uuid4())
     manifest = {
         **_frame(KIND_RETURN, sender, recipient, package_id),
         "sequence": 0, "returns": returned_package, "form_set": form_set, "forms": [],
         "record_count": len(comments), "units": [], "inner": [], "record_digests": [],
-        "answers": [],
+        "answers": [], **(key_statements or {}),
     }
     data, manifest = assemble(manifest, {PLAIN_COMMENTS: jsonl(comments)}, sender, recipient)
     day = manifest["created"][:10].replace("-", "")

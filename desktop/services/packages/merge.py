@@ -116,6 +116,9 @@ def merge_packages(register: Register, forms: FormSet, paths: Sequence[Path], *,
                                     if report.stats_finding else {})})
                 elif report.status == "returned":
                     view.returns_seen.add(m.package_id)
+                    if v.rotations:  # the level above rotated its key
+                        keyevents.store_received(session, v, actor)
+                        view.trusted = trust.register_view(session, register).trusted
                     done.append({"file": report.path.name, "return": m.package_id,
                                  "returns": m.returns, "from": m.sender.code,
                                  "comments": report.comments, "sha256": v.sha256})
