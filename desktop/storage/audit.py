@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
 from sqlmodel import Session
 
 from desktop.domain.digest import record_digest
@@ -70,6 +71,7 @@ def append_audit(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
+    actor = _with_role(session, actor)
     ts = _now_iso()
     # Round-trip through JSON so what is hashed now is exactly what verification will re-read.
     detail = json.loads(canonical_json(detail))
@@ -91,6 +93,15 @@ def append_audit(
         head.value = f"{seq}:{entry.hash}"
     session.flush()
     return entry
+
+
+def _with_role(session: Session, actor: str) -> str:
+    """On PostgreSQL the entry names the database role that wrote it (``张三@clerk_zhang``;
+    the role alone for the program's own work): several clerks share one register there."""
+    if session.get_bind().dialect.name != "postgresql":
+        return actor
+    role = session.execute(sql_text("SELECT current_user")).scalar_one()
+    return role if actor in ("system", role) else f"{actor}@{role}"
 
 
 def verify_audit_chain(session: Session) -> AuditCheck:

@@ -12,6 +12,10 @@ backup of *this* register (another unit, another salt), is damaged or is newer, 
 nothing then; otherwise it backs up the current register first and swaps the file atomically.
 A backup gets the register's recovery slot for its salt beside it (recovery.carry), and a
 restore keeps the register's current recovery key (not the older one the backup holds).
+
+A register on PostgreSQL is backed up with ``pg_dump`` (custom format, storage/server/dump.py;
+automatic backups into the 备份 folder under the user data folder) and restored by the
+database's administrator with ``pg_restore`` into an empty database (docs/postgresql.md).
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ from desktop.storage.files import (
     prune_backups,
     remove_with_side_files,
 )
-from desktop.storage.tables import Meta, Record
+from desktop.storage.server import dump
+from desktop.storage.tables import AuditEntry, Meta, Record
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class BackupInfo:
 def backup_register(register: Register, out: str | os.PathLike[str]) -> BackupInfo:
     """Write a checked, consistent copy of the open `register` to `out` (replacing it)."""
     out = Path(out)
+    if register.kind == "server":
+        return _dump(register, out)
     if out.resolve() == register.path.resolve():
         raise KnownError(f"备份文件不能就是登记库本身（{out}）。请另选一个文件名。")
     if out.is_dir():
@@ -85,6 +92,29 @@ def backup_register(register: Register, out: str | os.PathLike[str]) -> BackupIn
     finally:
         remove_with_side_files(tmp)
     return BackupInfo(out, info.schema_version, info.records, info.audit_entries)
+
+
+def _dump(register: Register, out: Path) -> BackupInfo:
+    """pg_dump of a register on PostgreSQL (one snapshot: pg_dump reads in one transaction)."""
+    if out.is_dir():
+        raise KnownError(f"{out} 是文件夹。请给出备份文件的完整文件名，例如 {out / '登记库备份.dump'}。")
+    with register.session() as session:
+        version = int(session.get(Meta, "schema_version").value)
+        records = session.execute(select(func.count()).select_from(Record)).scalar_one()
+        entries = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+    try:
+        dump.dump(register.path, out)
+    except OSError as err:
+        raise _os_error(err, out) from err
+    return BackupInfo(out, version, records, entries)
+
+
+def _on_server(register: Register) -> None:
+    if register.kind == "server":
+        raise KnownError(
+            f"PostgreSQL 登记库 {register.path.name} 不能在本软件中恢复，未作任何改动。请由数据库"
+            "管理员用 pg_restore 把备份（.dump）恢复到一个新建的空数据库，再打开它"
+            "（见 docs/postgresql.md）。")
 
 
 def _export(register: Register, tmp: Path) -> None:
@@ -176,6 +206,10 @@ def auto_backup(register: Register, reason: str, *, keep: int = KEEP_BACKUPS) ->
     backups of it. Call before a merge, a restore or any other change that is hard to undo."""
     if reason not in REASONS:
         raise ValueError(f"unknown backup reason {reason!r}")
+    if register.kind == "server":
+        with register.engine.connect() as conn:
+            database = conn.execute(text("SELECT current_database()")).scalar_one()
+        return backup_register(register, dump.backup_folder() / dump.backup_name(database, reason))
     target = backup_path(register.path, reason)
     info = backup_register(register, target)
     prune_backups(register.path, keep)
@@ -190,6 +224,7 @@ def check_restore(register: Register, source: Path) -> BackupInfo:
 def _restorable(register: Register, source: Path) -> tuple[BackupInfo, str]:
     """The checked backup `source` and the raw key that opens it: the register's own, or for a
     backup taken before a re-key the one its salt and the passphrase give (Register.key_for)."""
+    _on_server(register)
     if not source.exists():
         raise KnownError(f"找不到备份文件 {source}。请检查路径。")
     regular_file(source, "备份文件")  # a FIFO, a device or a folder is said so, never opened

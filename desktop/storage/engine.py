@@ -1,7 +1,9 @@
 """Opening and creating registers: the engine factory, keying, schema checks, migrations.
 
-One open register is one `Register`: its path, a SQLAlchemy engine whose connections are
-SQLCipher connections keyed with a key derived once per open, and the keyed hash for lookups.
+One open register is one `Register`: its location, a SQLAlchemy engine and the keyed hash for
+lookups. A location is a file path (SQLCipher: every connection keyed with a key derived once
+per open, the file held by a lock) or a ``postgresql://`` URL (storage/server: the personal
+columns sealed with the register's data key; no lock, several processes may open it).
 Services open sessions from it and commit themselves.
 """
 
@@ -35,6 +37,8 @@ from desktop.storage.files import (
 )
 from desktop.storage.keys import add_own_keys
 from desktop.storage.rekey import rekey_file
+from desktop.storage.server import store
+from desktop.storage.server.location import ServerLocation, is_server_url
 from desktop.storage.tables import STORAGE_TABLES, UNIT_LEVELS, Meta, Unit, utcnow
 
 
@@ -66,6 +70,12 @@ class Register:
         return f"Register({str(self.path)!r})"
 
     @property
+    def kind(self) -> str:
+        """"server" for a register on PostgreSQL (`path` is then its ServerLocation), "file"
+        for a SQLCipher file."""
+        return "server" if isinstance(self.path, ServerLocation) else "file"
+
+    @property
     def key_literal(self) -> str | None:
         """The raw SQLCipher key of the file (None when not opened with a passphrase): a backup
         is written and checked with it, so that it opens with the same passphrase."""
@@ -75,6 +85,8 @@ class Register:
         """The raw key that opens `path` — this register's own, or for a file of it made
         before a re-key (a backup: another salt, older parameters) one derived from the
         passphrase with the parameters its salt records. None when nothing opens it."""
+        if self.kind == "server" or isinstance(path, ServerLocation):
+            return None
         salt = crypto.read_header(path)[: crypto.SALT_BYTES]
         if self._key_literal is not None and self._key_literal.endswith(f"{salt.hex()}'"):
             return self._key_literal
@@ -218,19 +230,14 @@ def create_register(
     Built in a temporary file beside `path` and renamed at the end, so an interruption never
     leaves half a register under the real name.
     """
+    if is_server_url(path):
+        return _create_on_server(server_location(path), passphrase, unit, kdf=kdf, actor=actor)
     path = Path(path)
     if path.exists():
         raise KnownError(
             f"{path} 已存在，未作任何改动。如要新建登记库，请换一个文件名，或先把原文件移走。"
         )
-    if not passphrase:
-        raise KnownError(f"新建登记库 {path} 需要设置口令，口令不能为空。")
-    if unit.level not in UNIT_LEVELS:
-        raise KnownError(
-            f"新建登记库 {path}：单位级别“{unit.level}”无效，应为 {'、'.join(UNIT_LEVELS)} 之一。"
-        )
-    if not unit.code.strip() or not unit.name.strip():
-        raise KnownError(f"新建登记库 {path}：请填写本单位的代码和名称。")
+    _check_new(path, passphrase, unit)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -248,36 +255,7 @@ def create_register(
     with tracked_part(tmp):
         try:
             secret = os.urandom(32)
-            with engine.begin() as conn:
-                SQLModel.metadata.create_all(conn, tables=STORAGE_TABLES)
-            with Session(engine) as session:
-                own = Unit(
-                    code=unit.code.strip(),
-                    name=unit.name.strip(),
-                    level=unit.level,
-                    parent_code=unit.parent_code,
-                    is_own=True,
-                )
-                session.add(own)
-                session.flush()
-                own_unit_id = own.id
-                facts = {
-                    "schema_version": str(migrations.SCHEMA_VERSION),
-                    "person_key_secret": secret.hex(),
-                    "own_unit_id": own_unit_id,
-                    "created_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-                }
-                session.add_all(Meta(key=k, value=v) for k, v in facts.items())
-                add_own_keys(session, own_unit_id)
-                append_audit(
-                    session,
-                    actor,
-                    "init",
-                    own_unit_id,
-                    {"code": own.code, "name": own.name, "level": own.level,
-                     "schema_version": migrations.SCHEMA_VERSION},
-                )
-                session.commit()
+            own_unit_id = _fill_new(engine, unit, {"person_key_secret": secret.hex()}, actor)
             engine.dispose()
             if crypto.read_header(tmp)[: crypto.SALT_BYTES] != salt:
                 raise RuntimeError("SQLCipher did not write the chosen salt as the file header")
@@ -295,6 +273,73 @@ def create_register(
             raise
     return Register(path, make_engine(path, key_literal), own_unit_id, secret,
                     key_literal=key_literal, lock_key=lock_key, passphrase=passphrase)
+
+
+def server_location(location: str | os.PathLike[str]) -> ServerLocation:
+    """The checked ServerLocation of a ``postgresql://`` location (a str or one already)."""
+    return location if isinstance(location, ServerLocation) else ServerLocation.parse(
+        str(location))
+
+
+def _check_new(where: object, passphrase: str, unit: UnitInfo) -> None:
+    if not passphrase:
+        raise KnownError(f"新建登记库 {where} 需要设置口令，口令不能为空。")
+    if unit.level not in UNIT_LEVELS:
+        raise KnownError(
+            f"新建登记库 {where}：单位级别“{unit.level}”无效，应为 {'、'.join(UNIT_LEVELS)} 之一。"
+        )
+    if not unit.code.strip() or not unit.name.strip():
+        raise KnownError(f"新建登记库 {where}：请填写本单位的代码和名称。")
+
+
+def _fill_new(engine: Engine, unit: UnitInfo, facts: dict[str, str], actor: str) -> str:
+    """Create the tables and write the own unit, its key pairs, `meta` (with `facts`) and the
+    first audit entry, in one transaction; the own unit's id."""
+    with Session(engine) as session:
+        SQLModel.metadata.create_all(session.connection(), tables=STORAGE_TABLES)
+        own = Unit(code=unit.code.strip(), name=unit.name.strip(), level=unit.level,
+                   parent_code=unit.parent_code, is_own=True)
+        session.add(own)
+        session.flush()
+        facts = {
+            "schema_version": str(migrations.SCHEMA_VERSION),
+            **facts,
+            "own_unit_id": own.id,
+            "created_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        session.add_all(Meta(key=k, value=v) for k, v in facts.items())
+        add_own_keys(session, own.id)
+        append_audit(session, actor, "init", own.id,
+                     {"code": own.code, "name": own.name, "level": own.level,
+                      "schema_version": migrations.SCHEMA_VERSION})
+        session.commit()
+        return own.id
+
+
+def _create_on_server(location: ServerLocation, passphrase: str, unit: UnitInfo, *,
+                      kdf: KdfParams | None, actor: str) -> Register:
+    """A new register in the empty PostgreSQL database at `location`: the schema, the keys and
+    the first facts in one transaction (PostgreSQL's DDL is transactional)."""
+    _check_new(location, passphrase, unit)
+    engine, keys, facts = store.prepare_new(location, passphrase, kdf or crypto.DEFAULT_KDF)
+    try:
+        own_unit_id = _fill_new(engine, unit, facts, actor)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Register(location, engine, own_unit_id, keys.hash_secret, passphrase=passphrase)
+
+
+def _open_on_server(location: ServerLocation, passphrase: str, kdf: KdfParams | None,
+                    rekey: bool) -> Register:
+    def migrate(engine: Engine, found: int, reason: str) -> object:
+        backup = store.schema_backup(location, engine, reason)
+        _migrate_in(engine, location.name, found, backup.name)
+        return backup
+
+    engine, own_unit_id, secret = store.open_server(
+        location, passphrase, kdf or crypto.DEFAULT_KDF, rekey=rekey, migrate=migrate)
+    return Register(location, engine, own_unit_id, secret, passphrase=passphrase)
 
 
 def _probe(path: Path, key_literal: str) -> int:
@@ -330,6 +375,8 @@ def open_register(
     (all without changing the file); re-key one whose key derivation is weaker than `kdf`
     (default DEFAULT_KDF) unless `rekey` is False (a check of the passphrase while the same
     process has the register open), and back up and migrate an older schema."""
+    if is_server_url(path):
+        return _open_on_server(server_location(path), passphrase, kdf, rekey)
     path = Path(path)
     if not path.exists():
         raise UsageError(
@@ -424,14 +471,15 @@ def migrate_register(path: Path, engine: Engine, found: int) -> Path:
     backup = backup_file(path)
     recovery.carry(path, backup)
     prune_backups(path)
+    _migrate_in(engine, str(path.name), found, backup.name)
+    return backup
+
+
+def _migrate_in(engine: Engine, target: str, found: int, backup: str) -> None:
+    """Migrate from `found` to SCHEMA_VERSION in one transaction with its audit entry (on
+    PostgreSQL the DDL is part of it: a failed step leaves the schema as it was)."""
     with Session(engine) as session:
         new_version = migrations.migrate(session.connection(), found)
-        append_audit(
-            session,
-            "system",
-            "migrate",
-            str(path.name),
-            {"from": found, "to": new_version, "backup": backup.name},
-        )
+        append_audit(session, "system", "migrate", target,
+                     {"from": found, "to": new_version, "backup": backup})
         session.commit()
-    return backup

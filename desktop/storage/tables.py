@@ -21,6 +21,7 @@ from sqlmodel import Field, SQLModel
 from desktop.domain.levels import LEVELS as UNIT_LEVELS  # noqa: F401 (re-exported)
 from desktop.domain.states import DRAFT
 from desktop.domain.states import RECORD_STATES as RECORD_STATES  # re-exported
+from desktop.storage.server.sealing import Sealed, SealedString
 
 #: Kinds of unit key pair.
 KEY_SIGNING = "ed25519"
@@ -43,7 +44,8 @@ class Meta(SQLModel, table=True):
     __tablename__ = "meta"
 
     key: str = Field(primary_key=True)
-    value: str
+    #: sealed on PostgreSQL for the unit's people (unit.handler, unit.phone, …)
+    value: str = Field(sa_type=SealedString("meta", "value", anchor="key", prefixes=("unit.",)))
 
 
 class Unit(SQLModel, table=True):
@@ -82,8 +84,8 @@ class Record(SQLModel, table=True):
     form_id: str = Field(index=True)
     form_version: str
     unit_id: str = Field(foreign_key="unit.id", index=True)
-    data: str = Field(sa_type=Text)  # json.dumps(values, ensure_ascii=False)
-    name: str = Field(index=True)
+    data: str = Field(sa_type=Sealed("record", "data"))  # json.dumps(values, ensure_ascii=False)
+    name: str = Field(index=True, sa_type=SealedString("record", "name"))
     person_key: str | None = Field(default=None, index=True)  # Register.person_hash(ID number)
     state: str = DRAFT  # a code of domain.states
     revision: int = 1
@@ -116,7 +118,7 @@ class Override(SQLModel, table=True):
     record_id: str = Field(foreign_key="record.id", index=True, ondelete="CASCADE")
     field: str
     rule: str
-    reason: str
+    reason: str = Field(sa_type=SealedString("override", "reason"))
     actor: str
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -132,7 +134,7 @@ class AuditEntry(SQLModel, table=True):
     actor: str
     action: str
     target: str
-    detail: str = Field(sa_type=Text)  # canonical JSON
+    detail: str = Field(sa_type=Sealed("audit_entry", "detail", anchor="seq"))  # canonical JSON
     prev_hash: str
     hash: str
 
@@ -173,7 +175,7 @@ class Package(SQLModel, table=True):
     errors: int = 0  # E findings of its records when merged
     warnings: int = 0  # W findings not confirmed by the sender
     status: str = "received"  # PACKAGE_STATES
-    summary: str = Field(default="{}", sa_type=Text)  # JSON: forms, counts, checks
+    summary: str = Field(default="{}", sa_type=Sealed("package", "summary"))  # forms, counts, …
     content: bytes | None = Field(default=None, sa_type=LargeBinary)
 
 
@@ -211,7 +213,7 @@ class ReturnNote(SQLModel, table=True):
     form_id: str | None = None
     field: str | None = None  # field id (None: the record, or the package, as a whole)
     label: str = ""
-    comment: str = Field(sa_type=Text)
+    comment: str = Field(sa_type=Sealed("return_note", "comment"))
     direction: str
     status: str = "open"
     author: str = ""
@@ -252,7 +254,7 @@ class Conflict(SQLModel, table=True):
     package_b: str | None = None
     status: str = "open"  # "open" or "resolved"
     resolution: str | None = None  # keep_a, keep_b, keep_both, return_a, return_b
-    note: str = ""
+    note: str = Field(default="", sa_type=SealedString("record_conflict", "note"))
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -328,7 +330,7 @@ class SpotItem(SQLModel, table=True):
     form_id: str
     package_id: str | None = None  # the received package the record was accepted in
     result: str | None = None
-    note: str = Field(default="", sa_type=Text)
+    note: str = Field(default="", sa_type=Sealed("spot_item", "note"))
     verifier: str = ""
     verified_on: str | None = None  # YYYY-MM-DD
     recorded_by: str | None = None

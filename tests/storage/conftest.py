@@ -6,12 +6,22 @@ from pathlib import Path
 import pytest
 
 from desktop.storage import KdfParams, Register, UnitInfo, create_register
+from tests.pg.cluster import pg_cluster, pg_database, pg_url  # noqa: F401 (fixtures)
 
 #: Cheap scrypt parameters so each test's register is made in milliseconds.
 FAST_KDF = KdfParams(n=2**10, r=8, p=1)
 PASSPHRASE = "正确的口令 Correct-Horse-1"
 OWN_UNIT = UnitInfo(code="31110000MD0123456X", name="上海市明德律师事务所党支部", level="firm",
                     parent_code="310000")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a new register goes, on each store: a file path (SQLCipher) or the URL of a new,
+    empty PostgreSQL database (tests/pg/cluster.py)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "register.dengji")
+    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

@@ -1,0 +1,15 @@
+"""The register on PostgreSQL (docs/postgresql.md): its URL (location.py), opening, creating and
+migrating it (store.py), its backups with pg_dump (dump.py), and the confidentiality SQLCipher
+gives a file: a data key wrapped by a key derived from the passphrase (datakey.py) that seals
+the personal columns (sealing.py: the `Sealed` column type, and `seal_value` / `open_value`
+for raw SQL).
+
+storage/engine.py dispatches here when a register's location is a ``postgresql://`` URL; the
+rest of the program sees the same `Register`.
+"""
+
+from desktop.storage.server.location import ServerLocation, is_server_url, register_location
+from desktop.storage.server.sealing import Sealed, SealingError, open_value, seal_value
+
+__all__ = ["Sealed", "SealingError", "ServerLocation", "is_server_url", "open_value",
+           "register_location", "seal_value"]

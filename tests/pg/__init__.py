@@ -1,0 +1,1 @@
+"""Tests of registers on PostgreSQL, over a throwaway cluster (cluster.py)."""
