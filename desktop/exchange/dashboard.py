@@ -22,6 +22,7 @@ from sqlmodel import Session
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.domain.values import parse_date
 from desktop.errors import KnownError, UsageError
+from desktop.exchange.changes import sentence, summed
 from desktop.inputs import regular_file
 from desktop.storage import Record, Unit
 from desktop.storage.tables import (
@@ -160,6 +161,9 @@ class UnitStatus:
     open_comments: int
     #: pending changes of the details of this unit, or of units its package carries
     unit_changes: tuple[UnitChange, ...] = ()
+    #: what changed since its previous package, as its package said (the change summary it
+    #: carried: exchange/changes.py): "新增 1，减少 3（转出 1，…），修改 2"; "" when it carried none
+    changes: str = ""
 
 
 @dataclass(frozen=True)
@@ -231,7 +235,7 @@ def dashboard(session: Session, today: date) -> list[UnitStatus]:
     current = {p.sender_code: p for p in session.execute(
         select(Package.id, Package.sender_code, Package.sender_name, Package.sequence,
                Package.handled_at, Package.record_count, Package.errors, Package.warnings,
-               Package.status, Package.sender_unit_id)
+               Package.status, Package.sender_unit_id, Package.summary)
         .where(Package.direction == PACKAGE_RECEIVED, Package.kind == "registration",
                Package.superseded_by.is_(None)))}
     first = dict(session.execute(
@@ -272,8 +276,22 @@ def dashboard(session: Session, today: date) -> list[UnitStatus]:
             errors=p.errors if p else 0, warnings=p.warnings if p else 0,
             conflicts=by_package.get(p.id, 0) if p else 0,
             open_comments=comments.get(p.id, 0) if p else 0,
-            unit_changes=tuple(changes.get(code, ()))))
+            unit_changes=tuple(changes.get(code, ())),
+            changes=carried_text(p.summary) if p else ""))
     return out
+
+
+def carried_text(summary: str) -> str:
+    """The short form of the change summary a received package carried (its stored summary's
+    `changes`): 新增 1，减少 3（转出 1，作废 2），修改 2 — over every unit it carries."""
+    rows = json.loads(summary or "{}").get("changes")
+    if rows is None:
+        return ""
+    added, removed, changed = 0, Counter(), 0
+    for u in summed(rows).values():
+        added, changed = added + u["added"], changed + u["changed"]
+        removed.update(u["removed"])
+    return sentence(added, removed, changed).replace(" 条", "").replace(" ", "")
 
 
 #: the dashboard's filters: what a row must be to be shown

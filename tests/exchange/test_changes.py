@@ -104,6 +104,8 @@ def test_the_city_sees_the_change_list_before_accepting(world: World, city, chan
         summary = json.loads(session.execute(select(Package.summary).where(
             Package.id == second.package_id)).scalar_one())
     assert summary["changes"] == report.carried
+    [row] = svc.dashboard(city)  # the 收件看板 says it per unit, before anything is opened
+    assert row.changes == "新增1，减少3（作废1，停止党籍1，转出1），修改2"
     # nothing was written by looking
     assert [r.state for r in _states(city, second.package_id)] == ["已提交"] * 6
 
@@ -133,6 +135,7 @@ def test_an_unknown_unit_code_is_said_so(world: World, city, changed) -> None:
 
 def test_a_unit_with_one_package_has_nothing_to_compare_yet(world: World, city, changed
                                                            ) -> None:
+    assert [r.changes for r in svc.dashboard(city)] == [""]  # a first package carries none
     report = changes_of_unit(city, world.forms, changed.code)
     assert report.comparison is None and report.after.package_id == changed.first.package_id
     assert "只报送过一个数据包" in report.message and "还没有可以比较的上一个数据包" in report.message

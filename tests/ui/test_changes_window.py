@@ -10,13 +10,14 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from desktop.storage.tables import Package  # noqa: E402
 from desktop.ui.actions import Action  # noqa: E402
 from desktop.ui.packages.changes import ChangesDialog  # noqa: E402
-from desktop.ui.packages.dashboard import DashboardDialog  # noqa: E402
+from desktop.ui.packages.dashboard import CHANGES, DashboardDialog  # noqa: E402
 from desktop.ui.packages.export import ExportDialog  # noqa: E402
 from tests.exchange.changing import NEW_MOBILE, changed_firm  # noqa: E402
 from tests.exchange.conftest import CITY  # noqa: E402
@@ -48,6 +49,11 @@ def test_the_city_reads_the_change_list_before_accepting(world, make_window, qtb
     board = window.findChild(DashboardDialog, "dashboard")
     board.select_code(changed.code)
     assert board.changes_button.isEnabled()
+    [i] = [i for i, r in enumerate(board.model.rows) if r.code == changed.code]
+    cell = board.model.index(i, CHANGES)
+    assert cell.data() == "新增1，减少3（作废1，停止党籍1，转出1），修改2"  # what the firm said
+    assert "变化清单" in cell.data(Qt.ItemDataRole.ToolTipRole)
+    shot(board, "dashboard")
     board.changes_button.click()
     dialog = loaded(qtbot, window, shown_dialog(qtbot, window, "changes", ChangesDialog))
     qtmodeltester.check(dialog.model)

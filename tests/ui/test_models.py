@@ -188,7 +188,7 @@ def test_the_dashboard(qtmodeltester) -> None:
                    datetime(2026, 1, 1, tzinfo=UTC), 10, 3, 1, 2, 1),
         UnitStatus("B", "乙所", True, None, "未收到", True, None, None, None, 0, 0, 0, 0, 0),
         UnitStatus("C", "丙所", False, None, "已退回", False, "p2", 1, datetime(2026, 2, 1),
-                   4, 0, 0, 0, 2)])
+                   4, 0, 0, 0, 2, changes="新增1，减少2（转出2），修改0")])
     qtmodeltester.check(model)
     model.set_rows([])
     qtmodeltester.check(model)

@@ -101,7 +101,7 @@ def import_expected_units(register: Register, path: Path, deadline: str | None =
 DASHBOARD_COLUMNS = (("单位代码", "uscc"), ("单位名称", "group"), ("应报", "bool"),
                      ("截止日期", "date"), ("状态", "text"), ("逾期", "bool"), ("序号", "int"),
                      ("收到时间", "landline"), ("记录数", "int"), ("错误", "int"), ("警告", "int"),
-                     ("冲突", "int"), ("未答复意见", "int"))
+                     ("冲突", "int"), ("未答复意见", "int"), ("本次变化", "text"))
 
 
 def export_dashboard(register: Register, rows: Sequence[dash.UnitStatus], path: Path, *,
@@ -114,7 +114,7 @@ def export_dashboard(register: Register, rows: Sequence[dash.UnitStatus], path: 
         return (r.code, r.name, "应报" if r.expected else "名单外", r.deadline or "", r.status,
                 "逾期" if r.late else "", r.sequence or "", received_at(r),
                 *((r.records, r.errors, r.warnings, r.conflicts, r.open_comments) if got
-                  else ("",) * 5))
+                  else ("",) * 5), r.changes)
 
     sheet = TableSheet("收件看板", title, [c for c, _ in DASHBOARD_COLUMNS],
                        [t for _, t in DASHBOARD_COLUMNS], [line(r) for r in rows], len(rows),

@@ -47,9 +47,11 @@ XLSX_FILTER = "Excel 工作簿 (*.xlsx)"
 #: how many missing units the 上报 warning names before it says "等 n 个"
 NAMED_MISSING = 15
 COLUMNS = ("单位代码", "单位名称", "应报", "截止日期", "状态", "逾期", "序号", "收到时间", "记录数",
-           "错误", "警告", "冲突", "未答复意见")
+           "错误", "警告", "冲突", "未答复意见", "本次变化")
 CODE, NAME, EXPECTED, DEADLINE, STATUS, LATE, SEQUENCE, RECEIVED, RECORDS, ERRORS, WARNINGS, \
-    CONFLICTS, COMMENTS = range(len(COLUMNS))
+    CONFLICTS, COMMENTS, CHANGES = range(len(COLUMNS))
+#: the 本次变化 column's tooltip: whose word it is, and where the list is
+CHANGES_TIP = "报送单位随数据包自报的、与其上一个数据包相比的变化；逐条明细见“变化清单…”"
 STATUS_COLOURS = {"已接收": "#1565c0", "已退回": "#c62828", "未收到": "#6d6d6d"}
 
 
@@ -64,7 +66,8 @@ class DashboardModel(RowsModel):
     def raw(self, row: UnitStatus, col: int) -> Any:
         return (row.code, row.name, row.expected, row.deadline or "", row.status, row.late,
                 row.sequence or 0, row.received_at.isoformat() if row.received_at else "",
-                row.records, row.errors, row.warnings, row.conflicts, row.open_comments)[col]
+                row.records, row.errors, row.warnings, row.conflicts, row.open_comments,
+                row.changes)[col]
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -73,6 +76,8 @@ class DashboardModel(RowsModel):
         if role == SORT_ROLE:
             value = self.raw(row, col)
             return int(value) if isinstance(value, bool) else value
+        if role == Qt.ItemDataRole.ToolTipRole and col == CHANGES and row.changes:
+            return f"{row.changes}\n{CHANGES_TIP}"
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = self.raw(row, col)
             if col == EXPECTED:
@@ -97,7 +102,8 @@ class DashboardModel(RowsModel):
                 return QColor(MARK_COLOURS["W"])
             if col == CONFLICTS and row.conflicts:
                 return QColor(MARK_COLOURS["E"])
-        if role == Qt.ItemDataRole.TextAlignmentRole and col >= SEQUENCE and col != RECEIVED:
+        if role == Qt.ItemDataRole.TextAlignmentRole and SEQUENCE <= col < CHANGES \
+                and col != RECEIVED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
