@@ -81,7 +81,7 @@ def test_a_clerk_draws_records_and_reports(city, make_window, qtbot, monkeypatch
     assert "抽查" in menus
     window.action(Action.SPOTCHECK_SAMPLE).trigger()
     dialog = shown_dialog(qtbot, window, "spotcheckSample", SampleDialog)
-    assert "10 条记录（2 个单位）" in dialog.about.text()
+    qtbot.waitUntil(lambda: "10 条记录（2 个单位）" in dialog.about.text(), timeout=30000)
     dialog.by_size.setChecked(True)
     dialog.size.setValue(4)
     dialog.seed.setText("WINDOW-SEED")
@@ -132,3 +132,14 @@ def test_a_clerk_draws_records_and_reports(city, make_window, qtbot, monkeypatch
 def test_a_firm_has_no_spotcheck_menu(make_window, register) -> None:
     window = make_window(register)
     assert "抽查" not in [a.text() for a in window.menuBar().actions()]
+
+
+def test_an_empty_city_is_told_what_to_do_first(world: World, make_window, qtbot) -> None:
+    window = make_window(world.register(CITY, "empty.dengji"))
+    window.action(Action.SPOTCHECK_SAMPLE).trigger()
+    dialog = shown_dialog(qtbot, window, "spotcheckSample", SampleDialog)
+    qtbot.waitUntil(lambda: "还没有已接收的记录" in dialog.about.text(), timeout=30000)
+    assert not dialog.ok.isEnabled()
+    window.action(Action.SPOTCHECK_REPORT).trigger()
+    report = shown_dialog(qtbot, window, "spotcheckReport", ReportDialog)
+    assert "还没有抽取过样本" in report.result.text() and not report.ok.isEnabled()

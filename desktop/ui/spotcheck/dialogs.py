@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.errors import KnownError
 from desktop.services.spotcheck import (
     Drawn,
     draw_sample,
@@ -101,37 +100,49 @@ class SampleDialog(_WorkDialog):
 
     def __init__(self, ctx: WindowContext) -> None:
         super().__init__(ctx, "抽取样本", "spotcheckSample", "抽取…")
-        try:
-            records, units = population_summary(ctx.register)
-        except KnownError:
-            records, units = 0, 0
-        self.records, self.units = records, units
-        self.about = QLabel(
-            f"从本级已接收的 {records} 条记录（{units} 个单位）中按单位分层随机抽取：每个单位至少 1 条，"
-            "其余按各单位记录数分配。同一随机种子和同一批已接收记录抽出同一样本，种子印在核验表和报告上。"
-            if records else "本登记库还没有已接收的记录：请先导入并接收下级单位的数据包。")
+        self.records, self.units = 0, 0
+        self.about = QLabel("正在统计本级已接收的记录…")
         self.about.setWordWrap(True)
         self.form.addRow(self.about)
         self.by_rate, self.by_size = choices(self, "按比例", "按条数")
         self.size = QSpinBox()
-        self.size.setRange(1, max(records, 1))
-        self.size.setValue(min(max(units, 1), max(records, 1)))
+        self.size.setRange(1, 1)
         self.size.setAccessibleName("样本量")
         self.rate = QLineEdit("5%")
         self.rate.setAccessibleName("抽样比例")
         guard_wheel(self.size)
         self.form.addRow("样本量", in_row(self.by_rate, self.rate, self.by_size, self.size))
         self.seed = QLineEdit()
-        self.seed.setPlaceholderText("不填则自动生成；重抽上级的样本时填上级核验表上印的种子")
+        self.seed.setPlaceholderText("不填则自动生成；复核另一次抽样时，填其核验表上印的随机种子")
         self.seed.setAccessibleName("随机种子")
         self.form.addRow("随机种子", self.seed)
         self.result = QLabel()
         self.result.setWordWrap(True)
         self.result.setObjectName("spotcheckSampleResult")
         self.form.addRow(self.result)
-        self.ok.setEnabled(records > 0)
+        self.ok.setEnabled(False)
         self.ok.clicked.connect(lambda: self.draw())
         fit_to_screen(self, (620, 260))
+        register = ctx.register
+
+        def count():
+            yield from ()
+            return population_summary(register)
+
+        Operation(ctx, count, title="未能统计已接收的记录", progress=False).success(
+            self.counted).run()
+
+    def counted(self, found: tuple[int, int]) -> None:
+        """Show what a sample is drawn from (counted on a worker: 200,000 records take a
+        second)."""
+        records, units = self.records, self.units = found
+        self.about.setText(
+            f"从本级已接收的 {records} 条记录（{units} 个单位）中按单位分层随机抽取：每个单位至少 1 条，"
+            "其余按各单位记录数分配。同一随机种子和同一批已接收记录抽出同一样本，种子印在核验表和报告上。"
+            if records else "本登记库还没有已接收的记录：请先导入并接收下级单位的数据包。")
+        self.size.setRange(1, max(records, 1))
+        self.size.setValue(min(max(units, 1), max(records, 1)))
+        self.ok.setEnabled(records > 0)
 
     def draw(self, path: Path | None = None) -> None:
         if path is None:
