@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from desktop.services import packages as svc
 from desktop.storage import DEFAULT_KDF
 from desktop.storage.tables import SpotItem
 from tests.exchange import conftest as exchange_fixtures
 from tests.exchange.conftest import CITY, PASSPHRASE, World
+from tests.services.test_spotcheck import accept_firms
 
 world = exchange_fixtures.world  # the fixture, shared with tests/exchange
 
@@ -25,11 +25,7 @@ world = exchange_fixtures.world  # the fixture, shared with tests/exchange
 def city(world: World, dengji, monkeypatch):
     monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)
     reg = world.register(CITY, "city.dengji", kdf=DEFAULT_KDF)
-    for seed, members in ((31, 3), (32, 4)):
-        firm = world.firm(seed=seed, members=members, parent=reg)
-        sent = world.export(firm.register)
-        world.merge(reg, sent.path)
-        svc.accept_package(reg, sent.package_id)
+    accept_firms(world, reg, ((31, 3), (32, 4)))
     return reg
 
 

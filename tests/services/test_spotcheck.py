@@ -35,6 +35,16 @@ TODAY = date.today()
 world = exchange_fixtures.world  # the fixture, shared with tests/exchange
 
 
+def accept_firms(w: World, reg, firms) -> tuple[list, list]:
+    """Firms of (seed, members) under `reg`, each package exported, merged and accepted."""
+    made = [w.firm(seed=seed, members=members, parent=reg) for seed, members in firms]
+    sent = [w.export(f.register) for f in made]
+    w.merge(reg, *(s.path for s in sent))
+    for s in sent:
+        svc.accept_package(reg, s.package_id)
+    return made, sent
+
+
 @pytest.fixture(scope="module")
 def base(tmp_path_factory, forms):
     """A city that accepted the packages of three firms (3, 6 and 9 members + their 附件3),
@@ -43,11 +53,7 @@ def base(tmp_path_factory, forms):
     folder = tmp_path_factory.mktemp("spotcheck")
     w = World(folder, forms)
     reg = w.register(CITY, "city.dengji")
-    firms = [w.firm(seed=s, members=m, parent=reg) for s, m in ((71, 3), (72, 6), (73, 9))]
-    sent = [w.export(f.register) for f in firms]
-    w.merge(reg, *(s.path for s in sent))
-    for s in sent:
-        svc.accept_package(reg, s.package_id)
+    firms, sent = accept_firms(w, reg, ((71, 3), (72, 6), (73, 9)))
     known = {s.path.name.split("-")[0]: (f.org, svc.own_public_key(f.register).fingerprint)
              for s, f in zip(sent, firms, strict=True)}
     for r in w.opened:

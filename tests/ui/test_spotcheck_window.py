@@ -15,12 +15,12 @@ import openpyxl  # noqa: E402
 from PySide6.QtWidgets import QFileDialog, QMessageBox  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from desktop.services import packages as svc  # noqa: E402
 from desktop.storage.tables import SpotItem  # noqa: E402
 from desktop.ui.actions import Action  # noqa: E402
 from desktop.ui.cleanup.common import FindingsDialog  # noqa: E402
 from desktop.ui.spotcheck.dialogs import ReportDialog, SampleDialog  # noqa: E402
 from tests.exchange.conftest import CITY, World  # noqa: E402
+from tests.services.test_spotcheck import accept_firms  # noqa: E402
 from tests.ui.conftest import shown_dialog  # noqa: E402
 
 SHOTS = Path("/tmp/shots19/spotcheck")
@@ -29,11 +29,7 @@ SHOTS = Path("/tmp/shots19/spotcheck")
 @pytest.fixture
 def city(world: World):
     reg = world.register(CITY, "city.dengji")
-    for seed, members in ((91, 3), (92, 5)):
-        firm = world.firm(seed=seed, members=members, parent=reg)
-        sent = world.export(firm.register)
-        world.merge(reg, sent.path)
-        svc.accept_package(reg, sent.package_id)
+    accept_firms(world, reg, ((91, 3), (92, 5)))
     return reg
 
 
