@@ -318,12 +318,14 @@ class LineMaker:
 
 def stored_values(form: FormSpec, data: Mapping[str, Any]) -> dict[str, Any]:
     """The stored values an open line's `data` stands for (codes for coded fields, empty
-    fields left out): what `dengji import` reads as one .jsonl line keyed by field id."""
+    fields left out): what `dengji import` reads from an open line (services/intake/jsonl.py).
+    A key that is no field of the form is kept, so the import names it (未知的栏目)."""
     out = {}
-    for spec in form.fields:
-        value = data.get(spec.id)
-        if value is not None:
-            out[spec.id] = _stored(spec, value)
+    for key, value in data.items():
+        if value is None:
+            continue
+        spec = form.field(key) if form.has_field(key) else None
+        out[key] = _stored(spec, value) if spec is not None else value
     return out
 
 

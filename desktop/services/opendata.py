@@ -229,12 +229,16 @@ def _write_all(register: Register, session, chosen: list[FormSpec], part: Path, 
     return files, counts
 
 
-def open_counts(register: Register, forms: FormSet) -> dict[str, int]:
+def open_counts(register: Register, forms: FormSet) -> Task[dict[str, int]]:
     """How many records of each form the export would take (what the window's confirmation
-    says before anything is written)."""
+    says before anything is written; each count reads the form's rows)."""
     with register.session() as session:
         chosen = _chosen(forms, session.get(Unit, register.own_unit_id))
-        return {form.id: _count(register, session, form) for form in chosen}
+        counts = {}
+        for i, form in enumerate(chosen):
+            yield Progress(i, len(chosen), f"统计 {form.display_title}")
+            counts[form.id] = _count(register, session, form)
+    return counts
 
 
 def _chosen(forms: FormSet, own: Unit | None) -> list[FormSpec]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from desktop.formspec.jsonschema import form_schema, stored_values
+from desktop.formspec.jsonschema import form_schema
 from tests.conftest import (
     UNIT_CODE,
     UNIT_NAME,
@@ -60,12 +60,34 @@ def test_export_validate_and_import_into_a_new_register(dengji, db, tmp_path, fo
             assert [e.message for e in check.iter_errors(line)] == []
         if not got:
             continue
-        # `dengji import` reads one flat object per line: the data of each line as stored values
-        flat = write_jsonl(tmp_path / f"flat-{form.id}.jsonl",
-                           [stored_values(form, line["data"]) for line in got])
-        back = dengji("import", "--db", other, "--form", form.id, flat)
+        # the export's own file, as it is: `dengji import` reads open data lines
+        back = dengji("import", "--db", other, "--form", form.id, out / entry["data"])
         assert back.code == 0, back.err
         assert _flat(stored_data(other, form.id)) == _flat(stored_data(db, form.id))
+
+
+def test_an_open_data_file_of_another_form_is_refused_by_import(dengji, db, tmp_path, forms,
+                                                                live_firm_records):
+    _filled(dengji, db, tmp_path, live_firm_records)
+    out = tmp_path / "out"
+    assert dengji("export-open", "--db", db, "--out", out).code == 0
+    form = forms.form("lawyer_member")
+    data = out / f"{form.id}-{form.version}.jsonl"
+    other = tmp_path / "other.dengji"
+    assert dengji("init", "--db", other, "--level", "firm", "--unit-name", UNIT_NAME,
+                  "--unit-code", UNIT_CODE).code == 0
+    wrong = dengji("import", "--db", other, "--form", "party_org", "--format", "json", data)
+    assert_no_crash(wrong)
+    assert wrong.code == 1 and count_records(other) == 0
+    assert {d["code"] for d in wrong.json()} == {"open_other_form"}
+    assert "lawyer_member" in wrong.json()[0]["message"]
+    # a line whose data names a field the form does not have is no silent loss
+    line = json.loads(data.read_text("utf-8").splitlines()[0])
+    line["data"]["旧栏目"] = "x"
+    bad = dengji("import", "--db", other, "--form", form.id, "--format", "json",
+                 write_jsonl(tmp_path / "extra.jsonl", [line]))
+    assert bad.code == 1 and count_records(other) == 0
+    assert ("unknown_field", "E") in {(d["code"], d["severity"]) for d in bad.json()}
 
 
 def test_a_folder_that_is_not_empty_is_refused_before_the_passphrase(dengji, db, tmp_path,
@@ -115,3 +137,34 @@ def test_schema_is_utf8_json_whatever_the_output_encoding(tmp_path):
     assert {"code": "631", "label": "党支部"} in [
         {"code": c["properties"]["code"]["const"], "label": c["properties"]["label"]["const"]}
         for c in codes]
+
+
+def test_a_law_society_register_of_legacy_members_exports_valid_open_data(dengji, tmp_path,
+                                                                         forms):
+    """Legacy entries (出生年月 known to the month only, 15-digit numbers converted, entries
+    without an ID number, copies of the same person) all validate against the schema."""
+    from tests.society.legacy import legacy_rows
+
+    sdb = tmp_path / "society.dengji"
+    assert dengji("init", "--db", sdb, "--level", "society-city", "--unit-name", "沈阳市法学会",
+                  "--unit-code", "0024").code == 0
+    rows, _truth = legacy_rows(120, seed=17)
+    for row in rows[::7]:  # some 出生年月 as a legacy register writes them
+        birth = row.get("出生日期") or ""
+        if len(birth) == 10:
+            row["出生日期"] = f"{birth[:4]}年{int(birth[5:7])}月"
+    src = write_jsonl(tmp_path / "legacy.jsonl", rows)
+    imported = dengji("import", "--db", sdb, "--form", "society_member", "--partial", src)
+    assert "已导入" in imported.err
+    out = tmp_path / "out"
+    assert dengji("export-open", "--db", sdb, "--out", out).code == 0
+    form = forms.form("society_member")
+    schema = json.loads((out / f"{form.id}-{form.version}.schema.json").read_text("utf-8"))
+    check = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    got = [json.loads(x) for x in
+           (out / f"{form.id}-{form.version}.jsonl").read_text("utf-8").splitlines()]
+    assert len(got) == count_records(sdb, "society_member") > 100
+    for line in got:
+        assert [e.message for e in check.iter_errors(line)] == []
+    birth = next(f.id for f in form.fields if f.type == "date" and f.precision == "month")
+    assert any(len(x["data"][birth] or "") == 7 for x in got)  # a year-month went out as such

@@ -34,7 +34,7 @@ from desktop.errors import UsageError
 from desktop.progress import Progress, Task
 from desktop.services.ids import IdMaker
 from desktop.services.intake import rowcheck
-from desktop.services.intake.jsonl import check_readable
+from desktop.services.intake.jsonl import check_readable, open_record
 from desktop.storage import Record, Register, find_keys
 
 PROGRESS_EVERY = 2000
@@ -302,10 +302,12 @@ def _serial_local(form: FormSpec, rows: Sequence[SourceRow], today: date
     results = []
     ids = IdMaker()
     for i, row in enumerate(rows):
-        if row.raw is None:
-            results.append(RowResult(row.no, "", None, [row.problem] if row.problem else []))
+        raw, other = (None, row.problem) if row.raw is None else \
+            open_record(form, row.no, row.raw)
+        if raw is None or other is not None:
+            results.append(RowResult(row.no, "", None, [other] if other else []))
         else:
-            values, findings = _check_one(validator, form, row.raw)
+            values, findings = _check_one(validator, form, raw)
             results.append(RowResult(row.no, ids.next(), values, findings))
         if i % PROGRESS_EVERY == 0:
             yield Progress(i, len(rows) * 2, "读取")

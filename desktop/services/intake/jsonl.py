@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.domain.findings import Finding
+from desktop.domain.forms import FormSpec
 from desktop.domain.sources import SourceRow
 from desktop.errors import UsageError
+from desktop.formspec.jsonschema import FORMAT as OPEN_FORMAT
+from desktop.formspec.jsonschema import stored_values
 
 #: a line longer than this is refused (a record is a few kilobytes)
 MAX_LINE_BYTES = 1 << 20
@@ -177,3 +180,17 @@ def _lines(fh, end: int | None = None):
             yield None
             continue
         yield line
+
+
+def open_record(form: FormSpec, no: int, raw: dict) -> tuple[dict, Finding | None]:
+    """A line of Dengji's open data (docs/opendata.md: `format`, `form`, …, `data`) is read as
+    the record its `data` stands for (codes for {"code", "label"}), so `dengji import` loads an
+    open data export as it is; a line of another form is refused with the reason (the finding,
+    then the line counts as unreadable). Any other line is returned as it is."""
+    if raw.get("format") != OPEN_FORMAT or not isinstance(raw.get("data"), dict):
+        return raw, None
+    if raw.get("form") != form.id:
+        return raw, Finding("", "E", "open_other_form",
+                            f"第 {no} 行是表单“{raw.get('form')}”的开放数据，不是{form.display_title}的，"
+                            f"请按文件名选择对应的表单导入", "value")
+    return stored_values(form, raw["data"]), None

@@ -35,7 +35,7 @@ from desktop.domain.validation import Validator, unparsed_fields
 from desktop.domain.values import filled_from_id
 from desktop.processes import die_with_parent
 from desktop.progress import Progress, Task
-from desktop.services.intake.jsonl import Segment, read_segment, split_lines
+from desktop.services.intake.jsonl import Segment, open_record, read_segment, split_lines
 
 #: one checked row: (row or line number, values (None: unreadable), findings, normalised key
 #: values in the order of form.keys (None where empty), JSON of the values for storage (None
@@ -96,6 +96,9 @@ class RowChecker:
     def jsonl_row(self, no: int, raw: dict[str, Any]) -> Packed:
         """A line's record: parse, defaults, local rules (as checking.check_rows does)."""
         validator = self.validator
+        raw, other = open_record(self.form, no, raw)
+        if other is not None:
+            return (no, None, [other], (), None, None)
         values, findings = validator.parse(raw)
         for fid, default in self.defaults:
             if fid not in values:

@@ -54,13 +54,12 @@ class OpenExportDialog(WorkDialog):
         self.result: OpenExport | None = None
         self.setWindowTitle("导出开放数据")
         self.setObjectName("openExportDialog")
-        self.counts = open_counts(ctx.register, ctx.forms)
-        lines = [f"{ctx.forms.form(fid).display_title}：{n} 条" for fid, n in self.counts.items()]
+        self.counts: dict[str, int] | None = None
         scope = ("本单位已完成的记录" if ctx.own.level in ("firm", "society-county")
                  else "本单位已完成的记录和已接收的下级单位记录")
-        what = QLabel(f"导出{scope}（不含草稿），每个表单一个 JSON Lines 文件，附 JSON Schema、"
-                      f"数据字典（数据字典.xlsx、数据字典.md）和清单 manifest.json：\n"
-                      + "\n".join(lines))
+        self.head = (f"导出{scope}（不含草稿），每个表单一个 JSON Lines 文件，附 JSON Schema、"
+                     f"数据字典（数据字典.xlsx、数据字典.md）和清单 manifest.json：")
+        what = self.what = QLabel(f"{self.head}\n正在统计记录数…")
         what.setObjectName("openExportWhat")
         what.setWordWrap(True)
         full = QLabel(FULL_NOTE)
@@ -100,6 +99,22 @@ class OpenExportDialog(WorkDialog):
         for widget in (hint, self.error, self.progress, self.buttons):
             layout.addWidget(widget)
         fit_to_screen(self, (600, self.sizeHint().height()))
+        # counted on a worker (every row of the forms is read); 导出 waits for it, and the
+        # dialog, closed meanwhile, waits for the count to end before it is deleted
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+        self.job = (Operation(ctx, lambda: open_counts(ctx.register, ctx.forms),
+                              title="统计未完成", progress=False)
+                    .success(self.counted).finally_(self.counting_ended).run())
+
+    def counting_ended(self) -> None:
+        self.job_ended()
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
+
+    def counted(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+        self.what.setText(self.head + "\n" + "\n".join(
+            f"{self.ctx.forms.form(fid).display_title}：{n} 条" for fid, n in counts.items()))
+        fit_to_screen(self, (self.width(), self.sizeHint().height()))
 
     def choose(self) -> None:
         chosen = folder_path(self.ctx, "opendata", "选择导出开放数据的文件夹（新的或空的）", self)
