@@ -5,7 +5,6 @@ report; each bad input gets a clear message and changes nothing."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -16,7 +15,7 @@ from desktop.storage import DEFAULT_KDF
 from desktop.storage.tables import SpotItem
 from tests.exchange import conftest as exchange_fixtures
 from tests.exchange.conftest import CITY, PASSPHRASE, World
-from tests.services.test_spotcheck import accept_firms
+from tests.services.test_spotcheck import accept_firms, fill
 
 world = exchange_fixtures.world  # the fixture, shared with tests/exchange
 
@@ -27,21 +26,6 @@ def city(world: World, dengji, monkeypatch):
     reg = world.register(CITY, "city.dengji", kdf=DEFAULT_KDF)
     accept_firms(world, reg, ((31, 3), (32, 4)))
     return reg
-
-
-def fill(path: Path, out: Path, result: str = "属实", note: str | None = None,
-         when: object = None) -> Path:
-    wb = openpyxl.load_workbook(path)
-    for ws in wb.worksheets:
-        if ws.title in ("说明", "抽查标识"):
-            continue
-        header = [c.value for c in ws[3]]
-        for r in range(4, ws.max_row + 1):
-            for title, value in (("核验结果", result), ("说明", note), ("核验人", "孙核验"),
-                                 ("核验日期", when or date.today())):
-                ws.cell(r, header.index(title) + 1).value = value
-    wb.save(out)
-    return out
 
 
 def results(reg) -> list[str | None]:
@@ -63,7 +47,7 @@ def test_draw_fill_record_report(city, dengji, tmp_path: Path) -> None:
     listed = dengji("spotcheck", "list", "--db", city.path)
     assert listed.out.count("种子 CLI-SEED-1") == 2
 
-    filled = fill(book, tmp_path / "filled.xlsx", "不实", "学历与档案不符")
+    filled = fill(book, tmp_path / "filled.xlsx", lambda row: ("不实", "学历与档案不符"))
     run = dengji("spotcheck", "record", "--db", city.path, filled)
     assert run.code == 0, run.out + run.err
     assert "核验结果 2 条（属实 0 条，不实 2 条，无法核实 0 条）" in run.err
@@ -99,9 +83,9 @@ def test_bad_workbooks_are_refused_cell_by_cell(city, dengji, tmp_path) -> None:
     book = tmp_path / "抽查表.xlsx"
     assert dengji("spotcheck", "sample", "--db", city.path, "--size", "3", "--out",
                   book).code == 0
-    for kw, cell_words in (({"result": "不实"}, "须在“说明”列写明"),
+    for kw, cell_words in (({"verdict": lambda row: ("不实", None)}, "须在“说明”列写明"),
                            ({"when": "2026-13-40"}, "不是日期"),
-                           ({"result": "差不多"}, "应为 属实")):
+                           ({"verdict": lambda row: ("差不多", None)}, "应为 属实")):
         bad = fill(book, tmp_path / "bad.xlsx", **kw)
         run = dengji("spotcheck", "record", "--db", city.path, bad, "--format", "json")
         assert run.code == 1 and "未导入任何结果" in run.err

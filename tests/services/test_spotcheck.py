@@ -84,8 +84,9 @@ def sheet_rows(path: Path) -> dict[str, list[tuple[int, dict[str, object]]]]:
     return out
 
 
-def fill(path: Path, out: Path, verdict=None) -> Path:
-    """Fill every row as a verifier would: 属实 unless `verdict(row)` says (result, note)."""
+def fill(path: Path, out: Path, verdict=None, when: object = None) -> Path:
+    """Fill every row as a verifier would: 属实 unless `verdict(row)` says (result, note),
+    checked today unless `when` says otherwise."""
     wb = openpyxl.load_workbook(path)
     for ws in wb.worksheets:
         if ws.title in ("说明", IDENTITY):
@@ -100,7 +101,7 @@ def fill(path: Path, out: Path, verdict=None) -> Path:
             ws.cell(r, col[RESULT]).value = result
             ws.cell(r, col[NOTE]).value = note
             ws.cell(r, col[VERIFIER]).value = "张核验"
-            ws.cell(r, col[VERIFIED_ON]).value = TODAY
+            ws.cell(r, col[VERIFIED_ON]).value = TODAY if when is None else when
     wb.save(out)
     return out
 

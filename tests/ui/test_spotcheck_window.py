@@ -4,14 +4,12 @@ findings per cell and stores nothing), and save the report as PDF and Excel."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("PySide6")
 
-import openpyxl  # noqa: E402
 from PySide6.QtWidgets import QFileDialog, QMessageBox  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
@@ -20,7 +18,7 @@ from desktop.ui.actions import Action  # noqa: E402
 from desktop.ui.cleanup.common import FindingsDialog  # noqa: E402
 from desktop.ui.spotcheck.dialogs import ReportDialog, SampleDialog  # noqa: E402
 from tests.exchange.conftest import CITY, World  # noqa: E402
-from tests.services.test_spotcheck import accept_firms  # noqa: E402
+from tests.services.test_spotcheck import accept_firms, fill  # noqa: E402
 from tests.ui.conftest import shown_dialog  # noqa: E402
 
 SHOTS = Path("/tmp/shots19/spotcheck")
@@ -47,21 +45,6 @@ def answer_save(monkeypatch, path: Path) -> None:
 
 def answer_open(monkeypatch, path: Path) -> None:
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-
-
-def fill(path: Path, out: Path, *, note: str | None = "") -> Path:
-    wb = openpyxl.load_workbook(path)
-    for ws in wb.worksheets:
-        if ws.title in ("说明", "抽查标识"):
-            continue
-        header = [c.value for c in ws[3]]
-        for r in range(4, ws.max_row + 1):
-            ws.cell(r, header.index("核验结果") + 1).value = "不实" if note is None else "属实"
-            ws.cell(r, header.index("说明") + 1).value = note
-            ws.cell(r, header.index("核验人") + 1).value = "赵核验"
-            ws.cell(r, header.index("核验日期") + 1).value = date.today().isoformat()
-    wb.save(out)
-    return out
 
 
 def stored(reg) -> int:
@@ -91,7 +74,7 @@ def test_a_clerk_draws_records_and_reports(city, make_window, qtbot, monkeypatch
     assert "4 条" in dialog.result.text() and said and "随机种子：WINDOW-SEED" in said[-1]
 
     # a 不实 without 说明: refused whole, the findings shown per cell
-    bad = fill(book, tmp_path / "bad.xlsx", note=None)
+    bad = fill(book, tmp_path / "bad.xlsx", lambda row: ("不实", None))
     answer_open(monkeypatch, bad)
     window.action(Action.SPOTCHECK_RECORD).trigger()
     findings = shown_dialog(qtbot, window, "spotcheckFindings", FindingsDialog, timeout=30000)
