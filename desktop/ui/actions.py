@@ -41,6 +41,7 @@ class Action(StrEnum):
     IMPORT_RETURN = "importReturn"
     OWN_KEY = "ownKey"
     TRUST_KEY = "trustKey"
+    ROTATE_KEY = "rotateKey"  # 换钥… (issue #19)
     EXPORT_OPEN = "exportOpenData"  # 导出开放数据… (issue #17, 对接)
     # 抽查 (issue #17, 抽查核验)
     SPOTCHECK_SAMPLE = "spotcheckSample"  # 抽取样本…
@@ -58,6 +59,9 @@ class Action(StrEnum):
     CLEANUP_NOTICE = "cleanupNotice"
     # 登记库
     UNIT_INFO = "unitInfo"  # 本单位信息…
+    CHANGE_PASSPHRASE = "changePassphrase"  # 修改口令…
+    NEW_RECOVERY_KEY = "newRecoveryKey"  # 新的恢复密钥…
+    HANDOVER = "handover"  # 移交…
     BACKUP = "backup"
     RESTORE = "restore"
     ABOUT = "about"

@@ -180,8 +180,58 @@ def passphrase_strength(text: str, unit_name: str = "", unit_code: str = "") -> 
     return 3, "强"
 
 
-def _error_label() -> QLabel:
+class NewPassphrase(QObject):
+    """A new passphrase typed twice, with zxcvbn's verdict shown live under it: the rows
+    (`labels`, then the verdict) are added to `form`. `unit()` gives the unit's name and code
+    (words an attacker knows). Every dialog that sets a passphrase uses it: the first run,
+    修改口令…, 忘记口令… and 移交…."""
+
+    def __init__(self, form: QFormLayout, unit: Callable[[], tuple[str, str]], *,
+                 labels: tuple[str, str] = ("设置口令", "再次输入口令"),
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.unit = unit
+        self.secret = QLineEdit()
+        self.again = QLineEdit()
+        for edit, label in zip((self.secret, self.again), labels, strict=True):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+            edit.setAccessibleName(label)
+            edit.textChanged.connect(self.update)
+            form.addRow(label, edit)
+        self.strength = QLabel()
+        self.strength.setWordWrap(True)
+        self.strength.setAccessibleName("口令强度")
+        form.addRow("", self.strength)
+        self.update()
+
+    def text(self) -> str:
+        return self.secret.text()
+
+    def update(self) -> None:
+        name, code = self.unit()
+        level, hint = passphrase_strength(self.secret.text(), name, code)
+        word, colour = STRENGTH[level]
+        if not self.secret.text():
+            self.strength.setText(f"口令至少 {MIN_PASSPHRASE} 个字符，可以使用汉字。")
+        else:
+            self.strength.setText(f'口令强度：<span style="color:{colour}">{hint}</span>')
+        if self.again.text() and self.again.text() != self.secret.text():
+            self.strength.setText(self.strength.text() + "；两次输入不一致")
+
+    def mismatch(self) -> str | None:
+        """The two entries differ: the message, with the second entry cleared for a retry."""
+        if self.secret.text() == self.again.text():
+            return None
+        self.again.clear()
+        self.again.setFocus()
+        return "两次输入的口令不一致，请重新输入。"
+
+
+def error_label(name: str = "") -> QLabel:
+    """The red line under a dialog's fields that says what to fix."""
     label = QLabel()
+    if name:
+        label.setObjectName(name)
     label.setWordWrap(True)
     label.setStyleSheet("color: #c62828;")
     label.setAccessibleName("错误信息")
@@ -212,25 +262,20 @@ class FirstRunDialog(QDialog):
             lambda _i: self.unit_code.setPlaceholderText(CODE_HINTS[self.level.currentData()]))
         self.parent_code = QLineEdit()
         self.parent_code.setPlaceholderText("可不填")
-        self.secret = QLineEdit()
-        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.again = QLineEdit()
-        self.again.setEchoMode(QLineEdit.EchoMode.Password)
-        self.strength = QLabel()
-        self.strength.setAccessibleName("口令强度")
         self.where = QLabel(f"登记库文件：{path}")
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error = _error_label()
+        self.error = error_label()
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for label, widget in (("本单位层级", self.level), ("本单位名称", self.unit_name),
-                              ("本单位代码", self.unit_code), ("上级单位代码", self.parent_code),
-                              ("设置口令", self.secret), ("再次输入口令", self.again),
-                              ("", self.strength)):
-            if label:
-                widget.setAccessibleName(label)
+                              ("本单位代码", self.unit_code), ("上级单位代码", self.parent_code)):
+            widget.setAccessibleName(label)
             form.addRow(label, widget)
+        self.passphrase = NewPassphrase(
+            form, lambda: (self.unit_name.text(), self.unit_code.text()), parent=self)
+        self.secret, self.again = self.passphrase.secret, self.passphrase.again
+        self.strength = self.passphrase.strength
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
                                         QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("创建登记库")
@@ -243,28 +288,13 @@ class FirstRunDialog(QDialog):
         layout.addWidget(self.where)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        self.secret.textChanged.connect(self._update)
-        self.again.textChanged.connect(self._update)
         self.setMinimumWidth(560)
-        self._update()
-
-    def _update(self) -> None:
-        level, hint = passphrase_strength(self.secret.text(), self.unit_name.text(),
-                                          self.unit_code.text())
-        word, colour = STRENGTH[level]
-        if not self.secret.text():
-            self.strength.setText(f"口令至少 {MIN_PASSPHRASE} 个字符，可以使用汉字。")
-        else:
-            self.strength.setText(f'口令强度：<span style="color:{colour}">{hint}</span>')
-        if self.again.text() and self.again.text() != self.secret.text():
-            self.strength.setText(self.strength.text() + "；两次输入不一致")
 
     def create(self) -> None:
         """Make the register (or say in Chinese what to fix)."""
-        if self.secret.text() != self.again.text():
-            self.error.setText("两次输入的口令不一致，请重新输入。")
-            self.again.clear()
-            self.again.setFocus()
+        mismatch = self.passphrase.mismatch()
+        if mismatch:
+            self.error.setText(mismatch)
             return
         kwargs = {"kdf": self._kdf} if self._kdf is not None else {}
         try:
@@ -284,11 +314,16 @@ class PassphraseDialog(QDialog):
 
     After FREE_TRIES wrong passphrases in a row the 确定 button stays disabled for a while
     that doubles with each further one (services.registers.PassphraseTries, which also keeps
-    the count when the dialog or the program is closed); a countdown says how long."""
+    the count when the dialog or the program is closed); a countdown says how long.
+
+    With `forgot`, a 忘记口令… button runs `forgot(self)` (the recovery with the recovery key,
+    ui/register/recovery.py); what it returns (the register, open) ends the dialog as an
+    accepted passphrase does, None leaves it open."""
 
     def __init__(self, path: Path, opener: Callable[[str], object], *, locked: bool = False,
                  idle: bool = False, parent: QWidget | None = None,
-                 tries: PassphraseTries | None = None) -> None:
+                 tries: PassphraseTries | None = None,
+                 forgot: Callable[[QWidget], object] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("passphraseDialog")
         self.setWindowTitle("登记 — 已锁定" if locked else "登记 — 打开登记库")
@@ -303,7 +338,7 @@ class PassphraseDialog(QDialog):
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setAccessibleName("口令")
-        self.error = _error_label()
+        self.error = error_label()
         self.wait = QLabel()
         self.wait.setObjectName("passphraseWait")
         self.wait.setAccessibleName("等待提示")
@@ -313,6 +348,13 @@ class PassphraseDialog(QDialog):
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText("解锁" if locked else "打开")
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("退出")
+        self.forgot_button = None
+        if forgot is not None:
+            self.forgot_button = buttons.addButton("忘记口令…",
+                                                   QDialogButtonBox.ButtonRole.ResetRole)
+            self.forgot_button.setObjectName("forgotPassphrase")
+            self.forgot_button.setToolTip("用单位保管的恢复密钥（纸质恢复密钥单）设置新口令")
+            self.forgot_button.clicked.connect(lambda: self.recover(forgot))
         buttons.accepted.connect(self.try_open)
         buttons.rejected.connect(self.reject)
         self.timer = QTimer(self)
@@ -356,6 +398,15 @@ class PassphraseDialog(QDialog):
         except KnownError as err:
             self._refused(str(err))
             return
+        self.tries.succeeded()
+        self.accept()
+
+    def recover(self, forgot: Callable[[QWidget], object]) -> None:
+        """忘记口令…: the register opened with the recovery key ends the dialog."""
+        opened = forgot(self)
+        if opened is None:
+            return
+        self.result_value = opened
         self.tries.succeeded()
         self.accept()
 

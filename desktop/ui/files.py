@@ -7,8 +7,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Protocol
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QStandardPaths, QTimer, QTranslator, QUrl
+from PySide6.QtCore import (
+    QLibraryInfo,
+    QLocale,
+    QSettings,
+    QStandardPaths,
+    QTimer,
+    QTranslator,
+    QUrl,
+)
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QWidget
 
@@ -17,6 +26,15 @@ from desktop.ui.context import WindowContext
 
 #: how long 打开所在文件夹 stays in the status bar
 OFFER_MS = 120_000
+
+
+class FileHost(Protocol):
+    """What a file dialog needs: the settings (the last folder per kind) and the parent. The
+    WindowContext is one; a dialog shown before the window exists (the first run, 忘记口令…)
+    gives its own settings and itself."""
+
+    settings: QSettings
+    widget: QWidget
 
 
 def documents() -> Path:
@@ -36,7 +54,7 @@ def hidden(folder: Path) -> bool:
     return any(part.startswith(".") for part in inside)
 
 
-def start_folder(ctx: WindowContext, kind: str) -> Path:
+def start_folder(ctx: FileHost, kind: str) -> Path:
     """Where a dialog for files of `kind` opens: the last folder used for it, else Documents."""
     last = str(ctx.settings.value(f"files/{kind}", "") or "")
     if last and Path(last).is_dir() and not hidden(Path(last)):
@@ -44,7 +62,7 @@ def start_folder(ctx: WindowContext, kind: str) -> Path:
     return documents()
 
 
-def remember(ctx: WindowContext, kind: str, path: Path) -> None:
+def remember(ctx: FileHost, kind: str, path: Path) -> None:
     """The folder of `path` is where the next dialog for `kind` opens."""
     folder = path if path.is_dir() else path.parent
     ctx.settings.setValue(f"files/{kind}", str(folder))
@@ -59,7 +77,7 @@ def _with_suffix(name: str, file_filter: str) -> Path:
     return path
 
 
-def save_path(ctx: WindowContext, kind: str, title: str, suggested_name: str, file_filter: str,
+def save_path(ctx: FileHost, kind: str, title: str, suggested_name: str, file_filter: str,
               parent: QWidget | None = None) -> Path | None:
     """Ask where to save a file of `kind` (None when cancelled); the extension of the filter is
     added when missing and the folder is remembered."""
@@ -72,7 +90,7 @@ def save_path(ctx: WindowContext, kind: str, title: str, suggested_name: str, fi
     return path
 
 
-def open_path(ctx: WindowContext, kind: str, title: str, file_filter: str,
+def open_path(ctx: FileHost, kind: str, title: str, file_filter: str,
               parent: QWidget | None = None) -> Path | None:
     """Ask for a file of `kind` to read (None when cancelled); its folder is remembered."""
     name, _ = QFileDialog.getOpenFileName(parent or ctx.widget, title,

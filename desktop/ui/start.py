@@ -8,18 +8,22 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop.domain.forms import FormSet
-from desktop.errors import crash_report, write_crash_report
+from desktop.errors import KnownError, crash_report, write_crash_report
 from desktop.paths import tidy
+from desktop.services.secrets import make_recovery_key
 from desktop.services.unit import unit_profile
 from desktop.storage import Register, open_register
 from desktop.ui.dialogs import FirstRunDialog, PassphraseDialog
 from desktop.ui.files import install_chinese
 from desktop.ui.fonts import load_cjk_font
 from desktop.ui.mainwindow import MainWindow
+from desktop.ui.register.recovery import recover_register
+from desktop.ui.register.renewal import offer_recovery
+from desktop.ui.register.sheet import show_recovery_key
 from desktop.ui.style import STYLE_SHEET
 
 ORGANISATION = APPLICATION = "Dengji"
@@ -48,15 +52,33 @@ def warm_up() -> None:
 
 
 def open_or_create(path: Path) -> Register | None:
-    """First run: the first-run dialog makes the register; else ask for the passphrase until it
-    opens. None when the user gives up."""
+    """First run: the first-run dialog makes the register, then its recovery key is shown to
+    be printed or saved; else ask for the passphrase until it opens (or 忘记口令… opens it with
+    the recovery key). None when the user gives up."""
     if not path.exists():
         dialog = FirstRunDialog(path)
-        return dialog.register if dialog.exec() == QDialog.DialogCode.Accepted else None
-    dialog = PassphraseDialog(path, lambda secret: open_register(path, secret))
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.register is None:
+            return None
+        first_recovery_key(dialog.register)
+        return dialog.register
+    dialog = PassphraseDialog(path, lambda secret: open_register(path, secret),
+                              forgot=lambda parent: recover_register(path, parent))
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.result_value  # type: ignore[return-value]
+
+
+def first_recovery_key(register: Register) -> bool:
+    """The first run's last step: the new register's recovery key, shown once to be printed
+    or saved and confirmed. Whether it was confirmed (if not, it is offered at the next open)."""
+    actor = unit_profile(register).actor
+    try:
+        key = make_recovery_key(register, actor)
+    except KnownError as err:
+        QMessageBox.warning(None, "未能生成恢复密钥",
+                            f"{err}\n\n登记库已建立；下次打开时会再提示生成恢复密钥。")
+        return False
+    return show_recovery_key(register, key, actor, intro="登记库已建立。最后一步：")
 
 
 def unlocker(path: Path, parent=None):
@@ -93,6 +115,7 @@ def start(path: Path, forms: FormSet) -> int:
     previous, sys.excepthook = sys.excepthook, _report_bug
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     try:
+        created = not path.exists()
         register = open_or_create(path)
         if register is None:
             return 0
@@ -100,6 +123,8 @@ def start(path: Path, forms: FormSet) -> int:
                             settings=QSettings(),
                             unlock=unlocker(path))
         window.show()
+        if not created:  # a new register's key was shown at first run
+            QTimer.singleShot(0, window, lambda: offer_recovery(window.ctx))
         try:
             return app.exec()
         finally:

@@ -27,16 +27,28 @@ from desktop.ui.actions import Action
 from desktop.ui.context import WindowContext
 from desktop.ui.files import offer_folder, open_path, save_path
 from desktop.ui.operations import Operation
+from desktop.ui.register.handover import show_handover
+from desktop.ui.register.passphrase import show_change_passphrase
+from desktop.ui.register.renewal import new_recovery_key
 from desktop.ui.register.unit_info import show_unit_info
 
 FILE_FILTER = "登记库备份 (*.dengji);;所有文件 (*)"
 
 
 def add_register_actions(ctx: WindowContext, menu: QMenu) -> None:
-    """Add 本单位信息…, 备份…, 恢复… and 关于 to `menu` (found by name: `ctx.action(Action.BACKUP)`)."""
+    """Add 本单位信息…, 修改口令…, 新的恢复密钥…, 移交…, 备份…, 恢复… and 关于 to `menu` (found by
+    name: `ctx.action(Action.BACKUP)`)."""
     menu.addSeparator()
     ctx.add_action(Action.UNIT_INFO, "本单位信息…", lambda: show_unit_info(ctx), menu=menu,
                    tip="本单位名称、代码，经办人、审批人、填报人和联系方式")
+    menu.addSeparator()
+    ctx.add_action(Action.CHANGE_PASSPHRASE, "修改口令…", lambda: show_change_passphrase(ctx),
+                   menu=menu, tip="修改打开登记库的口令（先自动备份）")
+    ctx.add_action(Action.NEW_RECOVERY_KEY, "新的恢复密钥…", lambda: new_recovery_key(ctx),
+                   menu=menu, tip="生成并打印新的恢复密钥单；原来的恢复密钥单作废")
+    ctx.add_action(Action.HANDOVER, "移交…", lambda: show_handover(ctx), menu=menu,
+                   tip="经办人更换：接收人设置新口令，生成新的恢复密钥，打印移交清单")
+    menu.addSeparator()
     ctx.add_action(Action.BACKUP, "备份…", lambda: start_backup(ctx), menu=menu)
     ctx.add_action(Action.RESTORE, "恢复…", lambda: start_restore(ctx), menu=menu)
     ctx.add_action(Action.ABOUT, "关于", lambda: show_about(ctx), menu=menu)
