@@ -161,6 +161,18 @@ def test_a_package_sent_by_an_earlier_version_is_said_so(world: World, city, cha
     assert world.export(changed.firm).changes == ""
 
 
+def test_a_kept_package_that_cannot_be_opened_never_stops_an_export(world: World, city,
+                                                                    changed) -> None:
+    with changed.firm.session() as session:
+        session.execute(update(Package).values(content=b"PK\x03\x04 damaged"))
+        session.commit()
+    with pytest.raises(KnownError, match="不能比较变化"):
+        own_changes(changed.firm, world.forms)
+    second = world.export(changed.firm)  # exported all the same, without a summary
+    assert second.changes == "" and CHANGES not in open_members(second.path.read_bytes(),
+                                                               changed.firm)
+
+
 def test_a_record_that_disappears_without_a_word_is_said_so(world: World, city, changed
                                                            ) -> None:
     """A record deleted behind the application's back (no audit entry) is 原因不明."""

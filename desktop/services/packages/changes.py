@@ -265,12 +265,16 @@ def summary_for_export(session: Session, register: Register, forms: FormSet, own
                        records: list[dict[str, Any]]) -> tuple[bytes | None, Comparison | None]:
     """The change summary member of the package about to be written (its record lines
     `records`) against the last sent one, and the comparison; (None, None) for a first
-    package or one whose predecessor the register does not keep."""
+    package or one whose predecessor the register does not keep or cannot open (the summary
+    is information: it never keeps a package from being exported)."""
     last = _last_sent(session, own_code)
     if last is None or last.content is None:
         return None, None
     key = _key(session, register)
-    old = open_kept(last.content, key, last.file_name)
+    try:
+        old = open_kept(last.content, key, last.file_name)
+    except KnownError:
+        return None, None
     comparison = compare(old.lines, records, forms, gone=gone_actions(
         _audit_since(session, last.id)), explain=_explainer(session, key))
     return summary_member(comparison, last.id), comparison
