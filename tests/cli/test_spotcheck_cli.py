@@ -46,6 +46,17 @@ def test_draw_fill_record_report(city, dengji, tmp_path: Path) -> None:
     assert again.code == 0
     listed = dengji("spotcheck", "list", "--db", city.path)
     assert listed.out.count("种子 CLI-SEED-1") == 2
+    # each row's code is the record's printed page's code: archive-check finds it 一致
+    wb = openpyxl.load_workbook(book)
+    codes = []
+    for ws in wb.worksheets:
+        if ws.title not in ("说明", "抽查标识"):
+            column = [h.value for h in ws[3]].index("记录码") + 1
+            codes += [ws.cell(r, column).value for r in range(4, ws.max_row + 1)]
+    assert len(codes) == 2
+    for code in codes:
+        same = dengji("archive-check", "--db", city.path, "--qr", code)
+        assert same.code == 0 and same.out.startswith("一致"), same.err
 
     filled = fill(book, tmp_path / "filled.xlsx", lambda row: ("不实", "学历与档案不符"))
     run = dengji("spotcheck", "record", "--db", city.path, filled)
