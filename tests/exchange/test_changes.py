@@ -273,6 +273,23 @@ def test_status_codes_that_leave_the_count_come_from_the_code_tables(forms) -> N
     assert same.changes == () and same.sentence() == "没有变化"
 
 
+def test_the_society_cleanup_leaves_the_count_by_its_status(forms) -> None:
+    """A member cleaned up (已清理-…, 暂时移出, 已退会) is removed with the table's word; 重新入会
+    brings the member back."""
+    def member(status: str) -> dict:
+        return {"id": "m1", "unit": "S", "form_id": "society_member",
+                "values": {"name": "赵六", "status": status}}
+
+    words = {s: [(x.change, x.reason) for x in compare([member("1")], [member(s)],
+                                                        forms).changes]
+             for s in ("2", "3", "4", "5", "6")}
+    assert words == {"2": [(REMOVED, "会员清理")], "3": [(REMOVED, "会员清理")],
+                     "4": [(REMOVED, "会员清理")], "5": [(REMOVED, "暂时移出")],
+                     "6": [(REMOVED, "退会")]}
+    back = compare([member("5")], [member("7")], forms).changes
+    assert [(x.change, x.reason) for x in back] == [(ADDED, "恢复")]
+
+
 def test_gone_records_follow_the_last_audit_action(forms) -> None:
     from desktop.exchange.changes import gone_actions
 
