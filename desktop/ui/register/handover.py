@@ -51,8 +51,9 @@ class HandoverDialog(RekeyDialog):
         self.form.addRow("当前口令（移交人输入）", self.old)
         self.new = self.new_passphrase(("新口令（接收人设置）", "再次输入新口令"))
         self.lay_out(
-            "经办人更换时，由移交人和接收人一起办理：接收人设置新口令，同时生成新的恢复密钥"
-            "（原来的恢复密钥单作废），并打印<b>移交清单</b>，双方签字、加盖公章后存档。"
+            "经办人更换时，由移交人、接收人和监交人（一般是单位负责人）一起办理：接收人设置新口令，"
+            "同时生成新的恢复密钥（原来的恢复密钥单作废），并打印<b>移交清单</b>，"
+            "三方签字、加盖公章后存档。"
             "移交记入操作日志，随下一个数据包报送上级。", width=620)
 
     def problem(self) -> str | None:
@@ -95,7 +96,7 @@ class HandoverDialog(RekeyDialog):
             "接下来请打印或保存新的恢复密钥单和移交清单。")
         show_recovery_key(ctx.register, result.recovery, ctx.actor, ctx=ctx,
                           intro="移交时生成了新的恢复密钥，原来的恢复密钥单已作废。"
-                                "移交清单请双方签字、加盖公章后存档。",
+                                "移交清单请移交人、接收人和监交人签字，加盖公章后存档。",
                           papers=(checklist,))
 
 
