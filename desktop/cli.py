@@ -43,7 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
     for info in pkgutil.iter_modules(desktop.commands.__path__):
         if info.name != "common":
             importlib.import_module(f"desktop.commands.{info.name}").register(sub)
+    _db_takes_urls(p)
     return p
+
+
+def _db_takes_urls(parser: argparse.ArgumentParser) -> None:
+    """Every ``--db`` also takes a ``postgresql://`` URL (docs/postgresql.md): a Path would fold
+    its ``//``. The value is a Path for a file, a checked ServerLocation for a URL."""
+    from desktop.storage.server import register_location
+
+    for action in parser._actions:
+        if "--db" in action.option_strings and action.type is Path:
+            action.type = register_location
+        for child in getattr(action, "choices", None) or {}:
+            if isinstance(action.choices, dict) and isinstance(action.choices[child],
+                                                                argparse.ArgumentParser):
+                _db_takes_urls(action.choices[child])
 
 
 def main(argv: list[str] | None = None) -> int:

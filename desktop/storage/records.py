@@ -11,6 +11,7 @@ from sqlalchemy import Connection, insert, select
 from sqlmodel import Session
 
 from desktop.domain.states import COMPLETE
+from desktop.storage.server.sealing import sealer_of
 from desktop.storage.tables import Record, RecordKey, new_id, utcnow
 
 #: Values per IN (...) query; well under SQLite's 32,766 bound-parameter limit and PostgreSQL's.
@@ -172,7 +173,9 @@ def find_keys(
     conn = _connection(session)
     table = RecordKey.__table__
     found: dict[str, list[tuple[str, str]]] = {}
+    sealer = sealer_of(conn.dialect)  # on PostgreSQL the stored values are keyed hashes
     for chunk in _chunks(sorted(set(values)), LOOKUP_CHUNK):
+        asked = {sealer.blind(v): v for v in chunk} if sealer is not None else {}
         stmt = (
             select(table.c.value, table.c.record_id, table.c.form_id)
             .where(table.c.kind == kind, table.c.value.in_(chunk))
@@ -180,5 +183,5 @@ def find_keys(
         )
         for value, record_id, form_id in conn.execute(stmt):
             if record_id not in exclude_record_ids:
-                found.setdefault(value, []).append((record_id, form_id))
+                found.setdefault(asked.get(value, value), []).append((record_id, form_id))
     return found

@@ -21,7 +21,7 @@ from sqlmodel import Field, SQLModel
 from desktop.domain.levels import LEVELS as UNIT_LEVELS  # noqa: F401 (re-exported)
 from desktop.domain.states import DRAFT
 from desktop.domain.states import RECORD_STATES as RECORD_STATES  # re-exported
-from desktop.storage.server.sealing import Sealed, SealedString
+from desktop.storage.server.sealing import Blinded, Sealed, SealedString
 
 #: Kinds of unit key pair.
 KEY_SIGNING = "ed25519"
@@ -106,7 +106,7 @@ class RecordKey(SQLModel, table=True):
     record_id: str = Field(foreign_key="record.id", index=True, ondelete="CASCADE")
     form_id: str
     kind: str
-    value: str
+    value: str = Field(sa_type=Blinded)  # a keyed hash on PostgreSQL (server/sealing.py)
 
 
 class Override(SQLModel, table=True):
@@ -246,7 +246,7 @@ class Conflict(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str
-    key_value: str = Field(index=True)  # as stored in record_key (keyed hash or value)
+    key_value: str = Field(index=True, sa_type=Blinded)  # as stored in record_key
     record_a: str = Field(index=True)  # the record that was there first
     unit_a: str
     record_b: str = Field(index=True)  # the record that arrived

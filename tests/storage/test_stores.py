@@ -28,7 +28,7 @@ from desktop.storage import (
     verify_audit_chain,
 )
 from desktop.storage.backup import auto_backup, backup_register, restore_register
-from desktop.storage.server import SealingError, open_value, seal_value
+from desktop.storage.server import SealingError, blind_value, open_value, seal_value
 from desktop.storage.server.datakey import DEK_KEY, KDF_KEY, SECRET_KEY
 from desktop.storage.server.dump import client_program
 from desktop.storage.server.location import ServerLocation, register_location
@@ -353,3 +353,26 @@ def test_weaker_key_derivation_is_rewrapped_without_touching_the_data(pg_url):
     assert _psql_rows(pg_url, "SELECT id, data FROM record ORDER BY id") == sealed
     with open_register(pg_url, PASSPHRASE, kdf=stronger) as register, register.session() as s:
         assert s.get(Record, sealed[0][0]).name == "张三丰"
+
+
+def test_unique_key_values_are_found_and_kept_as_keyed_hashes_on_postgresql(store):
+    licence = "14403198210857212"
+    with create_register(store, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF) as register:
+        ids = _fill(register)
+        with register.session() as session:
+            bulk_insert_records(session, [], [{"record_id": ids[0], "form_id": "fujian4",
+                                               "kind": "licence", "value": licence}])
+            session.commit()
+            assert find_keys(session, "licence", [licence, "14403198210857213"]) == {
+                licence: [(ids[0], "fujian4")]}
+            stored = session.execute(text("SELECT value FROM record_key WHERE kind = 'licence'")
+                                     ).scalar_one()
+            # raw SQL compares with blind_value (the value itself on SQLite)
+            assert stored == blind_value(register.engine, licence)
+            assert (licence in stored) is (register.kind == "file")
+            # a conflict keeps the value as record_key holds it, never hashed twice
+            session.add(Conflict(kind="licence", key_value=stored, record_a=ids[0], unit_a="a",
+                                 record_b=ids[1], unit_b="b"))
+            session.commit()
+            assert session.execute(select(Conflict.id).where(Conflict.key_value == licence)
+                                   ).scalar_one() == 1

@@ -2,14 +2,22 @@
 migrating it (store.py), its backups with pg_dump (dump.py), and the confidentiality SQLCipher
 gives a file: a data key wrapped by a key derived from the passphrase (datakey.py) that seals
 the personal columns (sealing.py: the `Sealed` column type, and `seal_value` / `open_value`
-for raw SQL).
+for raw SQL) and keeps the unique keys' lookup values as keyed hashes (`Blinded`,
+`blind_value`).
 
 storage/engine.py dispatches here when a register's location is a ``postgresql://`` URL; the
 rest of the program sees the same `Register`.
 """
 
 from desktop.storage.server.location import ServerLocation, is_server_url, register_location
-from desktop.storage.server.sealing import Sealed, SealingError, open_value, seal_value
+from desktop.storage.server.sealing import (
+    Blinded,
+    Sealed,
+    SealingError,
+    blind_value,
+    open_value,
+    seal_value,
+)
 
-__all__ = ["Sealed", "SealingError", "ServerLocation", "is_server_url", "open_value",
-           "register_location", "seal_value"]
+__all__ = ["Blinded", "Sealed", "SealingError", "ServerLocation", "blind_value", "is_server_url",
+           "open_value", "register_location", "seal_value"]

@@ -28,6 +28,7 @@ This module imports nothing else of storage, so tables.py can use the type.
 from __future__ import annotations
 
 import base64
+import hmac
 import os
 import weakref
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel.sql.sqltypes import AutoString
 
 PREFIX = "dj1."
+BLIND_PREFIX = "h1."
 NONCE_BYTES = 12
 _AAD = b"dengji-sealed-1"
 
@@ -62,15 +64,27 @@ class Sealer:
     """The data key of one open register, sealing and opening field values."""
 
     aead: AESGCM
+    keys: tuple[bytes, bytes]  # the data key, and the key of the lookup values derived from it
 
     @classmethod
     def from_key(cls, dek: bytes) -> Sealer:
-        return cls(AESGCM(dek))
+        return cls(AESGCM(dek), (dek, hmac.digest(dek, b"dengji-blind-1", "sha256")))
 
     def seal(self, table: str, column: str, anchor: object, plain: str) -> SealedText:
         nonce = os.urandom(NONCE_BYTES)
         body = self.aead.encrypt(nonce, plain.encode("utf-8"), _aad(table, column, anchor))
         return SealedText(PREFIX + base64.b64encode(nonce + body).decode("ascii"))
+
+    def blind(self, value: str) -> str:
+        """A lookup value as stored (`Blinded`): a keyed hash, equal for equal values."""
+        if value.startswith(BLIND_PREFIX):
+            return value
+        digest = hmac.digest(self.blind_key, value.encode("utf-8"), "sha256")
+        return BLIND_PREFIX + digest.hex()[:40]
+
+    @property
+    def blind_key(self) -> bytes:
+        return self.keys[1]
 
     def open(self, table: str, column: str, anchor: object, sealed: str) -> str:
         if not sealed.startswith(PREFIX):
@@ -177,6 +191,31 @@ class Sealed(TypeDecorator):
             return sealer.open(table, column, anchor, stored)
 
         return process
+
+
+def blind_value(engine: Engine, value: str | None) -> str | None:
+    """What raw SQL compares a `Blinded` column (record_key.value, record_conflict.key_value)
+    with: the keyed hash of `value` on PostgreSQL, `value` itself on SQLite."""
+    sealer = sealer_of(engine)
+    if sealer is None or value is None:
+        return value
+    return sealer.blind(value)
+
+
+class Blinded(TypeDecorator):
+    """A lookup column (a unique key's value: a licence number, an organisation's name) kept
+    as a keyed hash on PostgreSQL, so equality and IN lists still find it through its index
+    while the database holds no number; as given on SQLite. Reads give the stored hash back
+    (storage/records.find_keys maps it to the value asked for); a hash is never hashed again."""
+
+    impl = AutoString
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        sealer = _SEALERS.get(dialect)
+        if value is None or sealer is None or not isinstance(value, str):
+            return value
+        return sealer.blind(value)
 
 
 class SealedString(Sealed):
