@@ -8,7 +8,8 @@
   unit's package), merge.py and pipeline.py (merging received packages; sqlfast.py holds the
   per-package statements run by the driver), returns.py (return files and notes),
   conflicts.py (the same person from two senders), dashboard.py (expected and received units),
-  handovers.py (the handovers a sender's audit chain reports).
+  handovers.py (the handovers a sender's audit chain reports), changes.py (what changed
+  between a unit's packages: the change reports, and the summary a package carries upward).
 
 No Qt here, and no printing: the window and the `dengji` command present the results.
 """

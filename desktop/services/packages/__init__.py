@@ -9,6 +9,8 @@ This package owns the use cases; the file format, signing and trust rules are de
 - review.py: accept and return, expected units, the dashboard, conflicts, return notes, the
   changes of units' details to confirm;
 - records.py: what the review dialogs show of a received package's records;
+- changes.py: change reports — a unit's package against the one it supersedes, the own
+  records against the last sent package, the summary an export carries, the workbook;
 - anchors.py: the audit anchors of the senders' chains (list; forget one, audited);
 - files.py: the workbooks and PDFs a package carries; stats.py: the society's statistics table
   a package carries; io.py: reading and writing package files.
