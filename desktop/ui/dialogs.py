@@ -333,7 +333,12 @@ class PassphraseDialog(QDialog):
         # idle: locked by the idle timer; otherwise by the clerk (Ctrl+L)
         what = (("登记库已锁定（长时间未操作）。" if idle else "登记库已锁定。") + "请输入口令继续。"
                 if locked else "请输入登记库口令。")
-        intro = QLabel(f"{what}<br><span style='color:#555'>{path}</span>")
+        # the window holds the register while it is locked: a recovery starts from the next open
+        hint = ("<br><span style='color:#555'>忘记口令：请点“退出”（已输入的内容已保存），"
+                "再打开登记软件，在口令对话框中点“忘记口令…”，用恢复密钥单设置新口令。</span>"
+                if locked and forgot is None else "")
+        intro = QLabel(f"{what}<br><span style='color:#555'>{path}</span>{hint}")
+        intro.setObjectName("passphraseIntro")
         intro.setWordWrap(True)
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)

@@ -251,3 +251,21 @@ def test_first_run_closed_unconfirmed_keeps_the_register_and_offers_later(tmp_pa
     finally:
         register.close()
     assert QApplication.activeModalWidget() is None
+
+
+def test_the_lock_says_how_to_recover_a_forgotten_passphrase(keyed, qtbot):
+    """While the window is locked it holds the register: the lock offers no recovery itself
+    but says where it is; the passphrase dialog of an open offers 忘记口令… instead."""
+    from PySide6.QtWidgets import QLabel
+
+    path, _key = keyed
+    locked = PassphraseDialog(path, lambda _s: True, locked=True)
+    opening = PassphraseDialog(path, lambda _s: None, forgot=lambda _p: None)
+    for dialog in (locked, opening):
+        qtbot.addWidget(dialog)
+    assert locked.forgot_button is None
+    assert "忘记口令…" in locked.findChild(QLabel, "passphraseIntro").text()
+    assert opening.forgot_button is not None
+    assert "忘记口令：" not in opening.findChild(QLabel, "passphraseIntro").text()
+    opening.forgot_button.click()  # the clerk gives up the recovery: the dialog stays open
+    assert opening.result_value is None and opening.result() != QDialog.DialogCode.Accepted
