@@ -130,8 +130,20 @@ class _Part:
         return {"sha256": self.sha.hexdigest(), "bytes": self.size}
 
 
-def _file_entry(path: Path) -> dict:
-    data = path.read_bytes()
+def _write(path: Path, data: bytes) -> dict:
+    """A new file of the part folder, flushed to disk; its manifest entry."""
+    with open(path, "xb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def _flushed(path: Path) -> dict:
+    """A file another writer made (the workbook), flushed to disk; its manifest entry."""
+    with open(path, "rb+") as fh:
+        data = fh.read()
+        os.fsync(fh.fileno())
     return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
@@ -180,10 +192,8 @@ def _write_all(register: Register, session, chosen: list[FormSpec], part: Path, 
     for form in chosen:
         stem = file_stem(form)
         schema = (json.dumps(form_schema(form), ensure_ascii=False, indent=1) + "\n").encode()
-        (part / f"{stem}.schema.json").write_bytes(schema)
-        files[f"{stem}.schema.json"] = {"sha256": hashlib.sha256(schema).hexdigest(),
-                                        "bytes": len(schema), "form": form.id,
-                                        "form_version": form.version}
+        files[f"{stem}.schema.json"] = _write(part / f"{stem}.schema.json", schema) | {
+            "form": form.id, "form_version": form.version}
         data = _Part(part, f"{stem}.jsonl")
         try:
             n = 0
@@ -206,10 +216,10 @@ def _write_all(register: Register, session, chosen: list[FormSpec], part: Path, 
              f"导出时间 {now.isoformat(timespec='seconds')}。",
              "每个表单版本一个 JSON Lines 文件（每行一条记录）和它的 JSON Schema（draft 2020-12）。"
              "有代码表的栏目同时给出代码和名称，日期为 ISO 格式。数据为完整号码，请按涉密要求保管。"]
-    (part / f"{DICTIONARY}.md").write_text(dictionary_markdown(dictionary, title, intro) + "\n",
-                                           encoding="utf-8")
-    for name in (f"{DICTIONARY}.xlsx", f"{DICTIONARY}.md"):
-        files[name] = _file_entry(part / name)
+    files[f"{DICTIONARY}.xlsx"] = _flushed(part / f"{DICTIONARY}.xlsx")
+    files[f"{DICTIONARY}.md"] = _write(
+        part / f"{DICTIONARY}.md",
+        (dictionary_markdown(dictionary, title, intro) + "\n").encode("utf-8"))
     manifest = {
         "format": FORMAT,
         "created": now.isoformat(timespec="seconds"),
@@ -221,10 +231,8 @@ def _write_all(register: Register, session, chosen: list[FormSpec], part: Path, 
                    "schema": f"{file_stem(f)}.schema.json"} for f in chosen],
         "files": dict(sorted(files.items())),
     }
-    (part / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1,
-                                            sort_keys=True) + "\n", encoding="utf-8")
-    for path in part.iterdir():
-        fsync(path)
+    _write(part / MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True)
+                             + "\n").encode("utf-8"))
     fsync(part, directory=True)
     return files, counts
 
