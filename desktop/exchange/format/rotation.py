@@ -305,7 +305,7 @@ def standing(who: str, unit_code: str, fp: str, created: datetime, trusted: set[
         return Standing(False, why)
     # keep only the rotations on the path that reached fp and that the register lacks
     path = _path(used, trusted, fp)
-    how = "公钥已核对" if fp in trusted else f"新公钥由{HOW_ROTATION}确认"
+    how = "公钥已核对" if fp in trusted else f"新公钥经{HOW_ROTATION}确认"
     return Standing(True, how, tuple(r for r in path if r.new_fingerprint not in trusted))
 
 
