@@ -9,19 +9,24 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select
 
 from desktop.errors import KnownError
-from desktop.exchange.format.rotation import REVOCATIONS, ROTATIONS, make_statement, stamp
+from desktop.exchange.format.rotation import REVOCATIONS, stamp
 from desktop.services import packages as svc
 from desktop.services.packages import keys
 from desktop.storage import UnitInfo
 from desktop.storage.tables import KeyEvent, TrustedKey
 from tests.exchange.conftest import CITY, PROVINCE, World, counts, fingerprint_of
 from tests.exchange.formats import manifest_of, open_members, reseal
-from tests.exchange.test_rotation import audit_actions, signed_by, signing_key, write, x_public
+from tests.exchange.test_rotation import (
+    announced,
+    audit_actions,
+    signed_by,
+    signing_key,
+    three_levels,
+    write,
+)
 
 CITY2 = UnitInfo("11000000CITY00002X", "第二市律师行业党委（测试）", "city", PROVINCE.code)
 
@@ -101,14 +106,7 @@ def test_what_a_backdated_package_of_the_stolen_key_can_still_do(pair) -> None:
 def test_a_revoked_key_cannot_announce_a_new_one(pair) -> None:
     world, city, firm = pair
     keys.revoke_key(city, code_of(firm), datetime.now(UTC) + timedelta(days=1))
-    old = signing_key(firm, 0)
-    thief, enc = Ed25519PrivateKey.generate(), X25519PrivateKey.generate()
-    m = manifest_of(world.export(firm).path.read_bytes())
-    statement = make_statement(m["sender"]["code"], m["sender"]["name"], "firm", old, thief,
-                               x_public(enc), datetime.now(UTC))
-    forged = write(world, "thief.djpkg", signed_by(
-        world.export(firm).path.read_bytes(), thief,
-        lambda d: d.__setitem__(ROTATIONS, [statement.document]), x_public(enc)))
+    _, forged, _ = announced(world, firm, signing_key(firm, 0), "thief.djpkg")
     before = counts(city)
     v = svc.verify_file(forged, world.forms, city)
     assert not v.ok and "出自已吊销的公钥" in v.reason()
@@ -153,10 +151,7 @@ def test_a_unit_with_several_keys_needs_the_key_named(pair) -> None:
 @pytest.fixture
 def chain(world: World):
     """A firm under a city under a province; the firm's first package merged and accepted."""
-    city = world.register(CITY, "city.dengji")
-    province = world.register(PROVINCE, "province.dengji")
-    world.link(city, province)
-    firm = world.firm(seed=82, parent=city).register
+    city, province, firm = three_levels(world, 82)
     sent = world.export(firm)
     assert [r.status for r in world.merge(city, sent.path)] == ["merged"]
     svc.accept_package(city, sent.package_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -89,6 +90,14 @@ def rotated(world: World, city, firm) -> Ed25519PrivateKey:
     keys.rotate_key(firm)
     assert [r.status for r in world.merge(city, world.export(firm).path)] == ["merged"]
     return old_key
+
+
+def three_levels(world: World, seed: int):
+    """A city linked to its province, and a firm linked to the city: (city, province, firm)."""
+    city = world.register(CITY, "city.dengji")
+    province = world.register(PROVINCE, "province.dengji")
+    world.link(city, province)
+    return city, province, world.firm(seed=seed, parent=city).register
 
 
 @pytest.fixture
@@ -178,17 +187,24 @@ def test_the_old_key_signs_nothing_made_after_the_rotation(pair) -> None:
     assert counts(city) == before
 
 
+def announced(world: World, firm, old: Ed25519PrivateKey, name: str,
+              made: datetime | None = None) -> tuple[Ed25519PrivateKey, Path, dict]:
+    """The firm's next package, signed by a fresh key that a statement signed by `old`
+    announces (what someone holding `old` can make): (the fresh key, the file, the
+    statement)."""
+    new, enc = Ed25519PrivateKey.generate(), X25519PrivateKey.generate()
+    data = world.export(firm).path.read_bytes()
+    sender = manifest_of(data)["sender"]
+    statement = make_statement(sender["code"], sender["name"], "firm", old, new, x_public(enc),
+                               made or datetime.now(UTC)).document
+    forged = write(world, name, signed_by(
+        data, new, lambda m: m.__setitem__(ROTATIONS, [statement]), x_public(enc)))
+    return new, forged, statement
+
+
 def test_a_statement_signed_by_a_key_the_city_does_not_know_is_refused(pair) -> None:
     world, city, firm, _ = pair
-    stranger, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    enc = X25519PrivateKey.generate()
-    code, name = manifest_of(pair[3].path.read_bytes())["sender"]["code"], "冒名"
-    statement = make_statement(code, name, "firm", stranger, new, x_public(enc),
-                               datetime.now(UTC))
-    package = world.export(firm)
-    forged = write(world, "stranger.djpkg", signed_by(
-        package.path.read_bytes(), new, lambda m: m.__setitem__(ROTATIONS, [statement.document]),
-        x_public(enc)))
+    new, forged, _ = announced(world, firm, Ed25519PrivateKey.generate(), "stranger.djpkg")
     before = counts(city)
     v = svc.verify_file(forged, world.forms, city)
     assert not v.ok and "不是已核对的" in v.reason() and "换钥声明" in v.reason()
@@ -237,22 +253,16 @@ def test_a_statement_replayed_for_a_second_new_key_is_refused(pair) -> None:
     world, city, firm, first = pair
     old_key = rotated(world, city, firm)
     real = world.export(firm)
-    thief, enc = Ed25519PrivateKey.generate(), X25519PrivateKey.generate()
     m = manifest_of(real.path.read_bytes())
-    second = make_statement(m["sender"]["code"], m["sender"]["name"], "firm", old_key, thief,
-                            x_public(enc), datetime.now(UTC) - timedelta(days=1))
-    later = world.export(firm)
-    forged = write(world, "replayed.djpkg", signed_by(
-        later.path.read_bytes(), thief, lambda d: d.__setitem__(ROTATIONS, [second.document]),
-        x_public(enc)))
+    thief, forged, second = announced(world, firm, old_key, "replayed.djpkg",
+                                      datetime.now(UTC) - timedelta(days=1))
     before = counts(city)
     v = svc.verify_file(forged, world.forms, city)
     assert not v.ok and "重放或伪造" in v.reason(), v.reason()
     assert counts(city) == before and fingerprint(raw_public(thief)) not in trusted_rows(city)
     # two statements from the same old key in one package: neither is taken
     both = write(world, "both.djpkg", signed_by(
-        later.path.read_bytes(), thief,
-        lambda d: d.__setitem__(ROTATIONS, [*m[ROTATIONS], second.document]), x_public(enc)))
+        forged.read_bytes(), thief, lambda d: d.__setitem__(ROTATIONS, [*m[ROTATIONS], second])))
     v = svc.verify_file(both, world.forms, city)
     assert not v.ok and "两份换钥声明" in v.reason()
 
@@ -260,10 +270,7 @@ def test_a_statement_replayed_for_a_second_new_key_is_refused(pair) -> None:
 def test_the_province_follows_a_firm_rotation_inside_the_city_package(world: World) -> None:
     """The province trusts the firm's first key directly; the firm's rotated package reaches
     it inside the city's: the statement in the firm's own manifest is followed there too."""
-    city = world.register(CITY, "city.dengji")
-    province = world.register(PROVINCE, "province.dengji")
-    world.link(city, province)
-    firm = world.firm(seed=74, parent=city).register
+    city, province, firm = three_levels(world, 74)
     world.trust(province, firm)
     old = fingerprint_of(firm)
     keys.rotate_key(firm)
@@ -282,10 +289,7 @@ def test_a_rotated_city_is_followed_by_the_province_and_still_opens_old_firm_pac
         world: World) -> None:
     """The city rotates: a firm's package encrypted for the city's old key still merges there
     (the old private key stays), and the province takes the city's new key."""
-    city = world.register(CITY, "city.dengji")
-    province = world.register(PROVINCE, "province.dengji")
-    world.link(city, province)
-    firm = world.firm(seed=75, parent=city).register
+    city, province, firm = three_levels(world, 75)
     first = world.export(city)
     assert [r.status for r in world.merge(province, first.path)] == ["merged"]
     keys.rotate_key(city)

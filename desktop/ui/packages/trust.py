@@ -1,5 +1,6 @@
 """Trusting a new sender's key: the package's fingerprint in large type, and the clerk types the
-one printed on the stamped paper cover; only when they match can the key be trusted."""
+one printed on the stamped paper cover; only when they match can the key be trusted. Rotating
+the own key (换钥…; revoking a unit's lost key is in revoking.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,20 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.domain.levels import LEVEL_NAMES
+from desktop.errors import KnownError
 from desktop.exchange.format.keys import normalise_fingerprint
+from desktop.services import packages as svc
+from desktop.services.packages import keys
+from desktop.ui.context import WindowContext
+from desktop.ui.dialogs import fit_to_screen
 from desktop.ui.packages.export import fingerprint_label
+from desktop.ui.packages.revoking import careful_buttons
 
 
 class TrustDialog(QDialog):
@@ -79,3 +87,48 @@ class TrustDialog(QDialog):
         else:
             self.verdict.setText('<span style="color:#c62828">与数据包中的指纹不一致：请勿信任。'
                                  '</span>')
+
+
+class RotateKeyDialog(QDialog):
+    """换钥…: what a rotation does, the key in force now; 换钥 makes the new pair."""
+
+    def __init__(self, fingerprint: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("换钥")
+        self.setObjectName("rotateKeyDialog")
+        text = QLabel(
+            "生成本单位新的签名密钥和加密密钥，并由<b>现在的公钥</b>签署一份换钥声明。"
+            "声明随本单位下一个数据包上报，上级据此改用新公钥，<b>无需重新核对纸质封面</b>。<br><br>"
+            "适用于经办人或书记更换、担心密钥被人复制等情况。旧私钥仍保存在本登记库中，"
+            "只用来打开以前的数据包，不再签名。<br>"
+            "如果登记库或电脑已经丢失，换钥没有用：请使用新的登记库，并请上级吊销旧公钥。<br><br>"
+            "现在的公钥指纹：")
+        text.setWordWrap(True)
+        after = QLabel("换钥后请重新写出公钥文件、打印新的封面存档。")
+        after.setWordWrap(True)
+        buttons, self.rotate_button = careful_buttons(self, "换钥", "rotateKeyConfirm")
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(fingerprint_label(fingerprint))
+        layout.addWidget(after)
+        layout.addWidget(buttons)
+        fit_to_screen(self, (720, 330))
+
+
+def rotate_own_key(ctx: WindowContext) -> bool:
+    """换钥…: ask, then replace the own key pair (services.packages.keys.rotate_key)."""
+    dialog = RotateKeyDialog(svc.own_public_key(ctx.register).fingerprint, ctx.widget)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return False
+    try:
+        statement = keys.rotate_key(ctx.register, actor=ctx.actor)
+    except KnownError as err:
+        QMessageBox.warning(ctx.widget, "未换钥", str(err))
+        return False
+    QMessageBox.information(
+        ctx.widget, "已换钥",
+        f"已换钥。\n旧公钥指纹：{statement.old_fingerprint}\n新公钥指纹：{statement.new_fingerprint}"
+        "\n\n换钥声明随下一个数据包上报，上级据此改用新公钥。请写出新的公钥文件（上报 → 本单位公钥…）"
+        "并打印新的封面存档。")
+    ctx.status(f"已换钥，新公钥指纹 {statement.new_fingerprint}")
+    return True
