@@ -241,3 +241,24 @@ def test_dengji_keys_revoke(world: World, dengji, monkeypatch) -> None:
     assert ok.code == 0 and ok.out.strip() == fp and "2026-12-01 00:00" in ok.err
     listed = dengji("keys", "--db", city.path, "list")
     assert f"{code}\t{fp}\t自 2026-12-01 00:00 起由 北京市律师行业党委" in listed.out
+
+
+def test_the_revocation_reaches_the_national_level(chain) -> None:
+    """Two levels up the firm packages cannot be opened, but the city's signed manifest (read
+    inside the province's package) carries the revocation, and the national level keeps it."""
+    from tests.exchange.test_upward import NATION
+
+    world, city, province, firm = chain
+    nation = world.register(NATION, "nation.dengji")
+    world.link(province, nation)
+    r = keys.revoke_key(city, code_of(firm), datetime.now(UTC) + timedelta(days=5))
+    up = world.export(city)
+    assert [x.status for x in world.merge(province, up.path)] == ["merged"]
+    svc.accept_package(province, up.package_id)
+    top = world.export(province)
+    assert REVOCATIONS not in manifest_of(top.path.read_bytes())  # the city's word, not its
+    assert [x.status for x in world.merge(nation, top.path)] == ["merged"]
+    with nation.session() as session:
+        [e] = session.execute(select(KeyEvent)).scalars().all()
+    assert (e.unit_code, e.fingerprint, e.by_code, e.source) == (
+        r.unit_code, r.fingerprint, CITY.code, top.package_id)
