@@ -142,10 +142,16 @@ def connect(path: Path, key_literal: str, *, configure: bool = True) -> sqlciphe
 
 def export_copy(source: Path, key_literal: str, target: Path, target_literal: str) -> None:
     """Write every table of the database `source` (opened with `key_literal`) into the new file
-    `target`, keyed with `target_literal` (its salt becomes the file's header)."""
+    `target`, keyed with `target_literal` (its salt becomes the file's header).
+
+    `target` is a part file its caller checks and flushes to disk (fsync) before renaming it
+    into place, or removes: so it is written with no journal and no syncs of its own (a small
+    register's copy took about 1 s of fsyncs on a busy disk, 15 ms without)."""
     conn = connect(source, key_literal, configure=False)
     try:
         conn.execute("ATTACH DATABASE ? AS dj_copy KEY ?", (str(target), target_literal))
+        conn.execute("PRAGMA dj_copy.journal_mode = OFF").fetchall()
+        conn.execute("PRAGMA dj_copy.synchronous = OFF")
         conn.execute("SELECT sqlcipher_export('dj_copy')").fetchall()
         conn.execute("DETACH DATABASE dj_copy")
     finally:
