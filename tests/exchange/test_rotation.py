@@ -346,3 +346,18 @@ def test_a_firm_follows_its_rotated_city_through_a_return_file(pair) -> None:
     assert manifest_of(again.path.read_bytes())["recipient"]["fingerprint"] == \
         fingerprint_of(city)
     assert [r.status for r in world.merge(city, again.path)] == ["merged"]
+
+
+def test_a_manifest_may_not_carry_more_statements_than_a_unit_could_make() -> None:
+    """Each statement costs two signature checks: a package cannot make a level above check
+    thousands of them (the chain of a hundred is read in about 45 ms)."""
+    from desktop.exchange.format.rotation import StatementError, statements_of
+
+    keys_ = [Ed25519PrivateKey.generate() for _ in range(102)]
+    docs = [make_statement("X", "甲", "firm", keys_[i], keys_[i + 1], b"\x01" * 32,
+                           datetime.now(UTC)).document for i in range(101)]
+    assert len(statements_of({ROTATIONS: docs[:100]}, "X").rotations) == 100
+    with pytest.raises(StatementError, match="key_rotations"):
+        statements_of({ROTATIONS: docs}, "X")
+    with pytest.raises(StatementError, match="key_rotations"):
+        statements_of({ROTATIONS: {"not": "a list"}}, "X")
