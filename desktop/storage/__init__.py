@@ -1,7 +1,8 @@
 """Storage: the encrypted register (SQLCipher), its tables, audit chain and repositories, the
 register's files on disk (files.py: fsync, side files, the backup folder, publishing a file
-only once the register has recorded it), its backups and restores (backup.py) and re-keying a
-register made with weaker key-derivation parameters (rekey.py).
+only once the register has recorded it), its backups and restores (backup.py), re-keying a
+register to stronger key-derivation parameters or a new passphrase (rekey.py), and the recovery
+key that opens it when the passphrase is forgotten, with its side file (recovery.py).
 
 No Qt here. Services open sessions from a `Register` and own the transactions; the functions
 below never commit.

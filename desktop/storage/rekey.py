@@ -1,15 +1,17 @@
-"""Re-keying a register whose key derivation is weaker than the current one (crypto.py).
+"""Re-keying a register: to stronger key-derivation parameters (crypto.py) on a successful
+open, to a new passphrase (services/secrets.py: a passphrase change, a recovery).
 
-Done on a successful open, before the register's engine is made, in steps a kill at any moment
-cannot leave half done: the register file is copied into its 备份 folder first; a new salt
-(recording the new parameters) and key are chosen — from the same passphrase, or from a new one
-for a passphrase change or a recovery; ``sqlcipher_export`` writes every table into
-a hidden part file keyed with them; the part is checked (its header holds the new salt, it opens
-with the new key, ``quick_check`` passes, every table has as many rows as the register's) and
-flushed to disk; the recovery side file gets the new salt's slot beside the old one
-(recovery.add_slot, through `prepare`); then it replaces the register file in one rename. Until that rename the old
-file, with its old salt and key, is the register; after it, the new one is. A part file left by
-a kill is removed at the next start (paths.tidy), and the re-key is tried again at the next open.
+In steps a kill at any moment cannot leave half done: the register file is copied into its
+备份 folder first (with its recovery slot, recovery.carry); a new salt (recording the
+parameters) and key are chosen, from the same passphrase or a new one; ``sqlcipher_export``
+writes every table into a hidden part file keyed with them; the part is checked (its header
+holds the new salt, it opens with the new key, ``quick_check`` passes, every table has as many
+rows as the register's) and flushed to disk; the recovery side file gets the new salt's slot
+beside the old one (recovery.add_slot, through `prepare`); then the part replaces the register
+file in one rename. Until that rename the old file, with its old salt and key, is the register;
+after it, the new one is; each opens by its passphrase and by the recovery key. A part file
+left by a kill is removed at the next start (paths.tidy), and a re-key to stronger parameters
+is tried again at the next open.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ rendered and its QR code read back from a rotated, shrunken 'photo' and a JPEG '
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -181,3 +182,15 @@ def test_a_register_without_a_key_is_said_so_when_a_command_opens_it(dengji, tmp
     made = dengji("recovery-key", "--db", path, "--sheet", tmp_path / "s.pdf", "--yes")
     assert made.code == 0 and "还没有恢复密钥" not in made.err and "作废" not in made.out
     assert "还没有恢复密钥" not in dengji("audit", "--db", path).err
+
+
+def test_an_image_is_bounded_before_it_is_decoded(tmp_path):
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (12_000, 11_000), 1).save(bomb)  # 132 million pixels in a few kB
+    assert bomb.stat().st_size < 2**20
+    with pytest.raises(UsageError, match="像素太多"):
+        read_recovery_image(bomb)
+    fifo = tmp_path / "fifo.png"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError):
+        read_recovery_image(fifo)  # said, never opened (it would block)

@@ -161,6 +161,8 @@ def test_a_key_of_another_register_a_voided_key_and_bad_side_files(make_register
     shutil.copyfile(slots.side_path(other.path), side)  # the other register's side file
     assert "这不是本登记库的恢复密钥" in secrets.recovery_problem(path, newer.text)
     assert "不属于这个登记库文件" in secrets.recovery_problem(path, other_key.text)
+    side.write_bytes(good + b" " * 70_000)  # padded beyond what a side file holds
+    assert "已损坏或不完整" in secrets.recovery_problem(path, newer.text)
     side.write_bytes(good[: len(good) // 2])  # truncated
     assert "已损坏或不完整" in secrets.recovery_problem(path, newer.text)
     data = json.loads(good)
