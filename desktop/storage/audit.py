@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy import text as sql_text
 from sqlmodel import Session
 
 from desktop.domain.digest import record_digest
+from desktop.storage.server.sealing import SealingError, open_value
 from desktop.storage.tables import AuditEntry, Meta, Record
 
 GENESIS_HASH = "0" * 64
@@ -120,13 +121,18 @@ def verify_audit_chain(session: Session) -> AuditCheck:
         )
 
     expected_seq, prev_hash = 1, GENESIS_HASH
-    rows = session.execute(select(AuditEntry.__table__).order_by(AuditEntry.seq)).yield_per(2000)
+    # the detail as stored, opened here (sealed on PostgreSQL): a row whose detail does not
+    # open (written in clear behind the program's back, or moved) is reported, not raised
+    table, bind = AuditEntry.__table__, session.get_bind()
+    columns = [type_coerce(c, Text).label(c.name) if c.name == "detail" else c
+               for c in table.columns]
+    rows = session.execute(select(*columns).order_by(table.c.seq)).yield_per(2000)
     for row in rows:
         if row.seq != expected_seq:
             return bad(expected_seq, "记录缺失")
         try:
-            detail = json.loads(row.detail)
-        except ValueError:
+            detail = json.loads(open_value(bind, "audit_entry", "detail", row.seq, row.detail))
+        except (ValueError, TypeError, SealingError):
             return bad(row.seq, "记录内容无法读取")
         if row.prev_hash != prev_hash:
             return bad(row.seq, "记录与前一条对不上")

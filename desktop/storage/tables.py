@@ -21,7 +21,7 @@ from sqlmodel import Field, SQLModel
 from desktop.domain.levels import LEVELS as UNIT_LEVELS  # noqa: F401 (re-exported)
 from desktop.domain.states import DRAFT
 from desktop.domain.states import RECORD_STATES as RECORD_STATES  # re-exported
-from desktop.storage.server.sealing import Blinded, Sealed, SealedString
+from desktop.storage.server.sealing import Blinded, Sealed, SealedBytes, SealedString
 
 #: Kinds of unit key pair.
 KEY_SIGNING = "ed25519"
@@ -71,7 +71,8 @@ class UnitKey(SQLModel, table=True):
     unit_id: str = Field(foreign_key="unit.id", index=True)
     kind: str  # KEY_SIGNING or KEY_ENCRYPTION
     public_key: bytes = Field(sa_type=LargeBinary)
-    private_key: bytes | None = Field(default=None, sa_type=LargeBinary)
+    #: sealed on PostgreSQL: a DBA who read it could sign packages as the unit
+    private_key: bytes | None = Field(default=None, sa_type=SealedBytes("unit_key", "private_key"))
     created_at: datetime = Field(default_factory=utcnow)
 
 

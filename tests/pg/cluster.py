@@ -65,6 +65,15 @@ class Cluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def _system_user(*names: str) -> pwd.struct_passwd:
+    for name in names:
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise RuntimeError(f"none of the users {names} exists to run the test cluster as")
+
+
 def start_cluster() -> Cluster:
     initdb = _program("initdb")
     if initdb is None:
@@ -76,9 +85,9 @@ def start_cluster() -> Cluster:
     folder = Path(tempfile.mkdtemp(prefix="djpg-", dir="/tmp"))
     as_user: list[str] = []
     if os.geteuid() == 0:  # initdb refuses root: run the cluster as the postgres user
-        user = pwd.getpwnam("postgres")
+        user = _system_user("postgres", "nobody")
         os.chown(folder, user.pw_uid, user.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
+        as_user = ["runuser", "-u", user.pw_name, "--"]
     cluster = Cluster(folder, bin_dir, as_user)
     atexit.register(cluster.stop)
     data = folder / "data"

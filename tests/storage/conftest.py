@@ -47,3 +47,14 @@ def make_register(tmp_path: Path) -> Iterator[Callable[..., Register]]:
 @pytest.fixture
 def register(make_register: Callable[..., Register]) -> Register:
     return make_register()
+
+
+@pytest.fixture
+def store_register(store: str) -> Iterator[Register]:
+    """A new register on each store (see `store`). A test module whose tests hold on both
+    stores overrides `register` with it."""
+    register = create_register(store, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF)
+    try:
+        yield register
+    finally:
+        register.close()

@@ -14,6 +14,12 @@ from desktop.storage.audit import GENESIS_HASH
 
 
 @pytest.fixture
+def register(store_register: Register) -> Register:
+    """These tests hold on both stores: a SQLCipher file and a PostgreSQL database."""
+    return store_register
+
+
+@pytest.fixture
 def logged(register: Register) -> Register:
     """A register with five entries: init plus four edits."""
     with register.session() as session:
@@ -101,3 +107,14 @@ def test_chain_continues_across_reopen(logged: Register, kdf) -> None:
             session.commit()
         with reopened.session() as session:
             assert verify_audit_chain(session).ok
+
+
+def test_details_swapped_between_entries_are_reported(logged: Register) -> None:
+    # on PostgreSQL the sealed details are moved as they are stored (they do not open in
+    # another row); on SQLite the hashes no longer fit
+    raw(logged, "UPDATE audit_entry SET detail = CASE seq WHEN 2 THEN "
+                "(SELECT detail FROM audit_entry WHERE seq = 3) ELSE "
+                "(SELECT detail FROM audit_entry WHERE seq = 2) END WHERE seq IN (2, 3)")
+    with logged.session() as session:
+        check = verify_audit_chain(session)
+    assert not check.ok and check.first_bad_seq == 2 and "第 2 条" in check.message

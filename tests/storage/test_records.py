@@ -13,6 +13,12 @@ from desktop.domain.states import COMPLETE
 from desktop.storage import Record, RecordKey, Register, bulk_insert_records, find_keys
 
 
+@pytest.fixture
+def register(store_register: Register) -> Register:
+    """These tests hold on both stores: a SQLCipher file and a PostgreSQL database."""
+    return store_register
+
+
 def make_batch(register: Register, count: int) -> tuple[list[dict], list[dict], list[str]]:
     """`count` lawyer records; every 100th person also appears a second time."""
     records, keys, ids = [], [], []

@@ -376,3 +376,25 @@ def test_unique_key_values_are_found_and_kept_as_keyed_hashes_on_postgresql(stor
             session.commit()
             assert session.execute(select(Conflict.id).where(Conflict.key_value == licence)
                                    ).scalar_one() == 1
+
+
+def test_the_private_keys_are_sealed_on_postgresql_and_still_sign(store):
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+
+    from desktop.storage import own_keys
+
+    with create_register(store, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF) as register:
+        with register.session() as session:
+            signing, encrypting = own_keys(session, register.own_unit_id)
+            stored = session.execute(text("SELECT private_key FROM unit_key")).scalars().all()
+    assert len(stored) == 2
+    raw_keys = [k.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+                for k in (signing, encrypting)]
+    held = b"".join(bytes(s) for s in stored)
+    for raw_key in raw_keys:
+        assert (raw_key in held) is (not store.startswith("postgresql"))
+    signing.public_key().verify(signing.sign(b"manifest"), b"manifest")

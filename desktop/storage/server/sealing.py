@@ -36,7 +36,17 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import BinaryExpression, BindParameter, Engine, Insert, Text, Update, event, text
+from sqlalchemy import (
+    BinaryExpression,
+    BindParameter,
+    Engine,
+    Insert,
+    LargeBinary,
+    Text,
+    Update,
+    event,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
@@ -159,6 +169,16 @@ class Sealed(TypeDecorator):
     def copy(self, **kw: Any) -> Sealed:
         return type(self)(self.table, self.column, self.anchor, self.prefixes)
 
+    def to_text(self, value: Any) -> str:
+        """The text that is sealed for `value` (SealingError for a value of another kind)."""
+        if not isinstance(value, str):
+            raise SealingError(f"{self.table}.{self.column}: text is sealed here, not "
+                               f"{type(value).__name__}")
+        return value
+
+    def from_text(self, plain: str) -> Any:
+        return plain
+
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None or dialect.name == "sqlite" or isinstance(value, SealedText):
             return value
@@ -176,8 +196,8 @@ class Sealed(TypeDecorator):
     def result_processor(self, dialect: Dialect, coltype: object):
         sealer = _SEALERS.get(dialect)
         if sealer is None:
-            return None
-        table, column = self.table, self.column
+            return super().result_processor(dialect, coltype)
+        table, column, from_text = self.table, self.column, self.from_text
 
         def process(value: str | None) -> str | None:
             if value is None:
@@ -188,7 +208,7 @@ class Sealed(TypeDecorator):
             anchor, stored = rest[:int(size)], rest[int(size):]
             if not self.seals(anchor) and not stored.startswith(PREFIX):
                 return stored
-            return sealer.open(table, column, anchor, stored)
+            return from_text(sealer.open(table, column, anchor, stored))
 
         return process
 
@@ -226,6 +246,27 @@ class SealedString(Sealed):
     cache_ok = True
 
 
+class SealedBytes(Sealed):
+    """`Sealed` over a binary column (a private key): the bytes are sealed as their base64
+    text, stored as ASCII bytes on PostgreSQL; bytes as given on SQLite."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def to_text(self, value: Any) -> str:
+        if not isinstance(value, bytes | bytearray | memoryview):
+            raise SealingError(f"{self.table}.{self.column}: bytes are sealed here, not "
+                               f"{type(value).__name__}")
+        return base64.b64encode(bytes(value)).decode("ascii")
+
+    def from_text(self, plain: str) -> Any:
+        return base64.b64decode(plain)
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        value = super().process_bind_param(value, dialect)
+        return value.encode("ascii") if isinstance(value, SealedText) else value
+
+
 class _AnchoredRead(ColumnElement):
     """``length(anchor) || ':' || anchor || value`` on PostgreSQL (the row the value is read
     from, told apart from the value whatever either holds); the value itself elsewhere."""
@@ -249,8 +290,10 @@ def _read_plain(element: _AnchoredRead, compiler, **kw) -> str:
 @compiles(_AnchoredRead, "postgresql")
 def _read_anchored(element: _AnchoredRead, compiler, **kw) -> str:
     anchor = f"CAST({compiler.process(element.anchor_column, **kw)} AS TEXT)"
-    return (f"(CAST(char_length({anchor}) AS TEXT) || ':' || {anchor} || "
-            f"{compiler.process(element.value, **kw)})")
+    value = compiler.process(element.value, **kw)
+    if isinstance(element.type, SealedBytes):  # sealed bytes are ASCII: 'escape' is the text
+        value = f"encode({value}, 'escape')"
+    return f"(CAST(char_length({anchor}) AS TEXT) || ':' || {anchor} || {value})"
 
 
 def _sealed_columns(table) -> list:
@@ -294,9 +337,7 @@ def _checked(value: Any, col, anchor: object) -> str:
     if anchor is None:
         raise SealingError(f"{col.table.name}.{col.key}: written without its row's "
                            f"{col.type.anchor} (seal it with seal_value)")
-    if not isinstance(value, str):
-        raise SealingError(f"{col.table.name}.{col.key}: only text is sealed, got {type(value)}")
-    return value
+    return col.type.to_text(value)
 
 
 def _inline_value(inline: dict, col) -> Any:
