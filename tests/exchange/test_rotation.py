@@ -361,3 +361,25 @@ def test_a_manifest_may_not_carry_more_statements_than_a_unit_could_make() -> No
         statements_of({ROTATIONS: docs}, "X")
     with pytest.raises(StatementError, match="key_rotations"):
         statements_of({ROTATIONS: {"not": "a list"}}, "X")
+
+
+def test_rotations_and_revocations_are_taken_from_packages_prepared_in_workers(
+        world: World) -> None:
+    """A large merge verifies in worker processes: the register's view (older own keys,
+    retired keys) travels to them and the statements travel back to be kept."""
+    from desktop.progress import run
+
+    city, province, firm = three_levels(world, 76)
+    other = world.firm(seed=77, parent=city).register
+    for f in (firm, other):
+        assert [r.status for r in world.merge(city, world.export(f).path)] == ["merged"]
+    keys.rotate_key(firm)
+    keys.rotate_key(city)  # the city opens what was sent to its old key in the workers too
+    keys.revoke_key(city, svc.own_public_key(other).code, datetime.now(UTC) - timedelta(hours=1))
+    sent = [world.export(firm), world.export(other)]
+    reports = {r.path: r for r in run(svc.merge_packages(city, world.forms,
+                                                         [s.path for s in sent], parallel=True))}
+    rotated_, revoked = (reports[s.path] for s in sent)
+    assert rotated_.status == "merged", rotated_.reason
+    assert revoked.status == "refused" and "吊销" in revoked.reason
+    assert trusted_rows(city)[fingerprint_of(firm)] == HOW_ROTATION
