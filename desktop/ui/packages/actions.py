@@ -28,7 +28,7 @@ from desktop.ui.packages.export import KEY_FILTER, fingerprint_label, start_expo
 from desktop.ui.packages.importing import DropFilter, choose_and_import
 from desktop.ui.packages.opendata import start_open_export
 from desktop.ui.packages.returning import ReturnDialog
-from desktop.ui.packages.trust import TrustDialog
+from desktop.ui.packages.trust import TrustDialog, rotate_own_key
 
 #: levels that receive no packages from below (the lowest level of each chain)
 RECEIVES_NOTHING = ("firm", "society-county")
@@ -63,6 +63,8 @@ def add_package_actions(ctx: WindowContext, menu: QMenu) -> None:
          "显示本单位的公钥指纹，写出公钥文件"),
         (Action.TRUST_KEY, "核对并信任公钥文件…", lambda: trust_key_file(ctx),
          "核对上级或下级单位的公钥文件（.djkey）"),
+        (Action.ROTATE_KEY, "换钥…", lambda: rotate_own_key(ctx),
+         "生成本单位新的密钥对，由旧公钥签名的换钥声明随下一个数据包上报，上级据此改用新公钥"),
     )
     for name, text, slot, tip in entries:
         if name is None:

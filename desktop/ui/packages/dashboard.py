@@ -38,6 +38,7 @@ from desktop.ui.dialogs import fit_to_screen, guard_wheel, show_one
 from desktop.ui.files import offer_folder, open_path, save_path
 from desktop.ui.packages.changes import ChangesDialog
 from desktop.ui.packages.returning import ReturnDialog
+from desktop.ui.packages.revoking import revoke_unit_key
 from desktop.ui.rows import RowsModel
 from desktop.ui.style import MARK_COLOURS
 
@@ -253,6 +254,13 @@ class DashboardDialog(QDialog):
         self.changes_button.setToolTip("该单位本次数据包与上一个相比：新增、减少（及原因）和逐项修改；"
                                        "接收前核对")
         self.changes_button.clicked.connect(self.show_changes)
+        self.revoke_button = QPushButton("吊销公钥…")
+        self.revoke_button.setObjectName("dashboardRevokeKey")
+        self.revoke_button.setToolTip("该单位的密钥丢失或被盗：自某日起拒绝用它签名的数据包，并随本单位"
+                                      "下次上报告知上级")
+        self.revoke_button.clicked.connect(
+            lambda: (row := self.selected()) is not None
+            and revoke_unit_key(self.ctx, row.code, row.name, self) and self.reload())
         self.export_button = QPushButton("导出 Excel…")
         self.export_button.setObjectName("dashboardExport")
         self.export_button.setToolTip("把表中当前显示的单位（按筛选和查找）导出为 Excel 工作簿")
@@ -265,7 +273,7 @@ class DashboardDialog(QDialog):
         bar.addWidget(self.search, 1)
         bar.addWidget(self.shown_label)
         buttons = QHBoxLayout()
-        for b in (self.import_button, self.add_button, self.export_button):
+        for b in (self.import_button, self.add_button, self.export_button, self.revoke_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         for b in (self.change_button, self.changes_button, self.accept_button,
@@ -342,6 +350,7 @@ class DashboardDialog(QDialog):
         self.accept_button.setEnabled(has and row.status != "已接收")
         self.return_button.setEnabled(has and row.status != "已退回")
         self.change_button.setEnabled(row is not None and bool(row.unit_changes))
+        self.revoke_button.setEnabled(row is not None)
         self.changes_button.setEnabled(has)
 
     def show_unit(self) -> bool:
