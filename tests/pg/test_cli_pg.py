@@ -64,3 +64,14 @@ def test_a_duplicate_is_found_through_the_keyed_hashes_on_postgresql(dengji, jso
     assert len(again.json()) >= 3
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM record").fetchone()[0] == 3
+
+
+def test_backup_on_postgresql_and_restore_left_to_pg_restore(dengji, pg_url, tmp_path):
+    assert dengji("init", "--db", pg_url, "--level", "firm", "--unit-name", UNIT_NAME,
+                  "--unit-code", UNIT_CODE).code == 0
+    out = tmp_path / "省登记库.dump"
+    result = dengji("backup", "--db", pg_url, "--out", out)
+    assert result.code == 0, result.err
+    assert out.read_bytes().startswith(b"PGDMP") and "校验通过" in result.out
+    refused = dengji("restore", "--db", pg_url, out)
+    assert refused.code != 0 and "pg_restore" in refused.err

@@ -398,3 +398,20 @@ def test_the_private_keys_are_sealed_on_postgresql_and_still_sign(store):
     for raw_key in raw_keys:
         assert (raw_key in held) is (not store.startswith("postgresql"))
     signing.public_key().verify(signing.sign(b"manifest"), b"manifest")
+
+
+def test_a_dump_that_does_not_read_back_is_no_backup(pg_url, tmp_path, monkeypatch):
+    from desktop.storage.server import dump
+
+    fake = tmp_path / "pg_dump"
+    fake.write_text("#!/bin/sh\nfor a; do case $a in --file=*) printf 'PGDMP?' > "
+                    "\"${a#--file=}\";; esac; done\nexit 0\n")
+    fake.chmod(0o755)
+    real = dump.client_program
+    monkeypatch.setattr(dump, "client_program",
+                        lambda name: str(fake) if name == "pg_dump" else real(name))
+    out = tmp_path / "backup.dump"
+    with create_register(pg_url, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF) as register:
+        with pytest.raises(KnownError, match="读不回来"):
+            backup_register(register, out)
+    assert not out.exists() and list(tmp_path.glob("*.part")) == []

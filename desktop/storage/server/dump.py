@@ -67,6 +67,7 @@ def dump(location: ServerLocation, out: Path) -> Path:
             if done.returncode != 0:
                 raise KnownError(f"备份 PostgreSQL 登记库 {location.name} 未完成，未作任何改动："
                                  f"{done.stderr.strip()[:400]}。请检查数据库连接和备份位置后重试。")
+            _check(tmp, location)
             fsync(tmp)
             os.replace(tmp, out)
             fsync(out.parent, directory=True)
@@ -74,6 +75,21 @@ def dump(location: ServerLocation, out: Path) -> Path:
             if tmp.exists():
                 tmp.unlink()
     return out
+
+
+def _check(part: Path, location: ServerLocation) -> None:
+    """The dump reads back: pg_restore lists its table of contents, and the register's tables
+    and their data are in it (a backup that exists is a whole one)."""
+    program = client_program("pg_restore")
+    if program is None:
+        return  # pg_dump's exit status is all there is to go by
+    done = subprocess.run([program, "--list", str(part)], capture_output=True, text=True,
+                          check=False)
+    listed = done.stdout
+    if done.returncode != 0 or not all(f"TABLE DATA public {t} " in listed
+                                       for t in ("meta", "record", "audit_entry")):
+        raise KnownError(f"PostgreSQL 登记库 {location.name} 的备份读不回来（{done.stderr.strip()[:200]}），"
+                         "备份未完成，未作任何改动。请检查 pg_dump 与服务器的版本后重试。")
 
 
 def auto_dump(location: ServerLocation, database: str, reason: str) -> Path:
