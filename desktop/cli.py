@@ -55,10 +55,11 @@ def _db_takes_urls(parser: argparse.ArgumentParser) -> None:
     for action in parser._actions:
         if "--db" in action.option_strings and action.type is Path:
             action.type = register_location
-        for child in getattr(action, "choices", None) or {}:
-            if isinstance(action.choices, dict) and isinstance(action.choices[child],
-                                                                argparse.ArgumentParser):
-                _db_takes_urls(action.choices[child])
+        choices = action.choices  # a sub-command's parsers; never iterate --form's (lazy)
+        if isinstance(choices, dict):
+            for child in choices.values():
+                if isinstance(child, argparse.ArgumentParser):
+                    _db_takes_urls(child)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,6 +39,9 @@ def test_init_import_and_export_excel_on_postgresql(dengji, jsonl, pg_url, tmp_p
     for member in records.members:
         assert member["姓名"] in text and member["公民身份号码"] in text
 
+    audit = dengji("audit", "--db", pg_url)
+    assert audit.code == 0, audit.err
+
     with psycopg.connect(pg_url) as conn:
         stored = repr(conn.execute("SELECT * FROM record").fetchall()
                       + conn.execute("SELECT * FROM audit_entry").fetchall())
@@ -75,3 +78,29 @@ def test_backup_on_postgresql_and_restore_left_to_pg_restore(dengji, pg_url, tmp
     assert out.read_bytes().startswith(b"PGDMP") and "校验通过" in result.out
     refused = dengji("restore", "--db", pg_url, out)
     assert refused.code != 0 and "pg_restore" in refused.err
+
+
+def test_every_db_option_takes_a_url_and_a_path():
+    from pathlib import Path
+
+    from desktop.cli import build_parser
+    from desktop.storage.server import ServerLocation
+
+    parser = build_parser()
+    url = "postgresql:///dj?host=/run/postgresql"
+    nested = parser.parse_args(["records", "void", "--db", url, "--id", "x"])
+    assert nested.db == ServerLocation(url) and str(nested.db) == url
+    assert parser.parse_args(["audit", "--db", "库.dengji"]).db == Path("库.dengji")
+    found = []
+
+    def walk(p):
+        for action in p._actions:
+            if "--db" in action.option_strings:
+                found.append(action.type)
+            if isinstance(action.choices, dict):
+                for child in action.choices.values():
+                    walk(child)
+
+    walk(parser)
+    assert len(found) > 30 and {getattr(t, "__name__", t) for t in found} == {
+        "register_location"}
