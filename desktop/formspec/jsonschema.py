@@ -335,6 +335,7 @@ def _stored(spec: FieldSpec, value: Any) -> Any:
     if spec.type == "region" and isinstance(value, list):
         return [v.get("code") if isinstance(v, Mapping) else v for v in value]
     if spec.type == "group" and isinstance(value, list):
-        return [{s.id: _stored(s, row[s.id]) for s in spec.fields if row.get(s.id) is not None}
-                for row in value if isinstance(row, Mapping)]
+        subs = {s.id: s for s in spec.fields}  # a key of no sub-field is kept (the import says so)
+        return [{k: _stored(subs[k], v) if k in subs else v for k, v in row.items()
+                 if v is not None} if isinstance(row, Mapping) else row for row in value]
     return value

@@ -32,6 +32,7 @@ from desktop.formspec.jsonschema import (
     PHONE,
     USCC,
     form_schema,
+    stored_values,
 )
 from desktop.progress import run
 from desktop.services import opendata
@@ -208,6 +209,20 @@ def test_a_month_precision_date_is_a_year_month_in_the_society_schema(forms: For
     assert check.is_valid("1963-09") and check.is_valid("1963-09-12")
     assert not check.is_valid("1963-13") and not check.is_valid("1963-02-30")
     assert not check.is_valid("196309")
+
+
+def test_reading_an_open_line_back_drops_nothing(forms: FormSet) -> None:
+    """stored_values (what the import reads of an open line) keeps a key that is no field or
+    sub-field, so the import names it instead of losing it."""
+    form = forms.form("party_org")
+    data = {"org_name": "中共某所支部", "org_category": {"code": "631", "label": "党支部"},
+            "firms": [{"name": "某所", "uscc": "31110000MD01234564", "org_form": None,
+                       "备注": "x"}, "not a row"],
+            "old_field": 1, "remarks": None}
+    assert stored_values(form, data) == {
+        "org_name": "中共某所支部", "org_category": "631",
+        "firms": [{"name": "某所", "uscc": "31110000MD01234564", "备注": "x"}, "not a row"],
+        "old_field": 1}
 
 
 def test_the_patterns_agree_with_the_register_checks() -> None:
