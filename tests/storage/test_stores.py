@@ -415,3 +415,36 @@ def test_a_dump_that_does_not_read_back_is_no_backup(pg_url, tmp_path, monkeypat
         with pytest.raises(KnownError, match="读不回来"):
             backup_register(register, out)
     assert not out.exists() and list(tmp_path.glob("*.part")) == []
+
+
+def test_updates_by_key_and_revision_are_sealed_for_their_rows(store):
+    """The patterns an optimistic-concurrency save uses: WHERE id = … AND revision = …, and
+    one statement executed for many rows with the id as a bound parameter."""
+    from sqlalchemy import bindparam
+
+    with create_register(store, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF) as register:
+        ids = _fill(register)
+        with register.session() as session:
+            done = session.execute(update(Record).where(Record.id == ids[0], Record.revision == 1)
+                                   .values(name="甲", data='{"n": 1}', revision=2))
+            assert done.rowcount == 1
+            stale = session.execute(update(Record).where(Record.id == ids[0],
+                                                         Record.revision == 1)
+                                    .values(name="乙", revision=2))
+            assert stale.rowcount == 0
+            session.connection().execute(
+                update(Record).where(Record.id == bindparam("rid")).values(
+                    name=bindparam("new_name")),
+                [{"rid": ids[0], "new_name": "丙"}, {"rid": ids[1], "new_name": "丁"}])
+            session.commit()
+            if register.kind == "server":  # one literal for several rows: no row to seal it for
+                with pytest.raises((SealingError, StatementError)):
+                    session.connection().execute(
+                        update(Record).where(Record.id == bindparam("rid")).values(name="戊"),
+                        [{"rid": ids[0]}, {"rid": ids[1]}])
+                session.rollback()
+        with register.session() as session:
+            rows = session.execute(select(Record.id, Record.name, Record.data, Record.revision)
+                                   .order_by(Record.id)).all()
+    assert [(r.name, r.revision) for r in rows] == [("丙", 2), ("丁", 1)]
+    assert json.loads(rows[0].data) == {"n": 1}

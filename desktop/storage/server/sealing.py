@@ -315,19 +315,22 @@ def _seal_statement(conn, elem, multiparams, params, execution_options):
     for row in rows:
         row_anchor = _row_anchor(conn, elem, anchor, row, inline, fixed)
         for col in columns:
-            value = row.get(col.key)
-            if value is None and col.key in row:
+            key = _param_key(inline, col, row)
+            if key is not None:  # a value of this row's parameters
+                value = row[key]
+                if value is not None and not isinstance(value, SealedText) \
+                        and col.type.seals(row_anchor):
+                    row[key] = sealer.seal(col.type.table, col.type.column, row_anchor,
+                                           _checked(value, col, row_anchor))
                 continue
-            if col.key in row:
-                if not isinstance(value, SealedText) and col.type.seals(row_anchor):
-                    row[col.key] = sealer.seal(col.type.table, col.type.column, row_anchor,
-                                               _checked(value, col, row_anchor))
-            elif _inline_value(inline, col) is not None and row is rows[0]:
-                plain = _inline_value(inline, col)
-                if not isinstance(plain, SealedText) and col.type.seals(row_anchor):
-                    elem = elem.values({col.key: sealer.seal(
-                        col.type.table, col.type.column, row_anchor,
-                        _checked(plain, col, row_anchor))})
+            plain = _inline_value(inline, col)  # a literal in the statement itself
+            if plain is None or isinstance(plain, SealedText) or not col.type.seals(row_anchor):
+                continue
+            if len(rows) > 1:
+                raise SealingError(f"{col.table.name}.{col.key}: one literal value written to "
+                                   "several rows (pass it per row, with the row's key)")
+            elem = elem.values({col.key: sealer.seal(col.type.table, col.type.column,
+                                                     row_anchor, _checked(plain, col, row_anchor))})
     if multiparams:
         return elem, rows, {}
     return elem, [], rows[0]
@@ -338,6 +341,18 @@ def _checked(value: Any, col, anchor: object) -> str:
         raise SealingError(f"{col.table.name}.{col.key}: written without its row's "
                            f"{col.type.anchor} (seal it with seal_value)")
     return col.type.to_text(value)
+
+
+def _param_key(inline: dict, col, row: dict) -> str | None:
+    """Which of the row's parameters holds `col`'s value: its own key, or the name of the
+    bound parameter the statement's values give it (``values(name=bindparam("new"))``)."""
+    if col.key in row:
+        return col.key
+    for key, bound in inline.items():
+        if getattr(key, "key", key) == col.key and isinstance(bound, BindParameter) \
+                and bound.key in row:
+            return bound.key
+    return None
 
 
 def _inline_value(inline: dict, col) -> Any:
