@@ -178,8 +178,12 @@ def test_the_old_key_signs_nothing_made_after_the_rotation(pair) -> None:
     world, city, firm, first = pair
     old_key = rotated(world, city, firm)
     third = world.export(firm)  # made after the rotation, then re-signed with the old key
-    forged = write(world, "old-key.djpkg", signed_by(
-        third.path.read_bytes(), old_key, lambda m: m.pop(ROTATIONS)))
+    def after(m: dict) -> None:  # a second later than the statement (times are to the second)
+        made = datetime.fromisoformat(m.pop(ROTATIONS)[0]["made_at"])
+        m["created"] = stamp(max(made + timedelta(seconds=1),
+                                 datetime.fromisoformat(m["created"])))
+
+    forged = write(world, "old-key.djpkg", signed_by(third.path.read_bytes(), old_key, after))
     before = counts(city)
     v = svc.verify_file(forged, world.forms, city)
     assert not v.ok and "此后不再使用旧公钥" in v.reason() and "换为" in v.reason()
