@@ -22,10 +22,15 @@ def register(sub) -> None:
 def cmd_backup(args) -> int:
     from desktop.storage.backup import backup_register
 
+    from desktop.storage.recovery import side_path
+
     with open_db(args.db) as reg:
         info = backup_register(reg, args.out)
     print(f"已备份到 {info.path}：{info.records} 条记录，审计日志 {info.audit_entries} 条，"
           "校验通过。备份用登记库的同一口令打开。")
+    side = side_path(info.path)
+    if side.exists():  # the register has a recovery key: the backup's slot is beside it
+        print(f"忘记口令时，备份可用恢复密钥打开：请把 {side.name} 与备份文件放在一起复制和保存。")
     return 0
 
 

@@ -194,3 +194,14 @@ def test_an_image_is_bounded_before_it_is_decoded(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(UsageError):
         read_recovery_image(fifo)  # said, never opened (it would block)
+
+
+def test_a_manual_backup_carries_its_slot_and_says_so(dengji, tmp_path):
+    from desktop.services.secrets import recovery_problem
+
+    path = tmp_path / "r.dengji"
+    key = printed_key(init(dengji, path, "--yes").out)
+    out = tmp_path / "u盘" / "备份.dengji"
+    result = dengji("backup", "--db", path, "--out", out)
+    assert result.code == 0 and "备份.dengji-recovery" in result.out
+    assert recovery_problem(out, key) is None
