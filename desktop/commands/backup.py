@@ -21,7 +21,6 @@ def register(sub) -> None:
 
 def cmd_backup(args) -> int:
     from desktop.storage.backup import backup_register
-
     from desktop.storage.recovery import side_path
 
     with open_db(args.db) as reg:
