@@ -62,7 +62,10 @@ def issue_recovery_key(reg, key, sheet: Path | None, yes: bool) -> None:
               "--sheet 文件.pdf 重新生成并确认，或在窗口中确认。", file=sys.stderr)
         return
     for _ in range(3):
-        typed = input("请在打印或抄写后，输入恢复密钥的最后一组（6 位数字）以确认：").strip()
+        try:
+            typed = input("请在打印或抄写后，输入恢复密钥的最后一组（6 位数字）以确认：").strip()
+        except EOFError:  # Ctrl-D: not confirmed
+            break
         if typed == groups[-1]:
             confirm_recovery_saved(reg, key.key_id, ACTOR)
             print("已确认恢复密钥已保存。")

@@ -205,3 +205,31 @@ def test_a_manual_backup_carries_its_slot_and_says_so(dengji, tmp_path):
     result = dengji("backup", "--db", path, "--out", out)
     assert result.code == 0 and "备份.dengji-recovery" in result.out
     assert recovery_problem(out, key) is None
+
+
+class Terminal(io.StringIO):
+    """Standard input as a terminal the clerk types lines into."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_at_a_terminal_the_clerk_confirms_by_typing_the_last_group(dengji, tmp_path, monkeypatch):
+    monkeypatch.setattr("sys.stdin", Terminal("123456\n"))
+    path = tmp_path / "r.dengji"
+    result = init(dengji, path)
+    assert result.code == 0 and "与最后一组不一致" in result.err and not state(path).confirmed
+    printed_key(result.out)
+    secret = bytes(range(32))  # the next key, known here to type its last group
+    monkeypatch.setattr(slots, "new_secret", lambda: secret)
+    last = slots.key_text(secret).split("-")[-1]
+    monkeypatch.setattr("sys.stdin", Terminal(f"000000\n{last}\n"))
+    monkeypatch.setenv("DENGJI_NEW_PASSPHRASE", NEW)
+    sheet = tmp_path / "new.pdf"
+    changed = dengji("passphrase", "--db", path, "--new-recovery-key", "--sheet", sheet)
+    assert changed.code == 0, changed.err
+    assert "已确认" in changed.out and sheet.read_bytes().startswith(b"%PDF")
+    assert "与最后一组不一致" in changed.err and printed_key(changed.out) == slots.key_text(secret)
+    found = state(path, NEW)
+    assert found.confirmed and found.key_id in changed.out
+    assert dengji("passphrase", "--db", path, "--sheet", sheet).code == 2  # --sheet alone
