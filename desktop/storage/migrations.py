@@ -3,6 +3,11 @@
 The version lives in the `meta` table (key ``schema_version``). A migration is a function that
 takes a SQLAlchemy Connection inside the transaction that also bumps the version, so a failed
 migration leaves the register as it was (and its backup in the 备份 folder beside it).
+
+The same functions migrate a register on PostgreSQL (storage/server/store.py: a pg_dump into
+the 备份 folder first; the DDL is part of the transaction there too). They use only Core
+constructs and SQL both databases read; a new one must too (tests/storage/test_stores.py
+migrates a PostgreSQL register from version 4 and checks its schema equals a new one's).
 """
 
 from __future__ import annotations
