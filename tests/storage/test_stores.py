@@ -258,6 +258,15 @@ def test_a_newer_schema_is_refused_untouched(pg_url):
     assert _snapshot(pg_url) == before
 
 
+def _schema(url: str) -> list[tuple]:
+    """Every column (type, nullability) and index of the register's tables."""
+    return _psql_rows(url, "SELECT table_name, column_name, data_type, is_nullable FROM "
+                           "information_schema.columns WHERE table_schema = 'public' "
+                           "ORDER BY 1, 2") + _psql_rows(
+        url, "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+             "ORDER BY 1, 2")
+
+
 def _tables(url: str) -> set[str]:
     return {r[0] for r in _psql_rows(url, "SELECT table_name FROM information_schema.tables "
                                           "WHERE table_schema = 'public'")}
@@ -268,6 +277,7 @@ def test_an_older_schema_is_backed_up_with_pg_dump_then_migrated(pg_url, tmp_pat
         _fill(register)
     new_tables = _tables(pg_url)
     # make it a version-4 register: the version-5 tables did not exist then
+    new_schema = _schema(pg_url)
     with psycopg.connect(pg_url) as conn:
         for table in ("key_event", "spot_sample", "spot_item"):
             conn.execute(f"DROP TABLE {table}")
@@ -282,6 +292,7 @@ def test_an_older_schema_is_backed_up_with_pg_dump_then_migrated(pg_url, tmp_pat
         assert last.action == "migrate" and json.loads(last.detail)["from"] == 4
         assert verify_audit_chain(s).ok
     assert _tables(pg_url) == new_tables
+    assert _schema(pg_url) == new_schema  # the frozen migration makes what tables.py makes
     made = set(folder.glob("*.dump")) - before
     assert len(made) == 1 and json.loads(last.detail)["backup"] == made.pop().name
 
