@@ -459,3 +459,13 @@ def test_updates_by_key_and_revision_are_sealed_for_their_rows(store):
                                    .order_by(Record.id)).all()
     assert [(r.name, r.revision) for r in rows] == [("丙", 2), ("丁", 1)]
     assert json.loads(rows[0].data) == {"n": 1}
+
+
+def test_a_server_that_cannot_be_reached_is_said_so(pg_cluster, tmp_path):
+    for url in [pg_cluster.url("no_such_database"),
+                f"postgresql:///dj?host={tmp_path}&connect_timeout=2"]:
+        with pytest.raises(KnownError, match="无法连接 PostgreSQL 登记库") as err:
+            open_register(url, PASSPHRASE, kdf=FAST_KDF)
+        assert ".pgpass" in str(err.value)
+        with pytest.raises(KnownError, match="无法连接 PostgreSQL 登记库"):
+            create_register(url, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF)
