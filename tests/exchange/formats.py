@@ -22,7 +22,9 @@ from collections.abc import Callable, Iterable
 from desktop.exchange.format import encryption, payload
 from desktop.exchange.format.keys import b64
 from desktop.exchange.format.manifest import (
+    CHANGES,
     COMMENTS,
+    KEY_STATEMENT_ENTRIES,
     PAYLOAD,
     PLAIN_COMMENTS,
     PLAIN_RECORDS,
@@ -141,13 +143,30 @@ def reseal(data: bytes, register: Register, change: Callable[[dict], None] | Non
                                                                    "manifest.sig"))])
 
 
+def to_v2(data: bytes, register: Register) -> bytes:
+    """A package written by the software (version 3), as version 2 wrote it: the same payload
+    without the change summary, no key statements in the manifest, format_version 2; re-sealed
+    and signed by `register` (its sender)."""
+    assert manifest_of(data)["format_version"] == 3
+
+    def older(manifest: dict) -> None:
+        manifest["format_version"] = 2
+        for entry in KEY_STATEMENT_ENTRIES:
+            manifest.pop(entry, None)
+
+    return reseal(data, register, older, remove=[CHANGES])
+
+
 def to_v1(data: bytes, register: Register) -> bytes:
     """A version 2 package or return file written by the software, in the version 1 layout,
     signed by `register` (its sender): the data encrypted alone for the same recipients, the
     other members in the clear beside it, format_version 1 and no payload."""
     manifest = manifest_of(data)
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 3
     inside = open_payload(data, register)
+    inside.pop(CHANGES, None)  # what versions 1 and 2 did not have
+    for entry in KEY_STATEMENT_ENTRIES:
+        manifest.pop(entry, None)
     plain_name = PLAIN_COMMENTS if manifest["kind"] == "return" else PLAIN_RECORDS
     ciphertext, envelope = encryption.encrypt(inside.pop(plain_name), _recipients(manifest),
                                               manifest["package_id"].encode())

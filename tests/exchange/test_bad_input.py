@@ -238,8 +238,8 @@ def test_a_truncated_file(setup: Setup, keep: float) -> None:
 
 def test_a_newer_format_version(setup: Setup) -> None:
     newer = resign(setup.data, setup.firm.register,
-                   change=lambda m: m.update(format_version=3, something_new={"x": 1}))
-    refused(setup, newer, "格式版本为 3", "请升级")
+                   change=lambda m: m.update(format_version=4, something_new={"x": 1}))
+    refused(setup, newer, "格式版本为 4", "请升级")
 
 
 def test_an_unknown_form_is_refused_whole(setup: Setup) -> None:

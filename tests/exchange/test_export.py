@@ -37,7 +37,7 @@ def test_package_name_layout_and_manifest(world: World) -> None:
     assert set(inside) == {PLAIN_RECORDS, "audit/audit.jsonl", "xlsx/附件1.xlsx",
                            "pdf/附件1.pdf"}
     m = parse_manifest(parts["manifest.json"])
-    assert m.format_version == 2 and m.sealed
+    assert m.format_version == 3 and m.sealed
     assert m.sequence == 1 and m.supersedes is None and m.record_count == 5
     assert m.forms == (("lawyer_member", "2026.1", 4), ("party_org", "2026.1", 1))
     assert m.sender.code == code and m.recipient.code == CITY.code

@@ -19,13 +19,19 @@ from pathlib import Path
 import pytest
 
 from desktop.exchange.format import encryption, payload
-from desktop.exchange.format.manifest import PAYLOAD, PLAIN_RECORDS, parse_manifest
+from desktop.exchange.format.manifest import (
+    CHANGES,
+    FORMAT_VERSION,
+    PAYLOAD,
+    PLAIN_RECORDS,
+    parse_manifest,
+)
 from desktop.exchange.format.reader import verify_package
 from desktop.exchange.trust import register_view
 from desktop.services import packages as svc
 from desktop.storage import UnitInfo
 from tests.exchange.conftest import CITY, PROVINCE, Firm, World, counts, rezip, unzip
-from tests.exchange.formats import keys_of, open_payload, reseal, to_v1, zipped
+from tests.exchange.formats import keys_of, open_payload, reseal, to_v1, to_v2, zipped
 
 OUTER = {"manifest.json", "manifest.sig", PAYLOAD}
 PERSONAL = ("姓名", "公民身份号码", "手机号码", "固定电话", "家庭住址", "律师执业证号")
@@ -106,7 +112,7 @@ def test_a_package_shows_nothing_personal(world: World, city) -> None:
     assert leaks(to_v1(data, firm.register), values), "the search finds what v1 showed"
     # the manifest holds units, counts and hashes only
     m = parse_manifest(unzip(data)["manifest.json"])
-    assert m.format_version == 2 and m.sealed and set(m.members) == set(inside)
+    assert m.format_version == FORMAT_VERSION and m.sealed and set(m.members) == set(inside)
     assert leaks(unzip(data)["manifest.json"], values) == set()
 
 
@@ -330,6 +336,32 @@ def test_a_version_1_package_still_verifies_and_merges(world: World, city, sent)
     path.write_bytes(old)
     [report] = world.merge(city, path)
     assert report.status == "merged" and report.outcome.records == 4
+
+
+def test_a_version_2_package_still_verifies_and_merges(world: World, city, sent) -> None:
+    """Version 3 added the change summary (payload) and the key statements (manifest); a
+    package written by the version before still merges."""
+    firm, data = sent
+    old = to_v2(data, firm.register)
+    assert FORMAT_VERSION == 3 and parse_manifest(unzip(old)["manifest.json"]).format_version == 2
+    path = world.folder / "v2.djpkg"
+    path.write_bytes(old)
+    [report] = world.merge(city, path)
+    assert report.status == "merged" and report.outcome.records == 4
+
+
+def test_a_version_2_package_cannot_carry_what_version_3_added(world: World, city,
+                                                               sent) -> None:
+    """A reader of version 2 ignores key statements in silence: they come only with the
+    version that says a reader must know them."""
+    firm, data = sent
+    with_summary = reseal(data, firm.register, lambda m: m.update(format_version=2),
+                          members={CHANGES: b'{"units": []}'})
+    refused(world, city, with_summary, "格式以外的文件", CHANGES)
+    old = to_v2(data, firm.register)
+    for entry in ("key_rotations", "key_revocations"):
+        forged = reseal(old, firm.register, lambda m, e=entry: m.update({e: []}))
+        refused(world, city, forged, "格式版本 2", entry)
 
 
 def test_the_sender_can_open_its_own_package(world: World, city, sent) -> None:

@@ -25,8 +25,13 @@ from desktop.domain.levels import LEVEL_NAMES
 from desktop.exchange.format.keys import fingerprint, unb64
 
 FORMAT = "dengji-package"
-FORMAT_VERSION = 2  # the version written; 1 is still read
+FORMAT_VERSION = 3  # the version written; 1 and 2 are still read
 PAYLOAD_FORMAT = 2  # from this version on, everything but the manifest is in PAYLOAD
+#: from this version on, the payload may hold CHANGES and the manifest the sender's key
+#: statements (format/rotation.py): a reader of version 2 would ignore a revocation in silence,
+#: so it is told to upgrade instead
+STATEMENTS_FORMAT = 3
+KEY_STATEMENT_ENTRIES = ("key_rotations", "key_revocations")
 KIND_REGISTRATION, KIND_RETURN = "registration", "return"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 RECORDS = "data/records.jsonl.enc"  # version 1: the encrypted data in the outer zip
@@ -36,7 +41,7 @@ PLAIN_RECORDS = "data/records.jsonl"  # version 2: the data inside the payload
 PLAIN_COMMENTS = "data/comments.jsonl"
 AUDIT = "audit/audit.jsonl"
 #: the change summary since the sender's previous package (counts per unit and form; from
-#: this version on, inside the payload only: exchange/changes.py)
+#: version 3 on, inside the payload only: exchange/changes.py)
 CHANGES = "changes/summary.json"
 PACKAGE_SUFFIX, RETURN_SUFFIX, KEY_SUFFIX = ".djpkg", ".djret", ".djkey"
 #: the level a unit reports to, and the form set of each level (used in file names)
@@ -59,14 +64,17 @@ def member_allowed(name: str) -> bool:
     return name in _FIXED or name == PAYLOAD or bool(_FOLDERS.match(name))
 
 
-def payload_member_allowed(name: str) -> bool:
-    """Whether a (safe) member name may sit inside a version 2 payload."""
+def payload_member_allowed(name: str, version: int = FORMAT_VERSION) -> bool:
+    """Whether a (safe) member name may sit inside the payload of a package of `version`
+    (2 or later; the change summary from STATEMENTS_FORMAT on)."""
+    if name == CHANGES:
+        return version >= STATEMENTS_FORMAT
     return name in _INSIDE or bool(_FOLDERS.match(name))
 
 
 def _listed_allowed(name: str, version: int) -> bool:
     if version >= PAYLOAD_FORMAT:
-        return payload_member_allowed(name)
+        return payload_member_allowed(name, version)
     return name in _FIXED - {MANIFEST, SIGNATURE} or bool(_FOLDERS.match(name))
 
 
@@ -208,6 +216,9 @@ def parse_manifest(raw: bytes) -> Manifest:
                             "请升级登记软件后再导入")
     kind = doc.get("kind")
     _need(kind in (KIND_REGISTRATION, KIND_RETURN), "“kind”无效")
+    for entry in KEY_STATEMENT_ENTRIES:
+        _need(version >= STATEMENTS_FORMAT or entry not in doc,
+              f"格式版本 {version} 的数据包不应有“{entry}”")
     members: dict[str, tuple[str, int]] = {}
     for name, entry in _dict(doc.get("members"), "members").items():
         entry = _dict(entry, f"members.{name}")

@@ -120,7 +120,9 @@ def open_payload(members: dict[str, bytes], manifest: Manifest,
         return Opened(None, "加密内容", False,
                       "无法用本单位的密钥解密加密内容（数据被改动过或已损坏）")
     try:
-        inside = read_members(plain, f"{source} 的加密内容", payload_member_allowed, limits)
+        inside = read_members(plain, f"{source} 的加密内容",
+                              lambda name: payload_member_allowed(name, manifest.format_version),
+                              limits)
     except PackageRefused as err:
         return Opened(None, "加密内容", False, f"加密内容中的压缩包不合格：{err.reason}")
     return Opened({MANIFEST: members[MANIFEST], SIGNATURE: members[SIGNATURE], **inside},

@@ -26,11 +26,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.exchange.format.keys import b64, fingerprint, raw_public, unb64
+from desktop.exchange.format.manifest import KEY_STATEMENT_ENTRIES
 from desktop.exchange.format.signing import signature_ok
 
 STATEMENT_FORMAT = "dengji-key-rotation"
 STATEMENT_VERSION = 1
-ROTATIONS, REVOCATIONS = "key_rotations", "key_revocations"  # manifest entries
+ROTATIONS, REVOCATIONS = KEY_STATEMENT_ENTRIES  # manifest entries (format version 3 on)
 KIND_ROTATION, KIND_REVOCATION = "rotation", "revocation"
 #: how a key taken from a verified statement was confirmed (TrustedKey.confirmed_how)
 HOW_ROTATION = "由旧公钥签名的换钥声明"
