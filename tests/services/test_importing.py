@@ -40,7 +40,7 @@ def test_import_stores_records_keys_and_an_audit_entry(db, forms, firm_records, 
     assert {k.value for k in keys if k.kind == "licence"} == {
         m["律师执业证号"] for m in firm_records.members
     }
-    assert [a.action for a in audit] == ["init", "import"]
+    assert [a.action for a in audit] == ["init", "recovery.new", "import"]
     detail = json.loads(audit[-1].detail)
     assert (detail["form"], detail["imported"], detail["refused"]) == ("lawyer_member", 4, 0)
 
@@ -52,7 +52,8 @@ def test_one_bad_row_and_nothing_is_written(db, forms, firm_records, jsonl):
     assert [r.no for r in result.refused_rows] == [4]
     assert count_records(db) == 0
     with open_register(db, PASSPHRASE) as reg, reg.session() as session:
-        assert [a.action for a in session.exec(select(AuditEntry)).scalars()] == ["init"]
+        assert [a.action for a in session.exec(select(AuditEntry)).scalars()] == ["init",
+                                                                                 "recovery.new"]
 
 
 def test_partial_import_stores_the_good_rows(db, forms, firm_records, jsonl):
