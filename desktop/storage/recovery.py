@@ -308,7 +308,8 @@ def current_side(meta: RecoveryMeta, key_literal: str) -> Side:
 def heal(path: Path, meta: RecoveryMeta | None, key_literal: str) -> bool:
     """Rewrite the side file of the register at `path` (open with `key_literal`) when it is
     missing, damaged or stale: another key, another salt, extra slots left by an interrupted
-    re-key or key change. True when it was rewritten. The register's meta is the authority."""
+    re-key or key change. True when it was rewritten. The register's meta is the authority,
+    except that a key the side file lists as voided is never brought back."""
     if meta is None:
         return False
     key, salt = split_literal(key_literal)
@@ -316,6 +317,11 @@ def heal(path: Path, meta: RecoveryMeta | None, key_literal: str) -> bool:
         side = read_side(path)
     except SideFileError:
         side = None
+    if side is not None and any(hmac.compare_digest(v.key_id, meta.key_id)
+                                for v in side.voided):
+        # the side file says this key was replaced: the register file is an older copy put
+        # back by hand; a voided key never comes back, the newer key's slots stay
+        return False
     if (side is not None and len(side.keys) == 1 and side.voided == meta.voided
             and side.keys[0].key_id == meta.key_id and side.keys[0].made_at == meta.made_at
             and list(side.keys[0].slots) == [salt.hex()]

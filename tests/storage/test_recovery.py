@@ -328,3 +328,18 @@ def test_a_weaker_register_rekeyed_at_open_keeps_its_recovery_slot(keyed, monkey
     assert crypto.kdf_for_salt(crypto.read_header(path)[:16]) == stronger
     assert secrets.recovery_problem(path, key.text) is None
     assert secrets.recovery_problem(backup, key.text) is None
+
+
+def test_an_older_copy_of_the_register_put_back_by_hand_does_not_revive_a_voided_key(keyed
+                                                                                     ) -> None:
+    register, key = keyed
+    path = register.path
+    register.engine.dispose()
+    older = path.read_bytes()  # the file as it was, with the first key in its meta
+    newer = secrets.make_recovery_key(register, "测试员")
+    register.close()
+    path.write_bytes(older)
+    with open_register(path, PASSPHRASE) as reg:
+        assert secrets.recovery_state(reg).key_id == key.key_id  # what the old file says
+    assert "已被" in secrets.recovery_problem(path, key.text)
+    assert secrets.recovery_problem(path, newer.text) is None  # same salt: the newer slot fits
