@@ -10,7 +10,12 @@ with fresh ids, since only the drawn 10,000 are printed. Timed: `draw_sample` wh
 query of the population, the draw (200,000 HMACs), reading and printing the drawn records
 (masked), 10,000 QR codes, the workbook, storing the sample and publishing the file.
 
+`--compare TREE` (a checkout of another commit, e.g. `git worktree add /tmp/old-spot <rev>`)
+times that tree's draw_sample and this one's on the same register, each in a fresh process
+(alternating, same seeds), so before and after come from one run on the same machine load.
+
 Run: .venv/bin/python bench/bench_spotcheck.py [--records 200000] [--rate 5%] [--keep DIR]
+     [--compare TREE]
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -116,11 +122,46 @@ def province(folder: Path, records: int):
     return reg, made
 
 
+ONE_DRAW = """
+import json, os, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from desktop.formspec import shipped_forms
+from desktop.progress import run
+from desktop.services.spotcheck import draw_sample
+from desktop.storage import open_register
+reg = open_register(Path(sys.argv[2]), sys.argv[3])
+forms = shipped_forms()
+t, w = os.times(), time.perf_counter()
+drawn = run(draw_sample(reg, forms, Path(sys.argv[4]), rate=sys.argv[5], seed=sys.argv[6]))
+wall, u = time.perf_counter() - w, os.times()
+reg.close()
+print(json.dumps({"wall": wall, "cpu": sum(u[:4]) - sum(t[:4]), "size": drawn.size,
+                  "mib": Path(sys.argv[4]).stat().st_size / 2**20}))
+"""
+
+
+def compare(folder: Path, trees: list[Path], rate: str, rounds: int = 2) -> None:
+    """Time draw_sample of each tree on the register in `folder`, each in a fresh process."""
+    db = folder / "province.dengji"
+    for attempt in range(1, rounds + 1):
+        for tree in trees:
+            out = folder / f"抽查表-{tree.name}-{attempt}.xlsx"
+            done = subprocess.run([sys.executable, "-c", ONE_DRAW, str(tree), str(db), PASS,
+                                   str(out), rate, f"BENCH{attempt}"],
+                                  capture_output=True, text=True, check=True)
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+            print(f"{tree}: draw {rate}: {r['size']} records, workbook {r['mib']:.1f} MiB — "
+                  f"{r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU (with its QR process)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=200_000)
     ap.add_argument("--rate", default="5%")
     ap.add_argument("--keep", type=Path)
+    ap.add_argument("--compare", type=Path, action="append", default=[],
+                    help="another checkout to time on the same register (before/after)")
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-spotcheck-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,6 +169,10 @@ def main() -> None:
         t = time.perf_counter()
         reg, made = province(folder, args.records)
         print(f"setup: {made} accepted records in {time.perf_counter() - t:.1f} s")
+        if args.compare:
+            reg.close()
+            compare(folder, [*args.compare, Path(__file__).resolve().parent.parent], args.rate)
+            return
         for attempt in (1, 2):
             out = folder / f"抽查表-{attempt}.xlsx"
             w, c = time.perf_counter(), cpu()

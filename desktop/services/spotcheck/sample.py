@@ -1,7 +1,7 @@
 """Drawing a spot-check sample (抽取样本): the accepted records of the units below, a number or
 a rate, stratified by unit and reproducible from the seed (domain/spotcheck/draw.py); the
 sample is stored with its items and audited (``spotcheck.sample``), and its verification
-workbook (reports/xlsx/spotcheck.py) appears only once the register has recorded it."""
+workbook (reports/xlsx/spotcheck/) appears only once the register has recorded it."""
 
 from __future__ import annotations
 
@@ -32,7 +32,6 @@ from desktop.exchange.format.manifest import KIND_REGISTRATION
 from desktop.exchange.format.provenance import carries_nothing
 from desktop.exchange.trust import own_unit
 from desktop.progress import Progress, Task
-from desktop.reports.pdf.content import printed_record
 from desktop.reports.pdf.qr import page_code
 from desktop.reports.xlsx.spotcheck import (
     Identity,
@@ -41,6 +40,7 @@ from desktop.reports.xlsx.spotcheck import (
     SampleSheet,
     sample_book,
 )
+from desktop.services.spotcheck.printed import FormPrinter
 from desktop.storage import Register, append_audit
 from desktop.storage.files import publish
 from desktop.storage.tables import PACKAGE_RECEIVED, SpotItem, SpotSample
@@ -171,21 +171,21 @@ def draw_sample(register: Register, forms: FormSet, out: Path, *, size: int | No
 def _sheets(forms: FormSet, details: Iterable[tuple], position: dict[str, int]
             ) -> tuple[list[SampleSheet], dict[str, int]]:
     by_form: dict[str, list[SampleRow]] = {}
-    labels: dict[str, tuple[str, ...]] = {}
+    printers: dict[str, FormPrinter] = {}
     for rid, form_id, data, _, code, name in details:
-        form = forms.forms.get(form_id)
-        if form is None:
-            raise KnownError(f"记录 {rid} 的表单 {form_id} 不在本软件的表单定义中，无法生成抽查核验表。")
-        printed = printed_record(form, rid, json.loads(data), masked=True)
-        fields = [f for s in printed.sections for f in s.fields]
-        labels.setdefault(form_id, tuple(f.label for f in fields))
-        texts = tuple(_cell(f) for f in fields)
+        printer = printers.get(form_id)
+        if printer is None:
+            form = forms.forms.get(form_id)
+            if form is None:
+                raise KnownError(f"记录 {rid} 的表单 {form_id} 不在本软件的表单定义中，无法生成抽查核验表。")
+            printer = printers[form_id] = FormPrinter(form)
+        texts, digest = printer.print(rid, json.loads(data))
         by_form.setdefault(form_id, []).append(SampleRow(
-            position[rid], name, code, texts, page_code("R", rid, printed.digest).text, rid))
+            position[rid], name, code, texts, page_code("R", rid, digest).text, rid))
     sheets, counts = [], {}
     for form in sorted((forms.forms[f] for f in by_form), key=lambda f: f.order):
-        sheets.append(SampleSheet(sheet_name(form), form.display_title, labels[form.id],
-                                  by_form[form.id]))
+        sheets.append(SampleSheet(sheet_name(form), form.display_title,
+                                  printers[form.id].labels, by_form[form.id]))
         counts[form.display_title] = len(by_form[form.id])
     return sheets, counts
 
@@ -194,9 +194,3 @@ def sheet_name(form: FormSpec) -> str:
     """A record sheet's tab: the attachment (附件1), else the form's title, within 31
     characters."""
     return (form.attachment or form.title or form.id)[:31]
-
-
-def _cell(field: Any) -> str:
-    if field.columns:  # a group: one line per row, sub-values by ／
-        return "\n".join("／".join(v for v in row) for row in field.rows)
-    return field.text
