@@ -24,7 +24,7 @@ from desktop.processes import die_with_parent
 QR_SCALE = 2  # pixels per module of the PNG
 QR_MASK = 4  # the data mask every code is made with
 PARALLEL_QR = 500  # from this many codes on, the PNGs are made on another process
-QR_CHUNK = 500
+QR_CHUNK = 250
 
 _BITS = bytes.maketrans(bytes(range(256)), b"0" * 128 + b"1" * 128)  # dark → 0, light → 1
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -63,8 +63,8 @@ def _qr_chunk(codes: list[str]) -> list[bytes]:
 
 class QrImages:
     """The PNGs of many codes, made on another process while the caller writes the cells
-    (forked, on Linux with two cores or more, from PARALLEL_QR codes on); `get()` waits for
-    them, `close()` stops the process."""
+    (forked, on Linux with two cores or more, from PARALLEL_QR codes on); `get()` shares what
+    is left with it and waits for the rest, `close()` stops the process."""
 
     def __init__(self, codes: Sequence[str], *, parallel: bool | None = None) -> None:
         if parallel is None:
@@ -79,9 +79,17 @@ class QrImages:
                             for i in range(0, len(self.codes), QR_CHUNK)]
 
     def get(self) -> list[bytes]:
+        """The PNGs in the order of the codes. The chunks the other process has not started
+        yet are made here meanwhile, from the last one back (it works from the first)."""
         if self.pool is None:
             return _qr_chunk(self.codes)
-        return [png for f in self.futures for png in f.result()]
+        here: dict[int, list[bytes]] = {}
+        for k in reversed(range(len(self.futures))):
+            if not self.futures[k].cancel():
+                break
+            here[k] = _qr_chunk(self.codes[k * QR_CHUNK:(k + 1) * QR_CHUNK])
+        return [png for k, f in enumerate(self.futures)
+                for png in (here[k] if k in here else f.result())]
 
     def close(self) -> None:
         if self.pool is not None:
