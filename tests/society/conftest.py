@@ -15,18 +15,34 @@ from stdnum.cn import ric
 
 from desktop.domain.society.cleanup import Member
 from tests.conftest import PASSPHRASE
+from tests.stores import pg_cluster, pg_database, pg_url  # noqa: F401 (fixtures)
 
 SOCIETY = "沈阳市法学会"
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The tests of a module that sets BOTH_STORES = True run on a register file and on a
+    PostgreSQL register (tests/stores.py); the others on a file only (the suite's time)."""
+    if "society_store" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_STORES",
+                                                            False):
+        metafunc.parametrize("society_store", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def sdb(dengji, tmp_path: Path) -> Path:
+def society_store(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where the register goes: a file, or the URL of a new PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return tmp_path / "society.dengji"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def sdb(dengji, society_store: Path | str) -> Path | str:
     """A new register of the 沈阳市法学会 (prefix 0024 in forms/codes/societies.toml)."""
-    path = tmp_path / "society.dengji"
-    result = dengji("init", "--db", path, "--level", "society-city", "--unit-name", SOCIETY,
-                    "--unit-code", "0024")
+    result = dengji("init", "--db", society_store, "--level", "society-city", "--unit-name",
+                    SOCIETY, "--unit-code", "0024")
     assert result.code == 0, result.err
-    return path
+    return society_store
 
 
 def ident(birth: str, seq: int = 11, area: str = "210102") -> str:
@@ -118,15 +134,28 @@ def by_no(db: Path) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def audit_entries(db: Path) -> list[tuple[str, str, dict]]:
-    from sqlalchemy import select
+def audit_entries(db: Path | str) -> list[tuple[str, str, dict]]:
+    """(actor, action, detail) of every audit entry. On PostgreSQL the log names the clerk and
+    the database role (张三@role): each entry is checked to name the test's role, and the
+    clerk's part is returned, as a file register writes it."""
+    from sqlalchemy import select, text
 
     from desktop.storage import AuditEntry, open_register
 
     with open_register(db, PASSPHRASE) as reg, reg.session() as session:
         rows = session.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail)
                                .order_by(AuditEntry.seq)).all()
-    return [(a, b, json.loads(c)) for a, b, c in rows]
+        role = (session.execute(text("SELECT current_user")).scalar_one()
+                if reg.kind == "server" else None)
+
+    def clerk(actor: str) -> str:
+        if role is None or actor == role:
+            return actor
+        name, at, named = actor.rpartition("@")
+        assert at and named == role, f"the audit entry's actor {actor!r} names no role {role!r}"
+        return name
+
+    return [(clerk(a), b, json.loads(c)) for a, b, c in rows]
 
 
 def member(id: str, *, no: str = "", name: str = "张三", idn: str = "", birth: str = "",

@@ -20,6 +20,8 @@ from tests.society.conftest import (
 )
 from tests.society.legacy import to15
 
+BOTH_STORES = True  # tests/society/conftest.py: on a register file and on PostgreSQL
+
 WANG, LI, QIAN = ident("1970-03-15"), ident("1981-06-02", 13), ident("1962-11-30", 15)
 SUN, ZHOU, ZHENG, FENG = (ident("1975-01-09", 17), ident("1958-04-21", 19),
                           ident("1985-12-12", 21), ident("1990-02-28", 22))

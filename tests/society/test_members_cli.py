@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import assert_no_crash
 from tests.society.conftest import audit_entries, by_no, entry, ident, records
 from tests.society.legacy import legacy_rows, to15, write_legacy_workbook
+
+BOTH_STORES = True  # tests/society/conftest.py: on a register file and on PostgreSQL
 
 WANG = ident("1970-03-15")
 ZHAO = ident("1968-09-09", 24)  # 赵敏's number, completed later (female)
@@ -22,7 +26,8 @@ def readmit(dengji, db, *extra):
     extra = list(extra)
     if "--id-number" in extra:
         at = extra.index("--id-number")
-        path = db.parent / "id-number.txt"
+        folder = db.parent if isinstance(db, Path) else Path(tempfile.mkdtemp(prefix="dengji-"))
+        path = folder / "id-number.txt"
         path.write_text(extra[at + 1] + "\n", encoding="utf-8")
         extra[at:at + 2] = ["--id-number-file", path]
     result = dengji("cleanup", "readmit", "--db", db, "--handler", "王敏", *extra)
@@ -30,7 +35,7 @@ def readmit(dengji, db, *extra):
     return result
 
 
-def test_readmit_after_the_id_number_is_completed(dengji, moved_out):
+def test_readmit_after_the_id_number_is_completed(dengji, moved_out, tmp_path):
     result = readmit(dengji, moved_out, "--member-no", "0024-000003", "--id-number", ZHAO,
                      "--agreed")
     assert result.code == 0, result.err
@@ -40,7 +45,7 @@ def test_readmit_after_the_id_number_is_completed(dengji, moved_out):
     table = dengji("stats", "--db", moved_out, "--format", "json").json()
     assert (table["清理无身份证号人员数"], table["实有会员数量"]) == (1, 2)
     # the completed number is a key of the register now: entering it again is a duplicate
-    out = moved_out.parent / "again.xlsx"
+    out = tmp_path / "again.xlsx"
     assert dengji("cleanup", "propose", "--db", moved_out, "--out", out).code == 0
     assert readmit(dengji, moved_out, "--member-no", "0024-000007", "--id-number", ZHAO,
                    "--agreed").code == 1

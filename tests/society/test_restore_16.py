@@ -7,6 +7,8 @@ from __future__ import annotations
 from tests.conftest import PASSPHRASE
 from tests.society.conftest import audit_entries, by_no
 
+BOTH_STORES = True  # tests/society/conftest.py: on a register file and on PostgreSQL
+
 
 def test_restore_a_member_moved_out_by_mistake(dengji, moved_out) -> None:
     [zhao] = by_no(moved_out)["0024-000003"]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from desktop.domain.forms import FormSpec
@@ -29,6 +30,8 @@ from desktop.services.cleanup.model import (
     load_values,
     same_name,
 )
+from desktop.storage import Record, RecordKey
+from desktop.storage.server import blind_value
 
 #: the item of a decision that holds each cleanup field (Decision.cells keys)
 _ITEM = {"basis": "basis", "handler": "handler", "approver": "approver",
@@ -56,13 +59,17 @@ def resolve_numbers(session: Session, numbers: Sequence[str], unit_id: str
     out: dict[str, list[tuple[str, str]]] = {}
     values = sorted(set(n for n in numbers if n))
     conn = session.connection()
+    k, r = RecordKey.__table__, Record.__table__
     for i in range(0, len(values), CHUNK):
         chunk = values[i:i + CHUNK]
-        sql = ("SELECT k.value, r.id, r.name FROM record_key k JOIN record r ON r.id = k.record_id "
-               f"WHERE k.kind = 'member_no' AND r.form_id = ? AND r.unit_id = ? AND k.value IN "
-               f"({', '.join('?' for _ in chunk)}) ORDER BY r.id")
-        for value, rid, name in conn.exec_driver_sql(sql, (FORM_ID, unit_id, *chunk)):
-            out.setdefault(value, []).append((rid, name))
+        # the typed columns blind the asked numbers and open the name on PostgreSQL, where
+        # k.value reads back as its keyed hash: map it to the number asked for
+        asked = {blind_value(conn.engine, v): v for v in chunk}
+        query = (select(k.c.value, r.c.id, r.c.name).join(r, r.c.id == k.c.record_id)
+                 .where(k.c.kind == "member_no", r.c.form_id == FORM_ID, r.c.unit_id == unit_id,
+                        k.c.value.in_(chunk)).order_by(r.c.id))
+        for value, rid, name in conn.execute(query):
+            out.setdefault(asked.get(value, value), []).append((rid, name))
     return out
 
 

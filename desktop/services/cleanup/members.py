@@ -8,6 +8,7 @@ per record).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,7 +49,8 @@ from desktop.services.cleanup.model import (
     society_form,
     write_changes,
 )
-from desktop.storage import Register, Unit
+from desktop.services.cleanup.stored import member_fields, member_numbers, status_counts
+from desktop.storage import Record, RecordKey, Register, Unit
 
 PERSON_KIND = "society_person"
 READMIT_BASIS = "本人同意，补全身份证号等信息后重新办理入会手续"
@@ -59,9 +61,9 @@ def find_entry(register: Register, session, *, record_id: str = "", member_no: s
     """The record id of one entry of the own register, named by record id or member number."""
     unit = register.own_unit_id
     if record_id:
-        found = session.connection().exec_driver_sql(
-            "SELECT id FROM record WHERE id = ? AND form_id = ? AND unit_id = ?",
-            (record_id, FORM_ID, unit)).first()
+        r = Record.__table__
+        found = session.connection().execute(select(r.c.id).where(
+            r.c.id == record_id, r.c.form_id == FORM_ID, r.c.unit_id == unit)).first()
         if found is None:
             raise KnownError(f"记录编号“{record_id}”不在本会的会员登记库中，请核对。")
         return record_id
@@ -118,15 +120,11 @@ def readmit(register: Register, forms: FormSet, *, id_number: str, handler: str,
         if errors:
             raise KnownError(f"{name}不能重新入会：" + "；".join(errors))
         key = register.key_hash(PERSON_KIND, value)
-        others = session.connection().exec_driver_sql(
-            "SELECT r.id, r.name, json_extract(r.data, '$.member_no'), "
-            "json_extract(r.data, '$.status') FROM record_key k JOIN record r ON r.id = k.record_id "
-            "WHERE k.kind = ? AND k.value = ? AND r.form_id = ? AND r.unit_id = ?",
-            (PERSON_KIND, key, FORM_ID, register.own_unit_id)).all()
-        others = [o for o in others if o[0] != rid and (o[3] or "1") != DUPLICATE]
+        others = [o for o in same_person(session, key, register.own_unit_id)
+                  if o[0] != rid and o[3] != DUPLICATE]
         if others:
             o = others[0]
-            label = form.field("status").codes.label_of(o[3] or "1")
+            label = form.field("status").codes.label_of(o[3])
             raise KnownError(f"公民身份号码 {mask_id(value)} 已登记在会员证号 {o[2] or '（无）'}（{o[1]}，"
                              f"{label}）名下：同一人不能再次入会。如确为同一人，请按重复录入处理。")
         write = Write(rid, revision, new, status,
@@ -155,9 +153,8 @@ def withdraw_overdue(register: Register, forms: FormSet, *, deadline: date, hand
     basis = (f"因无身份证号暂时移出，至 {deadline.isoformat()} 未补全信息或本人不愿继续入会，"
              "按退会处理")
     with register.session() as session:
-        rows = session.connection().exec_driver_sql(
-            "SELECT id FROM record WHERE form_id = ? AND unit_id = ? AND "
-            "json_extract(data, '$.status') = ?", (FORM_ID, register.own_unit_id, NO_ID)).all()
+        rows = member_fields(session.connection(), (), unit_id=register.own_unit_id,
+                             status={NO_ID})
         stored = load_values(session, [r[0] for r in rows])
         writes = []
         validator = cleanup_validator(form, when)
@@ -202,15 +199,12 @@ def restore(register: Register, forms: FormSet, *, basis: str, handler: str,
             raise KnownError(f"{name}的会员状态是“{label(status)}”，仍是会员，无需恢复。")
         idv = values.get("id_number")
         if status == DUPLICATE and idv:
-            other = session.connection().exec_driver_sql(
-                "SELECT r.name, json_extract(r.data, '$.member_no') FROM record_key k "
-                "JOIN record r ON r.id = k.record_id WHERE k.kind = ? AND k.value = ? AND "
-                "r.form_id = ? AND r.unit_id = ? AND r.id != ? AND "
-                "coalesce(json_extract(r.data, '$.status'), '1') != ?",
-                (PERSON_KIND, register.key_hash(PERSON_KIND, str(idv)), FORM_ID,
-                 register.own_unit_id, rid, DUPLICATE)).first()
+            other = next((o for o in same_person(session,
+                                                  register.key_hash(PERSON_KIND, str(idv)),
+                                                  register.own_unit_id)
+                          if o[0] != rid and o[3] != DUPLICATE), None)
             if other is not None:
-                raise KnownError(f"{name}与会员证号 {other[1] or '（无）'}（{other[0]}）的公民身份号码"
+                raise KnownError(f"{name}与会员证号 {other[2] or '（无）'}（{other[1]}）的公民身份号码"
                                  "相同，是同一人，不能恢复为两个会员。如保留的条目选错了，请恢复本条后"
                                  "将另一条按重复录入处理。")
         new = cleanup_values(values, IN_REGISTER, basis=basis.strip(), handler=handler.strip(),
@@ -229,6 +223,31 @@ def restore(register: Register, forms: FormSet, *, basis: str, handler: str,
     return change
 
 
+def same_person(session, key: str, unit_id: str) -> list[tuple[str, str, str, str]]:
+    """(record id, name, 会员证号, status) of the unit's member entries whose ID number has the
+    keyed hash `key`, by record id. The typed columns blind the key and open the row on
+    PostgreSQL."""
+    k, r = RecordKey.__table__, Record.__table__
+    rows = session.connection().execute(
+        select(r.c.id, r.c.name, r.c.data).join(r, r.c.id == k.c.record_id)
+        .where(k.c.kind == PERSON_KIND, k.c.value == key, r.c.form_id == FORM_ID,
+               r.c.unit_id == unit_id).order_by(r.c.id)).all()
+    out = []
+    for rid, name, data in rows:
+        values = json.loads(data) if data else {}
+        out.append((rid, name or "", str(values.get("member_no") or ""),
+                    str(values.get("status") or IN_REGISTER)))
+    return out
+
+
+def moved_out(register: Register) -> list[tuple[str, str, str]]:
+    """(record id, 会员证号, 姓名) of the own members moved out for having no ID number, by
+    number and name."""
+    with register.engine.connect() as conn:
+        rows = member_fields(conn, ("member_no",), unit_id=register.own_unit_id, status={NO_ID})
+    return sorted((rid, str(no or ""), name or "") for rid, _, name, (no,) in rows)
+
+
 @dataclass(frozen=True)
 class MemberHit:
     record_id: str
@@ -244,20 +263,19 @@ def find_members(register: Register, query: str, *, active: bool | None = None,
     every entry when it is empty), by number: only members (`active` True), only those a
     cleanup decision took out (False), or all (None). At most `limit`."""
     needle = query.strip()
-    sql = ("SELECT id, coalesce(json_extract(data, '$.member_no'), '') AS no, "
-           "coalesce(name, ''), coalesce(json_extract(data, '$.employer'), ''), "
-           "coalesce(json_extract(data, '$.status'), ?) AS s FROM record "
-           "WHERE form_id = ? AND unit_id = ?")
-    params: list = [IN_REGISTER, FORM_ID, register.own_unit_id]
-    if needle:
-        sql += " AND (instr(coalesce(name, ''), ?) > 0 OR instr(no, ?) > 0)"
-        params += [needle, needle]
-    if active is not None:
-        sql += f" AND s {'IN' if active else 'NOT IN'} ({', '.join('?' * len(ACTIVE))})"
-        params += sorted(ACTIVE)
     with register.engine.connect() as conn:
-        rows = conn.exec_driver_sql(sql + " ORDER BY no, 3 LIMIT ?", (*params, limit)).all()
-    return [MemberHit(*map(str, r)) for r in rows]
+        rows = member_fields(conn, ("member_no", "employer", "status"),
+                             unit_id=register.own_unit_id, status=ACTIVE if active else None)
+    hits = []
+    for rid, _, name, (no, employer, status) in rows:
+        no, name, status = str(no or ""), str(name or ""), str(status or IN_REGISTER)
+        if needle and needle not in name and needle not in no:
+            continue
+        if active is False and status in ACTIVE:
+            continue
+        hits.append(MemberHit(rid, no, name, str(employer or ""), status))
+    hits.sort(key=lambda h: (h.member_no, h.name))
+    return hits[:limit]
 
 
 # --- member numbers -------------------------------------------------------------------------
@@ -286,10 +304,7 @@ def next_number(register: Register, forms: FormSet, society_code: str = "") -> N
             raise KnownError(f"本单位“{unit.name if unit else ''}”不在发证法学会代码表 {table.path} 中。"
                              "请在该表中加入本会（代码为会员证号前缀，名称与本单位名称相同），"
                              "或用 --society 指定本会的代码。")
-        rows = session.connection().exec_driver_sql(
-            "SELECT value FROM record_key WHERE kind = 'member_no' AND form_id = ? AND "
-            "value >= ? AND value < ?", (FORM_ID, f"{society.code}-", f"{society.code}.")).all()
-    numbers = [r[0] for r in rows]
+        numbers = member_numbers(session.connection(), society.code)
     mine = [n for n in numbers if (p := parse_member_number(n)) and p.prefix == society.code]
     try:
         number = next_member_number(society.code, mine)
@@ -309,12 +324,10 @@ def register_stats(register: Register, *, filler: str = "", contact: str = "", f
                    unit_id: str | None = None) -> CleanupStats:
     """The 统计表 of the register's own members, from their statuses."""
     with register.session() as session:
-        counts = dict(session.connection().exec_driver_sql(
-            "SELECT coalesce(json_extract(data, '$.status'), '1'), count(*) FROM record "
-            "WHERE form_id = ? AND unit_id = ? GROUP BY 1",
-            (FORM_ID, unit_id or register.own_unit_id)).all())
+        counts = {status: n for (_, status), n in
+                  status_counts(session.connection(), unit_id or register.own_unit_id).items()}
         unit = session.get(Unit, unit_id or register.own_unit_id)
-    return stats_from_statuses({str(k): v for k, v in counts.items()},
+    return stats_from_statuses(counts,
                                unit=unit.name if unit else "", unit_code=unit.code if unit else "",
                                filler=filler, contact=contact, filed=filed)
 
@@ -325,13 +338,11 @@ def stats_by_unit(register: Register, *, filed: str = "", own: bool = True
     then the units whose packages were received and merged — each computed from its records'
     statuses (the same computation the unit did itself)."""
     with register.session() as session:
-        rows = session.connection().exec_driver_sql(
-            "SELECT unit_id, coalesce(json_extract(data, '$.status'), '1'), count(*) FROM record "
-            "WHERE form_id = ? GROUP BY 1, 2", (FORM_ID,)).all()
+        rows = status_counts(session.connection())
         units = {u.id: u for u in session.exec(select(Unit)).all()}
     counts: dict[str, dict[str, int]] = {}
-    for unit_id, status, n in rows:
-        counts.setdefault(unit_id, {})[str(status)] = n
+    for (unit_id, status), n in rows.items():
+        counts.setdefault(unit_id, {})[status] = n
     order = sorted((u for u in counts if own or u != register.own_unit_id),
                    key=lambda u: (u != register.own_unit_id, units[u].code if u in units else u))
     return [stats_from_statuses(counts[u], unit=units[u].name if u in units else u,

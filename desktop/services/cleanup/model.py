@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from desktop.domain.context import Environment
@@ -22,11 +22,11 @@ from desktop.domain.forms import FormSet, FormSpec
 from desktop.domain.society.cleanup import CLEANUP_FIELDS, DUPLICATE, INELIGIBLE, RANK, norm_text
 from desktop.domain.validation import Validator
 from desktop.errors import KnownError
-from desktop.storage import Record, append_audit
+from desktop.services.cleanup.stored import FORM_ID
+from desktop.storage import Record, RecordKey, append_audit
 from desktop.storage.audit import content_hashes
 from desktop.storage.tables import utcnow
 
-FORM_ID = "society_member"
 CHUNK = 900
 
 
@@ -45,12 +45,14 @@ def load_values(session: Session | Any, record_ids: Iterable[str],
     ids = sorted(set(record_ids))
     out: dict[str, tuple[dict[str, Any], int]] = {}
     conn = session.connection() if isinstance(session, Session) else session
+    table = Record.__table__
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
-        # by primary key only: with "form_id = ?" SQLite may pick the form index and scan
-        sql = (f"SELECT id, data, revision, form_id, unit_id FROM record WHERE id IN "
-               f"({', '.join('?' for _ in chunk)})")
-        for rid, data, revision, form_id, unit in conn.exec_driver_sql(sql, tuple(chunk)):
+        # by primary key only: with "form_id = ?" SQLite may pick the form index and scan;
+        # the typed columns open `data` on PostgreSQL
+        query = select(table.c.id, table.c.data, table.c.revision, table.c.form_id,
+                       table.c.unit_id).where(table.c.id.in_(chunk))
+        for rid, data, revision, form_id, unit in conn.execute(query):
             if form_id == FORM_ID:
                 out[rid] = (json.loads(data), revision)
                 if units is not None:
@@ -146,11 +148,11 @@ def write_changes(session: Session, writes: Sequence[Write], *, actor: str, acti
         raise KnownError("有记录在处理期间被其他窗口修改，本次未作任何改动，请重新操作。")
     for w in writes:
         if w.person_key is not None:
-            conn.exec_driver_sql("UPDATE record SET person_key = ? WHERE id = ?",
-                                 (w.person_key, w.record_id))
-        for kind, value in w.keys:
-            conn.exec_driver_sql("INSERT INTO record_key (record_id, form_id, kind, value) "
-                                 "VALUES (?, ?, ?, ?)", (w.record_id, FORM_ID, kind, value))
+            conn.execute(update(table).where(table.c.id == w.record_id)
+                         .values(person_key=w.person_key))
+        for kind, value in w.keys:  # the typed column blinds the value on PostgreSQL
+            conn.execute(insert(RecordKey.__table__).values(
+                record_id=w.record_id, form_id=FORM_ID, kind=kind, value=value))
     changes = [Change(w.record_id, str(w.values.get("member_no") or ""),
                       str(w.values.get("name") or ""), w.before, w.values["status"])
                for w in writes]

@@ -27,7 +27,8 @@ from desktop.errors import KnownError
 from desktop.reports.pdf.cleanup import notice_pdf, stats_pdf
 from desktop.reports.xlsx.stats import notice_workbook, stats_workbook
 from desktop.services.cleanup.members import register_stats
-from desktop.services.cleanup.model import FORM_ID, society_form
+from desktop.services.cleanup.model import society_form
+from desktop.services.cleanup.stored import member_fields, status_counts
 from desktop.storage import Register, append_audit
 
 #: categories listed in a 通报 with names, unless the clerk chooses others
@@ -91,20 +92,17 @@ def build_notice(register: Register, forms: FormSet, *, names: bool,
     stats = register_stats(register, filed=today.isoformat())
     labels = society_form(forms).field("status").codes
     chosen = tuple(categories or NOTICE_DEFAULT)
-    rows: list[tuple[str, str, str]] = []
+    listed: list[tuple[str, str, str]] = []
     with register.engine.connect() as conn:
-        withdrawn = conn.exec_driver_sql(
-            "SELECT count(*) FROM record WHERE form_id = ? AND unit_id = ? AND "
-            "json_extract(data, '$.status') = ?",
-            (FORM_ID, register.own_unit_id, WITHDRAWN)).scalar_one()
+        withdrawn = status_counts(conn, register.own_unit_id).get(
+            (register.own_unit_id, WITHDRAWN), 0)
         if names:
-            marks = ", ".join("?" for _ in chosen)
-            for name, no, status in conn.exec_driver_sql(
-                    "SELECT name, json_extract(data, '$.member_no'), json_extract(data, '$.status') "
-                    f"FROM record WHERE form_id = ? AND unit_id = ? AND "
-                    f"json_extract(data, '$.status') IN ({marks}) ORDER BY 3, 2, 1",
-                    (FORM_ID, register.own_unit_id, *chosen)):
-                rows.append((name or "", no or "", labels.label_of(status) if labels else status))
+            listed = sorted((str(status or "1"), str(no or ""), name or "") for _, _, name,
+                            (no, status) in member_fields(conn, ("member_no", "status"),
+                                                          unit_id=register.own_unit_id,
+                                                          status=chosen))
+    rows = [(name, no, labels.label_of(status) if labels else status)
+            for status, no, name in listed]
     return Notice(stats.unit, stats, deadline, rows, names, today, withdrawn)
 
 

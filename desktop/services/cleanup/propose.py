@@ -28,7 +28,6 @@ from desktop.domain.society.results import Proposal
 from desktop.progress import Progress, Task
 from desktop.services.cleanup.decide import check_decisions
 from desktop.services.cleanup.model import (
-    FORM_ID,
     ApplyResult,
     Decision,
     cleanup_validator,
@@ -36,6 +35,7 @@ from desktop.services.cleanup.model import (
     society_form,
     write_changes,
 )
+from desktop.services.cleanup.stored import member_fields
 from desktop.storage import Register
 
 #: the stored fields `load_members` reads (column order of its query)
@@ -53,21 +53,20 @@ class Loaded:
 
 
 def load_members(register: Register, unit_id: str | None = None) -> Loaded:
-    """Every entry of the unit's member register, light: the fields the cleanup compares, read
-    by SQLite's json_extract (no JSON parsing in Python). `Member.filled` is 0 here; it is
-    counted for the few entries that end up in a duplicate group (`with_filled`)."""
-    extract = ", ".join(f"json_extract(data, '$.{c}')" for c in _COLUMNS)
-    sql = f"SELECT id, name, {extract} FROM record WHERE form_id = ? AND unit_id = ?"
+    """Every entry of the unit's member register, light: the fields the cleanup compares (on
+    SQLite read by json_extract, no JSON parsing in Python: stored.member_fields). `Member.filled`
+    is 0 here; it is counted for the few entries that end up in a duplicate group
+    (`with_filled`)."""
     members, issuers = [], {}
     with register.engine.connect() as conn:
-        for row in conn.exec_driver_sql(sql, (FORM_ID, unit_id or register.own_unit_id)):
-            rid, name, no, idn, birth, employer, mobile, approved, contact, duty, status, \
-                issuer = row
-            members.append(Member(rid, _s(no), _s(name), _id(idn), _s(birth), _s(employer),
-                                  _s(mobile), _s(approved), _s(contact), _s(duty),
-                                  _s(status) or "1", 0))
-            if issuer:
-                issuers[rid] = str(issuer)
+        rows = member_fields(conn, _COLUMNS, unit_id=unit_id or register.own_unit_id)
+    for rid, _, name, fields in rows:
+        no, idn, birth, employer, mobile, approved, contact, duty, status, issuer = fields
+        members.append(Member(rid, _s(no), _s(name), _id(idn), _s(birth), _s(employer),
+                              _s(mobile), _s(approved), _s(contact), _s(duty),
+                              _s(status) or "1", 0))
+        if issuer:
+            issuers[rid] = str(issuer)
     return Loaded(members, issuers)
 
 

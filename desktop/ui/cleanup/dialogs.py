@@ -20,16 +20,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.domain.society.cleanup import NO_ID
 from desktop.errors import KnownError
 from desktop.services.cleanup.members import (
     find_members,
+    moved_out,
     next_number,
     readmit,
     restore,
     withdraw_overdue,
 )
-from desktop.services.cleanup.propose import FORM_ID
+from desktop.services.cleanup.model import FORM_ID
 from desktop.ui.cleanup.common import date_edit, default_batch, to_date
 from desktop.ui.cleanup.revoke import member_search
 from desktop.ui.context import Changes, WindowContext
@@ -39,16 +39,6 @@ from desktop.ui.register.unit_info import fill_people
 
 #: the notice's deadline for completing the ID (辽会〔2020〕28号：2021年4月底前)
 NOTICE_DEADLINE = date(2021, 4, 30)
-
-
-def moved_out(ctx: WindowContext) -> list[tuple[str, str, str]]:
-    """(record id, 会员证号, 姓名) of the members moved out for having no ID number."""
-    with ctx.register.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT id, coalesce(json_extract(data, '$.member_no'), ''), name FROM record "
-            "WHERE form_id = ? AND unit_id = ? AND json_extract(data, '$.status') = ? "
-            "ORDER BY 2, 3", (FORM_ID, ctx.register.own_unit_id, NO_ID)).all()
-    return [(r[0], r[1], r[2] or "") for r in rows]
 
 
 def _buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
@@ -80,7 +70,7 @@ class ReadmitDialog(QDialog):
         layout.addWidget(intro)
         form = QFormLayout()
         self.member = QComboBox()
-        for rid, no, name in moved_out(ctx):
+        for rid, no, name in moved_out(ctx.register):
             self.member.addItem(f"{no or '（无会员证号）'}  {name}", rid)
         self.member.setAccessibleName("会员")
         guard_wheel(self.member)
@@ -146,7 +136,7 @@ class WithdrawDialog(QDialog):
         self.ctx = ctx
         self.setWindowTitle("到期退会")
         layout = QVBoxLayout(self)
-        count = len(moved_out(ctx))
+        count = len(moved_out(ctx.register))
         intro = QLabel(f"目前有 {count} 名会员因无身份证号暂时移出。期限过后仍未补全信息或本人不愿继续入会的，"
                        "按退会处理（会员状态改为“已退会”）。")
         intro.setWordWrap(True)
