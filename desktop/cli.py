@@ -103,6 +103,12 @@ def _main(argv: list[str] | None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as err:  # a bug: say so plainly, keep where it happened in a report file
+        from desktop.storage.concurrency import refusal
+
+        refused = refusal(err)  # a reviewer role wrote: PostgreSQL said permission denied
+        if refused is not None:
+            print(str(refused), file=sys.stderr)
+            return refused.exit_code
         report = write_crash_report(err)
         print(f"程序内部错误，操作未完成。这是软件缺陷，请将报告文件发给维护人员：{report}", file=sys.stderr)
         return 3

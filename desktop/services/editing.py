@@ -36,6 +36,7 @@ from desktop.services.intake.checking import (
 )
 from desktop.storage import Override, Record, RecordKey, Register, append_audit
 from desktop.storage.audit import RECORD_HASH, content_hashes
+from desktop.storage.concurrency import RecordChanged, claim_revision
 from desktop.storage.tables import utcnow
 
 CHUNK = 900
@@ -309,6 +310,18 @@ class EditSession:
         self.env.keys.forget()
         return True
 
+    def resolve(self, conflict: RecordChanged, *, keep_mine: bool) -> None:
+        """After `RecordChanged`: go on from the record as it is now. `keep_mine`: the values
+        typed here stay and the next save writes them on the new revision (every field that
+        differs counts as changed); else the other clerk's values are taken."""
+        self.revision, self.state = conflict.revision, conflict.state
+        theirs = upgrade_stored(self.form.fields, dict(conflict.theirs))
+        if not keep_mine:
+            self.values, self._problems = dict(theirs), {}
+        self._saved = theirs
+        self.peers.update(self.form.id, conflict.record_id, theirs)
+        self.env.keys.forget()
+
     def _write(self, session: Session, state: str) -> None:
         data = json.dumps(self.values, ensure_ascii=False, separators=(",", ":"))
         name = str(self.values.get(self.form.name_field) or "")
@@ -322,7 +335,7 @@ class EditSession:
             session.add(rec)
             self.record_id, self.revision = rec.id, 1
         else:
-            rec = session.get(Record, self.record_id)
+            rec = claim_revision(session, self.record_id, self.revision)  # RecordChanged
             if rec is None:
                 raise KnownError("这条记录已不存在（可能已被删除或替换），无法保存。")
             self.revision = rec.revision + 1

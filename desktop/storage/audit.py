@@ -67,7 +67,13 @@ def _now_iso() -> str:
 def append_audit(
     session: Session, actor: str, action: str, target: str, detail: dict
 ) -> AuditEntry:
-    """Add the next entry of the chain to `session` (flushed, not committed) and return it."""
+    """Add the next entry of the chain to `session` (flushed, not committed) and return it.
+
+    On PostgreSQL the chain's head row is locked first (until the transaction ends): two
+    clerks saving at once append one after the other instead of both taking the same `seq`.
+    Services append just before they commit, so the wait is the other's commit, no more."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.get(Meta, HEAD_KEY, with_for_update=True, populate_existing=True)
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()

@@ -25,6 +25,7 @@ from desktop.domain.findings import Finding
 from desktop.domain.states import COMPLETE, DRAFT, word
 from desktop.errors import KnownError
 from desktop.services.editing import EditSession
+from desktop.storage.concurrency import RecordChanged
 from desktop.ui.records.fields import EnterFilter, FieldEditor, make_field
 from desktop.ui.records.findings import FindingsPanel, group_by_path
 from desktop.ui.records.group import GroupField
@@ -353,6 +354,8 @@ class RecordEditor(QWidget):
             return False
         try:
             wrote = self.session.save()
+        except RecordChanged as conflict:  # another clerk saved it meanwhile (issue 18)
+            return self.resolve_conflict(conflict)
         except KnownError as err:
             QMessageBox.warning(self, "无法保存", str(err))
             return False
@@ -361,6 +364,22 @@ class RecordEditor(QWidget):
             self.saved.emit(self.session.record_id or "")
             self.status.emit("已自动保存草稿")
         return wrote
+
+    def resolve_conflict(self, conflict: RecordChanged) -> bool:
+        """Show who changed the record and how; keep this clerk's values (saved again on the
+        new revision) or take the other's. Closing the dialog decides nothing: the values typed
+        here stay, and the next save asks again."""
+        from desktop.ui.records.conflict import KEEP_MINE, TAKE_THEIRS, ConflictDialog
+
+        choice = ConflictDialog(self.form, conflict, dict(self.session.values), self).exec()
+        if choice not in (KEEP_MINE, TAKE_THEIRS):
+            return False
+        self.session.resolve(conflict, keep_mine=choice == KEEP_MINE)
+        if choice == TAKE_THEIRS:
+            self.show_record()
+            self.status.emit(f"已采用 {conflict.by} 的修改")
+            return False
+        return self.save_draft()
 
     def submit(self) -> None:
         """标记完成: no E; each W confirmed with a reason (WarningsDialog)."""
