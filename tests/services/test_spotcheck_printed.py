@@ -76,3 +76,20 @@ def test_a_renamed_field_and_fields_of_sections_the_form_does_not_list():
     assert texts[0] == "张三"
     assert values == {"old_name": "张三", fields[2].id: "x", fields[5].id: "y",
                       fields[7].id: "z"}  # the stored values are not changed
+
+
+def test_a_large_sample_printed_half_on_another_process_is_printed_as_here():
+    import json
+
+    from desktop.services.spotcheck.printed import print_rows
+
+    rng = random.Random(5)
+    printers = {f.id: FormPrinter(f) for f in FORMS.forms.values()}
+    rows = []
+    for i in range(301):
+        form = rng.choice(list(FORMS.forms.values()))
+        values = {spec.id: _value(spec, rng) for spec in form.fields}
+        rows.append((f"0190a1b2-c3d4-7e5f-8a9b-{i:012d}", form.id, json.dumps(values)))
+    here = print_rows(printers, rows, parallel=False)
+    assert print_rows(printers, rows, parallel=True) == here
+    assert here == [printers[f].print(rid, json.loads(data)) for rid, f, data in rows]

@@ -6,9 +6,8 @@ workbook (reports/xlsx/spotcheck/) appears only once the register has recorded i
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -40,7 +39,7 @@ from desktop.reports.xlsx.spotcheck import (
     SampleSheet,
     sample_book,
 )
-from desktop.services.spotcheck.printed import FormPrinter
+from desktop.services.spotcheck.printed import FormPrinter, print_rows
 from desktop.storage import Register, append_audit
 from desktop.storage.files import publish
 from desktop.storage.tables import PACKAGE_RECEIVED, SpotItem, SpotSample
@@ -168,18 +167,19 @@ def draw_sample(register: Register, forms: FormSet, out: Path, *, size: int | No
     return Drawn(sample_id, seed, rule, len(people), n, units, out, counts)
 
 
-def _sheets(forms: FormSet, details: Iterable[tuple], position: dict[str, int]
+def _sheets(forms: FormSet, details: Sequence[tuple], position: dict[str, int]
             ) -> tuple[list[SampleSheet], dict[str, int]]:
-    by_form: dict[str, list[SampleRow]] = {}
     printers: dict[str, FormPrinter] = {}
-    for rid, form_id, data, _, code, name in details:
-        printer = printers.get(form_id)
-        if printer is None:
+    for rid, form_id, *_ in details:
+        if form_id not in printers:
             form = forms.forms.get(form_id)
             if form is None:
                 raise KnownError(f"记录 {rid} 的表单 {form_id} 不在本软件的表单定义中，无法生成抽查核验表。")
-            printer = printers[form_id] = FormPrinter(form)
-        texts, digest = printer.print(rid, json.loads(data))
+            printers[form_id] = FormPrinter(form)
+    printed = print_rows(printers, [(rid, form_id, data)
+                                    for rid, form_id, data, *_ in details])
+    by_form: dict[str, list[SampleRow]] = {}
+    for (rid, form_id, _, _, code, name), (texts, digest) in zip(details, printed, strict=True):
         by_form.setdefault(form_id, []).append(SampleRow(
             position[rid], name, code, texts, page_code("R", rid, digest).text, rid))
     sheets, counts = [], {}
