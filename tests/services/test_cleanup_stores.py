@@ -17,7 +17,7 @@ from desktop.formspec import shipped_forms
 from desktop.services.cleanup.members import find_members, moved_out, next_number, readmit
 from desktop.services.registers import init_register
 from desktop.storage import KdfParams, Unit, bulk_insert_records
-from tests.stores import pg_cluster, pg_database, pg_url, store  # noqa: F401 (fixtures)
+from tests.pg.cluster import pg_cluster, pg_database, pg_url  # noqa: F401 (fixtures)
 
 FAST = KdfParams(n=2**10, r=8, p=1)
 FORM = "society_member"
@@ -28,9 +28,12 @@ def ident(birth: str, seq: int) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-@pytest.fixture
-def reg(store):  # noqa: F811 (the fixture)
-    r = init_register(store, "清理测试口令-1234", level="society-city", unit_name="沈阳市法学会",
+@pytest.fixture(params=["sqlite", "postgresql"])
+def reg(request: pytest.FixtureRequest, tmp_path):
+    """The society's register, on each store: a file, or a new PostgreSQL database."""
+    where = (tmp_path / "register.dengji" if request.param == "sqlite"
+             else request.getfixturevalue("pg_url"))
+    r = init_register(where, "清理测试口令-1234", level="society-city", unit_name="沈阳市法学会",
                       unit_code="0024", kdf=FAST)
     yield r
     r.close()

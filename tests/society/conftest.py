@@ -15,14 +15,14 @@ from stdnum.cn import ric
 
 from desktop.domain.society.cleanup import Member
 from tests.conftest import PASSPHRASE
-from tests.stores import pg_cluster, pg_database, pg_url  # noqa: F401 (fixtures)
+from tests.pg.cluster import pg_cluster, pg_database, pg_url  # noqa: F401 (fixtures)
 
 SOCIETY = "沈阳市法学会"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """The tests of a module that sets BOTH_STORES = True run on a register file and on a
-    PostgreSQL register (tests/stores.py); the others on a file only (the suite's time)."""
+    PostgreSQL register (tests/pg/cluster.py); the others on a file only (the suite's time)."""
     if "society_store" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_STORES",
                                                             False):
         metafunc.parametrize("society_store", ["sqlite", "postgresql"], indirect=True)
