@@ -196,11 +196,12 @@ class UnitChange:
 
 def unit_changes(session: Session) -> list[UnitChange]:
     """The pending changes: for each unit, the newest change that a current received package
-    brought and that the register does not hold yet, by unit code."""
+    brought and that the register does not hold yet, by unit code. (The summaries are read
+    whole: on a server register they are sealed, SQL cannot search them.)"""
     rows = session.execute(
         select(Package.id, Package.sender_code, Package.summary)
         .where(Package.direction == PACKAGE_RECEIVED, Package.kind == "registration",
-               Package.superseded_by.is_(None), Package.summary.contains('"unit_changes"'))
+               Package.superseded_by.is_(None))
         .order_by(Package.handled_at, Package.id)).all()
     units = {u.code: u for u in session.execute(select(Unit).where(Unit.is_own.is_(False)))
              .scalars()}

@@ -36,6 +36,7 @@ from desktop.exchange.format.records import Incoming
 from desktop.exchange.handovers import SUMMARY_KEY as HANDOVERS
 from desktop.exchange.handovers import new_handovers
 from desktop.storage import Override, Register, Unit, bulk_insert_records
+from desktop.storage.server import blind_value, open_value
 from desktop.storage.tables import (
     PACKAGE_RECEIVED,
     Conflict,
@@ -80,7 +81,7 @@ class Units:
         """Read again (after a rolled-back package, whose new units are gone)."""
         self._by_code = {row[1]: _UnitRow(*row) for row in sql.query(
             self._session.connection(),
-            "SELECT id, code, name, level, parent_code FROM unit WHERE is_own = 0")}
+            "SELECT id, code, name, level, parent_code FROM unit WHERE NOT is_own")}
 
     def changes(self, details: list[provenance.Detail]) -> list[dict[str, Any]]:
         """What the units' own signed packages say of known units that the register holds
@@ -273,7 +274,7 @@ def record_owners(conn: Connection, ids: list[str]) -> dict[str, tuple[str | Non
                 "ON p.id = r.package_id AND p.direction = ? AND p.kind = ? "
                 f"WHERE r.id IN ({sql.marks(chunk)})", [PACKAGE_RECEIVED, KIND_REGISTRATION,
                                                         *chunk]):
-            out[rid] = (sender, name)
+            out[rid] = (sender, open_value(conn.engine, "record", "name", rid, name))
     return out
 
 
@@ -283,10 +284,11 @@ def _forget_conflicts(conn: Connection, replaced: set[str]) -> dict[tuple, tuple
     kept: dict[tuple, tuple[str, str]] = {}
     for chunk in _chunks(sorted(replaced)):
         where = f"record_a IN ({sql.marks(chunk)}) OR record_b IN ({sql.marks(chunk)})"
-        for kind, value, unit_a, unit_b, resolution, note, by in sql.query(
-                conn, "SELECT kind, key_value, unit_a, unit_b, resolution, note, resolved_by "
-                f"FROM record_conflict WHERE {where}", chunk + chunk):
-            if resolution == "keep_both":
+        for cid, kind, value, unit_a, unit_b, resolution, note, by in sql.query(
+                conn, "SELECT id, kind, key_value, unit_a, unit_b, resolution, note, "
+                f"resolved_by FROM record_conflict WHERE {where}", chunk + chunk):
+            if resolution == "keep_both":  # value: as stored (blinded on a server register)
+                note = open_value(conn.engine, "record_conflict", "note", cid, note)
                 kept[(kind, value, frozenset((unit_a, unit_b)))] = (note, by or "")
         sql.execute(conn, f"DELETE FROM record_conflict WHERE {where}", chunk + chunk)
     return kept
@@ -310,13 +312,16 @@ def _find_conflicts(conn: Connection, records: list[Incoming], keys: list[dict],
             arriving[k["kind"], k["value"]].append((k["record_id"], unit_of[k["record_id"]]))
     holders: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     kinds = sorted(wanted)
-    every = sorted({v for values in wanted.values() for v in values})
-    for chunk in _chunks(every):  # one indexed query for all kinds: (kind IN …, value IN …)
-        for kind, value, rid, unit in sql.query(
+    # as record_key stores them: blinded on a server register (the same values on SQLite)
+    stored = {blind_value(conn.engine, v): v
+              for v in sorted({v for values in wanted.values() for v in values})}
+    for chunk in _chunks(list(stored)):  # one indexed query for all kinds: (kind IN …, value IN …)
+        for kind, found_value, rid, unit in sql.query(
                 conn, "SELECT k.kind, k.value, k.record_id, r.unit_id FROM record_key k "
                 "JOIN record r ON r.id = k.record_id "
                 f"WHERE k.kind IN ({sql.marks(kinds)}) AND k.value IN ({sql.marks(chunk)})",
                 [*kinds, *chunk]):
+            value = stored[found_value]
             if value in wanted[kind]:
                 holders[kind, value].append((rid, unit))
     for key, found in arriving.items():
@@ -332,7 +337,8 @@ def _find_conflicts(conn: Connection, records: list[Incoming], keys: list[dict],
             if rid not in incoming:
                 continue
             for other, other_unit in found[:j]:
-                decision = kept.get((kind, value, frozenset((other_unit, unit))))
+                decision = kept.get((kind, blind_value(conn.engine, value),
+                                     frozenset((other_unit, unit))))
                 rows.append(dict(
                     kind=kind, key_value=value, record_a=other, unit_a=other_unit,
                     record_b=rid, unit_b=unit, package_b=package_id,

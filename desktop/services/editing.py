@@ -34,9 +34,11 @@ from desktop.progress import Progress, Task
 from desktop.services.intake.checking import (
     LiveRegisterKeys,
 )
+from desktop.services.listing import on_file, select_rows
 from desktop.storage import Override, Record, RecordKey, Register, append_audit
 from desktop.storage.audit import RECORD_HASH, content_hashes
 from desktop.storage.concurrency import RecordChanged, claim_revision
+from desktop.storage.server import open_value
 from desktop.storage.tables import utcnow
 
 CHUNK = 900
@@ -121,20 +123,25 @@ def load_peers(register: Register, forms: FormSet, form_ids: Sequence[str], unit
     a chunk of records per step (newest first, through the form index), so the thread that runs
     it can give way between steps."""
     out: dict[str, list[Peer]] = {}
+    # SQLite pages by rowid through the form index; PostgreSQL by id (its data sealed)
+    key, hint = (("rowid", " INDEXED BY ix_record_form_id") if on_file(register)
+                 else ("id", ""))
     with register.engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
         for i, form_id in enumerate(form_ids):
             spec = forms.forms.get(form_id)
             peers: list[Peer] = []
             last = None
             while True:
                 yield Progress(i, len(form_ids), "读取本单位记录")
-                rows = raw.execute(
-                    "SELECT rowid, id, data FROM record INDEXED BY ix_record_form_id "
-                    "WHERE form_id = ? AND unit_id = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?",
-                    (form_id, unit_id, last if last is not None else 2**62, chunk)).fetchall()
-                peers += [Peer(rid, form_id, upgrade_stored(spec.fields, json.loads(data)) if spec
-                               else json.loads(data)) for _r, rid, data in rows]
+                after = "" if last is None else f" AND {key} < ?"
+                rows = list(select_rows(
+                    conn, f"SELECT {key}, id, data FROM record{hint} WHERE form_id = ? AND "
+                    f"unit_id = ?{after} ORDER BY {key} DESC LIMIT ?",
+                    (form_id, unit_id, *(() if last is None else (last,)), chunk)))
+                opened = [(rid, json.loads(open_value(register.engine, "record", "data", rid,
+                                                      data))) for _r, rid, data in rows]
+                peers += [Peer(rid, form_id, upgrade_stored(spec.fields, values) if spec
+                               else values) for rid, values in opened]
                 if len(rows) < chunk:
                     break
                 last = rows[-1][0]

@@ -1,6 +1,6 @@
 """Listing the records of a form for the data-entry window's tables, without Qt.
 
-A table knows every row's rowid and name at once (`load_index`, from covering indexes only, so
+A table knows every row's key and name at once (`load_index`, from covering indexes only, so
 200,000 records list in a few tenths of a second) and fetches the rest — state, masked ID number
 and phone, issue counts — a page at a time, for the rows on screen (`fetch_rows`). Showing an
 identifier in full is an audited action (`reveal`).
@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
@@ -26,11 +26,34 @@ from desktop.domain.masking import masked_text
 from desktop.domain.summaries import cell_text
 from desktop.domain.validation import Validator
 from desktop.domain.values import upgrade_stored
+from desktop.exchange.sqlfast import query
 from desktop.progress import Progress, Task
 from desktop.services.intake.checking import BatchKeys, RegisterKeys, RowResult
 from desktop.storage import Register, Unit, append_audit, find_keys
+from desktop.storage.server import open_value
 
 CHUNK = 900
+
+
+def on_file(register: Register) -> bool:
+    """A SQLite register: rows are keyed by `rowid` (a PostgreSQL one keys them by `id`)."""
+    return register.engine.dialect.name == "sqlite"
+
+
+def _key(register: Register) -> str:
+    return "rowid" if on_file(register) else "id"
+
+
+def select_rows(conn, sql: str, params: Sequence[Any] = ()) -> Iterable[tuple]:
+    """Rows of a SELECT written with `?` placeholders: through SQLite's driver itself (a list
+    of 200,000 keys costs nothing more), through sqlfast.query on a server."""
+    if conn.dialect.name == "sqlite":
+        return conn.connection.dbapi_connection.execute(sql, tuple(params))
+    return query(conn, sql, params)
+
+
+def _name(register: Register, key: object, stored: str | None) -> str:
+    return open_value(register.engine, "record", "name", key, stored) or ""
 
 @dataclass
 class FormIndex:
@@ -111,43 +134,47 @@ def forms_for_level(forms: FormSet, level: str) -> list[FormSpec]:
 def count_form(register: Register, form_id: str) -> int:
     """How many records of a form the register holds (all units; the form index only)."""
     with register.engine.connect() as conn:
-        return conn.connection.dbapi_connection.execute(
-            "SELECT count(*) FROM record WHERE form_id = ?", (form_id,)).fetchone()[0]
+        return next(iter(select_rows(conn, "SELECT count(*) FROM record WHERE form_id = ?",
+                               (form_id,))))[0]
 
 
 def load_index(register: Register, form: FormSpec, unit_id: str, *,
                with_names: bool = True) -> FormIndex:
-    """Rowids (and names) of the records of `form` for `unit_id`, newest first."""
+    """Row keys (and names) of the records of `form` for `unit_id`, newest first."""
+    key = _key(register)
+    order = "rowid DESC" if key == "rowid" else "created_at DESC, id DESC"
     with register.engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
-        rowids = [r for (r,) in raw.execute(
-            "SELECT rowid FROM record WHERE form_id = ? ORDER BY rowid DESC", (form.id,))]
-        others = raw.execute("SELECT count(*) FROM record WHERE unit_id < ? OR unit_id > ?",
-                             (unit_id, unit_id)).fetchone()[0]
+        rowids = [r for (r,) in select_rows(
+            conn, f"SELECT {key} FROM record WHERE form_id = ? ORDER BY {order}", (form.id,))]
+        others = next(iter(select_rows(conn, "SELECT count(*) FROM record "
+                                 "WHERE unit_id < ? OR unit_id > ?", (unit_id, unit_id))))[0]
         if others:
-            mine = {r for (r,) in raw.execute("SELECT rowid FROM record WHERE unit_id = ?",
-                                              (unit_id,))}
+            mine = {r for (r,) in select_rows(conn, f"SELECT {key} FROM record WHERE unit_id = ?",
+                                        (unit_id,))}
             rowids = [r for r in rowids if r in mine]
     return FormIndex(rowids, load_names(register, rowids) if with_names else None)
 
 
 def load_names(register: Register, rowids: list[int]) -> list[str]:
     """The names of these rows, in their order (the name index only, for a large list)."""
+    key = _key(register)
     with register.engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
         if len(rowids) > 5000:
-            names = dict(raw.execute("SELECT rowid, name FROM record INDEXED BY ix_record_name"))
+            hint = " INDEXED BY ix_record_name" if key == "rowid" else ""
+            names = dict(select_rows(conn, f"SELECT {key}, name FROM record{hint}"))
         else:
             names = {}
             for i in range(0, len(rowids), CHUNK):
                 chunk = rowids[i:i + CHUNK]
-                names.update(raw.execute("SELECT rowid, name FROM record WHERE rowid IN "
+                names.update(select_rows(conn, f"SELECT {key}, name FROM record WHERE {key} IN "
                                          f"({','.join('?' * len(chunk))})", chunk))
-    return [names.get(r) or "" for r in rowids]
+    if key == "rowid":
+        return [names.get(r) or "" for r in rowids]
+    return [_name(register, r, names.get(r)) for r in rowids]
 
 
 def key_matches(register: Register, form: FormSpec, query: str) -> set[int]:
-    """Rowids of the records whose unique key (ID number, licence, …) is exactly `query`."""
+    """Row keys of the records whose unique key (ID number, licence, …) is exactly `query`."""
     ids: set[str] = set()
     with register.session() as session:
         for key in form.keys:
@@ -160,7 +187,7 @@ def key_matches(register: Register, form: FormSpec, query: str) -> set[int]:
                 ids.update(rid for rid, fid in found if fid == form.id)
         if not ids:
             return set()
-        rows = session.execute(text("SELECT rowid FROM record WHERE id IN :ids")
+        rows = session.execute(text(f"SELECT {_key(register)} FROM record WHERE id IN :ids")
                                .bindparams(bindparam("ids", expanding=True)),
                                {"ids": sorted(ids)}).all()
     return {r for (r,) in rows}
@@ -188,19 +215,19 @@ def search(index: FormIndex, query: str, exact: set[int] = frozenset()) -> list[
 
 
 def rowids_in_state(register: Register, form: FormSpec, unit_id: str, state: str) -> set[int]:
-    """Rowids of the unit's records of `form` in `state` (the list's 草稿 filter)."""
+    """Row keys of the unit's records of `form` in `state` (the list's 草稿 filter)."""
     with register.engine.connect() as conn:
-        return {r for (r,) in conn.connection.dbapi_connection.execute(
-            "SELECT rowid FROM record WHERE form_id = ? AND unit_id = ? AND state = ?",
-            (form.id, unit_id, state))}
+        return {r for (r,) in select_rows(
+            conn, f"SELECT {_key(register)} FROM record WHERE form_id = ? AND unit_id = ? "
+            "AND state = ?", (form.id, unit_id, state))}
 
 
 def rowid_of(register: Register, record_id: str) -> tuple[int, str] | None:
-    """The rowid and name of a record (a row the editor just saved)."""
+    """The row key and name of a record (a row the editor just saved)."""
     with register.engine.connect() as conn:
-        row = conn.connection.dbapi_connection.execute(
-            "SELECT rowid, name FROM record WHERE id = ?", (record_id,)).fetchone()
-    return (row[0], row[1] or "") if row else None
+        row = next(iter(select_rows(conn, f"SELECT {_key(register)}, name FROM record WHERE id = ?",
+                              (record_id,))), None)
+    return (row[0], _name(register, record_id, row[1])) if row else None
 
 
 def list_texts(form: FormSpec, values: Mapping, full: bool = False) -> tuple[str, ...]:
@@ -211,9 +238,17 @@ def list_texts(form: FormSpec, values: Mapping, full: bool = False) -> tuple[str
 
 def rowids_with_code(register: Register, form: FormSpec, unit_id: str, field_id: str,
                      code: str) -> set[int]:
-    """Rowids of the unit's records of `form` whose code field `field_id` holds `code` (a
-    record without the field counts as its default: 会员状态 在册)."""
+    """Row keys of the unit's records of `form` whose code field `field_id` holds `code` (a
+    record without the field counts as its default: 会员状态 在册). On a server register the
+    data is sealed: the unit's records of the form are opened and compared here."""
     spec = form.field(field_id)
+    if not on_file(register):
+        default = None if spec.default is None else str(spec.default)
+        with register.engine.connect() as conn:
+            rows = select_rows(conn, "SELECT id, data FROM record WHERE form_id = ? AND unit_id = ?",
+                         (form.id, unit_id))
+            return {rid for rid, data in rows if _field_text(json.loads(open_value(
+                register.engine, "record", "data", rid, data)), field_id, default) == code}
     path = f"$.{field_id}"
     sql = ("SELECT rowid FROM record WHERE form_id = ? AND unit_id = ? AND "
            + ("coalesce(json_extract(data, ?), ?) = ?" if spec.default is not None
@@ -221,7 +256,22 @@ def rowids_with_code(register: Register, form: FormSpec, unit_id: str, field_id:
     params = ((form.id, unit_id, path, str(spec.default), code) if spec.default is not None
               else (form.id, unit_id, path, code))
     with register.engine.connect() as conn:
-        return {r for (r,) in conn.connection.dbapi_connection.execute(sql, params)}
+        return {r for (r,) in select_rows(conn, sql, params)}
+
+
+def _stored_time(value: Any) -> str:
+    """updated_at as SQLite stores it (UTC, no offset): PostgreSQL gives an aware datetime."""
+    if isinstance(value, datetime):
+        return str(value.astimezone(UTC).replace(tzinfo=None))
+    return str(value)
+
+
+def _field_text(values: Mapping, field_id: str, default: str | None) -> str | None:
+    """What json_extract(data, '$.field') (with coalesce to the default) gives SQLite."""
+    value = values.get(field_id)
+    if value is None:
+        return default
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _masked_fields(form: FormSpec) -> tuple[str | None, str | None]:
@@ -240,10 +290,15 @@ def fetch_rows(register: Register, forms: FormSet, form: FormSpec, rowids: Seque
     with register.session() as session:
         for i in range(0, len(rowids), CHUNK):
             chunk = list(rowids[i:i + CHUNK])
+            key = _key(register)
             rows = session.execute(
-                text("SELECT rowid, id, name, state, updated_at, data FROM record "
-                     "WHERE rowid IN :r")
+                text(f"SELECT {key}, id, name, state, updated_at, data FROM record "
+                     f"WHERE {key} IN :r")
                 .bindparams(bindparam("r", expanding=True)), {"r": chunk}).all()
+            if key != "rowid":
+                rows = [(k, rid, _name(register, rid, n), st, up,
+                         open_value(register.engine, "record", "data", rid, d))
+                        for k, rid, n, st, up, d in rows]
             results = [RowResult(rowid, rid, upgrade_stored(form.fields, json.loads(data)))
                        for rowid, rid, _n, _s, _u, data in rows]
             counts: dict[str, tuple[int, int]] = {}
@@ -260,7 +315,7 @@ def fetch_rows(register: Register, forms: FormSet, form: FormSpec, rowids: Seque
                 idv = str(r.values.get(id_field) or "") if id_field else ""
                 phone = str(r.values.get(phone_field) or "") if phone_field else ""
                 errors, warnings = counts.get(rid, (-1, -1))
-                out[rowid] = RowInfo(rid, name or "", state, str(updated),
+                out[rowid] = RowInfo(rid, name or "", state, _stored_time(updated),
                                      idv if full else masked_text("id", idv),
                                      phone if full else masked_text("phone", phone),
                                      errors, warnings, list_texts(form, r.values, full))

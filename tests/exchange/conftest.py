@@ -4,7 +4,7 @@ records, for the package tests. Registers use cheap scrypt parameters (made in m
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -97,16 +97,21 @@ def world(tmp_path: Path, forms: FormSet) -> Iterator[World]:
 class World:
     """Makes registers and links them (each trusts the other's key, as after the paper check)."""
 
-    def __init__(self, folder: Path, forms: FormSet) -> None:
+    def __init__(self, folder: Path, forms: FormSet,
+                 server: Callable[[], str] | None = None) -> None:
         self.folder, self.forms, self.opened = folder, forms, []
         self.n = 0
+        #: with `server` (the URL of a new database each call), the registers of the levels
+        #: above the firms live in PostgreSQL; the firms keep their files
+        self.server = server
 
     def register(self, unit: UnitInfo, name: str | None = None, *, kdf: KdfParams = FAST_KDF
                  ) -> Register:
         """A new register; kdf=DEFAULT_KDF for one the `dengji` command can open."""
         self.n += 1
-        reg = create_register(self.folder / (name or f"r{self.n}.dengji"), PASSPHRASE, unit,
-                              kdf=kdf)
+        where = (self.server() if self.server and unit.level != "firm"
+                 else self.folder / (name or f"r{self.n}.dengji"))
+        reg = create_register(where, PASSPHRASE, unit, kdf=kdf)
         self.opened.append(reg)
         return reg
 

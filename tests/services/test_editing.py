@@ -18,13 +18,15 @@ from desktop.services import listing
 from desktop.services.editing import EditSession, load_peers, peer_forms
 from desktop.services.registers import init_register
 from desktop.storage import AuditEntry, KdfParams, Override, Record, RecordKey, verify_audit_chain
+from tests.stores import pg_cluster, pg_database, pg_url, store  # noqa: F401 (fixtures)
 
 FAST = KdfParams(n=2**10, r=8, p=1)
 
 
 @pytest.fixture
-def reg(tmp_path):
-    r = init_register(tmp_path / "r.dengji", "服务测试口令-1234", level="firm",
+def reg(store):  # noqa: F811 (the fixture)
+    """Every test here runs on a register file and on a PostgreSQL register."""
+    r = init_register(store, "服务测试口令-1234", level="firm",
                       unit_name="测试律师事务所党支部", unit_code="31110000MD0123456X", kdf=FAST)
     yield r
     r.close()

@@ -23,6 +23,7 @@ from desktop.reports.xlsx.spotcheck import write_report_book
 from desktop.services.packages.io import write_atomic
 from desktop.services.spotcheck.signers import Signers, package_signers
 from desktop.storage import Register, append_audit
+from desktop.storage.server import open_value
 from desktop.storage.tables import Package, SpotItem, SpotSample
 
 #: the fields of a unit's organisation record (附件3) that name its accountable people
@@ -111,11 +112,11 @@ def _org_people(conn, forms: FormSet, codes: list[str]) -> dict[str, tuple[str, 
         chunk = codes[i:i + 900]
         if not org_forms:
             break
-        for code, data in sql.query(
-                conn, "SELECT u.code, r.data FROM record r JOIN unit u ON u.id = r.unit_id "
+        for rid, code, stored in sql.query(
+                conn, "SELECT r.id, u.code, r.data FROM record r JOIN unit u ON u.id = r.unit_id "
                 f"WHERE u.code IN ({sql.marks(chunk)}) AND r.form_id IN "
                 f"({sql.marks(org_forms)}) ORDER BY r.created_at", [*chunk, *org_forms]):
-            values = json.loads(data)
+            values = json.loads(open_value(conn.engine, "record", "data", rid, stored))
             secretaries, contacts = found.setdefault(code, ([], []))
             for value, bucket in ((values.get("secretary"), secretaries),
                                   (values.get("contact"), contacts)):

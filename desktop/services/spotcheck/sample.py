@@ -42,6 +42,7 @@ from desktop.reports.xlsx.spotcheck import (
 from desktop.services.spotcheck.printed import FormPrinter, print_rows
 from desktop.storage import Register, append_audit
 from desktop.storage.files import publish
+from desktop.storage.server import open_value
 from desktop.storage.tables import PACKAGE_RECEIVED, SpotItem, SpotSample
 
 CHUNK = 900
@@ -112,9 +113,12 @@ def population_summary(register: Register) -> tuple[int, int]:
 def _details(conn: Any, ids: list[str]) -> Iterator[tuple]:
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
-        yield from sql.query(conn, "SELECT r.id, r.form_id, r.data, r.package_id, u.code, "
-                             f"u.name FROM record r JOIN unit u ON u.id = r.unit_id WHERE r.id "
-                             f"IN ({sql.marks(chunk)})", chunk)
+        for rid, form_id, data, package_id, code, name in sql.query(
+                conn, "SELECT r.id, r.form_id, r.data, r.package_id, u.code, u.name FROM record "
+                f"r JOIN unit u ON u.id = r.unit_id WHERE r.id IN ({sql.marks(chunk)})", chunk):
+            # data is sealed on a server register (its anchor the record's id)
+            yield (rid, form_id, open_value(conn.engine, "record", "data", rid, data),
+                   package_id, code, name)
 
 
 def draw_sample(register: Register, forms: FormSet, out: Path, *, size: int | None = None,
