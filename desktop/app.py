@@ -9,12 +9,15 @@ from pathlib import Path
 
 from desktop.formspec import shipped_forms
 from desktop.paths import default_db_path
+from desktop.storage.server import ServerLocation
 
 
-def run_window(db_path: Path | None) -> int:
-    """Open the window on `db_path` (default: the register in the user data folder); on first
-    run the register is made there. Returns the exit status."""
+def run_window(db_path: Path | ServerLocation | None) -> int:
+    """Open the window on `db_path` (default: the register in the user data folder; a
+    ServerLocation: a register on PostgreSQL); on first run a register file is made there.
+    Returns the exit status."""
     from desktop.ui.start import start
 
-    path = Path(db_path) if db_path is not None else default_db_path()
+    path = db_path if isinstance(db_path, ServerLocation) else (
+        Path(db_path) if db_path is not None else default_db_path())
     return start(path, shipped_forms())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -13,7 +14,9 @@ from desktop.domain.forms import CodeTable
 from desktop.domain.levels import LEVEL_NAMES, LEVELS  # noqa: F401 (LEVEL_NAMES re-exported)
 from desktop.domain.units import unit_code_problem
 from desktop.errors import KnownError, UsageError
+from desktop.paths import private_dir
 from desktop.storage import KdfParams, Register, UnitInfo, create_register
+from desktop.storage.server import ServerLocation
 
 MIN_PASSPHRASE = 8
 #: zxcvbn's score (0–4) a passphrase needs: 3 means about 10^8 guesses or more
@@ -136,20 +139,35 @@ def init_register(path: Path, passphrase: str, *, level: str, unit_name: str, un
 #: wrong passphrases allowed before the window makes the user wait, and the longest wait
 FREE_TRIES, MAX_WAIT = 3, 30.0
 TRIES_SUFFIX = ".tries"
+TRIES_FOLDER = "口令尝试"  # a server register's count, in the user data folder
 _tries: dict[str, tuple[int, float]] = {}  # resolved register path -> (failures, wait until)
+
+
+def tries_file(location: Path | ServerLocation) -> Path:
+    """Where the count of wrong passphrases of a register is kept: beside a register file;
+    for a register on a server (no folder of its own) in the owner-only user data folder,
+    named by a hash of its URL (which holds no password: ServerLocation refuses one), so each
+    server register has its own count and the file names no host or database."""
+    if isinstance(location, ServerLocation):
+        name = hashlib.sha256(location.url.encode("utf-8")).hexdigest()[:32]
+        return private_dir(TRIES_FOLDER) / f"{name}{TRIES_SUFFIX}"
+    path = Path(location)
+    return path.with_name(path.name + TRIES_SUFFIX)
 
 
 class PassphraseTries:
     """Wrong passphrases typed for one register, and how long the window waits before taking
     the next: nothing for the first FREE_TRIES, then 2^(n−3) seconds after the n-th in a row,
     at most MAX_WAIT. Kept in the process and in a small side file beside the register
-    (`<register>.tries`), so that closing the dialog or the program does not reset it; the
+    (`<register>.tries`; a server register's in the user data folder, `tries_file`), so
+    that closing the dialog or the program does not reset it; the
     side file is a courtesy against guessing at the keyboard, not a lock (the file's real
     protection is scrypt). `clock` is the wall clock (seconds), replaceable in tests."""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
-        self.key = str(Path(path).resolve())
-        self.side = Path(path).with_name(Path(path).name + TRIES_SUFFIX)
+    def __init__(self, path: Path | ServerLocation,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.key = path.url if isinstance(path, ServerLocation) else str(Path(path).resolve())
+        self.side = tries_file(path)
         self.clock = clock
         if self.key not in _tries:
             _tries[self.key] = self._read()
