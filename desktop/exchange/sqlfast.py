@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, text
+from sqlalchemy import Connection, Table, text
+
+from desktop.storage.records import copy_rows
 
 
 def _sqlite(conn: Connection) -> bool:
@@ -49,7 +51,7 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     if not rows:
         return
     if not _sqlite(conn):
-        conn.execute(insert(table), rows)
+        copy_rows(conn, table, rows)  # PostgreSQL: COPY, sealed as the types would
         return
     columns = [c for c in table.columns if c.name in rows[0]]
     names = [c.name for c in columns]

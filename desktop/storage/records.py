@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, DateTime, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from desktop.domain.states import COMPLETE
-from desktop.storage.server.sealing import sealer_of
+from desktop.storage.server.sealing import Blinded, Sealed, sealer_of
 from desktop.storage.tables import Record, RecordKey, new_id, utcnow
 
 #: Values per IN (...) query; well under SQLite's 32,766 bound-parameter limit and PostgreSQL's.
@@ -124,7 +125,7 @@ def _executemany(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
     """
     columns = [c for c in table.columns if c.name in rows[0]]
     if conn.dialect.name != "sqlite":
-        conn.execute(insert(table), rows)
+        copy_rows(conn, table, rows)
         return
     names = [c.name for c in columns]
     sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
@@ -140,6 +141,52 @@ def _executemany(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
             column = _processed(lambda v: adapt(v) if isinstance(v, date) else v, column)
         values[i] = column
     conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
+
+
+def copy_rows(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
+    """Many rows into a PostgreSQL table with COPY (psycopg's cursor.copy) in the caller's
+    transaction: about five times faster than executemany of INSERTs (docs/postgresql.md,
+    bulk writes). COPY binds no column type, so what the types would do is done here: a
+    `Sealed` column's value is sealed with its row's anchor, a `Blinded` one is hashed (the
+    engine hook and the type do the same for an INSERT). Other drivers take Core's INSERT."""
+    sealer = sealer_of(conn.dialect)
+    columns = [c for c in table.columns if c.name in rows[0]]
+    unanchored = any(isinstance(c.type, Sealed) and c.type.anchor not in rows[0] for c in columns)
+    if sealer is None or conn.dialect.driver != "psycopg" or unanchored:
+        conn.execute(insert(table), rows)  # the engine hook seals (and numbers) these
+        return
+    raw = conn.connection.dbapi_connection
+    makers = []
+    for col in columns:
+        kind = col.type
+        if isinstance(kind, Sealed):
+            def make(row, c=col, t=kind):
+                value = row[c.name]
+                anchor = row[t.anchor]
+                if value is None or not t.seals(anchor):
+                    return value
+                return sealer.seal(t.table, t.column, anchor, t.to_text(value))
+        elif isinstance(kind, Blinded):
+            def make(row, c=col):
+                value = row[c.name]
+                return sealer.blind(value) if isinstance(value, str) else value
+        elif isinstance(kind, DateTime) and not kind.timezone:
+            def make(row, c=col):  # UTC, as the column holds it (COPY would drop the offset)
+                value = row[c.name]
+                if isinstance(value, datetime) and value.tzinfo is not None:
+                    return value.astimezone(UTC).replace(tzinfo=None)
+                return value
+        else:
+            def make(row, c=col):
+                return row[c.name]
+        makers.append(make)
+    sql = f"COPY {table.name} ({', '.join(c.name for c in columns)}) FROM STDIN"
+    try:
+        with raw.cursor() as cur, cur.copy(sql) as copy:
+            for row in rows:
+                copy.write_row([make(row) for make in makers])
+    except conn.dialect.loaded_dbapi.Error as err:  # as SQLAlchemy's (IntegrityError, ...)
+        raise DBAPIError.instance(sql, None, err, conn.dialect.loaded_dbapi.Error) from err
 
 
 def _processed(process, column: list[Any]) -> list[Any]:
