@@ -111,7 +111,8 @@ def _drawing(xml: bytes, bulk: Bulk, pictures: list[str]) -> bytes:
     seed = _ANCHOR.search(text)
     if seed is None or int(seed["row"]) != bulk.first:
         raise ValueError("the first row's picture is not where it was put")
-    anchor, row0, to0, y0 = seed[0], int(seed["row"]), int(seed["to"]), int(seed["y"])
+    row0, to0, y0 = int(seed["row"]), int(seed["to"]), int(seed["y"])
+    anchor = seed[0].replace("{", "{{").replace("}", "}}")  # e.g. an extension's uri="{…}"
     anchor = (anchor.replace(f"<xdr:row>{row0}</xdr:row>", "<xdr:row>{row}</xdr:row>", 1)
               .replace(f"<xdr:row>{to0}</xdr:row>", "<xdr:row>{to}</xdr:row>", 1)
               .replace(f'y="{y0}"', 'y="{y}"', 1))
