@@ -47,7 +47,7 @@ def db(dengji: Callable[..., Run], pg_url: str) -> str:  # noqa: F811
     return pg_url
 
 
-def test_the_registers_here_are_on_the_server(db, clerk) -> None:
+def test_the_registers_here_are_on_the_server(db, clerk) -> None:  # noqa: F811
     from desktop.storage import open_register
     from tests.conftest import PASSPHRASE
 
