@@ -1,7 +1,8 @@
 """The table of a form's records: a lazy QAbstractTableModel.
 
-Every row's rowid and name are known at once (listing.load_index); the view grows by
-`fetchMore` in blocks, and what a row shows besides its name (state, masked ID and phone, issue
+Every row's key (`rowid` on SQLite, `id` on PostgreSQL: services/listing.py; the model treats
+it as opaque) and name are known at once (listing.load_index); the view grows by `fetchMore` in
+blocks, and what a row shows besides its name (state, masked ID and phone, issue
 counts, time) is fetched a page at a time when the view first asks for it. Sorting by name is
 拼音 order in memory; sorting by another column reads that column for every row first (on a
 worker for a large table: `needs_scan`).
