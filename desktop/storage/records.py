@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, insert, select
+from sqlalchemy import Connection, DateTime, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -187,6 +187,21 @@ def copy_rows(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
                 copy.write_row([make(row) for make in makers])
     except conn.dialect.loaded_dbapi.Error as err:  # as SQLAlchemy's (IntegrityError, ...)
         raise DBAPIError.instance(sql, None, err, conn.dialect.loaded_dbapi.Error) from err
+    _analyze_grown(conn, table.name, len(rows))
+
+
+def _analyze_grown(conn: Connection, name: str, added: int) -> None:
+    """ANALYZE a table that this COPY made half as large again as its statistics say.
+
+    A register's first import runs in one transaction that autovacuum cannot see into: with
+    no statistics the planner looks record_key values up by `kind` alone and filters the rest
+    (each lookup of the next chunk reads every key so far: quadratic). ANALYZE counts the
+    transaction's own rows; doubling the threshold keeps it to a few runs per import. A role
+    that does not own the table is skipped by PostgreSQL with a warning, nothing else."""
+    known = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+                         {"t": name}).scalar()
+    if known is None or known < 0 or added > known / 2:
+        conn.execute(text(f"ANALYZE {name}"))
 
 
 def _processed(process, column: list[Any]) -> list[Any]:

@@ -43,6 +43,7 @@ from desktop.ui.operations import Operation
 from desktop.ui.packages.actions import add_package_actions
 from desktop.ui.printing.actions import add_print_actions
 from desktop.ui.records.formtab import FormTab
+from desktop.ui.records.reviewer import apply_reviewer_mode
 from desktop.ui.register.actions import add_register_actions
 from desktop.ui.spotcheck.actions import add_spotcheck_actions, has_spotcheck
 from desktop.ui.workers import Workers
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self.unit_label = QLabel(f"{LEVEL_NAMES.get(own.level, own.level)}：{own.name}")
         self.statusBar().addPermanentWidget(self.unit_label)
         self._actions()
+        apply_reviewer_mode(self)  # a reviewer role on PostgreSQL: what writes is greyed out
         self.restore_settings()
         minutes = idle_minutes if idle_minutes is not None else int(
             settings.value("lock/idle_minutes", 10))

@@ -50,6 +50,8 @@ class FormTab(QWidget):
         self.register, self.forms, self.form = register, forms, form
         self.actor, self.own_unit_id, self.workers = actor, own_unit_id, workers
         self.unit_id = unit_id
+        #: False when the register's database role may only read (a reviewer, issue 18)
+        self.writable = True
         #: the stored values a new record starts with besides the form's defaults (e.g. the next
         #: free member number); set by the menu that knows them
         self.new_record_values: Callable[[], dict[str, Any]] | None = None
@@ -149,7 +151,7 @@ class FormTab(QWidget):
             editor.status.connect(self.status)
             editor.void_requested.connect(self.void_draft)
             editor.reopen_requested.connect(self.reopen)
-            editor.set_read_only(self.unit_id != self.own_unit_id)
+            editor.set_read_only(self.read_only)
             if self.editor_state is not None:
                 editor.splitter.restoreState(self.editor_state)
             old = self.splitter.replaceWidget(1, editor)
@@ -185,7 +187,7 @@ class FormTab(QWidget):
         self.model.reload()
         self._show_count()
         if self._editor is not None:
-            self._editor.set_read_only(self.unit_id != self.own_unit_id)
+            self._editor.set_read_only(self.read_only)
 
     def refresh_record(self) -> None:
         """Read the record in the editor again (its state or return comments changed: a merge,
@@ -240,7 +242,15 @@ class FormTab(QWidget):
         self.session.load(record_id)
         self.editor.show_record()
 
+    @property
+    def read_only(self) -> bool:
+        """A lower unit's records, or every record for a reviewer role, are shown, not edited."""
+        return not self.writable or self.unit_id != self.own_unit_id
+
     def new_record(self) -> None:
+        if not self.writable:
+            self.status.emit("当前数据库角色只有查看权限（审阅角色），不能新建记录")
+            return
         if self.unit_id != self.own_unit_id:
             self.status.emit("只能为本单位新建记录")
             return
@@ -402,7 +412,7 @@ class FormTab(QWidget):
     def _row_menu(self, pos) -> None:
         """The list's context menu: the row under the pointer becomes the current record."""
         index = self.view.indexAt(pos)
-        if not index.isValid() or self.unit_id != self.own_unit_id:
+        if not index.isValid() or self.read_only:
             return
         self.view.setCurrentIndex(index)
         menu = QMenu(self.view)
@@ -413,6 +423,9 @@ class FormTab(QWidget):
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _current_own(self, doing: str) -> str | None:
+        if not self.writable:
+            self.status.emit(f"当前数据库角色只有查看权限（审阅角色），记录不能{doing}")
+            return None
         if self.unit_id != self.own_unit_id:
             self.status.emit(f"下级单位上报的记录不能{doing}，只能审核（接收或退回）")
             return None
