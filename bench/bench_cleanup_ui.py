@@ -92,6 +92,7 @@ def main() -> None:
     print(f"{len(decisions)} decisions collected in {time.perf_counter() - t:.2f} s")
     dialog.show_proposal = original
     dialog.confirm = lambda decisions: True  # the 确认应用 question, answered 应用
+    dialog.people.handler.setText("bench")  # 经办人 is required (not prefilled here)
     t = time.perf_counter()
     dialog.apply()
     wait(app, lambda: dialog.last_result is not None)
