@@ -377,6 +377,9 @@ def test_a_reviewer_reads_and_is_refused_in_chinese_when_writing(office, dengji,
 
     people = make_firm_records(seed=7, members=2)
     monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)
+    from desktop.storage import crypto
+
+    monkeypatch.setattr(crypto, "DEFAULT_KDF", FAST_KDF)  # no re-wrap at open: the write refused
     result = dengji("import", "--db", office["reviewer_c"], "--form", FORM,
                     jsonl(people.members))
     assert result.code == 1 and "只有查看权限" in result.err and "程序内部错误" not in result.err
