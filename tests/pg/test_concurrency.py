@@ -297,10 +297,10 @@ def test_two_clerks_on_the_same_record_the_second_is_told_and_nothing_is_lost(of
     assert revision == 3 and "王晓明" in data.values()
 
 
-def _reader(url: str, started, stop, out):
+def _reader(url: str, started, stop, out, passphrase: str = PASSPHRASE):
     """Count the records again and again, each count one statement; report every count."""
     try:
-        register = open_register(url, PASSPHRASE, kdf=FAST_KDF)
+        register = open_register(url, passphrase, kdf=FAST_KDF)
         seen = set()
         started.set()
         while not stop.is_set():
@@ -351,6 +351,43 @@ def test_an_import_is_seen_whole_or_not_at_all_while_a_clerk_reads_and_edits(off
         with register.session() as session:
             assert session.execute(select(func.count()).select_from(Record)).scalar_one() == 301
         assert audit_ok(register)
+
+
+def test_a_merge_is_seen_whole_or_not_at_all_by_a_reader(tmp_path, forms, pg_cluster):
+    from tests.exchange.conftest import CITY
+    from tests.exchange.conftest import PASSPHRASE as WORLD_PASSPHRASE
+    from tests.exchange.test_merge_server import world as server_world
+
+    made = server_world.__wrapped__(tmp_path, forms, pg_cluster)
+    world = next(made)
+    try:
+        town = world.register(CITY)
+        firm = world.firm(seed=1803, members=120, parent=town)
+        sent = world.export(firm.register)
+        with town.session() as session:
+            before = session.execute(select(func.count()).select_from(Record)).scalar_one()
+        started, stop, out = SPAWN.Event(), SPAWN.Event(), SPAWN.Queue()
+        reader = SPAWN.Process(target=_reader,
+                               args=(str(town.path), started, stop, out, WORLD_PASSPHRASE))
+        reader.start()
+        try:
+            assert started.wait(WAIT)
+            [report] = world.merge(town, sent.path)
+            assert report.status == "merged"
+        finally:
+            stop.set()
+            reader.join(WAIT)
+        seen = out.get(timeout=WAIT)
+        assert isinstance(seen, list), seen
+        after = before + report.outcome.records
+        assert after > before and set(seen) <= {before, after} and before in seen
+    finally:
+        made.close()
+
+
+@pytest.fixture
+def forms():
+    return shipped_forms()
 
 
 # -- the reviewer role -------------------------------------------------------------------
