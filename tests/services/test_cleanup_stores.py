@@ -39,12 +39,13 @@ def reg(request: pytest.FixtureRequest, tmp_path):
     r.close()
 
 
-def add(reg, rows: list[tuple[str, dict]], unit_id: str | None = None) -> list[str]:
+def add(reg, rows: list[tuple[str, dict]], unit_id: str | None = None, prefix: str = ""
+        ) -> list[str]:
     """Member entries (name, values) of a unit, with their 会员证号 keys as an import writes
-    them (stripped); their record ids."""
+    them (stripped); their record ids (`prefix` + a UUID)."""
     from desktop.storage.tables import new_id
 
-    ids = [new_id() for _ in rows]
+    ids = [prefix + new_id() for _ in rows]
     unit = unit_id or reg.own_unit_id
     records = [{"id": rid, "form_id": FORM, "form_version": "2026.1", "unit_id": unit,
                 "name": name, "data": {"name": name, **values}, "state": "已提交"}
@@ -76,19 +77,21 @@ def test_member_search_and_the_moved_out_list(reg):
         ("吴芳", {"member_no": "0024-000010", "status": READMITTED}),
     ])
     add(reg, [("王伟", {"member_no": "0024-000009", "status": NO_ID})], other_unit(reg))
+    # the largest record id, listed first by its number
+    [early] = add(reg, [("周杰", {"member_no": "0024-000000", "status": NO_ID})], prefix="z")
 
     every = find_members(reg, "")
-    assert [h.record_id for h in every] == [li, wang, xiaowei, zhao, later]  # by number
-    assert every[3].employer == "辽宁大学法学院" and every[3].status == IN_REGISTER
+    assert [h.record_id for h in every] == [li, early, wang, xiaowei, zhao, later]  # by number
+    assert every[4].employer == "辽宁大学法学院" and every[4].status == IN_REGISTER
     assert every[0].member_no == "" and every[0].name == "李明"
     assert [h.name for h in find_members(reg, "  王伟 ")] == ["王伟"]  # the own unit's only
     assert [h.name for h in find_members(reg, "伟")] == ["王伟", "王小伟"]
-    assert [h.name for h in find_members(reg, "0024-00000")] == ["王伟", "王小伟", "赵敏"]
+    assert [h.name for h in find_members(reg, "0024-00000")] == ["周杰", "王伟", "王小伟", "赵敏"]
     assert [h.name for h in find_members(reg, "", active=True)] == ["李明", "赵敏", "吴芳"]
-    assert [h.name for h in find_members(reg, "", active=False)] == ["王伟", "王小伟"]
-    assert [h.name for h in find_members(reg, "", limit=2)] == ["李明", "王伟"]
+    assert [h.name for h in find_members(reg, "", active=False)] == ["周杰", "王伟", "王小伟"]
+    assert [h.name for h in find_members(reg, "", limit=2)] == ["李明", "周杰"]
     assert find_members(reg, "无此人") == []
-    assert moved_out(reg) == [(wang, "0024-000001", "王伟")]
+    assert moved_out(reg) == [(early, "0024-000000", "周杰"), (wang, "0024-000001", "王伟")]
 
 
 def test_next_number_counts_every_units_numbers(reg):

@@ -245,7 +245,8 @@ def moved_out(register: Register) -> list[tuple[str, str, str]]:
     number and name."""
     with register.engine.connect() as conn:
         rows = member_fields(conn, ("member_no",), unit_id=register.own_unit_id, status={NO_ID})
-    return sorted((rid, str(no or ""), name or "") for rid, _, name, (no,) in rows)
+    return sorted(((rid, str(no or ""), name or "") for rid, _, name, (no,) in rows),
+                  key=lambda m: (m[1], m[2]))
 
 
 @dataclass(frozen=True)
