@@ -49,7 +49,12 @@ from desktop.services.cleanup.model import (
     society_form,
     write_changes,
 )
-from desktop.services.cleanup.stored import member_fields, member_numbers, status_counts
+from desktop.services.cleanup.stored import (
+    member_fields,
+    member_numbers,
+    search_members,
+    status_counts,
+)
 from desktop.storage import Record, RecordKey, Register, Unit
 
 PERSON_KIND = "society_person"
@@ -263,20 +268,10 @@ def find_members(register: Register, query: str, *, active: bool | None = None,
     """The own member entries whose name or 会员证号 holds `query` (spaces around it ignored;
     every entry when it is empty), by number: only members (`active` True), only those a
     cleanup decision took out (False), or all (None). At most `limit`."""
-    needle = query.strip()
     with register.engine.connect() as conn:
-        rows = member_fields(conn, ("member_no", "employer", "status"),
-                             unit_id=register.own_unit_id, status=ACTIVE if active else None)
-    hits = []
-    for rid, _, name, (no, employer, status) in rows:
-        no, name, status = str(no or ""), str(name or ""), str(status or IN_REGISTER)
-        if needle and needle not in name and needle not in no:
-            continue
-        if active is False and status in ACTIVE:
-            continue
-        hits.append(MemberHit(rid, no, name, str(employer or ""), status))
-    hits.sort(key=lambda h: (h.member_no, h.name))
-    return hits[:limit]
+        rows = search_members(conn, register.own_unit_id, query.strip(), active=active,
+                              active_codes=ACTIVE, limit=limit)
+    return [MemberHit(*r) for r in rows]
 
 
 # --- member numbers -------------------------------------------------------------------------
