@@ -65,10 +65,14 @@ def sample_book(book: SampleBook, *, today: date, parallel: bool | None = None) 
     }
     plain = wb.add_format({"text_wrap": True, "valign": "top"})
     ws = wb.add_worksheet(HELP)
-    ws.set_column(0, 0, 110)
+    ws.set_column(0, 0, 72)
+    ws.set_paper(9)  # A4 upright: the column fits its width
     put_text(ws, "抽查核验表", at=(0, 0), fmt=fmt["bold"])
     for r, line in enumerate((book.seed_line, "", *book.help_lines), start=1):
         put_text(ws, line, at=(r, 0), fmt=plain)
+        # a wrapped cell keeps one line's height unless told (LibreOffice draws the lines over
+        # each other): a 72-wide column holds about 34 Chinese characters a line
+        ws.set_row(r, 16 * max(1, -(-len(line) // 34)))
 
     # the PNGs of every row but each sheet's first are made on another process meanwhile
     images = QrImages([row.code for sheet in book.sheets for row in sheet.rows[1:]],
