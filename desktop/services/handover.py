@@ -58,7 +58,7 @@ class HandedOver:
     """A finished handover: the backup made before the re-key, the new recovery key (to print
     on its sheet at once) and the facts of the 移交清单."""
 
-    backup: Path
+    backup: Path | None  # None on a server: only the data key's wrapping changed
     recovery: RecoveryKey
     facts: HandoverFacts
 
@@ -194,7 +194,7 @@ def hand_over(register: Register, old_passphrase: str, new_passphrase: str, from
         code = read_profile(session, register).code
         append_audit(session, actor, ACTION, code, {
             "from": outgoing, "to": incoming, "recovery_key_id": recovery.key_id,
-            "backup": changed.backup.name})
+            "backup": changed.backup.name if changed.backup else None})
         write_profile(session, register, actor, {"handler": incoming})
         session.commit()
         facts = _facts(session, register, forms, recovery.key_id, recovery.made_at)

@@ -20,9 +20,12 @@ from sqlalchemy import select
 from desktop.errors import KnownError, UsageError, WrongPassphrase
 from desktop.storage import Meta, Register, Unit, append_audit, crypto, lock, migrations
 from desktop.storage import recovery as slots
-from desktop.storage.engine import make_engine, open_register, recovery_meta
+from desktop.storage.engine import make_engine, open_register, recovery_meta, server_location
 from desktop.storage.files import list_backups
 from desktop.storage.rekey import rekey_file
+from desktop.storage.server import is_server_url
+from desktop.storage.server import secrets as server_keys
+from desktop.storage.server.store import make_server_engine
 
 
 @dataclass(frozen=True)
@@ -46,14 +49,15 @@ class RecoveryState:
 
 @dataclass(frozen=True)
 class PassphraseChanged:
-    backup: Path  # the copy taken before, openable with the old passphrase
+    backup: Path | None  # the copy taken before, openable with the old passphrase (None on
+    # a server: the data is not touched, only the data key's wrapping changes)
     recovery: RecoveryKey | None  # the new recovery key, when one was asked for
 
 
 @dataclass(frozen=True)
 class Recovered:
     register: Register  # open, on the new passphrase
-    backup: Path  # the copy taken before the re-key
+    backup: Path | None  # the copy taken before the re-key (None on a server, as above)
 
 
 def _stamp(when: datetime) -> str:
@@ -83,7 +87,10 @@ def _key_literal(register: Register) -> str:
 def recovery_state(register: Register) -> RecoveryState:
     """Whether the register has a recovery key (registers made before this change have none),
     which, since when, and whether the clerk confirmed its sheet was kept."""
-    meta = recovery_meta(register.engine)
+    if register.kind == "server":
+        meta = server_keys.recovery_state(register.engine)
+    else:
+        meta = recovery_meta(register.engine)
     if meta is None:
         return RecoveryState(False, None, None, False)
     return RecoveryState(True, meta.key_id, _parse_stamp(meta.made_at), meta.confirmed)
@@ -95,7 +102,14 @@ def make_recovery_key(register: Register, actor: str) -> RecoveryKey:
 
     Order, so a kill at any moment leaves the register recoverable with the key its meta
     names: the side file gets the new key's slot beside the old key's; the meta switches (with
-    the audit entry) in one transaction; then the side file keeps only the new key."""
+    the audit entry) in one transaction; then the side file keeps only the new key.
+    On a server the data key's wrap under the new key replaces the old one's, one transaction."""
+    if register.kind == "server":
+        now = datetime.now(UTC).replace(microsecond=0)
+        secret, _ = server_keys.new_recovery_key(register.engine, actor, str(register.path),
+                                                 _stamp(now))
+        return RecoveryKey(slots.key_text(secret), slots.key_id(secret), now,
+                           *_own_unit(register))
     literal = _key_literal(register)
     path = register.path
     old = recovery_meta(register.engine)
@@ -145,7 +159,13 @@ def _rewrap_backups(path: Path, old: slots.RecoveryMeta | None, new: slots.Recov
 
 def confirm_recovery_saved(register: Register, key_id: str, actor: str) -> None:
     """The clerk confirmed the sheet of the key `key_id` was printed or saved."""
-    meta = recovery_meta(register.engine)
+    if register.kind == "server":
+        meta = None
+        if server_keys.confirm(register.engine, key_id.strip().upper(), actor,
+                               str(register.path)):
+            return
+    else:
+        meta = recovery_meta(register.engine)
     if meta is None or not hmac.compare_digest(meta.key_id, key_id.strip().upper()):
         raise KnownError(f"密钥编号 {key_id} 不是本登记库当前的恢复密钥，未作确认。"
                          "请确认的是最新生成的那张恢复密钥页。")
@@ -200,7 +220,14 @@ def change_passphrase(register: Register, old: str, new: str, actor: str, *,
     """Re-key the open register to a key from `new`, after checking `old` and the strength of
     `new` and backing the file up. The register stays open, on the new key. A kill at any
     moment leaves the file openable with the old or the new passphrase, and with the recovery
-    key (storage/rekey.py, recovery.add_slot)."""
+    key (storage/rekey.py, recovery.add_slot). On a server the data key is re-wrapped under
+    `new` in one transaction (the sealed data and other clerks' open sessions are untouched)."""
+    if register.kind == "server":
+        name, code = _own_unit(register)
+        server_keys.change_passphrase(register.engine, old, new, crypto.DEFAULT_KDF, actor,
+                                      str(register.path), lambda: _check_new(new, old, name, code))
+        key = make_recovery_key(register, actor) if new_recovery else None
+        return PassphraseChanged(None, key)
     _check_old(register, old)
     name, code = _own_unit(register)
     _check_new(new, old, name, code)
@@ -227,6 +254,15 @@ def change_passphrase(register: Register, old: str, new: str, actor: str, *,
 def recovery_problem(path: Path, text: str) -> str | None:
     """Why the recovery key typed as `text` does not open the register at `path`, in Chinese
     (which group is mistyped, not this register's, voided by a newer key); None if it does."""
+    if is_server_url(path):
+        engine = make_server_engine(server_location(path))
+        try:
+            server_keys.unlock_dek(server_keys.recovery_facts(engine), text)
+        except KnownError as err:
+            return str(err)
+        finally:
+            engine.dispose()
+        return None
     try:
         crypto.check_is_register(Path(path))
         slots.unlock(Path(path), text)
@@ -240,6 +276,8 @@ def recovery_problem(path: Path, text: str) -> str | None:
 def recover(path: Path, text: str, new_passphrase: str, actor: str) -> Recovered:
     """Open the register at `path` with its recovery key, re-key it to `new_passphrase` (after
     a backup) and return it open. A wrong key or a weak passphrase changes nothing."""
+    if is_server_url(path):
+        return _recover_on_server(server_location(path), text, new_passphrase, actor)
     path = Path(path)
     crypto.check_is_register(path)
     lock_key = lock.acquire(path)
@@ -273,6 +311,20 @@ def recover(path: Path, text: str, new_passphrase: str, actor: str) -> Recovered
                      {"key_id": slots.key_id(secret), "backup": rekeyed.backup.name})
         session.commit()
     return Recovered(register, rekeyed.backup)
+
+
+def _recover_on_server(location, text: str, new_passphrase: str, actor: str) -> Recovered:
+    def check_new(session, own_unit_id: str) -> None:
+        unit = session.get(Unit, own_unit_id)
+        _check_new(new_passphrase, None, *((unit.name, unit.code) if unit else ("", "")))
+
+    engine = make_server_engine(location)
+    try:
+        server_keys.recover(engine, text, new_passphrase, crypto.DEFAULT_KDF, actor,
+                            str(location), check_new)
+    finally:
+        engine.dispose()
+    return Recovered(open_register(location, new_passphrase), None)
 
 
 def read_recovery_image(image: Path) -> str:

@@ -202,8 +202,7 @@ def meta_from(facts: dict[str, str]) -> RecoveryMeta | None:
     """The recovery key described by `meta` facts; None for a register without one."""
     try:
         kek_bytes = bytes.fromhex(facts.get(META_KEK, ""))
-        voided = tuple(Voided(str(v["key_id"]), str(v["made_at"]), str(v["voided_at"]))
-                       for v in json.loads(facts.get(META_VOIDED) or "[]"))
+        voided = voided_from(facts)
     except (ValueError, TypeError, KeyError):
         return None
     ident = facts.get(META_ID, "")
@@ -211,6 +210,13 @@ def meta_from(facts: dict[str, str]) -> RecoveryMeta | None:
         return None
     return RecoveryMeta(kek_bytes, ident, facts.get(META_MADE, ""),
                         facts.get(META_CONFIRMED) == "1", voided)
+
+
+def voided_from(facts: dict[str, str]) -> tuple[Voided, ...]:
+    """The keys the `meta` facts record as voided (ValueError, TypeError or KeyError when the
+    row is malformed)."""
+    return tuple(Voided(str(v["key_id"]), str(v["made_at"]), str(v["voided_at"]))
+                 for v in json.loads(facts.get(META_VOIDED) or "[]"))
 
 
 # --- the side file --------------------------------------------------------------------------
