@@ -247,7 +247,7 @@ def open_db(path: Path, *, hint: bool = True):
     check_writable(path)
     try:
         with open_register(path, passphrase()) as register:
-            if hint and register.kind == "file":  # no recovery keys on a server (yet)
+            if hint:
                 _recovery_hint(register)
             yield register
     except Exception as err:

@@ -84,10 +84,6 @@ def cmd_init(args) -> int:
                        tables=shipped().tables) as reg:
         print(f"已创建登记库：{reg.path}（{LEVEL_NAMES[args.level]}：{args.unit_name}，"
               f"代码 {args.unit_code}），并生成本单位签名密钥。")
-        if reg.kind == "server":  # recovery keys are slots beside a file (docs/postgresql.md)
-            print("提示：PostgreSQL 登记库暂不支持恢复密钥，请妥善保管登记库口令，并请数据库管理员"
-                  "定期用 pg_dump 备份。", file=sys.stderr)
-            return 0
         # the recovery key opens the register on its own when the passphrase is forgotten
         issue_recovery_key(reg, make_recovery_key(reg, ACTOR), sheet, args.yes)
     return 0

@@ -87,8 +87,10 @@ def cmd_passphrase(args) -> int:
     with open_register(args.db, old) as reg:
         new = new_passphrase()
         done = change_passphrase(reg, old, new, ACTOR, new_recovery=args.new_recovery_key)
-        print(f"已修改登记库 {reg.path} 的口令。修改前的登记库已备份到 {done.backup}"
-              "（只能用原口令打开）。请把新口令告诉需要知道的人，不要写在电脑上。")
+        kept = (f"修改前的登记库已备份到 {done.backup}（只能用原口令打开）。" if done.backup
+                else "其他已打开此登记库的经办人不受影响；要取消某人的访问，请数据库管理员"
+                     "收回其 PostgreSQL 角色。")
+        print(f"已修改登记库 {reg.path} 的口令。{kept}请把新口令告诉需要知道的人，不要写在电脑上。")
         if done.recovery is not None:
             issue_recovery_key(reg, done.recovery, args.sheet, args.yes)
     return 0
@@ -110,8 +112,9 @@ def cmd_recover(args) -> int:
         raise KnownError(f"{problem}登记库未作任何改动。")
     result = recover(args.db, text, new_passphrase(), ACTOR)
     with result.register as reg:
-        print(f"已用恢复密钥打开登记库 {reg.path} 并设置了新口令。恢复前的登记库已备份到 "
-              f"{result.backup}。恢复密钥仍然有效；如恢复密钥页可能被他人看到，请运行 "
+        kept = f"恢复前的登记库已备份到 {result.backup}。" if result.backup else ""
+        print(f"已用恢复密钥打开登记库 {reg.path} 并设置了新口令。{kept}"
+              "恢复密钥仍然有效；如恢复密钥页可能被他人看到，请运行 "
               f"dengji recovery-key --db {reg.path} --sheet 文件.pdf 生成新的。")
     return 0
 

@@ -170,3 +170,35 @@ def test_handover_on_a_server(reg, pg_url):
     tail = done_actions[done_actions.index("register.passphrase"):]
     assert tail[:2] == ["register.passphrase", "recovery.new"] and "register.handover" in tail
     open_register(pg_url, NEW).close()
+
+
+def test_the_commands_on_a_server(dengji, pg_url, tmp_path, monkeypatch):
+    from tests.cli.test_secrets import printed_key
+    from tests.conftest import PASSPHRASE as CLI_PASSPHRASE
+    from tests.conftest import UNIT_CODE, UNIT_NAME
+
+    made = dengji("init", "--db", pg_url, "--level", "firm", "--unit-name", UNIT_NAME,
+                  "--unit-code", UNIT_CODE, "--recovery-sheet", tmp_path / "sheet.pdf", "--yes")
+    assert made.code == 0, made.err
+    key = printed_key(made.out)
+    assert (tmp_path / "sheet.pdf").stat().st_size > 0 and "暂不支持" not in made.err
+    monkeypatch.setenv("DENGJI_NEW_PASSPHRASE", NEW)
+    done = dengji("passphrase", "--db", pg_url)
+    assert done.code == 0, done.err
+    assert "已修改" in done.out and "收回其 PostgreSQL 角色" in done.out
+    monkeypatch.delenv("DENGJI_PASSPHRASE")  # forgotten
+    third = "Third passphrase 第三个 2026!"
+    monkeypatch.setenv("DENGJI_NEW_PASSPHRASE", third)
+    typed = tmp_path / "key.txt"
+    typed.write_text(key, encoding="utf-8")
+    back = dengji("recover", "--db", pg_url, "--key-file", typed)
+    assert back.code == 0, back.err
+    assert "已用恢复密钥打开" in back.out and "None" not in back.out
+    for wrong in (CLI_PASSPHRASE, NEW):
+        with pytest.raises(WrongPassphrase):
+            open_register(pg_url, wrong)
+    monkeypatch.setenv("DENGJI_PASSPHRASE", third)
+    newer = dengji("recovery-key", "--db", pg_url, "--sheet", tmp_path / "new.pdf", "--yes")
+    assert newer.code == 0 and "已作废" in newer.out, newer.err
+    voided = dengji("recover", "--db", pg_url, "--key-file", typed)
+    assert voided.code != 0 and "已被" in voided.err and "登记库未作任何改动" in voided.err
