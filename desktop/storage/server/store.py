@@ -37,8 +37,21 @@ def connection_error(location: ServerLocation, err: BaseException) -> KnownError
 def make_server_engine(location: ServerLocation) -> Engine:
     """An engine whose connections libpq opens from the URL as given (service files, .pgpass,
     sslmode and the rest are libpq's)."""
-    engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(location.url),
-                           poolclass=QueuePool, pool_pre_ping=True)
+    # every session in UTC, whatever the server's or the client's (PGTZ) zone: the columns
+    # hold UTC without a zone, and the server reads and shows times in the session's zone
+    # (a PGTZ in the environment would win over a startup option: set it once connected)
+    def connect() -> psycopg.Connection:
+        conn = psycopg.connect(location.url)
+        try:
+            conn.execute("SET TIME ZONE 'UTC'")
+            conn.commit()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    engine = create_engine("postgresql+psycopg://", creator=connect, poolclass=QueuePool,
+                           pool_pre_ping=True)
 
     def translate(context) -> BaseException | None:
         if context.is_disconnect or context.connection is None:
