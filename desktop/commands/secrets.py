@@ -75,7 +75,7 @@ def issue_recovery_key(reg, key, sheet: Path | None, yes: bool) -> None:
 
 
 def cmd_passphrase(args) -> int:
-    from desktop.services.secrets import change_passphrase
+    from desktop.services.secrets import SERVER_UNCHANGED, change_passphrase
 
     if args.sheet is not None and not args.new_recovery_key:
         raise UsageError("--sheet 只能与 --new-recovery-key 一起用")
@@ -88,8 +88,7 @@ def cmd_passphrase(args) -> int:
         new = new_passphrase()
         done = change_passphrase(reg, old, new, ACTOR, new_recovery=args.new_recovery_key)
         kept = (f"修改前的登记库已备份到 {done.backup}（只能用原口令打开）。" if done.backup
-                else "其他已打开此登记库的经办人不受影响；要取消某人的访问，请数据库管理员"
-                     "收回其 PostgreSQL 角色。")
+                else SERVER_UNCHANGED)
         print(f"已修改登记库 {reg.path} 的口令。{kept}请把新口令告诉需要知道的人，不要写在电脑上。")
         if done.recovery is not None:
             issue_recovery_key(reg, done.recovery, args.sheet, args.yes)

@@ -2,7 +2,9 @@
 confirmed, replaced), and recovering a register whose passphrase is forgotten.
 
 The mechanism is storage/recovery.py (the key, its slots and side file) and storage/rekey.py
-(re-keying in steps a kill cannot leave half done); this module is the use cases the window and
+(re-keying in steps a kill cannot leave half done), and for a register on PostgreSQL
+storage/server/secrets.py (the data key re-wrapped, one transaction); this module is the use
+cases the window and
 the commands call, each audited without any secret in the log: ``register.passphrase``,
 ``register.recover``, ``recovery.new``, ``recovery.confirm``.
 """
@@ -26,6 +28,10 @@ from desktop.storage.rekey import rekey_file
 from desktop.storage.server import is_server_url
 from desktop.storage.server import secrets as server_keys
 from desktop.storage.server.store import make_server_engine
+
+#: what a passphrase change on a server leaves as it was, said instead of a backup's place
+SERVER_UNCHANGED = ("登记库在服务器上，数据未改动；其他已打开此登记库的经办人不受影响。"
+                    "要取消某人的访问，请数据库管理员收回其 PostgreSQL 角色。")
 
 
 @dataclass(frozen=True)

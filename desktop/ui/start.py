@@ -17,7 +17,6 @@ from desktop.paths import tidy
 from desktop.services.secrets import make_recovery_key
 from desktop.services.unit import unit_profile
 from desktop.storage import Register, open_register
-from desktop.storage.server import ServerLocation
 from desktop.ui.dialogs import FirstRunDialog, PassphraseDialog
 from desktop.ui.files import install_chinese
 from desktop.ui.fonts import load_cjk_font
@@ -62,10 +61,8 @@ def open_or_create(path: Path) -> Register | None:
             return None
         first_recovery_key(dialog.register)
         return dialog.register
-    # a register on a server has no recovery key yet (docs/postgresql.md, Not built here)
     dialog = PassphraseDialog(path, lambda secret: open_register(path, secret),
-                              forgot=None if isinstance(path, ServerLocation)
-                              else lambda parent: recover_register(path, parent))
+                              forgot=lambda parent: recover_register(path, parent))
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.result_value  # type: ignore[return-value]
@@ -126,7 +123,7 @@ def start(path: Path, forms: FormSet) -> int:
                             settings=QSettings(),
                             unlock=unlocker(path))
         window.show()
-        if not created and not isinstance(path, ServerLocation):  # shown at first run
+        if not created:  # shown at first run
             QTimer.singleShot(0, window, lambda: offer_recovery(window.ctx))
         try:
             return app.exec()

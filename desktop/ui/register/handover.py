@@ -21,6 +21,7 @@ from desktop.services.handover import (
     names_problem,
     write_handover_pdf,
 )
+from desktop.services.secrets import SERVER_UNCHANGED
 from desktop.services.unit import MAX_LENGTH
 from desktop.ui.context import WindowContext
 from desktop.ui.dialogs import show_one
@@ -92,7 +93,8 @@ class HandoverDialog(RekeyDialog):
         QMessageBox.information(
             ctx.widget, "移交完成",
             f"登记库已移交给 {taker}，以后请用新口令打开和解锁。\n\n"
-            f"移交前的登记库已备份到：\n{result.backup}\n（该备份仍用原口令打开）\n\n"
+            + (f"移交前的登记库已备份到：\n{result.backup}\n（该备份仍用原口令打开）"
+               if result.backup else SERVER_UNCHANGED) + "\n\n"
             "接下来请打印或保存新的恢复密钥单和移交清单。")
         show_recovery_key(ctx.register, result.recovery, ctx.actor, ctx=ctx,
                           intro="移交时生成了新的恢复密钥，原来的恢复密钥单已作废。"

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.progress import Progress
-from desktop.services.secrets import PassphraseChanged, change_passphrase
+from desktop.services.secrets import SERVER_UNCHANGED, PassphraseChanged, change_passphrase
 from desktop.ui.context import Changes, WindowContext
 from desktop.ui.dialogs import NewPassphrase, WorkDialog, error_label, fit_to_screen, show_one
 from desktop.ui.operations import Operation
@@ -173,7 +173,8 @@ class ChangePassphraseDialog(RekeyDialog):
         QMessageBox.information(
             ctx.widget, "口令已修改",
             "口令已修改。下次打开登记库、解锁时请使用新口令。\n\n"
-            f"修改前的登记库已备份到：\n{result.backup}\n（该备份仍用原口令打开）")
+            + (f"修改前的登记库已备份到：\n{result.backup}\n（该备份仍用原口令打开）"
+               if result.backup else SERVER_UNCHANGED))
         if result.recovery is not None:
             show_recovery_key(ctx.register, result.recovery, ctx.actor, ctx=ctx,
                               intro="口令已修改，并生成了新的恢复密钥，原来的恢复密钥单已作废。")

@@ -27,7 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import KnownError
-from desktop.services.secrets import read_recovery_image, recover, recovery_problem
+from desktop.services.secrets import (
+    SERVER_UNCHANGED,
+    read_recovery_image,
+    recover,
+    recovery_problem,
+)
 from desktop.storage import Register
 from desktop.ui.dialogs import NewPassphrase, error_label, fit_to_screen
 from desktop.ui.files import open_path
@@ -151,7 +156,7 @@ class RecoverDialog(QDialog):
             self, "已设置新口令",
             "已用恢复密钥设置新口令，登记库将打开。以后请用新口令打开登记库。\n"
             "恢复密钥单仍然有效，请放回原处保管。\n\n"
-            f"设置前的登记库已备份到：\n{done.backup}")
+            + (f"设置前的登记库已备份到：\n{done.backup}" if done.backup else SERVER_UNCHANGED))
         self.accept()
 
 
