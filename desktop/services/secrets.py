@@ -4,8 +4,7 @@ confirmed, replaced), and recovering a register whose passphrase is forgotten.
 The mechanism is storage/recovery.py (the key, its slots and side file) and storage/rekey.py
 (re-keying in steps a kill cannot leave half done), and for a register on PostgreSQL
 storage/server/secrets.py (the data key re-wrapped, one transaction); this module is the use
-cases the window and
-the commands call, each audited without any secret in the log: ``register.passphrase``,
+cases the window and the commands call, each audited without any secret in the log: ``register.passphrase``,
 ``register.recover``, ``recovery.new``, ``recovery.confirm``.
 """
 
@@ -321,6 +320,10 @@ def recover(path: Path, text: str, new_passphrase: str, actor: str) -> Recovered
 
 def _recover_on_server(location, text: str, new_passphrase: str, actor: str) -> Recovered:
     def check_new(session, own_unit_id: str) -> None:
+        version = session.get(Meta, "schema_version")
+        found = int(version.value) if version is not None and version.value.isdigit() else 0
+        if found > migrations.SCHEMA_VERSION:
+            raise migrations.newer_schema_error(location, found)
         unit = session.get(Unit, own_unit_id)
         _check_new(new_passphrase, None, *((unit.name, unit.code) if unit else ("", "")))
 

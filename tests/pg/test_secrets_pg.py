@@ -5,6 +5,8 @@ keeps working after a change; the handover on a server."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import func, select, text
 
@@ -202,3 +204,22 @@ def test_the_commands_on_a_server(dengji, pg_url, tmp_path, monkeypatch):
     assert newer.code == 0 and "已作废" in newer.out, newer.err
     voided = dengji("recover", "--db", pg_url, "--key-file", typed)
     assert voided.code != 0 and "已被" in voided.err and "登记库未作任何改动" in voided.err
+
+
+def test_an_empty_database_or_a_newer_schema_is_refused_untouched(reg, pg_url, pg_cluster):
+    key = make_recovery_key(reg, "张三")
+    name = f"t_empty_{uuid.uuid4().hex[:8]}"
+    pg_cluster.admin(f"CREATE DATABASE {name}")
+    try:
+        empty = pg_cluster.url(name)
+        assert "没有登记库" in recovery_problem(empty, key.text)
+        with pytest.raises(KnownError, match="没有登记库"):
+            recover(empty, key.text, NEW, "张三")
+    finally:
+        pg_cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with reg.engine.begin() as conn:
+        conn.execute(text("UPDATE meta SET value = '999' WHERE key = 'schema_version'"))
+    before = meta(reg)
+    with pytest.raises(KnownError, match="999|更新"):
+        recover(pg_url, key.text, NEW, "张三")
+    assert meta(reg) == before

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from desktop.errors import WrongPassphrase
+from desktop.errors import NotARegister, WrongPassphrase
 from desktop.storage import recovery as slots
 from desktop.storage.audit import append_audit
 from desktop.storage.crypto import KdfParams
@@ -56,8 +56,12 @@ def _locked_facts(session: Session) -> dict[str, str]:
 
 
 def recovery_facts(engine: Engine) -> dict[str, str]:
-    """The key facts of the register behind `engine` (read without a key bound)."""
+    """The key facts of the register behind `engine` (read without a key bound); NotARegister
+    for a database without a register's tables."""
     with engine.connect() as conn:
+        if conn.execute(text("SELECT to_regclass('meta')")).scalar() is None:
+            raise NotARegister("这个数据库中没有登记库（没有登记库的表），无法用恢复密钥打开。"
+                               "请核对登记库的地址（数据库名）。")
         return dict(conn.execute(text("SELECT key, value FROM meta WHERE key = ANY(:keys)"),
                                  {"keys": list(_KEYS)}).all())
 
@@ -183,6 +187,7 @@ def recover(engine: Engine, typed: str, new: str, kdf: KdfParams, actor: str, ta
     """Re-wrap the DEK the recovery key opens under the passphrase `new`, in one transaction
     with ``register.recover``; `check_new(session, own_unit_id)` judges `new` first (the engine
     is bound to the DEK by then). The key's id."""
+    recovery_facts(engine)  # a database without a register is said so
     with Session(engine) as session:
         facts = _locked_facts(session)
         dek, ident = unlock_dek(facts, typed)
