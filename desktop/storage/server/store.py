@@ -19,7 +19,7 @@ from desktop.errors import KnownError, NotARegister, WrongPassphrase
 from desktop.storage import crypto, migrations
 from desktop.storage.audit import append_audit
 from desktop.storage.crypto import KdfParams
-from desktop.storage.server import datakey, dump
+from desktop.storage.server import datakey, dump, failures
 from desktop.storage.server.datakey import DataKeys
 from desktop.storage.server.location import ServerLocation
 from desktop.storage.server.sealing import Sealer, install
@@ -27,11 +27,10 @@ from desktop.storage.tables import Meta
 
 
 def connection_error(location: ServerLocation, err: BaseException) -> KnownError:
-    detail = str(getattr(err, "orig", err) or err).strip().splitlines()
-    return KnownError(
-        f"无法连接 PostgreSQL 登记库 {location}（{detail[0] if detail else type(err).__name__}）。"
-        "请检查地址、网络和证书（sslmode），数据库口令请写在 ~/.pgpass 或服务文件中；"
-        "如数据库尚未建立，请先请数据库管理员建库。")
+    """The clerk's message for a refused connection: what to fix (a TLS refusal told apart,
+    failures.py), libpq's words as the detail."""
+    said = str(getattr(err, "orig", err) or err).strip() or type(err).__name__
+    return KnownError(failures.refusal_message(location.url, str(location), said))
 
 
 def make_server_engine(location: ServerLocation) -> Engine:
@@ -135,11 +134,47 @@ def open_server(location: ServerLocation, passphrase: str, target: KdfParams, *,
         if found < migrations.SCHEMA_VERSION:
             migrate(engine, found, "migrate")
         if rekey and crypto.cost(used) < crypto.cost(target):
-            rewrap(engine, keys, passphrase, target, action="rekey")
+            rewrap_if_allowed(engine, keys, passphrase, target)
     except BaseException:
         engine.dispose()
         raise
     return engine, own_unit_id, keys.hash_secret
+
+
+#: what PostgreSQL says when this connection may not write: insufficient_privilege (a
+#: reviewer role, or a row-level policy) and read_only_sql_transaction (a standby, or
+#: default_transaction_read_only for the role)
+REFUSED_WRITES = frozenset({"42501", "25006"})
+
+
+def may_change_keys(engine: Engine) -> bool:
+    """Whether this connection's role may re-wrap the data key: INSERT and UPDATE on `meta`
+    (the key facts, the audit chain's head) and INSERT on `audit_entry`, in a transaction
+    that is not read-only. A reviewer (SELECT only) may not."""
+    checks = " AND ".join(f"has_table_privilege(current_user, '{table}', '{right}')"
+                          for table, right in (("meta", "INSERT"), ("meta", "UPDATE"),
+                                               ("audit_entry", "INSERT")))
+    with engine.connect() as conn:
+        return bool(conn.execute(text(
+            f"SELECT {checks} AND current_setting('transaction_read_only') = 'off'"
+        )).scalar_one())
+
+
+def rewrap_if_allowed(engine: Engine, keys: DataKeys, passphrase: str, kdf: KdfParams) -> bool:
+    """At open: re-wrap the data key under the stronger `kdf` when the role may write; a role
+    that may only read keeps the old wrap and opens all the same (the next clerk to open
+    upgrades it). Whether it was re-wrapped. A refusal the privilege check did not foresee
+    (a grant revoked meanwhile, a policy) rolls the whole re-wrap back and is taken the same
+    way: the old wrap still opens the register."""
+    if not may_change_keys(engine):
+        return False
+    try:
+        rewrap(engine, keys, passphrase, kdf, action="rekey")
+    except DBAPIError as err:
+        if getattr(err.orig, "sqlstate", None) not in REFUSED_WRITES:
+            raise
+        return False
+    return True
 
 
 def rewrap(engine: Engine, keys: DataKeys, passphrase: str, kdf: KdfParams, *,
