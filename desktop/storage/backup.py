@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -209,11 +210,26 @@ def auto_backup(register: Register, reason: str, *, keep: int = KEEP_BACKUPS) ->
     if register.kind == "server":
         with register.engine.connect() as conn:
             database = conn.execute(text("SELECT current_database()")).scalar_one()
-        return backup_register(register, dump.backup_folder() / dump.backup_name(database, reason))
+        info = backup_register(register, dump.backup_folder() / dump.backup_name(database, reason))
+        _prune_dumps(info.path, keep)
+        return info
     target = backup_path(register.path, reason)
     info = backup_register(register, target)
     prune_backups(register.path, keep)
     return info
+
+
+def _prune_dumps(made: Path, keep: int) -> None:
+    """Delete all but the newest `keep` automatic pg_dumps of the database `made` is one of
+    (dump.backup_name: ``<database>-<UTC time>-<reason>.dump``, the time sorts by name)."""
+    found = re.fullmatch(r"(.+)-\d{8}T\d{12}Z-\w+\.dump", made.name)
+    if found is None or keep <= 0:
+        return
+    mine = re.compile(re.escape(found[1]) + r"-\d{8}T\d{12}Z-(" + "|".join(REASONS)
+                      + r")\.dump")
+    for old in sorted(p for p in made.parent.iterdir() if mine.fullmatch(p.name))[:-keep]:
+        with contextlib.suppress(FileNotFoundError):
+            old.unlink()
 
 
 def check_restore(register: Register, source: Path) -> BackupInfo:
