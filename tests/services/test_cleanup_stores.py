@@ -14,7 +14,8 @@ from stdnum.cn import ric
 from desktop.domain.society.cleanup import DUPLICATE, IN_REGISTER, NO_ID, READMITTED
 from desktop.errors import KnownError
 from desktop.formspec import shipped_forms
-from desktop.services.cleanup.members import find_members, moved_out, next_number, readmit
+from desktop.services.cleanup.members import next_number, readmit
+from desktop.services.cleanup.search import find_members, moved_out
 from desktop.services.registers import init_register
 from desktop.storage import KdfParams, Unit, bulk_insert_records
 from tests.pg.cluster import pg_cluster, pg_database, pg_url  # noqa: F401 (fixtures)

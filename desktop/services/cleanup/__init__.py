@@ -6,6 +6,9 @@
                `apply_decisions` all or nothing
 - decide.py    `check_decisions`: every decision checked before anything is written
 - members.py   single changes (re-admit, withdraw, next member number) and `register_stats`
+- search.py    finding members (name, 会员证号, whole 公民身份号码) and the moved-out list; on
+               PostgreSQL from an opened index kept in memory and checked on each search
+- stored.py    reading the entries' fields on both stores (json_extract on SQLite)
 - workbook.py  the cleanup workbook: `write_proposal` and `read_decisions`
 - paper.py     the 统计表 and the 通报 (build, write, print), every export logged
 

@@ -49,12 +49,7 @@ from desktop.services.cleanup.model import (
     society_form,
     write_changes,
 )
-from desktop.services.cleanup.stored import (
-    member_fields,
-    member_numbers,
-    search_members,
-    status_counts,
-)
+from desktop.services.cleanup.stored import member_fields, member_numbers, status_counts
 from desktop.storage import Record, RecordKey, Register, Unit
 
 PERSON_KIND = "society_person"
@@ -243,35 +238,6 @@ def same_person(session, key: str, unit_id: str) -> list[tuple[str, str, str, st
         out.append((rid, name or "", str(values.get("member_no") or ""),
                     str(values.get("status") or IN_REGISTER)))
     return out
-
-
-def moved_out(register: Register) -> list[tuple[str, str, str]]:
-    """(record id, 会员证号, 姓名) of the own members moved out for having no ID number, by
-    number and name."""
-    with register.engine.connect() as conn:
-        rows = member_fields(conn, ("member_no",), unit_id=register.own_unit_id, status={NO_ID})
-    return sorted(((rid, str(no or ""), name or "") for rid, _, name, (no,) in rows),
-                  key=lambda m: (m[1], m[2]))
-
-
-@dataclass(frozen=True)
-class MemberHit:
-    record_id: str
-    member_no: str
-    name: str
-    employer: str
-    status: str
-
-
-def find_members(register: Register, query: str, *, active: bool | None = None,
-                 limit: int = 200) -> list[MemberHit]:
-    """The own member entries whose name or 会员证号 holds `query` (spaces around it ignored;
-    every entry when it is empty), by number: only members (`active` True), only those a
-    cleanup decision took out (False), or all (None). At most `limit`."""
-    with register.engine.connect() as conn:
-        rows = search_members(conn, register.own_unit_id, query.strip(), active=active,
-                              active_codes=ACTIVE, limit=limit)
-    return [MemberHit(*r) for r in rows]
 
 
 # --- member numbers -------------------------------------------------------------------------

@@ -3,7 +3,7 @@ and one modeless dialog of each kind on the window."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from PySide6.QtCore import QDate
@@ -18,11 +18,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from desktop.domain.forms import FormSet
 from desktop.services.cleanup.model import FORM_ID, CellFinding
+from desktop.services.cleanup.search import index_ready, load_member_index
 from desktop.ui.cleanup.models import LinesModel
+from desktop.ui.context import WindowContext
 from desktop.ui.dialogs import fit_to_screen, guard_wheel
+from desktop.ui.operations import Operation
 from desktop.ui.style import SEVERITY_WORDS
 
 _COLOURS = {"E": "#c62828", "W": "#b26a00", "I": "#555555"}
@@ -31,6 +35,22 @@ _COLOURS = {"E": "#c62828", "W": "#b26a00", "I": "#555555"}
 def default_batch(when: date | None = None) -> str:
     """The batch name the command line uses when none is given."""
     return f"{(when or date.today()).year}年个人会员清理"
+
+
+#: what a search list says while a PostgreSQL register's member names are being opened
+LOADING_NOTE = "正在载入会员名单……可先输入完整的会员证号或公民身份号码查找。"
+
+
+def warm_member_search(ctx: WindowContext, owner: QWidget, then: Callable[[], None]) -> bool:
+    """On a PostgreSQL register whose member names are not opened yet (services/cleanup/
+    search.py), open them on a worker and call `then` (the search again) when done, unless
+    `owner` was closed meanwhile. True while that runs; False when searches are ready."""
+    if index_ready(ctx.register):
+        return False
+    register = ctx.register
+    Operation(ctx, lambda: load_member_index(register), title="未能载入会员名单").success(
+        lambda _n: then() if isValid(owner) else None).run()
+    return True
 
 
 def to_date(value: QDate) -> date:

@@ -21,16 +21,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import KnownError
-from desktop.services.cleanup.members import (
-    find_members,
-    moved_out,
-    next_number,
-    readmit,
-    restore,
-    withdraw_overdue,
-)
+from desktop.services.cleanup.members import next_number, readmit, restore, withdraw_overdue
 from desktop.services.cleanup.model import FORM_ID
-from desktop.ui.cleanup.common import date_edit, default_batch, to_date
+from desktop.services.cleanup.search import find_members, moved_out
+from desktop.ui.cleanup.common import (
+    LOADING_NOTE,
+    date_edit,
+    default_batch,
+    to_date,
+    warm_member_search,
+)
 from desktop.ui.cleanup.revoke import member_search
 from desktop.ui.context import Changes, WindowContext
 from desktop.ui.dialogs import fit_to_screen, guard_wheel
@@ -273,19 +273,28 @@ class RestoreDialog(QDialog):
         box = _buttons(self, "恢复在册")
         box.accepted.connect(self.submit)
         layout.addWidget(box)
+        self.loading = warm_member_search(ctx, self, self._loaded)
         self._search("")
         fit_to_screen(self, (620, 480))
 
+    def _loaded(self) -> None:
+        self.loading = False
+        self._search(self.search.text())
+
     def _search(self, text: str) -> None:
         self.members.clear()
-        for hit in find_members(self.ctx.register, text, active=False):
+        for hit in find_members(self.ctx.register, text, active=False,
+                                 wait=not self.loading):
             item = QListWidgetItem(f"{hit.member_no or '（无会员证号）'}　{hit.name}　"
                                    f"{self.statuses.label_of(hit.status)}")
             item.setData(Qt.ItemDataRole.UserRole, hit)
             self.members.addItem(item)
         if self.members.count() == 1:
             self.members.setCurrentRow(0)
-        self.error.setText("" if self.members.count() else "没有符合的已清理会员。")
+        if self.loading:
+            self.error.setText(LOADING_NOTE)
+        else:
+            self.error.setText("" if self.members.count() else "没有符合的已清理会员。")
 
     def submit(self) -> bool:
         """Restore the chosen member; a refusal is shown in the dialog, which stays open."""

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.masking import masked_text
 from desktop.domain.society.cleanup import DUPLICATE, INELIGIBLE, NO_ID, Member
-from desktop.services.cleanup.members import find_members
 from desktop.services.cleanup.propose import (
     ApplyResult,
     Decision,
@@ -30,7 +29,14 @@ from desktop.services.cleanup.propose import (
     apply_decisions,
     propose,
 )
-from desktop.ui.cleanup.common import FORM_ID, FindingsList, PeopleRow
+from desktop.services.cleanup.search import find_members
+from desktop.ui.cleanup.common import (
+    FORM_ID,
+    LOADING_NOTE,
+    FindingsList,
+    PeopleRow,
+    warm_member_search,
+)
 from desktop.ui.cleanup.models import CheckRowsModel, GroupsModel
 from desktop.ui.cleanup.revoke import RevokePage
 from desktop.ui.context import Changes, WindowContext
@@ -119,7 +125,11 @@ class ProposalsDialog(QDialog):
             "勾选的会员按“不符合条件”撤销会员资格（须填审批人；依据可双击修改）。"),
             "长期失联或不履行义务")
         self.revoke = RevokePage(
-            self.reasons, lambda q: find_members(self.ctx.register, q), self.statuses)
+            self.reasons, lambda q: find_members(self.ctx.register, q,
+                                                 wait=not self.revoke.waiting_note),
+            self.statuses)
+        if warm_member_search(self.ctx, self, self.revoke.search_again):
+            self.revoke.waiting_note = LOADING_NOTE
         self.revoke.changed.connect(self._count_chosen)
         self.pages.addTab(self.revoke, "撤销资格")
         for model in (self.noid, self.overdue):

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.forms import CodeTable
 from desktop.domain.society.cleanup import INELIGIBLE, VIOLATION
-from desktop.services.cleanup.members import MemberHit
 from desktop.services.cleanup.propose import Decision
+from desktop.services.cleanup.search import MemberHit
 from desktop.ui.dialogs import guard_wheel
 
 CATEGORIES = (("严重违法违纪", VIOLATION), ("不符合条件", INELIGIBLE))
@@ -45,7 +45,7 @@ def member_search(name: str, which: str, searched: Callable[[str], None]
     search = QLineEdit()
     search.setObjectName(f"{name}Search")
     search.setAccessibleName(f"查找{which}")
-    search.setPlaceholderText(f"输入姓名或会员证号的任意部分查找{which}")
+    search.setPlaceholderText(f"输入姓名或会员证号的任意部分，或完整的公民身份号码，查找{which}")
     search.setClearButtonEnabled(True)
     search.textChanged.connect(searched)
     hits = QListWidget()
@@ -78,6 +78,8 @@ class RevokePage(QWidget):
         self.find = find or (lambda _q: [])
         self.items: list[Revocation] = []
         self.picked: MemberHit | None = None
+        #: said when a search finds nothing while the member names are still being loaded
+        self.waiting_note = ""
         self.editing: int | None = None  # the listed row being changed
         v = QVBoxLayout(self)
         hint = QLabel("输入姓名或会员证号查找会员，在列表中选中后填写类别、依据和审批人。撤销会员资格须有"
@@ -152,6 +154,11 @@ class RevokePage(QWidget):
 
     # -- finding the member --
 
+    def search_again(self) -> None:
+        """The search of the box's text once more (the member names were loaded meanwhile)."""
+        self.waiting_note = ""
+        self._search(self.search.text())
+
     def _search(self, text: str) -> None:
         self.hits.clear()
         if not text.strip():
@@ -165,7 +172,8 @@ class RevokePage(QWidget):
         if len(hits) == 1:
             self.hits.setCurrentRow(0)
         elif not hits:
-            self.error.setText(f"没有姓名或会员证号含“{text.strip()}”的会员")
+            self.error.setText(self.waiting_note or f"没有找到“{text.strip()}”：请输入姓名或会员证号的"
+                               "一部分，或完整的公民身份号码")
             return
         self.error.clear()
 
