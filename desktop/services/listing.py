@@ -30,7 +30,7 @@ from desktop.exchange.sqlfast import query
 from desktop.progress import Progress, Task
 from desktop.services.intake.checking import BatchKeys, RegisterKeys, RowResult
 from desktop.storage import Register, Unit, append_audit, find_keys
-from desktop.storage.server import open_value
+from desktop.storage.server import open_value, open_values
 
 CHUNK = 900
 
@@ -170,7 +170,8 @@ def load_names(register: Register, rowids: list[int]) -> list[str]:
                                          f"({','.join('?' * len(chunk))})", chunk))
     if key == "rowid":
         return [names.get(r) or "" for r in rowids]
-    return [_name(register, r, names.get(r)) for r in rowids]
+    opened = open_values(register.engine, "record", "name", ((r, names.get(r)) for r in rowids))
+    return [name or "" for name in opened]
 
 
 def key_matches(register: Register, form: FormSpec, query: str) -> set[int]:

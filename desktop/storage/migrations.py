@@ -32,7 +32,7 @@ from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 from desktop.errors import NewerSchema
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _v2_tables() -> list[Table]:
@@ -179,9 +179,22 @@ def _v4_to_v5(connection: Connection) -> None:
           Index("ix_spot_item_record_id", "record_id")).create(connection)
 
 
+def _v5_to_v6(connection: Connection) -> None:
+    """PostgreSQL lists a form's records newest first from an index of (form, creation time,
+    key) — SQLite lists them by rowid — and drops the index of the record names, which holds
+    only sealed values there (each sealed with its own nonce: nothing can be looked up by it).
+    Nothing changes on SQLite."""
+    if connection.dialect.name == "sqlite":
+        return
+    connection.execute(text("CREATE INDEX ix_record_form_created "
+                            "ON record (form_id, created_at, id)"))
+    connection.execute(text("DROP INDEX ix_record_name"))
+
+
 #: {from_version: fn(connection)} — each brings the schema from `from_version` to the next one.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3,
-                                                       3: _v3_to_v4, 4: _v4_to_v5}
+                                                       3: _v3_to_v4, 4: _v4_to_v5,
+                                                       5: _v5_to_v6}
 
 
 def newer_schema_error(path: Path, found: int) -> NewerSchema:

@@ -86,7 +86,7 @@ class Record(SQLModel, table=True):
     form_version: str
     unit_id: str = Field(foreign_key="unit.id", index=True)
     data: str = Field(sa_type=Sealed("record", "data"))  # json.dumps(values, ensure_ascii=False)
-    name: str = Field(index=True, sa_type=SealedString("record", "name"))
+    name: str = Field(sa_type=SealedString("record", "name"))
     person_key: str | None = Field(default=None, index=True)  # Register.person_hash(ID number)
     state: str = DRAFT  # a code of domain.states
     revision: int = 1
@@ -94,6 +94,15 @@ class Record(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     #: the received package that delivered this record (None for the own unit's records)
     package_id: str | None = Field(default=None, index=True)
+
+    __table_args__ = (
+        # SQLite lists a form's names from this covering index; on PostgreSQL names are sealed
+        # (each with its own nonce), so an index of them could find nothing
+        Index("ix_record_name", "name").ddl_if(dialect="sqlite"),
+        # PostgreSQL lists a form newest first from this one (SQLite by rowid)
+        Index("ix_record_form_created", "form_id", "created_at", "id")
+        .ddl_if(dialect="postgresql"),
+    )
 
 
 class RecordKey(SQLModel, table=True):

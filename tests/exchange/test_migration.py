@@ -62,7 +62,7 @@ def test_a_version_1_register_opens_and_migrates(tmp_path: Path) -> None:
     original = path.read_bytes()
     with open_register(path, V1_PASSPHRASE) as register:
         with register.session() as session:
-            assert session.get(Meta, "schema_version").value == str(SCHEMA_VERSION) == "5"
+            assert session.get(Meta, "schema_version").value == str(SCHEMA_VERSION) == "6"
             assert session.execute(select(func.count()).select_from(Record)).scalar_one() == 5
             # migrated, then re-keyed from the version-1 key derivation (n=2^15)
             rekey, last = session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc())

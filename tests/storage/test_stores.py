@@ -18,6 +18,7 @@ from sqlalchemy.exc import StatementError
 
 from desktop.errors import KnownError, NewerSchema, NotARegister, UsageError, WrongPassphrase
 from desktop.storage import (
+    SCHEMA_VERSION,
     Meta,
     Record,
     append_audit,
@@ -272,22 +273,30 @@ def _tables(url: str) -> set[str]:
                                           "WHERE table_schema = 'public'")}
 
 
+def as_version_4(url: str) -> None:
+    """Make a new PostgreSQL register what version 4 made: without version 5's tables and
+    with version 6's indexes undone."""
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP INDEX ix_record_form_created")
+        conn.execute("CREATE INDEX ix_record_name ON record (name)")
+        for table in ("key_event", "spot_sample", "spot_item"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+
+
 def test_an_older_schema_is_backed_up_with_pg_dump_then_migrated(pg_url, tmp_path):
     with create_register(pg_url, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF) as register:
         _fill(register)
     new_tables = _tables(pg_url)
     # make it a version-4 register: the version-5 tables did not exist then
     new_schema = _schema(pg_url)
-    with psycopg.connect(pg_url) as conn:
-        for table in ("key_event", "spot_sample", "spot_item"):
-            conn.execute(f"DROP TABLE {table}")
-        conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    as_version_4(pg_url)
     from desktop.paths import user_data_dir
 
     folder = user_data_dir() / "备份"
     before = set(folder.glob("*.dump")) if folder.exists() else set()
     with open_register(pg_url, PASSPHRASE, kdf=FAST_KDF) as register, register.session() as s:
-        assert s.get(Meta, "schema_version").value == "5"
+        assert s.get(Meta, "schema_version").value == str(SCHEMA_VERSION)
         last = s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc())).scalars().first()
         assert last.action == "migrate" and json.loads(last.detail)["from"] == 4
         assert verify_audit_chain(s).ok
@@ -301,10 +310,7 @@ def test_a_failed_migration_leaves_the_schema_as_it_was(pg_url, monkeypatch):
     from desktop.storage import migrations
 
     create_register(pg_url, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF).close()
-    with psycopg.connect(pg_url) as conn:
-        for table in ("key_event", "spot_sample", "spot_item"):
-            conn.execute(f"DROP TABLE {table}")
-        conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    as_version_4(pg_url)
     old = _tables(pg_url)
 
     def broken(connection):
@@ -325,7 +331,7 @@ def test_backup_with_pg_dump_and_restore_with_pg_restore(pg_url, pg_cluster, pg_
     with create_register(pg_url, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF) as register:
         ids = _fill(register)
         info = backup_register(register, tmp_path / "省登记库.dump")
-        assert (info.records, info.schema_version) == (2, 5)
+        assert (info.records, info.schema_version) == (2, SCHEMA_VERSION)
         auto = auto_backup(register, "manual")
         assert auto.path.suffix == ".dump" and auto.path.parent.name == "备份"
         with pytest.raises(KnownError, match="pg_restore"):

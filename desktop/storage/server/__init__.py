@@ -16,8 +16,10 @@ from desktop.storage.server.sealing import (
     SealingError,
     blind_value,
     open_value,
+    open_values,
     seal_value,
 )
 
 __all__ = ["Blinded", "Sealed", "SealingError", "ServerLocation", "blind_value", "is_server_url",
-           "open_value", "register_location", "seal_value"]
+           "open_value", "open_values",
+           "register_location", "seal_value"]

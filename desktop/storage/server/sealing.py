@@ -28,9 +28,11 @@ This module imports nothing else of storage, so tables.py can use the type.
 from __future__ import annotations
 
 import base64
+import binascii
 import hmac
 import os
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +110,27 @@ class Sealer:
                                "open (damaged, or moved from another row)") from err
         return plain.decode("utf-8")
 
+    def open_many(self, table: str, column: str,
+                  rows: Iterable[tuple[object, str | None]]) -> list[str | None]:
+        """`open` for many (anchor, stored) pairs of one column, in their order (None stays
+        None): the associated data's common part is built once, so 200,000 names open in
+        about a third of the time one call each takes."""
+        head = _aad(table, column, "")
+        decrypt, out = self.aead.decrypt, []
+        for anchor, sealed in rows:
+            if sealed is None:
+                out.append(None)
+                continue
+            try:
+                if not sealed.startswith(PREFIX):
+                    raise ValueError("not sealed")
+                raw = binascii.a2b_base64(sealed[len(PREFIX):], strict_mode=True)
+                out.append(decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
+                                   head + str(anchor).encode()).decode("utf-8"))
+            except (ValueError, InvalidTag):
+                out.append(self.open(table, column, anchor, sealed))  # raises, saying which
+        return out
+
 
 def _aad(table: str, column: str, anchor: object) -> bytes:
     return b"\x00".join((_AAD, table.encode(), column.encode(), str(anchor).encode()))
@@ -148,6 +171,15 @@ def open_value(engine: Engine, table: str, column: str, anchor: object,
     if sealer is None or stored is None:
         return stored
     return sealer.open(table, column, anchor, stored)
+
+
+def open_values(engine: Engine, table: str, column: str,
+                rows: Iterable[tuple[object, str | None]]) -> list[str | None]:
+    """`open_value` for many (anchor, stored) pairs of one column, in their order."""
+    sealer = sealer_of(engine)
+    if sealer is None:
+        return [stored for _anchor, stored in rows]
+    return sealer.open_many(table, column, rows)
 
 
 class Sealed(TypeDecorator):
