@@ -70,6 +70,12 @@ class DashboardModel(RowsModel):
                 row.records, row.errors, row.warnings, row.conflicts, row.open_comments,
                 row.changes)[col]
 
+    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if role == Qt.ItemDataRole.ToolTipRole and section == CHANGES \
+                and orientation == Qt.Orientation.Horizontal:
+            return f"新增、减少、修改的条数；减少的原因见单元格的提示。\n{CHANGES_TIP}"
+        return super().headerData(section, orientation, role)
+
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
@@ -79,6 +85,8 @@ class DashboardModel(RowsModel):
             return int(value) if isinstance(value, bool) else value
         if role == Qt.ItemDataRole.ToolTipRole and col == CHANGES and row.changes:
             return f"{row.changes}\n{CHANGES_TIP}"
+        if role == Qt.ItemDataRole.DisplayRole and col == CHANGES:
+            return counts_only(row.changes)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = self.raw(row, col)
             if col == EXPECTED:
@@ -107,6 +115,21 @@ class DashboardModel(RowsModel):
                 and col != RECEIVED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+
+def counts_only(changes: str) -> str:
+    """The 本次变化 cell: the counts of the change sentence without the reasons of 减少 in
+    brackets ("新增 1，减少 3（转出 1，作废 2），修改 2" → "新增1，减少3，修改2"), so the column
+    stays narrow; the tooltip and 变化清单… give the reasons."""
+    out, depth = [], 0
+    for ch in changes:
+        if ch == "（":
+            depth += 1
+        elif ch == "）" and depth:
+            depth -= 1
+        elif not depth:
+            out.append(ch)
+    return "".join(out)
 
 
 def local_time(when: datetime | None) -> str:
@@ -225,10 +248,14 @@ class DashboardDialog(QDialog):
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().setVisible(False)
         header = self.view.horizontalHeader()
+        # every column as wide as what it shows, 本次变化 included (its counts: the reasons
+        # are in its tooltip); 单位名称 takes the rest of the width and elides a long name, whole
+        # in its tooltip. At 1366 px nothing else is cut
+        # (tests/ui/test_dashboard_columns.py).
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(NAME, 220)  # long names elide; the tooltip shows them whole
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(40)
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
         self.view.doubleClicked.connect(lambda *_: self.show_unit())
         self.view.setToolTip("双击一行，在主窗口中查看该单位的记录")
@@ -284,7 +311,7 @@ class DashboardDialog(QDialog):
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
-        fit_to_screen(self, (1300, 520))
+        fit_to_screen(self, (1360, 640))
         self.reload()
 
     def reload(self) -> None:
