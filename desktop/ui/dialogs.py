@@ -417,6 +417,9 @@ class PassphraseDialog(QDialog):
 
     def _refused(self, message: str) -> None:
         self.error.setText(message)
+        # a long message (a refused server connection: what to fix, then libpq's words) grows
+        # the dialog; a top-level window does not follow a wrapped label's height by itself
+        self.adjustSize()
         self.secret.clear()
         self.secret.setFocus()
         self.tick()

@@ -22,6 +22,7 @@ from pathlib import Path
 from desktop.errors import KnownError
 from desktop.paths import private_dir, tracked_part
 from desktop.storage.files import fsync
+from desktop.storage.server import failures
 from desktop.storage.server.location import ServerLocation
 
 BACKUP_FOLDER = "备份"
@@ -37,6 +38,17 @@ def client_program(name: str) -> str | None:
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
                         key=lambda p: int(re.sub(r"\D", "", p.split("/")[4]) or 0))
     return candidates[-1] if candidates else None
+
+
+def client_environment() -> dict[str, str]:
+    """The environment pg_dump runs in: the clerk's, with a connect timeout and libpq's
+    messages in English (a Chinese locale would translate them, and failures.py reads them to
+    say what to fix in Chinese; the program's own libpq, psycopg's, is built without
+    translations)."""
+    env = {**os.environ, "PGCONNECT_TIMEOUT": "15", "LC_MESSAGES": "C"}
+    if "LC_ALL" in env:  # LC_ALL would win over LC_MESSAGES: keep its character set only
+        env["LC_CTYPE"] = env.pop("LC_ALL")
+    return env
 
 
 def backup_folder() -> Path:
@@ -62,11 +74,9 @@ def dump(location: ServerLocation, out: Path) -> Path:
             done = subprocess.run(
                 [program, "--format=custom", "--no-password", f"--file={tmp}",
                  f"--dbname={location.url}"],
-                capture_output=True, text=True, env={**os.environ, "PGCONNECT_TIMEOUT": "15"},
-                check=False)
+                capture_output=True, text=True, env=client_environment(), check=False)
             if done.returncode != 0:
-                raise KnownError(f"备份 PostgreSQL 登记库 {location.name} 未完成，未作任何改动："
-                                 f"{done.stderr.strip()[:400]}。请检查数据库连接和备份位置后重试。")
+                raise KnownError(_failed(location, done.stderr))
             _check(tmp, location)
             fsync(tmp)
             os.replace(tmp, out)
@@ -75,6 +85,17 @@ def dump(location: ServerLocation, out: Path) -> Path:
             if tmp.exists():
                 tmp.unlink()
     return out
+
+
+def _failed(location: ServerLocation, stderr: str) -> str:
+    """What to tell when pg_dump failed: a refused connection (TLS among others) as the
+    commands tell it (failures.py), anything else with pg_dump's own words."""
+    told = failures.advice(location.url, stderr)
+    if told is not None:
+        return (f"备份 PostgreSQL 登记库 {location.name} 未完成，未作任何改动：pg_dump 无法连接"
+                f"服务器。{told}（pg_dump 的说明：{failures.libpq_detail(stderr)}）")
+    return (f"备份 PostgreSQL 登记库 {location.name} 未完成，未作任何改动："
+            f"{stderr.strip()[:400]}。请检查数据库连接和备份位置后重试。")
 
 
 def _check(part: Path, location: ServerLocation) -> None:

@@ -3,8 +3,9 @@
 ``postgresql://角色@主机/库``, ``postgresql:///库?host=/socket/dir`` and
 ``postgresql://?service=名`` (a PGSERVICE entry) are accepted; the URL reaches libpq unchanged
 (sslmode=verify-full and the other connection parameters are libpq's), so ~/.pgpass and the
-service file are read by libpq itself. A URL carrying a password is refused: it would stay in
-the shell's history, the process list and the audit log.
+service file are read by libpq itself. A URL carrying a password — the role's, or the client
+key's ``sslpassword`` — is refused: it would stay in the shell's history, the process list
+and the audit log.
 """
 
 from __future__ import annotations
@@ -39,7 +40,13 @@ class ServerLocation:
     def parse(cls, text: str) -> ServerLocation:
         parts = urlsplit(text)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        if parts.password is not None or "password" in {k.lower() for k in query}:
+        keys = {k.strip().lower() for k in query}
+        if "sslpassword" in keys:
+            raise UsageError(
+                "登记库地址中不能写客户端私钥的口令 sslpassword（它会留在命令历史和进程列表中）。"
+                "请使用不加口令的客户端私钥，只让本人可读（chmod 600，放在 "
+                "~/.postgresql/postgresql.key 或 sslkey 指向的位置），地址中只写 sslcert 和 sslkey。")
+        if parts.password is not None or "password" in keys:
             raise UsageError(
                 "登记库地址中不能写口令（它会留在命令历史和进程列表中）。请把数据库口令写在 "
                 "~/.pgpass（Windows：%APPDATA%\\postgresql\\pgpass.conf）或服务文件 "

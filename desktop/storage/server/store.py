@@ -19,7 +19,7 @@ from desktop.errors import KnownError, NotARegister, WrongPassphrase
 from desktop.storage import crypto, migrations
 from desktop.storage.audit import append_audit
 from desktop.storage.crypto import KdfParams
-from desktop.storage.server import datakey, dump
+from desktop.storage.server import datakey, dump, failures
 from desktop.storage.server.datakey import DataKeys
 from desktop.storage.server.location import ServerLocation
 from desktop.storage.server.sealing import Sealer, install
@@ -27,11 +27,10 @@ from desktop.storage.tables import Meta
 
 
 def connection_error(location: ServerLocation, err: BaseException) -> KnownError:
-    detail = str(getattr(err, "orig", err) or err).strip().splitlines()
-    return KnownError(
-        f"无法连接 PostgreSQL 登记库 {location}（{detail[0] if detail else type(err).__name__}）。"
-        "请检查地址、网络和证书（sslmode），数据库口令请写在 ~/.pgpass 或服务文件中；"
-        "如数据库尚未建立，请先请数据库管理员建库。")
+    """The clerk's message for a refused connection: what to fix (a TLS refusal told apart,
+    failures.py), libpq's words as the detail."""
+    said = str(getattr(err, "orig", err) or err).strip() or type(err).__name__
+    return KnownError(failures.refusal_message(location.url, str(location), said))
 
 
 def make_server_engine(location: ServerLocation) -> Engine:
