@@ -23,7 +23,8 @@ def register(sub) -> None:
     s.add_argument("--from", dest="from_name", metavar="姓名", help="移交人（原经办人）姓名")
     s.add_argument("--to", dest="to_name", metavar="姓名", help="接收人（新经办人）姓名")
     s.add_argument("--checklist", type=Path, metavar="移交清单.pdf",
-                   help="移交清单 PDF 的保存位置（默认：登记库所在文件夹中的 移交清单-日期.pdf）")
+                   help="移交清单 PDF 的保存位置（默认：登记库所在文件夹中的 移交清单-日期.pdf；"
+                        "PostgreSQL 上的登记库：当前文件夹）")
     s.add_argument("--recovery-sheet", type=Path, metavar="恢复密钥.pdf",
                    help="新恢复密钥页（PDF）保存到此文件，打印后盖章存放在单位保险柜（不写时只在终端显示一次）")
     s.add_argument("--yes", action="store_true",
@@ -38,6 +39,7 @@ def cmd_handover(args) -> int:
         return _received(args)
     from desktop.commands.secrets import issue_recovery_key
     from desktop.services.handover import hand_over, names_problem, write_handover_pdf
+    from desktop.services.secrets import SERVER_UNCHANGED
     from desktop.storage import open_register
 
     if args.from_name is None or args.to_name is None:
@@ -46,7 +48,7 @@ def cmd_handover(args) -> int:
     if problem:  # said before any passphrase is asked
         raise UsageError(f"未移交：{problem}")
     today = date.today()
-    checklist = args.checklist or args.db.resolve().parent / f"移交清单-{today.isoformat()}.pdf"
+    checklist = args.checklist or _beside(args.db) / f"移交清单-{today.isoformat()}.pdf"
     # the PDFs' places are checked before anything changes: once handed over, the new
     # recovery key exists only on its sheet
     for path in (checklist, args.recovery_sheet):
@@ -61,12 +63,21 @@ def cmd_handover(args) -> int:
         print(f"已移交：{shown(facts.from_name)} → {shown(facts.to_name)}。登记库已改用接收人设的新口令，"
               f"原口令不能再打开登记库；经办人已改为 {shown(facts.to_name)}。移交已记入操作日志，"
               "随下次上报报送上级。")
-        print(f"移交前的登记库已备份到 {done.backup}（只能用原口令打开，请妥善保管或销毁）。")
+        print(f"移交前的登记库已备份到 {done.backup}（只能用原口令打开，请妥善保管或销毁）。"
+              if done.backup else SERVER_UNCHANGED)
         print("原恢复密钥已作废，请当场销毁原恢复密钥页。")
         issue_recovery_key(reg, done.recovery, args.recovery_sheet, args.yes)
     write_handover_pdf(done, checklist, today=today)
     print(f"移交清单已保存到 {checklist}：请打印，由移交人、接收人、监交人签字并加盖单位公章。")
     return 0
+
+
+def _beside(db) -> Path:
+    """The folder a register's papers go to by default: the file's own folder, or the current
+    folder for a register on a server (it has no folder on this computer)."""
+    from desktop.storage.server import is_server_url
+
+    return Path.cwd() if is_server_url(db) else db.resolve().parent
 
 
 def _received(args) -> int:
