@@ -1,8 +1,10 @@
 """Storage: the encrypted register (SQLCipher), its tables, audit chain and repositories, the
 register's files on disk (files.py: fsync, side files, the backup folder, publishing a file
-only once the register has recorded it), its backups and restores (backup.py), re-keying a
-register to stronger key-derivation parameters or a new passphrase (rekey.py), and the recovery
-key that opens it when the passphrase is forgotten, with its side file (recovery.py).
+only once the register has recorded it), its backups and restores (backup.py; a file's checked
+copies: copies.py), re-keying a register to stronger key-derivation parameters or a new
+passphrase (rekey.py), and the recovery key that opens it when the passphrase is forgotten,
+with its side file (recovery.py). secrets.py decides once whether a register is a file or on
+PostgreSQL (server/) for its passphrase, recovery key and backups.
 
 No Qt here. Services open sessions from a `Register` and own the transactions; the functions
 below never commit.

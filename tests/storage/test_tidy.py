@@ -1,6 +1,9 @@
 """The start's tidy (desktop.paths.tidy, run by the command line and the window): what a killed
 process left — its private scratch folder, the part files of a backup, restore, init or export
-it was writing — is removed; the work of a process still running is left alone."""
+it was writing — is removed; the work of a process still running is left alone.
+
+File only: what is tidied are files on this computer whatever the store (a pg_dump's part file
+is tracked by the same desktop.paths.tracked_part as a file backup's)."""
 
 from __future__ import annotations
 
@@ -33,11 +36,11 @@ if what == "workbook":  # killed while an exported workbook is being written
         part.write_bytes(b"PK names and ID numbers")
         os._exit(9)
 if what == "backup":  # killed while the backup's part file is being checked
-    import desktop.storage.backup as backup
-    real = backup.check_backup
+    import desktop.storage.copies as copies
+    real = copies.check_backup
     def check(*a, **k):
         os._exit(9)
-    backup.check_backup = check
+    copies.check_backup = check
     reg = open_register(sys.argv[3], sys.argv[4], kdf=KdfParams(n=2**10, r=8, p=1))
     backup_register(reg, target)
 """

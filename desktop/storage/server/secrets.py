@@ -37,6 +37,8 @@ from desktop.storage.tables import Meta
 WRAP_KEY = "server.recovery"
 _AAD = b"dengji-server-recovery-1\x00"
 _KEYS = (*datakey.META_KEYS, WRAP_KEY, *slots.META_KEYS)
+#: a passphrase change whose old passphrase is wrong (on either kind of register)
+WRONG_OLD = "原口令不正确，口令未修改，登记库未作任何改动。请检查原口令（区分大小写）后重试。"
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,7 @@ def change_passphrase(engine: Engine, old: str, new: str, kdf: KdfParams, actor:
         try:
             keys, _ = datakey.unlock(old, facts)
         except datakey.WrongKey:
-            raise WrongPassphrase("原口令不正确，口令未修改，登记库未作任何改动。"
-                                  "请检查原口令（区分大小写）后重试。") from None
+            raise WrongPassphrase(WRONG_OLD) from None
         check_new()
         _write(session, _passphrase_facts(keys.dek, new, kdf))
         append_audit(session, actor, "register.passphrase", target, {"backup": None})
