@@ -6,22 +6,17 @@ from pathlib import Path
 import pytest
 
 from desktop.storage import KdfParams, Register, UnitInfo, create_register
-from tests.pg.cluster import pg_cluster, pg_database, pg_url  # noqa: F401 (fixtures)
+from tests import stores
+
+# the fixtures of both stores (tests/stores.py), for every test module here
+store, another_store = stores.store, stores.another_store
+pg_cluster, pg_database, pg_url = stores.pg_cluster, stores.pg_database, stores.pg_url
 
 #: Cheap scrypt parameters so each test's register is made in milliseconds.
 FAST_KDF = KdfParams(n=2**10, r=8, p=1)
 PASSPHRASE = "正确的口令 Correct-Horse-1"
 OWN_UNIT = UnitInfo(code="31110000MD0123456X", name="上海市明德律师事务所党支部", level="firm",
                     parent_code="310000")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Where a new register goes, on each store: a file path (SQLCipher) or the URL of a new,
-    empty PostgreSQL database (tests/pg/cluster.py)."""
-    if request.param == "sqlite":
-        return str(tmp_path / "register.dengji")
-    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture
@@ -47,6 +42,25 @@ def make_register(tmp_path: Path) -> Iterator[Callable[..., Register]]:
 @pytest.fixture
 def register(make_register: Callable[..., Register]) -> Register:
     return make_register()
+
+
+@pytest.fixture
+def make_store_register(store: str, another_store: Callable[[str], str]
+                        ) -> Iterator[Callable[..., Register]]:
+    """make_store_register(name=None, unit=…, passphrase=…): a new register on the store under
+    test — at `store` itself when `name` is None, else at another_store(name)."""
+    opened: list[Register] = []
+
+    def make(name: str | None = None, unit: UnitInfo = OWN_UNIT,
+             passphrase: str = PASSPHRASE) -> Register:
+        where = store if name is None else another_store(name)
+        register = create_register(where, passphrase, unit, kdf=FAST_KDF)
+        opened.append(register)
+        return register
+
+    yield make
+    for register in opened:
+        register.close()
 
 
 @pytest.fixture

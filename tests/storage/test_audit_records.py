@@ -1,7 +1,8 @@
 """Stored records against the audit chain: every entry that changes a record holds its content
 digest, and `dengji audit` finds a record edited outside the application (a direct SQL UPDATE),
 naming it without its personal values, while records whose last change predates content
-digests are only counted."""
+digests are only counted. On both stores (a SQLCipher file and a PostgreSQL database, where
+the records' values are sealed) but for the version-1 fixture, which is a file."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text, update
 
 from desktop.domain.digest import record_digest
@@ -25,10 +27,19 @@ from desktop.storage.audit import (
     entry_hash,
     verify_audit_chain,
 )
-from tests.conftest import PASSPHRASE, Run, make_firm_records
+from tests.conftest import PASSPHRASE, UNIT_CODE, UNIT_NAME, Run, make_firm_records
 
 FIXTURE_V1 = Path(__file__).resolve().parent.parent / "fixtures" / "register-v1.dengji"
 V1_PASSPHRASE = "测试口令 Correct-Horse-7"
+
+
+@pytest.fixture
+def db(dengji: Callable[..., Run], store: str) -> str:
+    """A register made through `dengji init` on each store: a file, or a PostgreSQL database."""
+    result = dengji("init", "--db", store, "--level", "firm", "--unit-name", UNIT_NAME,
+                    "--unit-code", UNIT_CODE)
+    assert result.code == 0, result.err
+    return store
 
 
 def rewrite_chain(register: Register, seq: int, change: Callable[[dict], None]) -> None:
@@ -126,12 +137,12 @@ def test_a_changed_revision_or_form_version_is_found(dengji, db: Path, tmp_path:
     assert check.checked == 5
 
 
-def test_edits_through_the_application_keep_the_check_passing(tmp_path: Path) -> None:
+def test_edits_through_the_application_keep_the_check_passing(store: str) -> None:
     from desktop.services.registers import init_register
     from desktop.storage import KdfParams
 
     forms = shipped_forms()
-    reg = init_register(tmp_path / "r.dengji", "记录审计口令-Correct-9", level="firm",
+    reg = init_register(store, "记录审计口令-Correct-9", level="firm",
                         unit_name="测试律师事务所党支部", unit_code="31110000MD0123456X",
                         kdf=KdfParams(n=2**10, r=8, p=1))
     try:

@@ -1,5 +1,10 @@
 """Backups and restores: a copy that opens with the same passphrase, refusals that change
-nothing, the automatic backups and how many are kept."""
+nothing, the automatic backups and how many are kept.
+
+A register file's backups are files beside it (most tests here are about them: file only); on
+PostgreSQL a backup is a pg_dump that pg_restore brings back (test_stores.py). What both do —
+refusing a folder, the automatic backups and how many are kept — runs on both stores.
+"""
 
 from __future__ import annotations
 
@@ -52,6 +57,14 @@ def test_backup_opens_with_same_passphrase(register: Register, tmp_path: Path) -
     with open_register(info.path, PASSPHRASE, kdf=FAST_KDF) as copy, copy.session() as s:
         assert verify_audit_chain(s).ok
         assert s.execute(select(func.count()).select_from(Record)).scalar_one() == 0
+
+
+def test_backup_refuses_a_folder_on_both_stores(store_register: Register, tmp_path: Path
+                                                ) -> None:
+    before = sorted(tmp_path.iterdir())
+    with pytest.raises(KnownError, match="是文件夹"):
+        backup_register(store_register, tmp_path)
+    assert sorted(tmp_path.iterdir()) == before
 
 
 def test_backup_refuses_itself_and_a_folder(register: Register, tmp_path: Path) -> None:
@@ -115,10 +128,23 @@ def test_restore_refuses_a_file_whose_audit_chain_was_cut(register: Register, tm
         restore_register(register, copy)
 
 
-def test_auto_backups_keep_the_newest(register: Register) -> None:
+def automatic_backups(register: Register) -> list[Path]:
+    """The automatic backups of `register`, oldest first: files in the 备份 folder beside a
+    register file; for a database, its pg_dumps in the user data folder's 备份 folder."""
+    if register.kind == "file":
+        return list_backups(register.path)
+    from desktop.storage.server import dump
+
+    return sorted(dump.backup_folder().glob(f"{register.path.name}-*.dump"))
+
+
+def test_auto_backups_keep_the_newest(make_store_register) -> None:
+    register, other = make_store_register(), make_store_register("other.dengji")
+    others = [auto_backup(other, "merge").path]  # another register's are not counted
     made = [auto_backup(register, "merge", keep=3).path for _ in range(5)]
-    assert list_backups(register.path) == made[-3:]
+    assert automatic_backups(register) == made[-3:]
     assert all(p.parent.name == "备份" for p in made[-3:])
+    assert automatic_backups(other) == others
     with pytest.raises(ValueError):
         auto_backup(register, "whatever")
 

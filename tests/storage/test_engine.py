@@ -1,12 +1,18 @@
-"""Creating and opening registers: encryption, wrong passphrases, wrong files, schema versions."""
+"""Creating and opening registers: encryption, wrong passphrases, wrong files, schema versions.
+
+What holds on both stores runs on both (`store_register`, `store`: a SQLCipher file and a
+PostgreSQL database); what is about the file itself (its encryption, SQLite's pragmas, the salt
+in its header, paths that are not registers) runs on a file only.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from desktop.errors import KnownError, NewerSchema, NotARegister, WrongPassphrase
@@ -14,14 +20,24 @@ from desktop.storage import Meta, Register, Unit, create_register, migrations, o
 from desktop.storage import engine as engine_module
 from desktop.storage.files import list_backups
 from tests.storage.conftest import FAST_KDF, OWN_UNIT, PASSPHRASE
+from tests.stores import is_server
 
 
-def snapshot(path: Path) -> tuple[bytes, int, list[str]]:
-    """The file's bytes, its mtime and the names in its folder."""
+def snapshot(path: object) -> tuple:
+    """What a refusal must leave as it was: a file's bytes, its mtime and the names in its
+    folder; a database's tables and every row of meta and of the audit log."""
+    if is_server(str(path)):
+        with psycopg.connect(str(path)) as conn:
+            return tuple(conn.execute(sql).fetchall() for sql in (
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+                "ORDER BY 1", "SELECT key, value FROM meta ORDER BY key",
+                "SELECT seq, hash, detail FROM audit_entry ORDER BY seq"))
+    path = Path(path)
     return path.read_bytes(), path.stat().st_mtime_ns, sorted(p.name for p in path.parent.iterdir())
 
 
-def test_create_then_open_roundtrip(register: Register) -> None:
+def test_create_then_open_roundtrip(store_register: Register) -> None:
+    register = store_register
     path, unit_id = register.path, register.own_unit_id
     register.close()
     with open_register(path, PASSPHRASE, kdf=FAST_KDF) as reopened:
@@ -34,7 +50,10 @@ def test_create_then_open_roundtrip(register: Register) -> None:
             facts = {m.key: m.value for m in session.exec(select(Meta))}
     assert facts["schema_version"] == str(migrations.SCHEMA_VERSION)
     assert facts["own_unit_id"] == unit_id
-    assert len(bytes.fromhex(facts["person_key_secret"])) == 32
+    if register.kind == "file":
+        assert len(bytes.fromhex(facts["person_key_secret"])) == 32
+    else:  # never in clear in a database: wrapped under the data key (server/datakey.py)
+        assert "person_key_secret" not in facts and facts["server.hash_secret"]
     assert facts["created_at"].endswith("Z")
 
 
@@ -57,7 +76,8 @@ def test_pragmas_on_every_connection(register: Register) -> None:
         assert conn.execute(text("PRAGMA cache_size")).scalar() == -64 * 1024
 
 
-def test_wrong_passphrase_changes_nothing(register: Register) -> None:
+def test_wrong_passphrase_changes_nothing(store_register: Register) -> None:
+    register = store_register
     register.close()
     before = snapshot(register.path)
     with pytest.raises(WrongPassphrase) as caught:
@@ -67,7 +87,8 @@ def test_wrong_passphrase_changes_nothing(register: Register) -> None:
     assert snapshot(register.path) == before  # bytes, mtime, and no -wal/-shm left behind
 
 
-def test_passphrase_is_case_sensitive(register: Register) -> None:
+def test_passphrase_is_case_sensitive(store_register: Register) -> None:
+    register = store_register
     register.close()
     with pytest.raises(WrongPassphrase):
         open_register(register.path, PASSPHRASE.lower(), kdf=FAST_KDF)
@@ -128,10 +149,11 @@ def test_folder_is_not_a_register(tmp_path: Path) -> None:
         open_register(tmp_path, PASSPHRASE, kdf=FAST_KDF)
 
 
-def test_create_refuses_existing_file(register: Register) -> None:
+def test_create_refuses_existing_file(store_register: Register) -> None:
+    register = store_register
     register.close()
     before = snapshot(register.path)
-    with pytest.raises(KnownError, match="已存在"):
+    with pytest.raises(KnownError, match="已存在" if register.kind == "file" else "已经有登记库"):
         create_register(register.path, "另一个口令", OWN_UNIT, kdf=FAST_KDF)
     assert snapshot(register.path) == before
 
@@ -143,23 +165,38 @@ def test_create_makes_parent_folders(tmp_path: Path) -> None:
     assert path.is_file()
 
 
-def test_create_refuses_bad_input(tmp_path: Path) -> None:
+def nothing_made(store: str, tmp_path: Path) -> bool:
+    """Whether the folder (of a file store) or the database holds nothing."""
+    if not is_server(store):
+        return list(tmp_path.iterdir()) == []
+    with psycopg.connect(store) as conn:
+        return conn.execute("SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_schema = 'public'").fetchone() == (0,)
+
+
+def test_create_refuses_bad_input(store: str, tmp_path: Path) -> None:
     with pytest.raises(KnownError, match="口令不能为空"):
-        create_register(tmp_path / "r.dengji", "", OWN_UNIT, kdf=FAST_KDF)
+        create_register(store, "", OWN_UNIT, kdf=FAST_KDF)
     bad_level = type(OWN_UNIT)(code="1", name="某单位", level="county")
     with pytest.raises(KnownError, match="单位级别"):
-        create_register(tmp_path / "r.dengji", PASSPHRASE, bad_level, kdf=FAST_KDF)
-    assert list(tmp_path.iterdir()) == []
+        create_register(store, PASSPHRASE, bad_level, kdf=FAST_KDF)
+    blank = type(OWN_UNIT)(code=" ", name="某单位", level="firm")
+    with pytest.raises(KnownError, match="代码和名称"):
+        create_register(store, PASSPHRASE, blank, kdf=FAST_KDF)
+    assert nothing_made(store, tmp_path)
 
 
-def test_interrupted_create_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_create_leaves_nothing(store: str, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     def crash(*args: object) -> None:
         raise RuntimeError("simulated crash")
 
     monkeypatch.setattr(engine_module, "add_own_keys", crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        create_register(tmp_path / "r.dengji", PASSPHRASE, OWN_UNIT, kdf=FAST_KDF)
-    assert list(tmp_path.iterdir()) == []
+        create_register(store, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF)
+    assert nothing_made(store, tmp_path)
+    monkeypatch.undo()  # and the place is as good as new: a register can be made there
+    create_register(store, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF).close()
 
 
 def test_salt_is_the_file_header_and_differs_per_register(make_register) -> None:
@@ -176,7 +213,8 @@ def set_schema_version(register: Register, version: int) -> None:
     register.close()
 
 
-def test_newer_schema_is_refused_untouched(register: Register) -> None:
+def test_newer_schema_is_refused_untouched(store_register: Register) -> None:
+    register = store_register
     current = migrations.SCHEMA_VERSION
     set_schema_version(register, current + 1)
     before = snapshot(register.path)
@@ -184,17 +222,29 @@ def test_newer_schema_is_refused_untouched(register: Register) -> None:
         open_register(register.path, PASSPHRASE, kdf=FAST_KDF)
     message = str(caught.value)
     assert f"版本 {current + 1}" in message and f"只支持到 {current}" in message
-    assert "文件未作任何改动" in message
+    assert ("文件未作任何改动" if register.kind == "file" else "未作任何改动") in message
     assert str(register.path) in message
     assert snapshot(register.path) == before
 
 
+def made_backups(register: Register) -> set[Path]:
+    """The backups in the register's backup folder: beside a file, in the user data folder
+    for a database (pg_dump's, storage/server/dump.py)."""
+    if register.kind == "file":
+        return set(list_backups(register.path))
+    from desktop.storage.server import dump
+
+    return set(dump.backup_folder().glob("*.dump"))
+
+
 def test_older_schema_is_backed_up_then_migrated(
-    register: Register, monkeypatch: pytest.MonkeyPatch
+    store_register: Register, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    register = store_register
     path = register.path
     register.close()
-    original = path.read_bytes()
+    original = snapshot(path)
+    before = made_backups(register)
     calls: list[int] = []
     current = migrations.SCHEMA_VERSION
 
@@ -209,9 +259,13 @@ def test_older_schema_is_backed_up_then_migrated(
             assert session.get(Meta, "schema_version").value == str(current + 1)
             session.execute(text("SELECT count(*) FROM added_in_next")).scalar_one()
     assert calls == [1]
-    backups = list_backups(path)
+    backups = made_backups(register) - before
     assert len(backups) == 1
-    assert backups[0].read_bytes() == original
+    backup = backups.pop()
+    if register.kind == "file":
+        assert backup.read_bytes() == original[0]
+    else:
+        assert backup.read_bytes().startswith(b"PGDMP")
 
     # The migration is recorded in the audit log and runs only once.
     with open_register(path, PASSPHRASE, kdf=FAST_KDF) as again:
@@ -221,13 +275,15 @@ def test_older_schema_is_backed_up_then_migrated(
             last = session.exec(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
             assert last.action == "migrate"
             assert f'"from":{current}' in last.detail and f'"to":{current + 1}' in last.detail
+            assert f'"backup":"{backup.name}"' in last.detail
             assert verify_audit_chain(session).ok
     assert calls == [1]
 
 
 def test_failed_migration_keeps_the_old_version(
-    register: Register, monkeypatch: pytest.MonkeyPatch
+    store_register: Register, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    register = store_register
     path = register.path
     register.close()
 
@@ -244,11 +300,12 @@ def test_failed_migration_keeps_the_old_version(
     with open_register(path, PASSPHRASE, kdf=FAST_KDF) as reopened:
         with reopened.session() as session:
             assert session.get(Meta, "schema_version").value == str(current)
-            tables = session.execute(text("SELECT name FROM sqlite_master")).scalars().all()
-            assert "half_done" not in tables
+            tables = inspect(session.connection()).get_table_names()
+            assert "half_done" not in tables and "audit_entry" in tables
 
 
-def test_session_rolls_back_and_supports_savepoints(register: Register) -> None:
+def test_session_rolls_back_and_supports_savepoints(store_register: Register) -> None:
+    register = store_register
     with register.session() as session:
         session.add(Unit(code="A", name="甲", level="city"))
         with session.begin_nested():
@@ -263,10 +320,10 @@ def test_session_rolls_back_and_supports_savepoints(register: Register) -> None:
     assert codes == {OWN_UNIT.code, "A", "B"}
 
 
-def test_passphrase_is_unicode_normalised(make_register) -> None:
+def test_passphrase_is_unicode_normalised(make_store_register) -> None:
     composed = "café 口令"  # é as one code point
     decomposed = "cafe\u0301 口令"  # e + combining acute, as some keyboards hand it over
-    register = make_register(passphrase=composed)
+    register = make_store_register(passphrase=composed)
     register.close()
     with open_register(register.path, decomposed, kdf=FAST_KDF) as reopened:
         assert reopened.own_unit_id == register.own_unit_id

@@ -1,6 +1,10 @@
 """The key derivation's parameters are stored in the register's salt (crypto.new_salt); a
 register made with weaker ones than today's (OWASP scrypt n=2^17, r=8, p=1) is re-keyed on its
 next successful open, after a backup, in steps a kill cannot leave half done (storage/rekey.py).
+
+File only: the salt and the re-key are the file's. A PostgreSQL register keeps its parameters in
+`meta` and re-wraps its data key instead
+(test_stores.py::test_weaker_key_derivation_is_rewrapped_without_touching_the_data).
 """
 
 from __future__ import annotations

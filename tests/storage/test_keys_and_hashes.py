@@ -1,7 +1,9 @@
-"""The own unit's key pairs and the register's keyed hashes."""
+"""The own unit's key pairs and the register's keyed hashes, on both stores (a SQLCipher file
+and a PostgreSQL database)."""
 
 from __future__ import annotations
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -19,6 +21,12 @@ from desktop.storage import (
 from tests.storage.conftest import FAST_KDF, PASSPHRASE
 
 ID_NUMBER = "11010519491231002X"
+
+
+@pytest.fixture
+def register(store_register: Register) -> Register:
+    """These tests hold on both stores: a SQLCipher file and a PostgreSQL database."""
+    return store_register
 
 
 def test_key_pairs_exist_and_load(register: Register) -> None:
@@ -48,9 +56,9 @@ def test_person_hash_is_stable_across_reopen(register: Register) -> None:
     assert len(before) == 32 and int(before, 16) >= 0
 
 
-def test_person_hash_differs_between_registers(make_register) -> None:
-    first = make_register("one.dengji")
-    second = make_register("two.dengji", unit=UnitInfo(code="B", name="乙所", level="firm"))
+def test_person_hash_differs_between_registers(make_store_register) -> None:
+    first = make_store_register()
+    second = make_store_register("two.dengji", unit=UnitInfo(code="B", name="乙所", level="firm"))
     assert first.person_hash(ID_NUMBER) != second.person_hash(ID_NUMBER)
 
 

@@ -1,4 +1,7 @@
-"""Two processes on one register: the second is told it is in use, and nothing is damaged."""
+"""Two processes on one register: the second is told it is in use, and nothing is damaged.
+
+File only: the lock is a lock on the register file (storage/lock.py). On PostgreSQL several
+clerks work at once by design; tests/pg holds their concurrency tests (two real processes)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,11 @@ clumsy clerk types: every mistyped position is named, a key of another register,
 a side file of another register, tampered or truncated, a wrong old passphrase and a weak new
 one — each refused with the file's bytes unchanged; and what works: a passphrase change keeps
 the recovery key, a recovery sets a new passphrase, a new key voids the old one in the backups
-too, a missing or stale side file is rewritten at the next open."""
+too, a missing or stale side file is rewritten at the next open.
+
+File only: the key's slots live in the side file beside the register file and in its backups.
+The same use cases on a PostgreSQL register (the data key wrapped under the recovery key in
+`meta`) are tests/pg/test_secrets_pg.py."""
 
 from __future__ import annotations
 
