@@ -26,6 +26,7 @@ from desktop.storage.audit import check_records, content_hashes
 from tests.conftest import make_firm_records
 from tests.exchange.conftest import CITY, PASSPHRASE, World
 from tests.exchange.formats import open_payload
+from tests.services.conftest import on_server, stored_actor
 
 
 def draft(world: World, reg, member: dict, form_id: str = "lawyer_member") -> str:
@@ -57,11 +58,9 @@ def blockers_of(world: World, reg) -> list:
 
 
 @pytest.fixture
-def world(tmp_path, forms):
-    w = World(tmp_path, forms)
-    yield w
-    for r in w.opened:
-        r.close()
+def world(store_world: World) -> World:
+    """Every test with registers runs on files and on PostgreSQL (tests/services/conftest.py)."""
+    return store_world
 
 
 @pytest.fixture
@@ -116,7 +115,7 @@ def test_a_duplicate_draft_voided_no_longer_puts_an_error_on_the_genuine_record(
         entry = s.execute(select(AuditEntry).where(AuditEntry.action == "record.void")).scalar_one()
         assert verify_audit_chain(s).ok and check_records(s).ok
     detail = json.loads(entry.detail)
-    assert entry.target == copy and entry.actor == "测试员"
+    assert entry.target == copy and entry.actor == stored_actor(f.register, "测试员")
     assert detail["record_hash"] == digest and detail["state"] == VOIDED
     assert genuine["姓名"] not in entry.detail and number not in entry.detail
 
@@ -328,6 +327,9 @@ def test_a_version_3_register_keeps_typed_drafts_and_completes_imported_ones(fir
         s.execute(sql("DROP TABLE key_event"))  # added by version 5
         s.execute(sql("DROP TABLE spot_sample"))  # added by version 5
         s.execute(sql("DROP TABLE spot_item"))
+        if on_server(f.register):  # version 6 changed the indexes of record on PostgreSQL
+            s.execute(sql("DROP INDEX IF EXISTS ix_record_form_created"))
+            s.execute(sql("CREATE INDEX IF NOT EXISTS ix_record_name ON record (name)"))
         s.commit()
     f.register.close()
     reopened = open_register(f.register.path, PASSPHRASE, kdf=FAST_KDF)

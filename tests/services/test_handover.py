@@ -1,14 +1,14 @@
 """移交 (services/handover.py): the facts of the 移交清单 against the register, a handover that
 re-keys to the successor's passphrase with a new recovery key and names the new 经办人 in the
-audit log, refusals that change nothing (file bytes compared), and the handover travelling
-upward: a firm's next package merged at the city reports it once."""
+audit log, refusals that change nothing (file bytes compared; a server register's facts), and
+the handover travelling upward: a firm's next package merged at the city reports it once. On
+files and on PostgreSQL (tests/services/conftest.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from desktop.domain.states import COMPLETE, SENT
 from desktop.errors import KnownError, WrongPassphrase
-from desktop.formspec import shipped_forms
 from desktop.services.handover import (
     ACTION,
     hand_over,
@@ -27,9 +26,17 @@ from desktop.services.handover import (
 )
 from desktop.services.secrets import make_recovery_key, recovery_problem, recovery_state
 from desktop.services.unit import save_unit_profile, unit_profile
-from desktop.storage import AuditEntry, Record, crypto, open_register, verify_audit_chain
+from desktop.storage import (
+    AuditEntry,
+    Meta,
+    Record,
+    crypto,
+    open_register,
+    verify_audit_chain,
+)
 from tests.exchange.conftest import CITY, FAST_KDF, PASSPHRASE, World, fingerprint_of
 from tests.reports.test_pdf_helpers import pdf_text, squeeze
+from tests.services.conftest import on_server
 
 NEW = "Jiaojie-2026 接收人的新口令 horse"
 
@@ -42,11 +49,9 @@ def cheap_rekey(monkeypatch):
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path, shipped_forms())
-    yield w
-    for r in w.opened:
-        r.close()
+def world(store_world: World) -> World:
+    """Every test with registers runs on files and on PostgreSQL (tests/services/conftest.py)."""
+    return store_world
 
 
 @pytest.fixture
@@ -77,6 +82,12 @@ def folder_state(folder: Path) -> dict[str, str]:
     SQLite rewrites on every read left out)."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.endswith("-shm")}
+
+
+def meta_rows(register) -> dict[str, str]:
+    """The register's facts (its keys' wraps, the recovery key, the unit's people)."""
+    with register.session() as session:
+        return {m.key: m.value for m in session.execute(select(Meta)).scalars()}
 
 
 def test_the_facts_are_what_the_register_holds(chain):
@@ -122,7 +133,8 @@ def test_a_handover_rekeys_names_the_successor_and_is_audited(chain, tmp_path):
 
     # the register stays open on the new key, with the successor as 经办人
     assert unit_profile(reg).handler == "李四"
-    assert done.backup.is_file()
+    # a file is backed up before its re-key; on a server only the data key's wrap changes
+    assert done.backup is None if on_server(reg) else done.backup.is_file()
     state = recovery_state(reg)
     assert done.recovery.key_id == state.key_id != old_key.key_id
     assert done.facts.recovery_key_id == state.key_id
@@ -134,7 +146,7 @@ def test_a_handover_rekeys_names_the_successor_and_is_audited(chain, tmp_path):
     handover = next(e for e in entries if e.action == ACTION)
     assert json.loads(handover.detail) == {"from": "张三", "to": "李四",
                                            "recovery_key_id": state.key_id,
-                                           "backup": done.backup.name}
+                                           "backup": done.backup and done.backup.name}
     profile = next(e for e in entries if e.action == "unit.profile")
     assert json.loads(profile.detail) == {"changed": ["经办人"]}
     with reg.session() as session:
@@ -180,12 +192,13 @@ REFUSED = [
 def test_refusals_say_what_to_fix_and_change_nothing(chain, bad, said):
     world, city, reg, old_key = chain
     args = dict(old=PASSPHRASE, new=NEW, giver="张三", taker="李四") | bad
-    before, entries = folder_state(world.folder), len(audit_rows(reg))
+    before, entries, keys = folder_state(world.folder), len(audit_rows(reg)), meta_rows(reg)
     with pytest.raises(KnownError) as refused:
         hand_over(reg, args["old"], args["new"], args["giver"], args["taker"], "张三")
     assert said in str(refused.value)
     assert len(audit_rows(reg)) == entries
     assert folder_state(world.folder) == before  # the register, its side file, no backup
+    assert meta_rows(reg) == keys  # on a server: the wraps of the data key, the recovery key
     assert unit_profile(reg).handler == "张三"
     assert recovery_state(reg).key_id == old_key.key_id
     path = reg.path

@@ -1,4 +1,5 @@
-"""Importing into a register (services/importing.py): all or nothing, --partial, keys, audit."""
+"""Importing into a register (services/importing.py): all or nothing, --partial, keys, audit.
+Every test with a register runs on a file and on PostgreSQL (`db`, tests/services/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from desktop.progress import run
 from desktop.services.intake.importing import import_file
 from desktop.services.registers import init_register
 from desktop.storage import AuditEntry, Record, RecordKey, open_register, verify_audit_chain
+from desktop.storage.server.sealing import blind_value
 from tests.conftest import PASSPHRASE, as_staff, count_records, stored_data
+from tests.services.conftest import on_server
 
 
 def do_import(db, forms, form_id, path, **kw):
@@ -30,6 +33,8 @@ def test_import_stores_records_keys_and_an_audit_entry(db, forms, firm_records, 
         audit = session.exec(select(AuditEntry).order_by(AuditEntry.seq)).scalars().all()
         assert verify_audit_chain(session).ok
         person_hashes = {reg.person_hash(m["公民身份号码"]) for m in firm_records.members}
+        # a server register keeps the key values as keyed hashes (what a file holds, blinded)
+        licences = {blind_value(reg.engine, m["律师执业证号"]) for m in firm_records.members}
     assert {r.name for r in records} == {m["姓名"] for m in firm_records.members}
     assert {r.form_id for r in records} == {"lawyer_member"}
     assert {r.person_key for r in records} == person_hashes
@@ -37,9 +42,11 @@ def test_import_stores_records_keys_and_an_audit_entry(db, forms, firm_records, 
     # ID numbers are keyed hashes, never plain text, in the key index
     ids = {m["公民身份号码"] for m in firm_records.members}
     assert not ids & {k.value for k in keys}
-    assert {k.value for k in keys if k.kind == "licence"} == {
-        m["律师执业证号"] for m in firm_records.members
-    }
+    assert {k.value for k in keys if k.kind == "licence"} == licences
+    if on_server(reg):
+        assert not {m["律师执业证号"] for m in firm_records.members} & {k.value for k in keys}
+    else:
+        assert licences == {m["律师执业证号"] for m in firm_records.members}
     assert [a.action for a in audit] == ["init", "recovery.new", "import"]
     detail = json.loads(audit[-1].detail)
     assert (detail["form"], detail["imported"], detail["refused"]) == ("lawyer_member", 4, 0)

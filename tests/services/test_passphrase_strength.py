@@ -14,6 +14,8 @@ from desktop.services.registers import (
     judge_passphrase,
     passphrase_problem,
 )
+from tests.services.conftest import server_tables
+from tests.stores import is_server
 
 UNIT = "北京市朝阳区某某律师事务所党支部"
 CODE = "31110000MD01234564"
@@ -75,14 +77,16 @@ def test_unknown_zxcvbn_feedback_falls_back_to_a_chinese_sentence(monkeypatch) -
     assert "English" not in message and GENERIC_ADVICE in message and "太弱" in message
 
 
-def test_init_register_refuses_a_weak_passphrase_and_writes_nothing(tmp_path) -> None:
+def test_init_register_refuses_a_weak_passphrase_and_writes_nothing(store, tmp_path) -> None:
+    """On a file and in an empty PostgreSQL database (`store`, tests/services/conftest.py)."""
     from desktop.storage import KdfParams
 
-    path = tmp_path / "r.dengji"
     with pytest.raises(KnownError, match="单位的名称或代码"):
-        init_register(path, f"{UNIT}-2026", level="firm", unit_name=UNIT, unit_code=CODE,
+        init_register(store, f"{UNIT}-2026", level="firm", unit_name=UNIT, unit_code=CODE,
                       kdf=KdfParams(**FAST))
     assert list(tmp_path.iterdir()) == []
+    if is_server(store):
+        assert server_tables(store) == []
 
 
 @pytest.mark.parametrize("weak", ["12345678", "qwertyuiop", UNIT + "1"])

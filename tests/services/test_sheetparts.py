@@ -29,6 +29,7 @@ from tests.conftest import (
 )
 from tests.reports.test_xlsx_parts import rewrite
 from tests.services.test_speedpath_sheet import summary, tricky_book
+from tests.stores import is_server
 
 
 @pytest.fixture
@@ -174,11 +175,12 @@ def test_a_later_part_after_rows_were_handed_on_is_a_clear_error(forms, tmp_path
 
 
 @pytest.fixture
-def second_db(dengji, tmp_path):
-    path = tmp_path / "second.dengji"
-    assert dengji("init", "--db", path, "--level", "firm", "--unit-name", UNIT_NAME,
+def second_db(dengji, db, tmp_path, new_database):
+    """A second register on the store of `db` (tests/services/conftest.py: both stores)."""
+    where = new_database() if is_server(db) else tmp_path / "second.dengji"
+    assert dengji("init", "--db", where, "--level", "firm", "--unit-name", UNIT_NAME,
                   "--unit-code", UNIT_CODE).code == 0
-    return path
+    return where
 
 
 def test_import_in_parts_stores_what_the_whole_read_stores(db, second_db, forms, tmp_path,

@@ -6,7 +6,7 @@ change nothing that is stored or shown."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import Workbook
@@ -19,6 +19,7 @@ from desktop.services.intake import rowcheck
 from desktop.services.intake import workbook as excel
 from desktop.services.intake.workbook import check_workbook
 from tests.conftest import TODAY, make_firm_records
+from tests.services.conftest import on_server, plain
 
 HEADERS = ["序号", "姓名", "性别", "民族", "公民身份号码", "出生年月", "学历", "学位", "手机",
            "家庭住址", "律师执业证号", "执业类别", "执业机构", "执业机构统一社会信用代码",
@@ -137,6 +138,7 @@ def test_record_ids_are_time_ordered_uuids():
 
 
 def test_bulk_insert_stores_timestamps_as_the_driver_does(db):
+    """On both stores (`db`, tests/services/conftest.py)."""
     from sqlalchemy import text
 
     from desktop.storage import bulk_insert_records, open_register
@@ -153,6 +155,11 @@ def test_bulk_insert_stores_timestamps_as_the_driver_does(db):
         rows = s.execute(text("SELECT id, created_at, updated_at, data FROM record "
                               "ORDER BY id")).all()
         s.rollback()
-    assert {r[1] for r in rows} == {"2026-11-22 08:30:15.123456+00:00"}
-    assert [r[2] for r in rows] == [rows[0][1], "2025-01-02 03:04:05+00:00", rows[0][1]]
-    assert rows[2][3] == '{"n": 2}'
+    if on_server(reg):  # a timestamptz column: the driver gives the instants back
+        assert {r[1] for r in rows} == {when}
+        assert [r[2] for r in rows] == [when, other, when]
+        assert [r[1].utcoffset() for r in rows] == [timedelta(0)] * 3  # the session is UTC
+    else:
+        assert {r[1] for r in rows} == {"2026-11-22 08:30:15.123456+00:00"}
+        assert [r[2] for r in rows] == [rows[0][1], "2025-01-02 03:04:05+00:00", rows[0][1]]
+    assert plain(reg, "record", "data", "r2", rows[2][3]) == '{"n": 2}'

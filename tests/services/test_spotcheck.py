@@ -26,10 +26,12 @@ from desktop.services.spotcheck import (
     write_report,
 )
 from desktop.services.spotcheck.sample import population
-from desktop.storage import AuditEntry, open_register, verify_audit_chain
+from desktop.storage import AuditEntry, Register, open_register, verify_audit_chain
 from desktop.storage.tables import SpotItem
 from tests.exchange import conftest as exchange_fixtures
 from tests.exchange.conftest import CITY, FAST_KDF, PASSPHRASE, PROVINCE, World
+from tests.pg.cluster import pg_cluster  # noqa: F401 (the fixture)
+from tests.services.conftest import STORES, create_database, drop_databases
 
 TODAY = date.today()
 world = exchange_fixtures.world  # the fixture, shared with tests/exchange
@@ -45,28 +47,60 @@ def accept_firms(w: World, reg, firms) -> tuple[list, list]:
     return made, sent
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory, forms):
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The tests of a city's register run on a file and on PostgreSQL (`city`, indirect);
+    tests/exchange/test_merge_server.py imports `base` and `city` and gets the file's."""
+    if "city" in metafunc.fixturenames:
+        metafunc.parametrize("city", STORES, indirect=True)
+
+
+def built_city(w: World) -> tuple[Register, dict]:
     """A city that accepted the packages of three firms (3, 6 and 9 members + their 附件3),
-    made once; each test works on a copy of its register. Returns the city register's path and
-    per firm code: (its 附件3 row, its signing key's fingerprint)."""
-    folder = tmp_path_factory.mktemp("spotcheck")
-    w = World(folder, forms)
+    and per firm code: (its 附件3 row, its signing key's fingerprint). Every register closed."""
     reg = w.register(CITY, "city.dengji")
     firms, sent = accept_firms(w, reg, ((71, 3), (72, 6), (73, 9)))
     known = {s.path.name.split("-")[0]: (f.org, svc.own_public_key(f.register).fingerprint)
              for s, f in zip(sent, firms, strict=True)}
     for r in w.opened:
         r.close()
+    return reg, known
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, forms):
+    """The city (built_city) made once on a file; each test works on a copy of its register.
+    The city register's path and what is known of the firms."""
+    reg, known = built_city(World(tmp_path_factory.mktemp("spotcheck"), forms))
     return reg.path, known
 
 
+@pytest.fixture(scope="module")
+def server_base(tmp_path_factory, forms, pg_cluster):  # noqa: F811 (the fixture)
+    """The city (built_city) made once in a PostgreSQL database (the firms on files); each
+    test works on a copy of that database. Its name, and what is known of the firms."""
+    made: list[str] = []
+    w = World(tmp_path_factory.mktemp("spotcheck-pg"), forms,
+              server=lambda: create_database(pg_cluster, made))
+    try:
+        reg, known = built_city(w)
+        yield reg.path.name, known
+    finally:
+        drop_databases(pg_cluster, made)
+
+
 @pytest.fixture
-def city(base, world: World, tmp_path: Path):
-    path, known = base
-    copy = tmp_path / "city.dengji"
-    shutil.copy(path, copy)
-    reg = open_register(copy, PASSPHRASE, kdf=FAST_KDF)
+def city(request: pytest.FixtureRequest, world: World, tmp_path: Path):
+    """A copy of the city's register; with the parameter "postgresql", a copy of the server's
+    database and every register the test makes above the firms on the server too."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        path, known = request.getfixturevalue("base")
+        where = tmp_path / "city.dengji"
+        shutil.copy(path, where)
+    else:
+        template, known = request.getfixturevalue("server_base")
+        world.server = request.getfixturevalue("new_database")
+        where = world.server(template)
+    reg = open_register(where, PASSPHRASE, kdf=FAST_KDF)
     world.opened.append(reg)
     return world, reg, known
 
@@ -317,7 +351,8 @@ def test_blank_rows_stay_unverified_and_a_later_workbook_adds_them(drawn, tmp_pa
     assert _stored(reg) == 6
 
 
-def test_a_firm_cannot_draw_and_an_empty_city_is_told(world: World, tmp_path) -> None:
+def test_a_firm_cannot_draw_and_an_empty_city_is_told(store_world: World, tmp_path) -> None:
+    world = store_world
     firm = world.firm(seed=5)
     with pytest.raises(KnownError, match="由上级单位"):
         run(draw_sample(firm.register, world.forms, tmp_path / "x.xlsx", size=3))

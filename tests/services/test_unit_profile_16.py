@@ -1,4 +1,5 @@
-"""本单位信息 (issue 16): the unit profile kept in the register, audited; the CLI `dengji unit`."""
+"""本单位信息 (issue 16): the unit profile kept in the register, audited; the CLI `dengji unit`.
+Every test runs on a file and on PostgreSQL (`db`, tests/services/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from desktop.services.unit import NO_HANDLER, save_unit_profile, unit_profile
 from desktop.storage import AuditEntry, open_register
 from desktop.storage.tables import Package, utcnow
 from tests.conftest import PASSPHRASE, UNIT_CODE, UNIT_NAME
+from tests.services.conftest import stored_actor
 
 GOOD_FIRM_CODE = "311301028813998665"
 
@@ -39,7 +41,7 @@ def test_names_are_saved_and_audited_without_the_people_in_the_log(db, forms):
         assert again == p and again.actor == "张三"
         (entry,) = _audit(reg, "unit.profile")
         detail = json.loads(entry.detail)
-        assert entry.actor == "张三"
+        assert entry.actor == stored_actor(reg, "张三")
         assert detail["name"] == {"old": UNIT_NAME, "new": "北京市新名律师事务所党支部"}
         assert sorted(detail["changed"]) == sorted(["单位名称", "经办人", "审批人", "联系方式"])
         assert "李四" not in entry.detail and "12345678" not in entry.detail
@@ -93,7 +95,7 @@ def test_cli_unit_shows_and_sets(dengji, db):
     assert refused.code != 0 and "18 位" in refused.err and "Traceback" not in refused.err
     with open_register(db, PASSPHRASE) as reg:
         (entry,) = _audit(reg, "unit.profile")
-        assert entry.actor == "王敏"
+        assert entry.actor == stored_actor(reg, "王敏")
         assert unit_profile(reg).code == UNIT_CODE
 
 
