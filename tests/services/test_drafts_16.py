@@ -338,4 +338,4 @@ def test_a_version_3_register_keeps_typed_drafts_and_completes_imported_ones(fir
     assert after[typed] == DRAFT
     assert {after[r] for r in imported} == {COMPLETE}
     with reopened.session() as s:
-        assert s.get(Meta, "schema_version").value == "5" and verify_audit_chain(s).ok
+        assert s.get(Meta, "schema_version").value == "6" and verify_audit_chain(s).ok
