@@ -3,12 +3,18 @@ workers), to show (the 重复录入 tree and the two lists) and to apply with ev
 and every no-ID member moved out.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_cleanup_ui.py --rows 50000
+        [--store postgresql]
+
+With ``--store postgresql`` the register is a database of a throwaway PostgreSQL cluster
+(tests/pg/cluster.py, as bench/bench_pg.py), and the 撤销资格 page's member search is timed
+too (its names loaded on a worker when the window opens).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -40,15 +46,34 @@ def wait(app: QApplication, done, limit: float = 600) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=50_000)
+    ap.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     args = ap.parse_args()
+    cluster = None
+    if args.store == "postgresql":
+        from tests.pg.cluster import start_cluster
+
+        cluster = start_cluster()
+    try:
+        bench(args, cluster)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def bench(args, cluster) -> None:
     app = QApplication([])
     QMessageBox.information = staticmethod(lambda *a, **k: None)
     QMessageBox.warning = staticmethod(lambda *a, **k: None)
     tmp = Path(tempfile.mkdtemp(prefix="bench-cleanup-ui-"))
+    os.environ["DENGJI_HOME"] = str(tmp / "home")  # backups (pg_dump) go there, not to ~
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "s"))
     forms = shipped_forms()
-    reg = init_register(tmp / "s.dengji", "bench passphrase 123", level="society-city",
+    where: Path | str = tmp / "s.dengji"
+    if cluster is not None:
+        cluster.admin("CREATE DATABASE bench_cleanup_ui")
+        where = cluster.url("bench_cleanup_ui")
+    reg = init_register(where, "bench passphrase 123", level="society-city",
                         unit_name="沈阳市法学会", unit_code="SYFXH-0024",
                         kdf=KdfParams(n=2**10, r=8, p=1))
     rows, _truth = legacy_rows(args.rows, seed=3)
@@ -84,6 +109,14 @@ def main() -> None:
     print(f"proposals: {len(p.groups)} groups ({p.removals} removals), {len(p.no_id)} without "
           f"ID, {len(p.overdue)} overdue; computed (with the list texts) on the workers in {shown['computed']:.2f} s, "
           f"shown in the window in {shown['shown']:.2f} s")
+    page = dialog.revoke
+    wait(app, lambda: not page.waiting_note)  # the member names, loaded on a worker
+    for needle in ("王", rows[len(rows) // 2]["会员证号"], "0024-0001"):
+        t = time.perf_counter()
+        page.search.setText(needle)
+        print(f"撤销资格 search “{needle}”: {page.hits.count()} shown in "
+              f"{(time.perf_counter() - t) * 1000:.0f} ms ({args.store})")
+    page.search.clear()
     t = time.perf_counter()
     for gi in range(len(p.groups)):
         dialog.decisions[gi] = CONFIRMED
