@@ -38,6 +38,10 @@ PAYLOADS = ['=HYPERLINK("http://evil.example/x","点我")', "=1+1", "+1+cmd|' /C
             "-2+3", "@SUM(A1:A9)", "\t=1+2", "\r=3+4", "#N/A", "=cmd|' /C calc'!A0"]
 
 
+#: the cleanup workbook read from a register, on both stores (tests/reports/conftest.py)
+BOTH_STORES = {"test_the_cleanup_workbook_writes_members_as_text"}
+
+
 def formulas(path: Path) -> list[str]:
     """Every <f> element of every part of the workbook (sheets, and anything else)."""
     found = []

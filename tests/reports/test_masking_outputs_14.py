@@ -22,6 +22,9 @@ from desktop.storage import open_register
 from tests.conftest import PASSPHRASE, as_staff, make_firm_records
 
 MEMBERS = 10
+#: the window's list rows on both stores (tests/reports/conftest.py); the workbooks and PDFs
+#: of both stores are compared in test_outputs_both_stores.py
+BOTH_STORES = {"test_list_rows_give_no_number_back"}
 
 
 @pytest.fixture

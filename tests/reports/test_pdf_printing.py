@@ -13,6 +13,16 @@ from desktop.storage import AuditEntry, Record, open_register
 from tests.conftest import PASSPHRASE, UNIT_CODE, UNIT_NAME, assert_no_crash
 from tests.reports.test_pdf_helpers import decode_qr, page_count, pdf_text, squeeze
 
+#: the prints, previews and archive checks that read records, on both stores
+#: (tests/reports/conftest.py); the summaries' texts are compared between the stores in
+#: test_outputs_both_stores.py
+BOTH_STORES = {"test_print_every_lawyer_one_page_each_masked",
+               "test_full_printing_shows_the_numbers_and_is_logged",
+               "test_archive_check_matches_then_notices_a_change",
+               "test_archive_check_of_a_full_print_and_of_unknown_records",
+               "test_the_window_preview_gets_bytes_and_pages_without_an_audit_entry",
+               "test_the_cover_carries_the_key_fingerprint"}
+
 
 @pytest.fixture
 def filled(dengji, db, jsonl, live_firm_records):

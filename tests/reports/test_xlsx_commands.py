@@ -11,6 +11,9 @@ from sqlalchemy import select
 from desktop.storage import AuditEntry, open_register
 from tests.conftest import PASSPHRASE, assert_no_crash
 
+#: a register with records, read to write the workbooks, on both stores (tests/reports/conftest.py)
+BOTH_STORES = {"test_export_with_records_masked_then_full"}
+
 TARGETS = ["lawyer_member", "staff_member", "party_org", "society_member", "lawyer_summary",
            "staff_summary", "org_summary"]
 

@@ -19,6 +19,10 @@ from desktop.storage import AuditEntry, Record, Unit, open_register
 from tests.conftest import PASSPHRASE, TODAY, make_firm_records
 from tests.reports.test_xlsx_read import write_book
 
+#: the tests that read a register run on both stores (tests/reports/conftest.py)
+BOTH_STORES = {"test_against_a_register", "test_a_city_summary_covers_its_own_and_merged_firms_only",
+               "test_full_numbers_are_logged", "test_an_export_reads_back_as_an_import"}
+
 HEADERS = ["序号", "姓名", "性别", "民族", "公民身份号码", "出生日期", "学历", "手机号码",
            "家庭住址", "律师执业证号", "执业机构", "执业机构统一社会信用代码", "人员类别",
            "入党日期", "转正日期", "党籍状态", "组织关系所在党组织", "工号"]
@@ -81,10 +85,10 @@ def test_several_cores_give_the_same_result_as_one(forms, tmp_path, monkeypatch)
     assert summary(sent) == summary(one)
 
 
-def test_against_a_register(forms, db, dengji, jsonl):
+def test_against_a_register(forms, db, dengji, jsonl, tmp_path):
     recs = make_firm_records(seed=4, members=3, today=date.today())
     assert dengji("import", "--db", db, "--form", "lawyer_member", jsonl(recs.members)).code == 0
-    book = write_book(db.parent / "again.xlsx", sheet_rows(recs.members))
+    book = write_book(tmp_path / "again.xlsx", sheet_rows(recs.members))
     with open_register(db, PASSPHRASE) as reg, reg.session() as session:
         results = run(check_workbook(forms, forms.form("lawyer_member"), book, register=reg,
                                      session=session))
@@ -126,8 +130,8 @@ def _add_unit_records(db, level: str, records: list[dict], forms, form_id="lawye
 
 
 @pytest.fixture
-def city_db(dengji, tmp_path, forms, jsonl):
-    path = tmp_path / "city.dengji"
+def city_db(dengji, society_store, forms, jsonl):
+    path = society_store  # a file or a new database (tests/reports/conftest.py)
     assert dengji("init", "--db", path, "--level", "city", "--unit-name", "某市律师行业党委",
                   "--unit-code", "320100").code == 0
     firm_a = make_firm_records(seed=21, members=3, today=date.today())
