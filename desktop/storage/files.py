@@ -1,6 +1,7 @@
 """The register as files on disk: flushing to disk, the SQLite side files (-wal, -shm,
 -journal), a full disk, the automatic backups beside the register (their names, listing and
-pruning), and publishing a file only once the register has recorded it (`publish`).
+pruning), writing a file durably (`write_durably`: a kill leaves the old file or the whole new
+one), and publishing a file only once the register has recorded it (`publish`).
 
 Nothing here opens a database: storage/engine.py and storage/backup.py build on these.
 """
@@ -113,45 +114,61 @@ def prune_backups(register_path: Path, keep: int = KEEP_BACKUPS) -> list[Path]:
     return old
 
 
+def write_durably(path: Path, data: bytes,
+                  before_rename: Callable[[], None] | None = None) -> None:
+    """Write `data` under `path` so that a kill at any moment leaves the old file or the whole
+    new one: a hidden part file beside `path` (removed at the next start if the process is
+    killed: paths.tidy), written, flushed to disk, then `before_rename()`, the rename over
+    `path` and a flush of the folder. On a failure before the rename the part is removed; every
+    error is raised as it came (an OSError as it is)."""
+    part = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.part"
+    with tracked_part(part):
+        try:
+            with open(part, "xb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if before_rename is not None:
+                before_rename()
+            os.replace(part, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                part.unlink()
+            raise
+    fsync(path.parent, directory=True)
+
+
 def publish(path: Path, data: bytes, record: Callable[[], None]) -> None:
     """Write `data` under `path` only after `record()` (which commits what the register keeps
-    about the file) has succeeded: a hidden part file beside `path`, flushed to disk, then
-    `record()`, then the rename and a flush of the folder.
+    about the file) has succeeded: `write_durably` with `record()` between the flush of the
+    part file and the rename.
 
     Killed at any moment, this leaves no file under `path` unless the register has recorded it;
     a part file left by a kill is removed at the next start (paths.tidy). A failure before the
     rename (a full disk, an error in `record`) leaves neither the file nor the part, and
     `record`'s transaction is not committed (it raised, or was never called).
     """
-    folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise _write_error(path, err) from err
-    part = folder / f".{path.name}.{uuid.uuid4().hex[:8]}.part"
-    with tracked_part(part):
-        try:
-            try:
-                with open(part, "xb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            except OSError as err:
-                raise _write_error(path, err) from err
-            record()
-        except BaseException:
-            with contextlib.suppress(OSError):
-                part.unlink()
-            raise
-        try:
-            os.replace(part, path)
-            fsync(folder, directory=True)
-        except OSError as err:
-            with contextlib.suppress(OSError):
-                part.unlink()
+    step = ["write"]
+
+    def recorded() -> None:
+        step[0] = "record"
+        record()
+        step[0] = "rename"
+
+    try:
+        write_durably(path, data, recorded)
+    except OSError as err:
+        if step[0] == "write":
+            raise _write_error(path, err) from err
+        if step[0] == "rename":
             raise KnownError(
                 f"登记库已记下这个文件，但无法把它保存为 {path}（{err.strerror or err}）。"
                 "请检查该位置后重新操作一次（会生成新的编号）。") from err
+        raise
 
 
 def _write_error(path: Path, err: OSError) -> KnownError:

@@ -31,7 +31,6 @@ import json
 import os
 import re
 import unicodedata
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,9 +40,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from desktop.errors import KnownError
-from desktop.paths import tracked_part
 from desktop.storage import crypto
-from desktop.storage.files import fsync
+from desktop.storage.files import fsync, write_durably
 
 SIDE_SUFFIX = "-recovery"
 FORMAT = "dengji-recovery-1"
@@ -286,19 +284,7 @@ def write_side(path: Path, side: Side | None) -> None:
             target.unlink()
             fsync(target.parent, directory=True)
         return
-    part = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    with tracked_part(part):
-        try:
-            with open(part, "xb") as fh:
-                fh.write(side.to_json())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(part, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                part.unlink()
-            raise
-    fsync(target.parent, directory=True)
+    write_durably(target, side.to_json())
 
 
 def side_for(meta: RecoveryMeta, slots: dict[str, str]) -> Side:
