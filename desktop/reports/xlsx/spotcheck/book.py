@@ -22,7 +22,7 @@ from typing import Any
 import xlsxwriter
 
 from desktop.reports.xlsx.cells import put_text
-from desktop.reports.xlsx.spotcheck.bulk import Bulk, Styles, complete
+from desktop.reports.xlsx.spotcheck.bulk import STYLE_NAMES, Bulk, complete
 from desktop.reports.xlsx.spotcheck.layout import (
     HEADER_ROW,
     HELP,
@@ -40,6 +40,8 @@ from desktop.reports.xlsx.spotcheck.layout import (
     SampleSheet,
 )
 from desktop.reports.xlsx.spotcheck.qr import QrImages, qr_png
+
+STYLE_ROW = len(KEYS) + 1  # the identity sheet's row (0-based) of the styles' cells
 
 
 def sample_book(book: SampleBook, *, today: date, parallel: bool | None = None) -> bytes:
@@ -83,13 +85,15 @@ def sample_book(book: SampleBook, *, today: date, parallel: bool | None = None) 
         for r, (key, value) in enumerate(zip(KEYS, book.identity.values(), strict=True)):
             put_text(ident, key, at=(r, 0))
             put_text(ident, value, at=(r, 1))
+        # one styled blank cell in each format of the bulk rows, below the keys (read.py reads
+        # only rows whose first cell is a key): XlsxWriter gives every format a cell uses its
+        # style number, and complete() reads them back from this row of the written sheet
+        # (the quoted one may be used by no cell of the first rows)
+        for j, name in enumerate(STYLE_NAMES):
+            ident.write_blank(STYLE_ROW, j, None, fmt[name])
         ident.set_column(0, 1, 40)
         ident.protect()
         ident.very_hidden()
-        # the style indices the bulk rows use: XlsxWriter numbers a format when a cell first
-        # uses it, and the quoted one may be used by no cell it writes
-        styles = Styles(*(fmt[k]._get_xf_index() for k in  # noqa: SLF001
-                          ("cell", "quoted", "entry", "entry_date", "tech")))
         wb.close()
         if not any(b.rows for b in bulks):
             return out.getvalue()
@@ -98,7 +102,7 @@ def sample_book(book: SampleBook, *, today: date, parallel: bool | None = None) 
             made = iter(images.get())
             return [[next(made) for _ in b.rows] for b in bulks]
 
-        return complete(out.getvalue(), bulks, styles, pngs)
+        return complete(out.getvalue(), bulks, (ident.index + 1, STYLE_ROW), pngs)
     finally:
         images.close()
 

@@ -4,9 +4,9 @@ XlsxWriter writes each sheet whole — the title, seed and header rows, the colu
 drop-downs, the protection, the print setup — and its first record row with that row's QR
 image. It spends about ten microseconds on each cell, 4 s on the 420,000 cells of a 10,000
 record sample, so the other rows are added here to what it wrote: each row as XML text, in the
-styles XlsxWriter gave the first row (inline strings, typed as text: never a formula, with the
-quote prefix where cells.needs_quote says so, characters XML cannot hold escaped as XlsxWriter
-escapes them), and each row's QR image as a copy of the first row's picture anchor one row further down, with its PNG
+styles XlsxWriter numbered (read back from cells it wrote in them: styles_at), inline strings,
+typed as text (never a formula, with the quote prefix where cells.needs_quote says so, characters XML cannot hold escaped as XlsxWriter
+escapes them); and each row's QR image as a copy of the first row's picture anchor one row further down, with its PNG
 as a media part of the drawing (stored, not deflated again). The rows are the same cells the
 first row has; tests compare a written workbook cell by cell with what was given.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -42,6 +42,21 @@ class Styles:
     entry: int
     entry_date: int
     tech: int
+
+
+STYLE_NAMES = tuple(f.name for f in fields(Styles))  # the order of the cells styles_at reads
+_CELL_STYLE = re.compile(r'<c r="([A-Z]+)\d+"(?: s="(\d+)")?')  # no s: the default, 0
+
+
+def styles_at(sheet_xml: bytes, row: int) -> Styles:
+    """The style indices XlsxWriter wrote in row `row` (0-based) of a sheet: one styled cell
+    per field of Styles, from column A on, in STYLE_NAMES' order."""
+    found = re.search(rf'<row r="{row + 1}"[^>]*>(.*?)</row>', sheet_xml.decode("utf-8"), re.S)
+    cells = dict(_CELL_STYLE.findall(found[1])) if found else {}
+    wanted = [column_letter(j) for j in range(len(STYLE_NAMES))]
+    if any(col not in cells for col in wanted):
+        raise ValueError(f"row {row + 1} does not hold the styles' cells")
+    return Styles(*(int(cells[col] or 0) for col in wanted))
 
 
 @dataclass(frozen=True)
@@ -128,12 +143,15 @@ def _drawing(xml: bytes, bulk: Bulk, pictures: list[str]) -> bytes:
     return (head + added + "</xdr:wsDr>" + tail).encode("utf-8")
 
 
-def complete(data: bytes, bulks: Sequence[Bulk], styles: Styles,
+def complete(data: bytes, bulks: Sequence[Bulk], styled: tuple[int, int],
              images: Callable[[], Sequence[Sequence[bytes]]]) -> bytes:
     """The package XlsxWriter wrote (`data`), with each record sheet's other rows and their
     QR images added; `images()` gives them (`[k]`: the PNGs of `bulks[k].rows`) once the rows
-    are written."""
+    are written. `styled` is (sheet part, row) of the cells XlsxWriter wrote in the rows'
+    styles (styles_at)."""
     src = zipfile.ZipFile(BytesIO(data))
+    part, row = styled
+    styles = styles_at(src.read(f"xl/worksheets/sheet{part}.xml"), row)
     change = {f"xl/worksheets/sheet{b.part}.xml": _sheet(
         src.read(f"xl/worksheets/sheet{b.part}.xml"), b, styles) for b in bulks if b.rows}
     pngs = images()
