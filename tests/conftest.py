@@ -214,20 +214,51 @@ def assert_no_crash(result: Run) -> None:
     assert "程序内部错误" not in result.err
 
 
-@pytest.fixture
-def db(dengji: Callable[..., Run], tmp_path: Path) -> Path:
-    """A fresh register made through `dengji init` (one per test)."""
-    path = tmp_path / "register.dengji"
+def init_register(dengji: Callable[..., Run], where: Path | str) -> Path | str:
+    """Make the test unit's firm register through `dengji init` at `where`, a file path or a
+    ``postgresql://`` URL of an empty database; a file's Path, or the URL."""
     result = dengji(
-        "init", "--db", path, "--level", "firm", "--unit-name", UNIT_NAME, "--unit-code", UNIT_CODE
+        "init", "--db", where, "--level", "firm", "--unit-name", UNIT_NAME, "--unit-code", UNIT_CODE
     )
     assert result.code == 0, result.err
-    assert path.is_file()
-    return path
+    if is_url(where):
+        return str(where)
+    assert Path(where).is_file()
+    return Path(where)
 
 
-def count_records(path: Path, form_id: str | None = None) -> int:
-    """How many Record rows the register holds (of one form, if given)."""
+def is_url(db: Path | str) -> bool:
+    """Whether a test's register is on the PostgreSQL server (a URL) rather than a file."""
+    return isinstance(db, str) and db.startswith("postgresql://")
+
+
+@pytest.fixture
+def db(dengji: Callable[..., Run], tmp_path: Path) -> Path:
+    """A fresh register file made through `dengji init` (one per test). tests/cli overrides it
+    with a register on each store (tests/cli/conftest.py)."""
+    return init_register(dengji, tmp_path / "register.dengji")
+
+
+def stored_state(db: Path | str) -> bytes:
+    """Everything a register holds, to compare before and after what must change nothing: a
+    file's bytes, or every row of every table of the PostgreSQL database (as the server
+    holds them: sealed columns stay sealed), each table's rows sorted."""
+    if not is_url(db):
+        return Path(db).read_bytes()
+    import psycopg
+
+    state = []
+    with psycopg.connect(str(db)) as conn:
+        tables = conn.execute("SELECT table_name FROM information_schema.tables WHERE "
+                              "table_schema = current_schema() ORDER BY table_name").fetchall()
+        for (table,) in tables:
+            rows = conn.execute(f'SELECT * FROM "{table}"').fetchall()
+            state.append((table, sorted(repr(row) for row in rows)))
+    return repr(state).encode("utf-8")
+
+
+def count_records(path: Path | str, form_id: str | None = None) -> int:
+    """How many Record rows the register (a file or a URL) holds (of one form, if given)."""
     from sqlalchemy import func, select
 
     from desktop.storage import Record, open_register
@@ -239,8 +270,8 @@ def count_records(path: Path, form_id: str | None = None) -> int:
         return session.execute(stmt).scalar_one()
 
 
-def stored_data(path: Path, form_id: str) -> list[dict[str, Any]]:
-    """The stored values (Record.data JSON) of every record of a form."""
+def stored_data(path: Path | str, form_id: str) -> list[dict[str, Any]]:
+    """The stored values (Record.data JSON) of every record of a form (opened, on a server)."""
     from sqlalchemy import select
 
     from desktop.storage import Record, open_register

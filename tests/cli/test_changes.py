@@ -9,24 +9,22 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from desktop.formspec import shipped_forms
-from desktop.storage import AuditEntry, KdfParams
+from desktop.storage import AuditEntry, crypto
+from tests.cli.store_world import StoreWorld
 from tests.exchange.changing import NEW_MOBILE, Changed, changed_firm
 from tests.exchange.conftest import CITY, PASSPHRASE, World
 
-#: the cost the `dengji` fixture makes the command use: these registers are not re-keyed
-KDF = KdfParams(n=2**15, r=8, p=1)
-
 
 @pytest.fixture
-def scene(tmp_path, dengji, monkeypatch):
+def scene(store_world: StoreWorld, dengji, monkeypatch):
+    """The firm and the city, both on each store, after the firm's first package was merged
+    and accepted and the firm changed its records."""
     monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)  # the registers' (World's) passphrase
-    world = World(tmp_path, shipped_forms())
-    city = world.register(CITY, "city.dengji", kdf=KDF)
-    changed = changed_firm(world, city, kdf=KDF)
-    yield world, city, changed
-    for r in world.opened:
-        r.close()
+    # the cost the `dengji` fixture makes the command use: these registers are not re-keyed
+    kdf = crypto.DEFAULT_KDF
+    city = store_world.register(CITY, "city.dengji", kdf=kdf)
+    changed = changed_firm(store_world, city, kdf=kdf)
+    return store_world, city, changed
 
 
 def sent_again(world: World, city, changed: Changed, dengji) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from desktop.formspec import shipped_forms
-from tests.conftest import PASSPHRASE, UNIT_NAME
+from tests.conftest import PASSPHRASE, UNIT_NAME, is_url, stored_state
 from tests.exchange.conftest import CITY, World
 from tests.exchange.conftest import PASSPHRASE as WORLD_PASSPHRASE
 from tests.reports.test_pdf_helpers import pdf_text, squeeze
@@ -33,6 +33,11 @@ def test_handover_from_the_command_line(dengji, db, tmp_path, monkeypatch):
     assert run.code == 0, run.err
     assert "已移交：张三 → 李四" in run.out and "经办人已改为 李四" in run.out
     assert "原恢复密钥已作废" in run.out and str(checklist) in run.out
+    if is_url(db):  # no backup: the data key's wrapping changed, and who keeps access is said
+        assert "备份" not in run.out and "None" not in run.out
+        assert "收回其 PostgreSQL 角色" in run.out
+    else:
+        assert "移交前的登记库已备份到" in run.out
     text = squeeze(pdf_text(checklist.read_bytes(), tmp_path))
     assert "移交人（原经办人）张三" in text and "接收人（新经办人）李四" in text
     assert UNIT_NAME in text
@@ -53,12 +58,17 @@ def test_a_register_without_received_packages_lists_no_handovers(dengji, db):
     assert listed.code == 0 and "没有移交记录" in listed.out
 
 
-def test_the_checklist_goes_beside_the_register_by_default(dengji, db, monkeypatch):
+def test_the_checklist_goes_beside_the_register_by_default(dengji, db, tmp_path, monkeypatch):
+    """Beside a register file; a register on a server has no folder here: the current one."""
     monkeypatch.setenv("DENGJI_NEW_PASSPHRASE", NEW)
+    here = tmp_path / "当前文件夹"
+    here.mkdir()
+    monkeypatch.chdir(here)
     run = dengji("handover", "--db", db, "--from", "张三", "--to", "李四", "--yes")
     assert run.code == 0, run.err
-    (written,) = db.parent.glob("移交清单-*.pdf")
-    assert str(written) in run.out
+    (written,) = (here if is_url(db) else db.parent).glob("移交清单-*.pdf")
+    assert str(written) in run.out and written.read_bytes().startswith(b"%PDF")
+    assert list(tmp_path.rglob("移交清单-*.pdf")) == [written]
 
 
 @pytest.mark.parametrize(("argv", "env", "said", "code"), [
@@ -80,20 +90,21 @@ def test_refused_handovers_change_nothing(dengji, db, tmp_path, monkeypatch, arg
     monkeypatch.chdir(tmp_path)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    before = folder_state(tmp_path)
+    before = folder_state(tmp_path), stored_state(db)
     run = dengji("handover", "--db", db, *argv)
     assert run.code == code, (run.out, run.err)
     assert said in run.err
-    assert folder_state(tmp_path) == before
+    assert (folder_state(tmp_path), stored_state(db)) == before
     monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)
     assert dengji("unit", "--db", db).code == 0  # still the old passphrase
 
 
-def test_the_city_sees_the_handover_in_the_next_package(dengji, tmp_path, monkeypatch):
-    world = World(tmp_path / "w", shipped_forms())
-    world.folder.mkdir()
-    city = world.register(CITY, "city.dengji")
-    firm = world.firm(parent=city).register
+def test_the_city_sees_the_handover_in_the_next_package(dengji, store_world, tmp_path,
+                                                       monkeypatch):
+    """The firm and the city on each store."""
+    monkeypatch.chdir(tmp_path)  # where the 移交清单 of a firm on a server goes
+    city = store_world.register(CITY, "city.dengji")
+    firm = store_world.firm(parent=city).register
     for reg in (city, firm):
         reg.close()
     monkeypatch.setenv("DENGJI_PASSPHRASE", WORLD_PASSPHRASE)
@@ -138,7 +149,8 @@ def test_every_command_the_clerks_page_gives_parses():
 
 def test_a_forged_handover_entry_cannot_steer_the_terminal(dengji, tmp_path, monkeypatch):
     """A sender can write anything into its own audit log: the names it reports are cut to 100
-    characters and printed with their control characters escaped."""
+    characters and printed with their control characters escaped. (The printing, on one store:
+    the handovers a merge keeps are read on both in the test above.)"""
     from desktop.services.handover import ACTION
     from desktop.storage import append_audit
 

@@ -123,11 +123,11 @@ def society_rows() -> list[dict]:
     return rows
 
 
-def test_a_legacy_register_with_year_months_imports(dengji, tmp_path, jsonl):
+def test_a_legacy_register_with_year_months_imports(dengji, place, tmp_path, jsonl):
     """The brief: ten such cells used to make the import (all or nothing) refuse the very
     register the cleanup is for. They import now, stored as 1963-09, and 性别 is filled from
     the ID numbers that are given."""
-    db = tmp_path / "society.dengji"
+    db = place  # a file or a new PostgreSQL database
     init = dengji("init", "--db", db, "--level", "society-city", "--unit-name", "沈阳市法学会",
                   "--unit-code", "0024")
     assert init.code == 0, init.err
@@ -141,9 +141,9 @@ def test_a_legacy_register_with_year_months_imports(dengji, tmp_path, jsonl):
     assert not any(d.get("sex") for d in stored if not d.get("id_number"))
 
 
-def test_a_legacy_month_that_contradicts_the_id_is_refused(dengji, tmp_path, jsonl):
+def test_a_legacy_month_that_contradicts_the_id_is_refused(dengji, place, tmp_path, jsonl):
     """Year and month must agree with the ID number (the full-date comparison's E)."""
-    db = tmp_path / "society.dengji"
+    db = place  # a file or a new PostgreSQL database
     assert dengji("init", "--db", db, "--level", "society-city", "--unit-name", "沈阳市法学会",
                   "--unit-code", "0024").code == 0
     rows = society_rows()
@@ -154,11 +154,11 @@ def test_a_legacy_month_that_contradicts_the_id_is_refused(dengji, tmp_path, jso
         (1, "birth_mismatch")}
 
 
-def test_a_legacy_workbook_with_year_months_imports(dengji, tmp_path):
+def test_a_legacy_workbook_with_year_months_imports(dengji, place, tmp_path):
     """The same register as an Excel workbook: 出生日期 typed as text (1963年9月), as a number
     Excel kept (1963.09, 196309). Without an ID number they are stored as 1963-09; with one
     of that month the reader completes the day from it (its own note, as before)."""
-    db = tmp_path / "society.dengji"
+    db = place  # a file or a new PostgreSQL database
     assert dengji("init", "--db", db, "--level", "society-city", "--unit-name", "沈阳市法学会",
                   "--unit-code", "0024").code == 0
     rows = [{"会员证号": "0024-000001", "姓名": "张伟", "出生日期": "1963年9月"},

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSPHRASE, UNIT_CODE, UNIT_NAME, count_records, has_cjk
+from tests.conftest import (
+    PASSPHRASE,
+    UNIT_CODE,
+    UNIT_NAME,
+    count_records,
+    has_cjk,
+    is_url,
+    stored_state,
+)
 
 
 def init(dengji, path, *extra, level="firm"):
@@ -60,6 +68,8 @@ def test_usage_errors_are_chinese_with_exit_2(dengji, argv, words):
 
 
 def test_init_creates_the_register(dengji, tmp_path):
+    """The file itself (its size, its encrypted header, the files beside it); init on a server:
+    tests/pg/test_cli_pg.py."""
     path = tmp_path / "sub" / "new.dengji"
     result = init(dengji, path)
     assert result.code == 0, result.err
@@ -72,12 +82,15 @@ def test_init_creates_the_register(dengji, tmp_path):
     assert audit.code == 0 and "完整" in audit.out
 
 
-def test_init_refuses_an_existing_path(dengji, db):
-    before = db.read_bytes()
+def test_init_refuses_an_existing_register(dengji, db):
+    before = stored_state(db)
     result = init(dengji, db)
     assert result.code == 1
-    assert "已存在" in result.err and str(db) in result.err
-    assert db.read_bytes() == before
+    if is_url(db):
+        assert "已经有登记库" in result.err and "未作任何改动" in result.err
+    else:
+        assert "已存在" in result.err and str(db) in result.err
+    assert stored_state(db) == before
 
 
 def test_init_refuses_an_existing_text_file(dengji, tmp_path):
@@ -152,7 +165,7 @@ def test_audit_after_imports(dengji, db, live_firm_records, jsonl):
 
 def test_wrong_passphrase(dengji, db, monkeypatch, live_firm_records, jsonl):
     path = jsonl(live_firm_records.members)
-    before = db.read_bytes()
+    before = stored_state(db)
     monkeypatch.setenv("DENGJI_PASSPHRASE", "这不是正确的口令 wrong")
     for argv in (
         ["audit", "--db", db],
@@ -165,7 +178,7 @@ def test_wrong_passphrase(dengji, db, monkeypatch, live_firm_records, jsonl):
             f"口令不正确，无法打开登记库 {db}。请检查口令（区分大小写）后重试。"
         )
         assert result.out == ""
-    assert db.read_bytes() == before
+    assert stored_state(db) == before
     monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)
     assert count_records(db) == 0
 

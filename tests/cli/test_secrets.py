@@ -17,7 +17,7 @@ from desktop.errors import UsageError, WrongPassphrase
 from desktop.services.secrets import read_recovery_image, recovery_state
 from desktop.storage import open_register
 from desktop.storage import recovery as slots
-from tests.conftest import PASSPHRASE, UNIT_CODE, UNIT_NAME
+from tests.conftest import PASSPHRASE, UNIT_CODE, UNIT_NAME, is_url, stored_state
 
 NEW = "海棠花开的小院子 Garden-2031"
 KEY_LINE = re.compile(r"^ {4}(\d{6})  (\d{6})  (\d{6})  (\d{6})$", re.M)
@@ -34,12 +34,23 @@ def files(folder: Path) -> dict[str, bytes]:
             and not p.name.endswith((".lock", "-shm", "-wal"))}
 
 
-def init(dengji, path: Path, *extra):
+def everything(folder: Path, db: Path | str) -> dict[str, bytes]:
+    """The files in `folder` and what the register holds (a file's bytes or, on a server,
+    every row of its tables): what a refused command must leave as it was."""
+    return {**files(folder), "登记库": stored_state(db)}
+
+
+def nothing_made(db: Path | str) -> bool:
+    """No register file, or a database without a single table."""
+    return stored_state(db) == b"[]" if is_url(db) else not Path(db).exists()
+
+
+def init(dengji, path: Path | str, *extra):
     return dengji("init", "--db", path, "--level", "firm", "--unit-name", UNIT_NAME,
                   "--unit-code", UNIT_CODE, *extra)
 
 
-def state(path: Path, passphrase: str = PASSPHRASE):
+def state(path: Path | str, passphrase: str = PASSPHRASE):
     with open_register(path, passphrase) as reg:
         return recovery_state(reg)
 
@@ -52,8 +63,8 @@ def render(pdf: Path, dpi: float) -> Image.Image:
         doc.close()
 
 
-def test_init_shows_the_key_once_writes_the_sheet_and_confirms_with_yes(dengji, tmp_path):
-    path, sheet = tmp_path / "r.dengji", tmp_path / "恢复密钥.pdf"
+def test_init_shows_the_key_once_writes_the_sheet_and_confirms_with_yes(dengji, place, tmp_path):
+    path, sheet = place, tmp_path / "恢复密钥.pdf"
     result = init(dengji, path, "--recovery-sheet", sheet, "--yes")
     assert result.code == 0, result.err
     key = printed_key(result.out)
@@ -62,8 +73,9 @@ def test_init_shows_the_key_once_writes_the_sheet_and_confirms_with_yes(dengji, 
     found = state(path)
     assert found.has_key and found.confirmed and found.key_id in result.out
     assert slots.key_id(slots.parse_key(key)) == found.key_id
-    # the key is nowhere on disk but in the sheet the clerk asked for (as a QR code and text)
-    for name, data in files(tmp_path).items():
+    # the key is nowhere on disk, nor in the server's tables, but in the sheet the clerk asked
+    # for (as a QR code and text)
+    for name, data in everything(tmp_path, path).items():
         if name != sheet.name:
             assert key.encode() not in data and key.replace("-", "").encode() not in data, name
     # the printed sheet's QR code, photographed a little askew and smaller, gives the key back
@@ -75,8 +87,8 @@ def test_init_shows_the_key_once_writes_the_sheet_and_confirms_with_yes(dengji, 
     assert read_recovery_image(scan) == key
 
 
-def test_init_without_a_terminal_leaves_the_key_unconfirmed_and_says_so(dengji, tmp_path):
-    path = tmp_path / "r.dengji"
+def test_init_without_a_terminal_leaves_the_key_unconfirmed_and_says_so(dengji, place):
+    path = place
     result = init(dengji, path)
     assert result.code == 0
     printed_key(result.out)
@@ -84,28 +96,28 @@ def test_init_without_a_terminal_leaves_the_key_unconfirmed_and_says_so(dengji, 
     assert not state(path).confirmed
 
 
-def test_init_refuses_a_sheet_that_is_no_pdf_before_making_anything(dengji, tmp_path):
-    path = tmp_path / "r.dengji"
-    result = init(dengji, path, "--recovery-sheet", tmp_path / "key.txt")
-    assert result.code == 2 and "PDF" in result.err and not path.exists()
+def test_init_refuses_a_sheet_that_is_no_pdf_before_making_anything(dengji, place, tmp_path):
+    result = init(dengji, place, "--recovery-sheet", tmp_path / "key.txt")
+    assert result.code == 2 and "PDF" in result.err and nothing_made(place)
 
 
-def test_passphrase_change_on_the_command_line(dengji, db, monkeypatch):
-    folder = db.parent
+def test_passphrase_change_on_the_command_line(dengji, db, tmp_path, monkeypatch):
     monkeypatch.setenv("DENGJI_NEW_PASSPHRASE", "12345678")
-    before = files(folder)
+    before = everything(tmp_path, db)
     weak = dengji("passphrase", "--db", db)
     assert weak.code == 1 and "新口令不能使用" in weak.err and "口令未修改" in weak.err
-    assert files(folder) == before
+    assert everything(tmp_path, db) == before
     monkeypatch.setenv("DENGJI_NEW_PASSPHRASE", NEW)
     monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE + "x")
     wrong = dengji("passphrase", "--db", db)
     assert wrong.code == 1 and "口令不正确" in wrong.err
-    assert files(folder) == before
+    assert everything(tmp_path, db) == before
     monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)
     done = dengji("passphrase", "--db", db)
     assert done.code == 0, done.err
-    assert "已修改" in done.out and "备份" in done.out
+    # a file is backed up first; on a server only the data key's wrapping changes
+    assert "已修改" in done.out
+    assert ("收回其 PostgreSQL 角色" if is_url(db) else "已备份到") in done.out
     with pytest.raises(WrongPassphrase):
         open_register(db, PASSPHRASE)
     assert state(db, NEW).has_key
@@ -113,8 +125,8 @@ def test_passphrase_change_on_the_command_line(dengji, db, monkeypatch):
     assert dengji("audit", "--db", db).code == 0
 
 
-def test_recover_from_a_typed_key_or_a_scanned_sheet(dengji, tmp_path, monkeypatch):
-    path, sheet = tmp_path / "r.dengji", tmp_path / "sheet.pdf"
+def test_recover_from_a_typed_key_or_a_scanned_sheet(dengji, place, tmp_path, monkeypatch):
+    path, sheet = place, tmp_path / "sheet.pdf"
     key = printed_key(init(dengji, path, "--recovery-sheet", sheet, "--yes").out)
     monkeypatch.delenv("DENGJI_PASSPHRASE")  # forgotten
     monkeypatch.setenv("DENGJI_NEW_PASSPHRASE", NEW)
@@ -122,10 +134,10 @@ def test_recover_from_a_typed_key_or_a_scanned_sheet(dengji, tmp_path, monkeypat
     groups[4] = groups[4][:3] + str((int(groups[4][3]) + 1) % 10) + groups[4][4:]
     typo = tmp_path / "typo.txt"
     typo.write_text(" ".join(groups), encoding="utf-8")
-    before = files(tmp_path)
+    before = everything(tmp_path, path)
     bad = dengji("recover", "--db", path, "--key-file", typo)
     assert bad.code == 1 and "第 5 组输入有误" in bad.err and "未作任何改动" in bad.err
-    assert files(tmp_path) == before
+    assert everything(tmp_path, path) == before
     on_line = dengji("recover", "--db", path, "--key", key)
     assert on_line.code == 2 and "不能直接写在命令行上" in on_line.err
     monkeypatch.setattr("sys.stdin", io.StringIO(key.replace("-", " ") + "\n"))
@@ -148,8 +160,8 @@ def test_recover_from_a_typed_key_or_a_scanned_sheet(dengji, tmp_path, monkeypat
     assert "不是能读取的图片" in dengji("recover", "--db", path, "--image", not_image).err
 
 
-def test_recovery_key_command_voids_the_old_key(dengji, tmp_path):
-    path = tmp_path / "r.dengji"
+def test_recovery_key_command_voids_the_old_key(dengji, place, tmp_path):
+    path = place
     old = printed_key(init(dengji, path, "--yes").out)
     sheet = tmp_path / "new.pdf"
     result = dengji("recovery-key", "--db", path, "--sheet", sheet, "--yes")
@@ -172,10 +184,10 @@ def test_a_qr_code_that_is_no_recovery_key_is_refused(tmp_path):
         read_recovery_image(other)
 
 
-def test_a_register_without_a_key_is_said_so_when_a_command_opens_it(dengji, tmp_path):
+def test_a_register_without_a_key_is_said_so_when_a_command_opens_it(dengji, place, tmp_path):
     from desktop.storage import UnitInfo, create_register
 
-    path = tmp_path / "old.dengji"
+    path = place
     create_register(path, PASSPHRASE, UnitInfo(UNIT_CODE, UNIT_NAME, "firm")).close()
     result = dengji("audit", "--db", path)
     assert result.code == 0 and "还没有恢复密钥" in result.err and "dengji recovery-key" in result.err
@@ -197,6 +209,8 @@ def test_an_image_is_bounded_before_it_is_decoded(tmp_path):
 
 
 def test_a_manual_backup_carries_its_slot_and_says_so(dengji, tmp_path):
+    """A file's recovery slot is a side file a backup copies; a server register's slot is in
+    its tables, which pg_dump copies (tests/pg/test_cli_pg.py)."""
     from desktop.services.secrets import recovery_problem
 
     path = tmp_path / "r.dengji"
@@ -214,9 +228,10 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_at_a_terminal_the_clerk_confirms_by_typing_the_last_group(dengji, tmp_path, monkeypatch):
+def test_at_a_terminal_the_clerk_confirms_by_typing_the_last_group(dengji, place, tmp_path,
+                                                                   monkeypatch):
     monkeypatch.setattr("sys.stdin", Terminal("123456\n"))
-    path = tmp_path / "r.dengji"
+    path = place
     result = init(dengji, path)
     assert result.code == 0 and "与最后一组不一致" in result.err and not state(path).confirmed
     printed_key(result.out)

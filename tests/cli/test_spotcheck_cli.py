@@ -11,20 +11,20 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from desktop.storage import DEFAULT_KDF
+from desktop.storage import crypto
 from desktop.storage.tables import SpotItem
-from tests.exchange import conftest as exchange_fixtures
-from tests.exchange.conftest import CITY, PASSPHRASE, World
+from tests.cli.store_world import StoreWorld
+from tests.exchange.conftest import CITY, PASSPHRASE
 from tests.services.test_spotcheck import accept_firms, fill
-
-world = exchange_fixtures.world  # the fixture, shared with tests/exchange
 
 
 @pytest.fixture
-def city(world: World, dengji, monkeypatch):
+def city(store_world: StoreWorld, dengji, monkeypatch):
+    """A city register, on each store, that accepted two firms' packages."""
     monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)
-    reg = world.register(CITY, "city.dengji", kdf=DEFAULT_KDF)
-    accept_firms(world, reg, ((31, 3), (32, 4)))
+    # the cost the `dengji` fixture gives the command: it opens the register without re-keying
+    reg = store_world.register(CITY, "city.dengji", kdf=crypto.DEFAULT_KDF)
+    accept_firms(store_world, reg, ((31, 3), (32, 4)))
     return reg
 
 
