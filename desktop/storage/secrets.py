@@ -109,7 +109,7 @@ class Unopened(Protocol):
 
 def secrets_of(register: Register) -> Secrets:
     """The secrets of the open `register`, of its kind."""
-    if isinstance(register.path, ServerLocation):
+    if register.kind == "server":
         return ServerSecrets(register)
     return FileSecrets(register)
 
