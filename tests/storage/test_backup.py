@@ -149,11 +149,15 @@ def test_auto_backups_keep_the_newest(make_store_register) -> None:
         auto_backup(register, "whatever")
 
 
-def test_backup_of_a_register_in_use_is_consistent(register: Register, tmp_path: Path) -> None:
-    """A write in progress on another connection is not in the copy, and does not break it."""
+def test_backup_of_a_register_in_use_is_consistent(store_register: Register, tmp_path: Path
+                                                   ) -> None:
+    """A write in progress on another connection is not in the copy, and does not break it (nor
+    waits for it: on PostgreSQL another clerk's open transaction)."""
+    register = store_register
     _note(register, "一")
     with register.session() as busy:
         append_audit(busy, "测试", "note", "未提交", {})
+        busy.flush()  # written, not committed
         info = backup_register(register, tmp_path / "mid.dengji")
         busy.rollback()
     assert info.audit_entries == _entries(register)
