@@ -198,9 +198,12 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v
 
 
 def newer_schema_error(path: Path, found: int) -> NewerSchema:
+    """What to tell of a register made by a newer version: a file, or a database (a register on
+    PostgreSQL: `path` is its ServerLocation)."""
+    kept = "文件" if isinstance(path, Path) else "数据库"
     return NewerSchema(
         f"无法打开 {path}：此登记库由更新版本的登记软件创建（版本 {found}），"
-        f"本版本只支持到 {SCHEMA_VERSION}，请升级软件；文件未作任何改动。"
+        f"本版本只支持到 {SCHEMA_VERSION}，请升级软件；{kept}未作任何改动。"
     )
 
 

@@ -222,7 +222,8 @@ def test_newer_schema_is_refused_untouched(store_register: Register) -> None:
         open_register(register.path, PASSPHRASE, kdf=FAST_KDF)
     message = str(caught.value)
     assert f"版本 {current + 1}" in message and f"只支持到 {current}" in message
-    assert ("文件未作任何改动" if register.kind == "file" else "未作任何改动") in message
+    # a database is not called a file
+    assert ("文件" if register.kind == "file" else "数据库") + "未作任何改动" in message
     assert str(register.path) in message
     assert snapshot(register.path) == before
 
