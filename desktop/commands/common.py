@@ -245,8 +245,10 @@ def open_db(path: Path, *, hint: bool = True):
     from desktop.storage import open_register
 
     check_writable(path)
+    secret = passphrase()
     try:
-        with open_register(path, passphrase()) as register:
+        with open_register(path, secret) as register:
+            settle_handover(register, secret)
             if hint:
                 _recovery_hint(register)
             yield register
@@ -254,6 +256,20 @@ def open_db(path: Path, *, hint: bool = True):
         if not _write_refused(err):
             raise
         raise KnownError(_unwritable(path, "写入时被拒绝"), exit_code=2) from None
+
+
+def settle_handover(register, secret: str) -> None:
+    """A handover a kill interrupted is finished or dropped at open (services/handover.py),
+    said on standard error; a recovery key it had to void is replaced by one to print."""
+    from desktop.services.handover import settle_handover as settle
+
+    settled = settle(register, secret, "命令行")
+    if settled is None:
+        return
+    print(f"提示：{settled.message}", file=sys.stderr)
+    if settled.recovery is not None:
+        print(f"请接收人运行 dengji recovery-key --db \"{register.path}\" --sheet 恢复密钥.pdf "
+              "生成新的恢复密钥，打印后盖章存放在单位保险柜。", file=sys.stderr)
 
 
 def _recovery_hint(register) -> None:

@@ -79,12 +79,13 @@ def cmd_passphrase(args) -> int:
 
     if args.sheet is not None and not args.new_recovery_key:
         raise UsageError("--sheet 只能与 --new-recovery-key 一起用")
-    from desktop.commands.common import check_writable
+    from desktop.commands.common import check_writable, settle_handover
     from desktop.storage import open_register
 
     check_writable(args.db)
     old = passphrase()  # asked once: it opens the register and is checked again by the change
     with open_register(args.db, old) as reg:
+        settle_handover(reg, old)  # an interrupted handover first, on the passphrase it knew
         new = new_passphrase()
         done = change_passphrase(reg, old, new, ACTOR, new_recovery=args.new_recovery_key)
         kept = (f"修改前的登记库已备份到 {done.backup}（只能用原口令打开）。" if done.backup

@@ -16,17 +16,22 @@ recovery key's id (never the key) and the audit log's head, with lines for 移�
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text
 from sqlmodel import Session
 
 from desktop.domain.forms import FormSet
 from desktop.domain.states import RECORD_STATES
-from desktop.errors import KnownError
+from desktop.errors import KnownError, WrongPassphrase
 from desktop.exchange import trust
 from desktop.exchange.format.chain import HANDOVER
 from desktop.exchange.handovers import ReportedHandover, reported_handovers
@@ -39,18 +44,36 @@ from desktop.reports.pdf.handover import (
     handover_pdf,
 )
 from desktop.services.packages.io import write_atomic
-from desktop.services.secrets import RecoveryKey, change_passphrase, recovery_state
+from desktop.services.registers import passphrase_problem
+from desktop.services.secrets import (
+    RecoveryKey,
+    change_passphrase,
+    make_recovery_key,
+    recovery_state,
+)
 from desktop.services.unit import MAX_LENGTH, read_profile, write_profile
-from desktop.storage import AuditEntry, Meta, Record, Register, Unit, append_audit
+from desktop.storage import AuditEntry, Meta, Record, Register, Unit, append_audit, crypto
 from desktop.storage.audit import HEAD_KEY
+from desktop.storage.concurrency import can_write
+from desktop.storage.server import datakey
+from desktop.storage.server import secrets as server_keys
 from desktop.storage.tables import PACKAGE_RECEIVED, PACKAGE_SENT, Conflict, Package, ReturnNote
 
 #: the audit action of a handover (the receiving level reads it from the carried chain)
 ACTION = HANDOVER
 
-__all__ = ["ACTION", "FormCount", "HandedOver", "HandoverFacts", "ReportedHandover",
-           "ReturnedBelow", "SentPackage", "TrustedUnit", "hand_over", "handover_facts",
-           "names_problem", "received_handovers", "write_handover_pdf"]
+#: the audit action when a handover a kill interrupted before its re-key is dropped
+DROPPED = "register.handover_dropped"
+#: `meta`: the handover under way (JSON, Pending), committed before the re-key and removed in
+#: the handover's own transaction; what the next open finds there it finishes or drops
+PENDING_KEY = "handover.pending"
+_CHECK = b"dengji-handover-old-passphrase-1"
+_LOCK = 0x646A686F  # PostgreSQL advisory lock of a handover under way ("djho")
+
+__all__ = ["ACTION", "DROPPED", "FormCount", "HandedOver", "HandoverFacts", "PENDING_KEY",
+           "ReportedHandover", "ReturnedBelow", "SentPackage", "Settled", "TrustedUnit",
+           "hand_over", "handover_facts", "names_problem", "received_handovers",
+           "settle_handover", "write_handover_pdf"]
 
 
 @dataclass(frozen=True)
@@ -175,7 +198,11 @@ def hand_over(register: Register, old_passphrase: str, new_passphrase: str, from
     incoming clerk) and a new recovery key replace the old ones, the 经办人 becomes `to_name`,
     audited. Everything that can be refused is checked before anything is written: the names,
     then (change_passphrase) the old passphrase and the new one's strength. `register` stays
-    open, on the new key."""
+    open, on the new key.
+
+    Complete or resumable: the handover's intent (Pending) is committed before the re-key, so
+    a kill anywhere leaves either the old passphrase with the intent (the next open drops it,
+    audited) or the new one with it (the next open finishes the handover: settle_handover)."""
     problem = names_problem(from_name, to_name)
     if problem:
         raise KnownError(f"未移交：{problem}")
@@ -184,22 +211,238 @@ def hand_over(register: Register, old_passphrase: str, new_passphrase: str, from
         from desktop.formspec import shipped_forms
 
         forms = shipped_forms()
-    # refuses a wrong old, a weak or unchanged new passphrase before writing anything
-    changed = change_passphrase(register, old_passphrase, new_passphrase, actor,
-                                new_recovery=True)
-    recovery = changed.recovery
-    if recovery is None:  # the contract: new_recovery=True always makes one
-        raise KnownError("口令已更改，但没有生成新的恢复密钥。请在 登记库 → 修改口令… 中生成新的恢复密钥。")
-    with register.session() as session:
-        code = read_profile(session, register).code
-        append_audit(session, actor, ACTION, code, {
-            "from": outgoing, "to": incoming, "recovery_key_id": recovery.key_id,
-            "backup": changed.backup.name if changed.backup else None})
-        write_profile(session, register, actor, {"handler": incoming})
-        session.commit()
-        facts = _facts(session, register, forms, recovery.key_id, recovery.made_at)
+    with _handover_lock(register) as free:
+        if not free:
+            raise KnownError(BUSY)
+        _check_passphrases(register, old_passphrase, new_passphrase)  # nothing written yet
+        # one left by a killed handover is settled first (this open's passphrase is the old one)
+        _settle(register, old_passphrase, actor)
+        pending = _record_intent(register, old_passphrase, outgoing, incoming, actor)
+        try:
+            # refuses a wrong old, a weak or unchanged new passphrase before re-keying
+            changed = change_passphrase(register, old_passphrase, new_passphrase, actor,
+                                        new_recovery=True)
+        except BaseException:
+            _after_failure(register, pending, old_passphrase, new_passphrase, actor)
+            raise
+        recovery = changed.recovery
+        if recovery is None:  # the contract: new_recovery=True always makes one
+            raise KnownError("口令已更改，但没有生成新的恢复密钥。"
+                             "请在 登记库 → 修改口令… 中生成新的恢复密钥。")
+        with register.session() as session:
+            _finish(session, register, pending, actor, recovery.key_id,
+                    changed.backup.name if changed.backup else None)
+            facts = _facts(session, register, forms, recovery.key_id, recovery.made_at)
     return HandedOver(changed.backup, recovery,
                       replace(facts, from_name=outgoing, to_name=incoming))
+
+
+# --- a handover a kill interrupted ----------------------------------------------------------
+
+BUSY = ("未移交：另一位经办人正在移交这个登记库。请等对方完成后重新打开登记库查看"
+        "（登记库 → 本单位信息 中的经办人）。")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A handover under way, as `meta` keeps it: the names, the audit chain's length and the
+    recovery key in force when it began, and a check of the old passphrase (an HMAC under
+    a key scrypt derives from it: no faster to guess than the register's own key wrap)."""
+
+    from_name: str
+    to_name: str
+    actor: str
+    audit_seq: int
+    key_id: str | None
+    salt: str
+    check: str
+
+    def as_json(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What the open did with a handover a kill interrupted: finished (the new passphrase
+    opened the register) or dropped (the old one did); `recovery` is the key made to void
+    the outgoing clerk's, shown once; `message` says it in Chinese."""
+
+    finished: bool
+    from_name: str
+    to_name: str
+    recovery: RecoveryKey | None
+    message: str
+
+
+def _verifier(passphrase: str, salt: bytes) -> str:
+    kdf = crypto.kdf_for_salt(salt)
+    if kdf is None or crypto.cost(kdf) > crypto.cost(crypto.DEFAULT_KDF):
+        raise ValueError("the check's salt names no usable parameters")
+    key = crypto.derive_key(passphrase, salt, kdf)
+    return hmac.new(key, _CHECK, hashlib.sha256).hexdigest()
+
+
+def _read_pending(session: Session) -> Pending | None:
+    row = session.get(Meta, PENDING_KEY, populate_existing=True)
+    if row is None:
+        return None
+    try:
+        found = json.loads(row.value)
+        return Pending(**{k: found[k] for k in Pending.__dataclass_fields__})
+    except (ValueError, TypeError, KeyError):
+        return Pending("", "", "", 0, None, "", "")  # damaged: dropped as not finished
+
+
+def _record_intent(register: Register, old_passphrase: str, outgoing: str, incoming: str,
+                   actor: str) -> Pending:
+    state = recovery_state(register)
+    salt = crypto.new_salt(crypto.DEFAULT_KDF)
+    with register.session() as session:
+        seq = session.execute(select(func.max(AuditEntry.seq))).scalar() or 0
+        pending = Pending(outgoing, incoming, actor, seq, state.key_id if state.has_key else None,
+                          salt.hex(), _verifier(old_passphrase, salt))
+        session.merge(Meta(key=PENDING_KEY, value=pending.as_json()))
+        session.commit()
+    return pending
+
+
+def _finish(session: Session, register: Register, pending: Pending, actor: str,
+            key_id: str | None, backup: str | None, *, resumed: bool = False) -> None:
+    """The handover's own transaction: its audit entry, the new 经办人, the intent removed."""
+    code = read_profile(session, register).code
+    append_audit(session, actor, ACTION, code, {
+        "from": pending.from_name, "to": pending.to_name, "recovery_key_id": key_id,
+        "backup": backup, **({"resumed": True} if resumed else {})})
+    write_profile(session, register, actor, {"handler": pending.to_name})
+    session.execute(delete(Meta).where(Meta.key == PENDING_KEY))
+    session.commit()
+
+
+def _drop(register: Register, pending: Pending, actor: str, why: str) -> None:
+    with register.session() as session:
+        append_audit(session, actor, DROPPED, read_profile(session, register).code,
+                     {"from": pending.from_name, "to": pending.to_name, "why": why})
+        session.execute(delete(Meta).where(Meta.key == PENDING_KEY))
+        session.commit()
+
+
+def _opens_with(register: Register, passphrase: str) -> bool:
+    """Whether `passphrase` opens the register as it is now (its file, or its data key's
+    wrap on a server)."""
+    if register.kind == "server":
+        try:
+            datakey.unlock(passphrase, server_keys.recovery_facts(register.engine))
+        except (datakey.WrongKey, datakey.DamagedKeys):
+            return False
+        return True
+    salt = crypto.read_header(register.path)[: crypto.SALT_BYTES]
+    for kdf in crypto.kdf_candidates(salt):
+        literal = crypto.raw_key(crypto.derive_key(passphrase, salt, kdf), salt)
+        if hmac.compare_digest(literal, register.key_literal or ""):
+            return True
+    return False
+
+
+def _check_passphrases(register: Register, old: str, new: str) -> None:
+    """change_passphrase's refusals, said before the intent is written: a handover refused
+    leaves the register as it was, byte for byte."""
+    if not _opens_with(register, old):
+        raise WrongPassphrase("原口令不正确，口令未修改，登记库未作任何改动。请检查原口令（区分大小写）后重试。")
+    if new == old:
+        raise KnownError("新口令与原口令相同，口令未修改。请设置一个不同的新口令。")
+    with register.session() as session:
+        unit = session.get(Unit, register.own_unit_id)
+        name, code = (unit.name, unit.code) if unit is not None else ("", "")
+    problem = passphrase_problem(new, name, code)
+    if problem:
+        raise KnownError(f"新口令不能使用：{problem}口令未修改。")
+
+
+def _after_failure(register: Register, pending: Pending, old: str, new: str,
+                   actor: str) -> None:
+    """change_passphrase raised (a refusal, a full disk): the intent goes when nothing was
+    changed (the error says so); after the re-key the handover is finished if it can be, or
+    left for the next open."""
+    try:
+        if _opens_with(register, old):
+            with register.session() as session:
+                session.execute(delete(Meta).where(Meta.key == PENDING_KEY))
+                session.commit()
+        elif _opens_with(register, new):
+            _settle(register, new, actor)
+    except Exception:  # noqa: BLE001 (the first error is the one to report; the next open settles)
+        pass
+
+
+@contextmanager
+def _handover_lock(register: Register) -> Iterator[bool]:
+    """On a server, a session advisory lock held while a handover runs or is settled (a kill
+    ends the session and so frees it): another clerk's open does not drop a handover that is
+    still under way. A file register is held by one process already."""
+    if register.kind != "server":
+        yield True
+        return
+    with register.engine.connect() as conn:
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK}).scalar())
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK})
+                conn.commit()
+
+
+def settle_handover(register: Register, passphrase: str, actor: str) -> Settled | None:
+    """At open (`passphrase`: the one that opened it): finish or drop a handover a kill
+    interrupted. Opened with the outgoing clerk's passphrase, the re-key never happened: the
+    intent is dropped with an audit line (DROPPED) and nothing else changed. Opened with
+    another, the re-key happened: the outgoing clerk's recovery key is replaced if it is
+    still in force (the new key is in `recovery`, to be shown once), then the handover's
+    audit entry and the new 经办人 are written and the intent removed, in one transaction.
+    None when there is nothing to settle, another clerk's handover is still running, or the
+    role may only read (a reviewer: a clerk's next open settles it)."""
+    with register.session() as session:
+        if _read_pending(session) is None:
+            return None
+    if not can_write(register.engine):
+        return None
+    with _handover_lock(register) as free:
+        return _settle(register, passphrase, actor) if free else None
+
+
+def _settle(register: Register, passphrase: str, actor: str) -> Settled | None:
+    with register.session() as session:
+        pending = _read_pending(session)
+        if pending is None:
+            return None
+        recovered = session.execute(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.seq > pending.audit_seq, AuditEntry.action == "register.recover")
+        ).scalar_one()
+    names = f"{pending.from_name or '原经办人'} → {pending.to_name or '新经办人'}"
+    try:
+        old = hmac.compare_digest(_verifier(passphrase, bytes.fromhex(pending.salt)),
+                                  pending.check)
+    except ValueError:
+        old = None  # a damaged intent: nothing tells, so nothing is finished
+    if old is None or old or recovered:
+        why = ("recovered" if recovered else "damaged" if old is None else "not re-keyed")
+        _drop(register, pending, actor, why)
+        return Settled(False, pending.from_name, pending.to_name, None, (
+            f"上次的移交（{names}）没有完成，已撤销并记入操作日志：登记库的口令、恢复密钥和经办人"
+            "都没有改变。如仍要移交，请重新办理 登记库 → 移交…。" if not recovered else
+            f"上次的移交（{names}）没有完成，之后登记库用恢复密钥设了新口令；移交已撤销并记入"
+            "操作日志，经办人没有改变。如仍要移交，请重新办理 登记库 → 移交…。"))
+    state = recovery_state(register)
+    key = None
+    if (state.key_id if state.has_key else None) == pending.key_id:
+        key = make_recovery_key(register, actor)  # the outgoing clerk's sheet opens no more
+    with register.session() as session:
+        done = recovery_state(register)
+        _finish(session, register, pending, actor, done.key_id, None, resumed=True)
+    return Settled(True, pending.from_name, pending.to_name, key, (
+        f"上次的移交（{names}）在更换口令之后中断，现已完成：经办人改为 {pending.to_name}，"
+        "移交已记入操作日志。" + ("原恢复密钥已作废。" if key else "")))
 
 
 def write_handover_pdf(facts_or_result: HandoverFacts | HandedOver, out: Path, *,

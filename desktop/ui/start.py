@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from desktop.domain.forms import FormSet
 from desktop.errors import KnownError, crash_report, write_crash_report
 from desktop.paths import tidy
+from desktop.services.handover import settle_handover
 from desktop.services.secrets import make_recovery_key
 from desktop.services.unit import unit_profile
 from desktop.storage import Register, open_register
@@ -61,11 +62,38 @@ def open_or_create(path: Path) -> Register | None:
             return None
         first_recovery_key(dialog.register)
         return dialog.register
-    dialog = PassphraseDialog(path, lambda secret: open_register(path, secret),
+    typed: list[str] = []
+
+    def opener(secret: str) -> Register:
+        register = open_register(path, secret)
+        typed.append(secret)
+        return register
+
+    dialog = PassphraseDialog(path, opener,
                               forgot=lambda parent: recover_register(path, parent))
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
-    return dialog.result_value  # type: ignore[return-value]
+    register: Register = dialog.result_value  # type: ignore[assignment]
+    settle_at_open(register, typed[-1] if typed else "")
+    return register
+
+
+def settle_at_open(register: Register, secret: str) -> None:
+    """A handover a kill interrupted is finished or dropped now (services/handover.py) and
+    said; a recovery key made to void the outgoing clerk's is shown to be printed."""
+    actor = unit_profile(register).actor
+    try:
+        settled = settle_handover(register, secret, actor)
+    except KnownError as err:
+        QMessageBox.warning(None, "移交", f"{err}\n\n下次打开登记库时会再处理未完成的移交。")
+        return
+    if settled is None:
+        return
+    if settled.recovery is not None:
+        show_recovery_key(register, settled.recovery, unit_profile(register).actor,
+                          intro=f"{settled.message}请打印新的恢复密钥，交接收人保管：")
+    else:
+        QMessageBox.information(None, "移交", settled.message)
 
 
 def first_recovery_key(register: Register) -> bool:

@@ -47,6 +47,32 @@ def check_register(path: Path, passphrase: str = PASSPHRASE, **kw) -> int:
         return session.execute(select(func.count()).select_from(Record)).scalar_one()
 
 
+def die_at_disk_event(point: int | None) -> None:
+    """In a forked child: exit with status 9 at the `point`-th time the work reaches the disk
+    (before and after each os.replace and each commit, after each fsync); None: never."""
+    from sqlalchemy.orm import Session
+
+    events = [0]
+
+    def event() -> None:
+        events[0] += 1
+        if events[0] == point:
+            os._exit(9)
+
+    def around(fn):
+        def wrapped(*a, **k):
+            event()
+            out = fn(*a, **k)
+            event()
+            return out
+        return wrapped
+
+    os.replace = around(os.replace)
+    real_fsync = os.fsync
+    os.fsync = lambda fd: (real_fsync(fd), event())[0]
+    Session.commit = around(Session.commit)
+
+
 def kill_repeatedly(one_kill: Callable[[bool, random.Random], str], budget_seconds: float,
                     min_kills: int = 4) -> list[str]:
     """Run `one_kill(early, rng)` again and again: as often as fits in `budget_seconds` (at

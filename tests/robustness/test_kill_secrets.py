@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session
 
 from desktop.services import secrets
 from desktop.storage import UnitInfo, create_register, crypto, open_register, verify_audit_chain
 from desktop.storage import recovery as slots
-from tests.robustness.conftest import kill_repeatedly
+from tests.robustness.conftest import die_at_disk_event, kill_repeatedly
 from tests.storage.conftest import FAST_KDF
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fork and SIGKILL are POSIX")
@@ -84,25 +83,7 @@ def _child(op: str, path: Path, old_key: str, point: int | None, ready: int | No
     before the work starts; exit 0 when the work got to its end."""
     crypto.DEFAULT_KDF = FAST_KDF
     slots.new_secret = lambda: NEXT_SECRET
-    events = [0]
-
-    def event() -> None:
-        events[0] += 1
-        if events[0] == point:
-            os._exit(9)
-
-    def around(fn):
-        def wrapped(*a, **k):
-            event()
-            out = fn(*a, **k)
-            event()
-            return out
-        return wrapped
-
-    os.replace = around(os.replace)
-    real_fsync = os.fsync
-    os.fsync = lambda fd: (real_fsync(fd), event())[0]
-    Session.commit = around(Session.commit)
+    die_at_disk_event(point)
     if ready is not None:
         os.write(ready, b"go")
         os.close(ready)
