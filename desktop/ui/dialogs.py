@@ -1,4 +1,4 @@
-"""Dialogs: first run (a new register), the passphrase (open or unlock), confirming warnings,
+"""Dialogs: first run (a new register), the passphrase (open or unlock),
 `WorkDialog`, the base of a feature's dialog that runs work through an Operation, and
 `show_one`, how a feature shows a modeless dialog of which the window has one at a time;
 `fit_to_screen`, the size every window opens at, and `guard_wheel`, which keeps the mouse wheel
@@ -22,13 +22,10 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.domain.findings import Finding
-from desktop.domain.forms import FormSpec
 from desktop.domain.levels import LEVEL_NAMES
 from desktop.domain.units import CODE_HINTS
 from desktop.errors import KnownError, WrongPassphrase
@@ -41,6 +38,7 @@ from desktop.services.registers import (
     judge_passphrase,
 )
 from desktop.storage import Register
+from desktop.ui.waiting import wait_for
 
 #: room left for the window's title bar and frame, which Qt does not know before it is shown
 FRAME = QSize(16, 40)
@@ -309,6 +307,10 @@ class FirstRunDialog(QDialog):
         self.accept()
 
 
+#: after this many seconds of opening, the passphrase dialog says why it may take long
+SLOW_OPEN_S = 3
+
+
 class PassphraseDialog(QDialog):
     """Asks for the passphrase until `opener` accepts it (open a register, or unlock one).
 
@@ -328,6 +330,7 @@ class PassphraseDialog(QDialog):
         self.setObjectName("passphraseDialog")
         self.setWindowTitle("登记 — 已锁定" if locked else "登记 — 打开登记库")
         self.opener = opener
+        self.opening = False  # the register is being opened (`busy`)
         self.tries = tries or PassphraseTries(path)
         self.result_value: object = None
         # idle: locked by the idle timer; otherwise by the clerk (Ctrl+L)
@@ -352,7 +355,8 @@ class PassphraseDialog(QDialog):
                                    QDialogButtonBox.StandardButton.Cancel)
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText("解锁" if locked else "打开")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("退出")
+        self.quit_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.quit_button.setText("退出")
         self.forgot_button = None
         if forgot is not None:
             self.forgot_button = buttons.addButton("忘记口令…",
@@ -394,8 +398,13 @@ class PassphraseDialog(QDialog):
         if self.tries.remaining() > 0:  # Enter pressed while the button is disabled
             self.tick()
             return
+        secret = self.secret.text()
+        self.busy(True)
         try:
-            self.result_value = self.opener(self.secret.text())
+            try:
+                self.result_value = wait_for(lambda: self.opener(secret), self.waiting)
+            finally:
+                self.busy(False)
         except WrongPassphrase as err:
             self.tries.failed()
             self._refused(str(err))
@@ -405,6 +414,25 @@ class PassphraseDialog(QDialog):
             return
         self.tries.succeeded()
         self.accept()
+
+    def busy(self, on: bool) -> None:
+        """While the register opens: nothing to click or close, a line saying what happens."""
+        self.opening = on
+        for widget in (self.ok, self.secret, self.forgot_button, self.quit_button):
+            if widget is not None:
+                widget.setEnabled(not on)
+        self.wait.setText("正在打开登记库……" if on else "")
+        if not on:
+            self.tick()  # the wait after wrong passphrases, if any, holds the button again
+
+    def waiting(self, seconds: float) -> None:
+        if seconds >= SLOW_OPEN_S:
+            self.wait.setText(f"正在打开登记库……已用 {int(seconds)} 秒。新版本第一次打开较大的"
+                              "登记库时，会先备份再升级，可能需要几十秒，请勿关闭。")
+
+    def reject(self) -> None:  # noqa: D102 (退出, Esc or the window's close box)
+        if not self.opening:  # not while the register opens: the open finishes first
+            super().reject()
 
     def recover(self, forgot: Callable[[QWidget], object]) -> None:
         """忘记口令…: the register opened with the recovery key ends the dialog."""
@@ -423,53 +451,3 @@ class PassphraseDialog(QDialog):
         self.secret.clear()
         self.secret.setFocus()
         self.tick()
-
-
-class WarningsDialog(QDialog):
-    """Each warning (W) needs a reason before the record is submitted."""
-
-    def __init__(self, form: FormSpec, warnings: list[Finding],
-                 reasons: dict[tuple[str, str], str], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("warningsDialog")
-        self.setWindowTitle("确认警告")
-        self.warnings = warnings
-        intro = QLabel("以下警告（W）需要逐条确认：请写明理由（例如“经核实，延长预备期一年”）。"
-                       "理由会保存并随数据报送上级。")
-        intro.setWordWrap(True)
-        body = QWidget()
-        form_layout = QFormLayout(body)
-        self.inputs: dict[tuple[str, str], QLineEdit] = {}
-        for w in warnings:
-            label = QLabel(f"<b>{form.label_of(w.field) or '整条记录'}</b>：{w.message}")
-            label.setWordWrap(True)
-            reason = QLineEdit(reasons.get((w.field, w.code), ""))
-            reason.setPlaceholderText("确认理由")
-            reason.setAccessibleName(f"确认理由：{form.label_of(w.field)}")
-            reason.setAccessibleDescription(w.message)
-            reason.textChanged.connect(self._update)
-            form_layout.addRow(label)
-            form_layout.addRow("理由", reason)
-            self.inputs[(w.field, w.code)] = reason
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
-                                        QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("确认并标记完成")
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("返回修改")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(self.buttons)
-        self.resize(600, min(160 + 90 * len(warnings), 560))
-        self._update()
-
-    def _update(self) -> None:
-        ok = all(w.text().strip() for w in self.inputs.values())
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
-
-    def reasons(self) -> dict[tuple[str, str], str]:
-        return {key: w.text().strip() for key, w in self.inputs.items()}

@@ -22,7 +22,8 @@ from desktop.domain.findings import Finding
 from desktop.formspec import shipped_forms
 from desktop.ui import dialogs, mainwindow
 from desktop.ui.actions import Action
-from desktop.ui.dialogs import FRAME, FirstRunDialog, PassphraseDialog, WarningsDialog
+from desktop.ui.dialogs import FRAME, FirstRunDialog, PassphraseDialog
+from desktop.ui.records.warnings import WarningsDialog
 from tests.ui.cleanup_data import society_register
 from tests.ui.conftest import SECRET
 from tests.ui.test_excel_import import members_book

@@ -12,7 +12,7 @@ from sqlmodel import select
 from desktop.domain.values import display_value
 from desktop.formspec import shipped_forms
 from desktop.storage import AuditEntry, Override, Record, open_register, verify_audit_chain
-from desktop.ui.dialogs import WarningsDialog
+from desktop.ui.records.warnings import WarningsDialog
 from tests.ui.conftest import FAST_KDF, SECRET, firm_set, focused, press_enter, store, type_into
 
 

@@ -385,7 +385,7 @@ class RecordEditor(QWidget):
         """标记完成: no E; each W confirmed with a reason (WarningsDialog)."""
         if self.read_only:
             return
-        from desktop.ui.dialogs import WarningsDialog
+        from desktop.ui.records.warnings import WarningsDialog
 
         self.save_draft()
         check = self.session.submit_check()
