@@ -21,7 +21,7 @@ from desktop.services.editing import EditSession
 from desktop.services.exporting import export_excel
 from desktop.services.packages.export import check_own_records, own_drafts
 from desktop.services.printing import print_records, print_tables
-from desktop.storage import DEFAULT_KDF, AuditEntry, Record, RecordKey, verify_audit_chain
+from desktop.storage import AuditEntry, Record, RecordKey, crypto, verify_audit_chain
 from desktop.storage.audit import check_records, content_hashes
 from tests.conftest import make_firm_records
 from tests.exchange.conftest import CITY, PASSPHRASE, World
@@ -246,12 +246,13 @@ def test_a_form_with_drafts_only_prints_nothing_and_says_why(world: World) -> No
 
 def test_records_void_and_reopen_on_the_command_line(world: World, dengji, monkeypatch) -> None:
     monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)
-    city = world.register(CITY, "cli-city.dengji", kdf=DEFAULT_KDF)
+    # the cost the `dengji` fixture gives the command (it opens them without re-keying)
+    city = world.register(CITY, "cli-city.dengji", kdf=crypto.DEFAULT_KDF)
     records = make_firm_records(seed=63, members=3, today=date.today())
     from desktop.storage import UnitInfo
 
     unit = UnitInfo(records.firm.uscc, f"中共{records.firm.name}支部委员会", "firm", CITY.code)
-    reg = world.register(unit, "cli-firm.dengji", kdf=DEFAULT_KDF)
+    reg = world.register(unit, "cli-firm.dengji", kdf=crypto.DEFAULT_KDF)
     world.import_records(reg, records.members, records.org)
     world.link(reg, city)
     copy = draft(world, reg, records.members[0])

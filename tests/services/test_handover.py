@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from desktop.domain.states import COMPLETE, SENT
 from desktop.errors import KnownError, WrongPassphrase
+from desktop.formspec import shipped_forms
 from desktop.services.handover import (
     ACTION,
     hand_over,
@@ -56,6 +57,21 @@ def world(store_world: World) -> World:
 
 @pytest.fixture
 def chain(world: World):
+    return make_chain(world)
+
+
+@pytest.fixture
+def file_chain(tmp_path: Path):
+    """make_chain on files only, for refusals decided before the register is read."""
+    w = World(tmp_path, shipped_forms())
+    try:
+        yield make_chain(w)
+    finally:
+        for r in w.opened:
+            r.close()
+
+
+def make_chain(world: World):
     """A city and a firm that trust each other; the firm has sent one package and has one
     record taken back to 已完成（待上报） since, and a 经办人 and a recovery key."""
     city = world.register(CITY)
@@ -174,10 +190,14 @@ def test_a_handover_rekeys_names_the_successor_and_is_audited(chain, tmp_path):
         assert unit_profile(again).handler == "李四"
 
 
+#: refused after the passphrases are checked against the register: on both stores
 REFUSED = [
     pytest.param(dict(old="not the passphrase 1"), "原口令不正确", id="wrong-old"),
     pytest.param(dict(new="12345678"), "新口令不能使用", id="weak-new"),
     pytest.param(dict(new=PASSPHRASE), "新口令与原口令相同", id="new-as-old"),
+]
+#: refused for the names, before any passphrase or the register is read: on a file
+NAMES_REFUSED = [
     pytest.param(dict(giver=""), "请填写移交人", id="no-giver"),
     pytest.param(dict(taker=" \t "), "请填写接收人", id="blank-taker"),
     pytest.param(dict(taker=" 张三"), "同一个人", id="same-person"),
@@ -190,6 +210,15 @@ REFUSED = [
 
 @pytest.mark.parametrize(("bad", "said"), REFUSED)
 def test_refusals_say_what_to_fix_and_change_nothing(chain, bad, said):
+    refused_and_unchanged(chain, bad, said)
+
+
+@pytest.mark.parametrize(("bad", "said"), NAMES_REFUSED)
+def test_refusals_of_the_names_say_what_to_fix_and_change_nothing(file_chain, bad, said):
+    refused_and_unchanged(file_chain, bad, said)
+
+
+def refused_and_unchanged(chain, bad: dict, said: str) -> None:
     world, city, reg, old_key = chain
     args = dict(old=PASSPHRASE, new=NEW, giver="张三", taker="李四") | bad
     before, entries, keys = folder_state(world.folder), len(audit_rows(reg)), meta_rows(reg)

@@ -57,8 +57,9 @@ def world(store_world: World) -> World:
 
 @pytest.fixture
 def file_world(tmp_path: Path, forms: FormSet):
-    """Registers on files only, for a test of the schema itself (the export's reads of the
-    register run on both stores in the other tests)."""
+    """Registers on files only, for the tests of what the export writes from the values it
+    read (the schema, the labels, the dictionary) and of a folder refused before anything is
+    read: the export's reads of the register and its audit run on both stores in the others."""
     w = World(tmp_path, forms)
     yield w
     for r in w.opened:
@@ -143,9 +144,9 @@ def test_every_exported_record_validates_and_reads_back_into_a_new_register(
     assert checked == 6
 
 
-def test_codes_come_with_their_labels_and_dates_are_iso(world: World, forms: FormSet,
+def test_codes_come_with_their_labels_and_dates_are_iso(file_world: World, forms: FormSet,
                                                        tmp_path: Path) -> None:
-    reg, _ = varied_firm(world)
+    reg, _ = varied_firm(file_world)
     run(opendata.export_open(reg, forms, tmp_path / "out"))
     got = lines(tmp_path / "out", forms.form("lawyer_member"))
     flowing = next(x for x in got if x["data"]["destination"])
@@ -253,8 +254,8 @@ def test_the_patterns_agree_with_the_register_checks() -> None:
 
 
 def test_a_folder_that_is_not_empty_is_refused_and_nothing_is_written(
-        world: World, forms: FormSet, tmp_path: Path) -> None:
-    reg, _ = varied_firm(world)
+        file_world: World, forms: FormSet, tmp_path: Path) -> None:
+    reg, _ = varied_firm(file_world)
     out = tmp_path / "out"
     out.mkdir()
     (out / "旧文件.txt").write_text("x", "utf-8")
@@ -385,8 +386,8 @@ def test_the_manifest_lists_every_file_with_its_hash_and_the_export_is_audited(
 
 
 def test_the_dictionary_lists_every_field_code_and_rule_with_its_source(
-        world: World, forms: FormSet, tmp_path: Path) -> None:
-    reg, _ = varied_firm(world)
+        file_world: World, forms: FormSet, tmp_path: Path) -> None:
+    reg, _ = varied_firm(file_world)
     out = tmp_path / "out"
     run(opendata.export_open(reg, forms, out))
     book = CalamineWorkbook.from_path(str(out / "数据字典.xlsx"))

@@ -47,11 +47,19 @@ def accept_firms(w: World, reg, firms) -> tuple[list, list]:
     return made, sent
 
 
+#: tests whose every case reads the register as one case of another test does on both stores:
+#: a bad cell of the workbook (the sample's rows are read as by the other refusals) and a bad
+#: request (refused before the register is read) run on the file only, for the suite's time
+FILE_ONLY = {"test_a_bad_row_refuses_the_whole_workbook": ["sqlite"],
+             "test_a_bad_request_is_refused": ["sqlite"]}
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """The tests of a city's register run on a file and on PostgreSQL (`city`, indirect);
     tests/exchange/test_merge_server.py imports `base` and `city` and gets the file's."""
     if "city" in metafunc.fixturenames:
-        metafunc.parametrize("city", STORES, indirect=True)
+        metafunc.parametrize("city", FILE_ONLY.get(metafunc.function.__name__, STORES),
+                             indirect=True)
 
 
 def built_city(w: World) -> tuple[Register, dict]:
