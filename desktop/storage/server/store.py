@@ -132,6 +132,7 @@ def open_server(location: ServerLocation, passphrase: str, target: KdfParams, *,
             raise NotARegister(f"登记库 {location} 已损坏（缺少本单位信息）。请用备份恢复。")
         install(engine, Sealer.from_key(keys.dek))
         if found < migrations.SCHEMA_VERSION:
+            refuse_unless_owner(engine, location, found)
             migrate(engine, found, "migrate")
         if rekey and crypto.cost(used) < crypto.cost(target):
             rewrap_if_allowed(engine, keys, passphrase, target)
@@ -139,6 +140,21 @@ def open_server(location: ServerLocation, passphrase: str, target: KdfParams, *,
         engine.dispose()
         raise
     return engine, own_unit_id, keys.hash_secret
+
+
+def refuse_unless_owner(engine: Engine, location: ServerLocation, found: int) -> None:
+    """A migration changes tables, which only their owner may do (PostgreSQL refuses a clerk
+    or reviewer role half-way, after its backup): refuse it first, naming who can."""
+    with engine.connect() as conn:
+        owner, acts_as_owner = conn.execute(text(
+            "SELECT pg_get_userbyid(relowner), pg_has_role(current_user, relowner, 'USAGE') "
+            "FROM pg_class WHERE oid = to_regclass('record')")).one()
+    if not acts_as_owner:
+        raise KnownError(
+            f"登记库 {location.name} 需要升级数据结构（第 {found} 版升到第 "
+            f"{migrations.SCHEMA_VERSION} 版），只有登记库的所有者（数据库角色 {owner}）可以升级。"
+            f"请由 {owner} 用新版本的登记软件打开一次登记库（升级前会自动备份），之后各经办人和"
+            "审阅人即可照常打开。登记库未作任何改动。")
 
 
 #: what PostgreSQL says when this connection may not write: insufficient_privilege (a
