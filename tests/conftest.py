@@ -31,6 +31,7 @@ if os.environ["QT_QPA_PLATFORM"] == "offscreen":
 
 from desktop import sampledata  # noqa: E402
 from desktop.formspec import FormSet, shipped_forms  # noqa: E402
+from tests.stores import is_server  # noqa: E402
 
 #: the fixed "today" of domain tests (Environment(today=TODAY))
 TODAY = date(2026, 11, 22)
@@ -221,15 +222,10 @@ def init_register(dengji: Callable[..., Run], where: Path | str) -> Path | str:
         "init", "--db", where, "--level", "firm", "--unit-name", UNIT_NAME, "--unit-code", UNIT_CODE
     )
     assert result.code == 0, result.err
-    if is_url(where):
+    if is_server(where):
         return str(where)
     assert Path(where).is_file()
     return Path(where)
-
-
-def is_url(db: Path | str) -> bool:
-    """Whether a test's register is on the PostgreSQL server (a URL) rather than a file."""
-    return isinstance(db, str) and db.startswith("postgresql://")
 
 
 @pytest.fixture
@@ -243,7 +239,7 @@ def stored_state(db: Path | str) -> bytes:
     """Everything a register holds, to compare before and after what must change nothing: a
     file's bytes, or every row of every table of the PostgreSQL database (as the server
     holds them: sealed columns stay sealed), each table's rows sorted."""
-    if not is_url(db):
+    if not is_server(db):
         return Path(db).read_bytes()
     import psycopg
 

@@ -10,13 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from desktop.storage import AuditEntry, crypto
-from tests.cli.store_world import StoreWorld
 from tests.exchange.changing import NEW_MOBILE, Changed, changed_firm
 from tests.exchange.conftest import CITY, PASSPHRASE, World
 
 
 @pytest.fixture
-def scene(store_world: StoreWorld, dengji, monkeypatch):
+def scene(store_world: World, dengji, monkeypatch):
     """The firm and the city, both on each store, after the firm's first package was merged
     and accepted and the firm changed its records."""
     monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)  # the registers' (World's) passphrase

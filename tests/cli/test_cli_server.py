@@ -1,8 +1,8 @@
 """The package commands of tests/exchange/test_cli.py on registers in PostgreSQL (issue 18):
 `dengji merge`, `accept`, `units`, `conflicts` and `verify` on a city register in a server
 database receiving packages of firms on SQLite (tests/exchange/test_merge_server.py's world).
-The other command tests run on both stores through tests/cli/conftest.py (`db`, `store_world`);
-these live in tests/exchange, whose World keeps the firms on files, so they are run again here."""
+The other command tests run on both stores through tests/cli/conftest.py (`db`, `store_world`,
+`upper_world`); these live in tests/exchange, so they are run again here."""
 
 from __future__ import annotations
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from desktop.formspec import shipped_forms
-from tests.conftest import PASSPHRASE, UNIT_NAME, is_url, stored_state
+from tests.conftest import PASSPHRASE, UNIT_NAME, stored_state
 from tests.exchange.conftest import CITY, World
 from tests.exchange.conftest import PASSPHRASE as WORLD_PASSPHRASE
 from tests.reports.test_pdf_helpers import pdf_text, squeeze
+from tests.stores import is_server
 
 NEW = "Jiaojie-2026 接收人的新口令 horse"
 
@@ -33,7 +34,7 @@ def test_handover_from_the_command_line(dengji, db, tmp_path, monkeypatch):
     assert run.code == 0, run.err
     assert "已移交：张三 → 李四" in run.out and "经办人已改为 李四" in run.out
     assert "原恢复密钥已作废" in run.out and str(checklist) in run.out
-    if is_url(db):  # no backup: the data key's wrapping changed, and who keeps access is said
+    if is_server(db):  # no backup: the data key's wrapping changed, and who keeps access is said
         assert "备份" not in run.out and "None" not in run.out
         assert "收回其 PostgreSQL 角色" in run.out
     else:
@@ -66,7 +67,7 @@ def test_the_checklist_goes_beside_the_register_by_default(dengji, db, tmp_path,
     monkeypatch.chdir(here)
     run = dengji("handover", "--db", db, "--from", "张三", "--to", "李四", "--yes")
     assert run.code == 0, run.err
-    (written,) = (here if is_url(db) else db.parent).glob("移交清单-*.pdf")
+    (written,) = (here if is_server(db) else db.parent).glob("移交清单-*.pdf")
     assert str(written) in run.out and written.read_bytes().startswith(b"%PDF")
     assert list(tmp_path.rglob("移交清单-*.pdf")) == [written]
 

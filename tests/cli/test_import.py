@@ -12,11 +12,11 @@ from tests.conftest import (
     UNIT_NAME,
     assert_no_crash,
     count_records,
-    is_url,
     make_firm_records,
     stored_data,
     stored_state,
 )
+from tests.stores import is_server
 
 
 def do_import(dengji, db, path, *extra, form="lawyer_member"):
@@ -205,7 +205,7 @@ def test_the_register_does_not_reveal_what_it_holds(dengji, db, jsonl, live_firm
     for m in live_firm_records.members:
         for text in (m["公民身份号码"], m["姓名"], m["手机号码"], m["律师执业证号"]):
             assert text.encode() not in data
-    if is_url(db):  # control: what is no personal data is there to be found, in clear
+    if is_server(db):  # control: what is no personal data is there to be found, in clear
         assert UNIT_NAME.encode() in data
     else:
         assert not any(p.name.endswith(("-wal", "-journal")) for p in db.parent.iterdir())

@@ -10,9 +10,9 @@ from tests.conftest import (
     UNIT_NAME,
     count_records,
     has_cjk,
-    is_url,
     stored_state,
 )
+from tests.stores import is_server
 
 
 def init(dengji, path, *extra, level="firm"):
@@ -86,7 +86,7 @@ def test_init_refuses_an_existing_register(dengji, db):
     before = stored_state(db)
     result = init(dengji, db)
     assert result.code == 1
-    if is_url(db):
+    if is_server(db):
         assert "已经有登记库" in result.err and "未作任何改动" in result.err
     else:
         assert "已存在" in result.err and str(db) in result.err

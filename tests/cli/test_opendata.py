@@ -32,7 +32,7 @@ def _flat(rows: list[dict]) -> list[str]:
                              sort_keys=True) for r in rows)
 
 
-def test_export_validate_and_import_into_a_new_register(dengji, db, another_db, tmp_path, forms,
+def test_export_validate_and_import_into_a_new_register(dengji, db, another_store, tmp_path, forms,
                                                         live_firm_records):
     _filled(dengji, db, tmp_path, live_firm_records)
     out = tmp_path / "开放数据"
@@ -43,7 +43,7 @@ def test_export_validate_and_import_into_a_new_register(dengji, db, another_db, 
     assert {f["form"]: f["records"] for f in manifest["forms"]} == {
         "lawyer_member": 4, "staff_member": 0, "party_org": 1}
 
-    other = another_db("national.dengji")
+    other = another_store("national.dengji")
     made = dengji("init", "--db", other, "--level", "firm", "--unit-name", UNIT_NAME,
                   "--unit-code", UNIT_CODE)
     assert made.code == 0, made.err
@@ -66,14 +66,14 @@ def test_export_validate_and_import_into_a_new_register(dengji, db, another_db, 
         assert _flat(stored_data(other, form.id)) == _flat(stored_data(db, form.id))
 
 
-def test_an_open_data_file_of_another_form_is_refused_by_import(dengji, db, another_db, tmp_path,
+def test_an_open_data_file_of_another_form_is_refused_by_import(dengji, db, another_store, tmp_path,
                                                                 forms, live_firm_records):
     _filled(dengji, db, tmp_path, live_firm_records)
     out = tmp_path / "out"
     assert dengji("export-open", "--db", db, "--out", out).code == 0
     form = forms.form("lawyer_member")
     data = out / f"{form.id}-{form.version}.jsonl"
-    other = another_db("other.dengji")
+    other = another_store("other.dengji")
     assert dengji("init", "--db", other, "--level", "firm", "--unit-name", UNIT_NAME,
                   "--unit-code", UNIT_CODE).code == 0
     wrong = dengji("import", "--db", other, "--form", "party_org", "--format", "json", data)

@@ -17,7 +17,8 @@ from desktop.errors import UsageError, WrongPassphrase
 from desktop.services.secrets import read_recovery_image, recovery_state
 from desktop.storage import open_register
 from desktop.storage import recovery as slots
-from tests.conftest import PASSPHRASE, UNIT_CODE, UNIT_NAME, is_url, stored_state
+from tests.conftest import PASSPHRASE, UNIT_CODE, UNIT_NAME, stored_state
+from tests.stores import is_server
 
 NEW = "海棠花开的小院子 Garden-2031"
 KEY_LINE = re.compile(r"^ {4}(\d{6})  (\d{6})  (\d{6})  (\d{6})$", re.M)
@@ -42,7 +43,7 @@ def everything(folder: Path, db: Path | str) -> dict[str, bytes]:
 
 def nothing_made(db: Path | str) -> bool:
     """No register file, or a database without a single table."""
-    return stored_state(db) == b"[]" if is_url(db) else not Path(db).exists()
+    return stored_state(db) == b"[]" if is_server(db) else not Path(db).exists()
 
 
 def init(dengji, path: Path | str, *extra):
@@ -117,7 +118,7 @@ def test_passphrase_change_on_the_command_line(dengji, db, tmp_path, monkeypatch
     assert done.code == 0, done.err
     # a file is backed up first; on a server only the data key's wrapping changes
     assert "已修改" in done.out
-    assert ("收回其 PostgreSQL 角色" if is_url(db) else "已备份到") in done.out
+    assert ("收回其 PostgreSQL 角色" if is_server(db) else "已备份到") in done.out
     with pytest.raises(WrongPassphrase):
         open_register(db, PASSPHRASE)
     assert state(db, NEW).has_key
