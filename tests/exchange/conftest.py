@@ -1,10 +1,20 @@
 """Registers of a firm, a city and a province that know each other's keys, with realistic
-records, for the package tests. Registers use cheap scrypt parameters (made in milliseconds)."""
+records, for the package tests. Registers use cheap scrypt parameters (made in milliseconds).
+
+Both stores (issue 18): a module that sets ``BOTH_STORES = True`` (or a set of its test names)
+runs those tests twice, `world[sqlite]` (every register a file) and `world[postgresql]` (every
+register, the firms' too, in a new PostgreSQL database: tests/services/conftest.py's
+StoreWorld); ``WORLDS = [...]`` runs a module's tests in other layouts (tests/exchange/layouts.py:
+firms on the server sending to a city in a file). Choose the tests whose registers read or write what the server seals (records,
+names, return comments, conflict notes, package summaries, the audit log); the rest hold on
+both stores through the same code and run once (the suite's time).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,6 +41,7 @@ from desktop.storage import (
 )
 from desktop.storage.tables import Conflict, ExpectedUnit, Package, ReturnNote, TrustedKey
 from tests.conftest import make_firm_records
+from tests.pg.cluster import new_database, pg_cluster  # noqa: F401 (the fixture)
 
 FAST_KDF = KdfParams(n=2**10, r=8, p=1)
 PASSPHRASE = "口令 Exchange-Tests-1"
@@ -86,12 +97,42 @@ def forms() -> FormSet:
     return shipped_forms()
 
 
+STORES = ["sqlite", "postgresql"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """BOTH_STORES (True, or a set of test names) runs a module's tests on STORES; WORLDS (a
+    list of tests/exchange/layouts.py's layouts) runs every test of the module on those."""
+    if "world" not in metafunc.fixturenames:
+        return
+    both = getattr(metafunc.module, "BOTH_STORES", False)
+    worlds = getattr(metafunc.module, "WORLDS", None)
+    if worlds:
+        metafunc.parametrize("world", worlds, indirect=True)
+    elif both is True or (bool(both) and metafunc.function.__name__ in both):
+        metafunc.parametrize("world", STORES, indirect=True)
+
+
 @pytest.fixture
-def world(tmp_path: Path, forms: FormSet) -> Iterator[World]:
-    w = World(tmp_path, forms)
-    yield w
-    for r in w.opened:
-        r.close()
+def world(request: pytest.FixtureRequest, tmp_path: Path, forms: FormSet) -> Iterator[World]:
+    """Registers in files; with the parameter "postgresql" (BOTH_STORES) every register, with
+    "firms-on-server" the firms' only, in new databases of the session's cluster, dropped
+    after the test (tests/exchange/layouts.py)."""
+    with ExitStack() as databases:
+        layout = getattr(request, "param", "sqlite")
+        if layout == "sqlite":
+            w = World(tmp_path, forms)
+        else:
+            from tests.exchange.layouts import LAYOUTS
+
+            cluster = request.getfixturevalue("pg_cluster")
+            w = LAYOUTS[layout](tmp_path, forms, server=lambda: cluster.url(
+                databases.enter_context(new_database(cluster))))
+        try:
+            yield w
+        finally:
+            for r in w.opened:
+                r.close()
 
 
 class World:

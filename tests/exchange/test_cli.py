@@ -8,6 +8,10 @@ from desktop.services import packages as svc
 from desktop.storage import DEFAULT_KDF
 from tests.exchange.conftest import CITY, PASSPHRASE, World, rezip, unzip
 
+#: on both stores (tests/exchange/conftest.py): what reads or writes sealed columns
+BOTH_STORES = {"test_verify_prints_what_the_package_is_and_each_check",
+               "test_merge_accept_units_and_upward", "test_conflicts_from_the_command_line"}
+
 
 @pytest.fixture
 def clerk(world: World, dengji, monkeypatch):

@@ -12,6 +12,9 @@ from desktop.errors import KnownError
 from desktop.services import packages as svc
 from tests.exchange.conftest import CITY, World, counts
 
+#: on both stores (tests/exchange/conftest.py): what reads or writes sealed columns
+BOTH_STORES = {"test_expected_against_received", "test_issue_counts_come_from_the_received_records"}
+
 
 def test_expected_against_received(world: World) -> None:
     city = world.register(CITY)

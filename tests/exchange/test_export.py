@@ -23,6 +23,10 @@ from desktop.storage.tables import Package
 from tests.exchange.conftest import CITY, World, counts, key_file, overstate_members, unzip
 from tests.exchange.formats import open_payload
 
+#: on both stores (tests/exchange/conftest.py): what reads or writes sealed columns
+BOTH_STORES = {"test_package_name_layout_and_manifest",
+               "test_export_is_refused_while_a_record_has_an_error"}
+
 
 def test_package_name_layout_and_manifest(world: World) -> None:
     city = world.register(CITY)

@@ -17,6 +17,10 @@ from desktop.services.intake.importing import import_file
 from desktop.storage import Record, Register, UnitInfo
 from tests.exchange.conftest import World, write_jsonl
 
+#: on both stores (tests/exchange/conftest.py): what reads or writes sealed columns
+BOTH_STORES = {"test_a_month_precision_birth_round_trips_through_a_package"}
+
+
 CITY = UnitInfo("SYFXH-0024", "沈阳市法学会", "society-city", "LNFXH")
 COUNTY = UnitInfo("024-01", "沈阳市和平区法学会", "society-county", CITY.code)
 

@@ -15,6 +15,9 @@ from desktop.services.packages.files import print_package_cover
 from .conftest import CITY
 from .formats import open_payload
 
+#: on both stores (tests/exchange/conftest.py): what reads or writes sealed columns
+BOTH_STORES = {"test_export_carries_workbooks_and_pdfs", "test_cover_of_the_newest_sent_package"}
+
 
 def test_export_carries_workbooks_and_pdfs(world):
     city = world.register(CITY)

@@ -28,6 +28,10 @@ from tests.exchange.test_rotation import (
     write,
 )
 
+#: on both stores (tests/exchange/conftest.py): what reads or writes sealed columns
+BOTH_STORES = {"test_the_revocation_travels_upward_and_applies_to_inner_packages"}
+
+
 CITY2 = UnitInfo("11000000CITY00002X", "第二市律师行业党委（测试）", "city", PROVINCE.code)
 
 

@@ -27,6 +27,9 @@ from desktop.storage.tables import KeyEvent, TrustedKey
 from tests.exchange.conftest import CITY, PROVINCE, World, counts, fingerprint_of
 from tests.exchange.formats import data_lines, manifest_of, unzip, zipped
 
+#: on both stores (tests/exchange/conftest.py): what reads or writes sealed columns
+BOTH_STORES = {"test_the_province_follows_a_firm_rotation_inside_the_city_package"}
+
 
 def x_public(private: X25519PrivateKey) -> bytes:
     return private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
