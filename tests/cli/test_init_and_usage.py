@@ -233,3 +233,21 @@ def test_top_level_db_option_is_not_silently_ignored(dengji, db, jsonl, live_fir
     result = dengji("--db", db, "validate", "--form", "lawyer_member", path)
     assert result.code == 2
     assert "--db 应写在命令之后" in result.err
+
+
+def test_a_database_that_is_not_a_register(dengji, pg_url):
+    """The server's counterpart of the two tests above: an empty database, and one holding
+    another program's table, are refused by a command and by init, and left as they were."""
+    import psycopg
+
+    empty = dengji("audit", "--db", pg_url)
+    assert empty.code == 2 and "不是登记库" in empty.err and "dengji init" in empty.err
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("CREATE TABLE notes (body text)")
+        conn.execute("INSERT INTO notes VALUES ('我的笔记')")
+    before = stored_state(pg_url)
+    other = dengji("audit", "--db", pg_url)
+    assert other.code == 2 and "不是登记库" in other.err
+    refused = init(dengji, pg_url)
+    assert refused.code == 1 and "不是空的" in refused.err and "notes" in refused.err
+    assert stored_state(pg_url) == before
