@@ -10,9 +10,15 @@ from sqlalchemy import select
 
 from desktop.errors import KnownError
 from desktop.services import packages as svc
+from desktop.services.packages.records import package_records
 from desktop.storage import Record
 from desktop.storage.tables import Package, ReturnNote
 from tests.exchange.conftest import CITY, World, counts
+
+#: on both stores (tests/exchange/conftest.py): what reads or writes sealed columns
+BOTH_STORES = {"test_the_whole_return_loop", "test_cli_return",
+               "test_a_conflict_returned_to_its_sender_goes_out_with_the_next_return",
+               "test_a_packages_records_are_listed_by_form_and_name"}
 
 
 @pytest.fixture
@@ -175,3 +181,21 @@ def test_own_packages_verify_but_do_not_merge(merged) -> None:
     [report] = world.merge(firm.register, sent.path)
     assert report.status == "refused" and "本单位自己发出" in report.reason
     assert counts(firm.register) == before
+
+
+def test_a_packages_records_are_listed_by_form_and_name(world: World) -> None:
+    """The return dialog lists what a received package delivered by form and name
+    (services/packages/records.package_records) — on PostgreSQL too, where the names are
+    sealed and the database cannot order them."""
+    city = world.register(CITY, "city.dengji")
+    firm = world.firm(seed=67, members=8, parent=city)
+    sent = world.export(firm.register)
+    world.merge(city, sent.path)
+    with city.session() as session:
+        stored = session.execute(select(Record.id, Record.form_id, Record.name).where(
+            Record.package_id == sent.package_id).order_by(Record.id)).all()
+    listed = package_records(city, sent.package_id)
+    assert listed == sorted(((r, f, n) for r, f, n in stored), key=lambda r: (r[1], r[2]))
+    assert [n for _, f, n in listed if f == "lawyer_member"] == sorted(
+        m["姓名"] for m in firm.members)
+    assert [n for _, _, n in listed] != [n for _, _, n in stored]  # not by id by chance

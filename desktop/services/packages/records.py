@@ -49,12 +49,13 @@ def read_records(register: Register, forms: FormSet, ids: list[str]) -> dict[str
 
 def package_records(register: Register, package_id: str) -> list[tuple[str, str, str]]:
     """(record id, form id, name) of the records a received package delivered, by form and
-    name."""
+    name. Sorted here, not by the database: on PostgreSQL the names are sealed (an ORDER BY
+    would order ciphertext)."""
     with register.session() as session:
         rows = session.execute(select(Record.id, Record.form_id, Record.name)
-                               .where(Record.package_id == package_id)
-                               .order_by(Record.form_id, Record.name)).all()
-    return [(rid, form_id, name or "") for rid, form_id, name in rows]
+                               .where(Record.package_id == package_id)).all()
+    return sorted(((rid, form_id, name or "") for rid, form_id, name in rows),
+                  key=lambda row: (row[1], row[2]))
 
 
 def drafted_notes(register: Register, package_id: str) -> list[tuple[str, str, str]]:
