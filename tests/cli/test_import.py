@@ -158,6 +158,7 @@ def test_legacy_15_digit_ids_are_stored_with_18_digits(dengji, db, jsonl, live_f
 
 
 def test_import_into_something_that_is_not_a_register(dengji, tmp_path, jsonl, live_firm_records):
+    # a file that is no register (a server database that is none: test_init_and_usage.py)
     fake = tmp_path / "fake.dengji"
     fake.write_text("not a register\n", encoding="utf-8")
     result = do_import(dengji, fake, jsonl(live_firm_records.members))

@@ -1,4 +1,10 @@
-"""`dengji` usage, `dengji init` and `dengji audit`, driven in process."""
+"""`dengji` usage, `dengji init` and `dengji audit`, driven in process.
+
+The tests on a register (`db`, `place`) run on a file and on PostgreSQL (tests/cli/conftest.py).
+Usage errors and refusals that come before any register is opened or made (a short
+passphrase, an unknown level, a blank unit, no passphrase) run once, on a file path; so do
+the tests about the file itself (what init leaves on disk, a text file or a folder given as
+the register), whose server counterpart is test_a_database_that_is_not_a_register."""
 
 from __future__ import annotations
 
