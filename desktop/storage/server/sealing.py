@@ -31,6 +31,7 @@ import base64
 import binascii
 import hmac
 import os
+import re
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 PREFIX = "dj1."
 BLIND_PREFIX = "h1."
+BLIND_SHAPE = re.compile(r"h1\.[0-9a-f]{40}")
 NONCE_BYTES = 12
 _AAD = b"dengji-sealed-1"
 
@@ -88,8 +90,10 @@ class Sealer:
         return SealedText(PREFIX + base64.b64encode(nonce + body).decode("ascii"))
 
     def blind(self, value: str) -> str:
-        """A lookup value as stored (`Blinded`): a keyed hash, equal for equal values."""
-        if value.startswith(BLIND_PREFIX):
+        """A lookup value as stored (`Blinded`): a keyed hash, equal for equal values. A value
+        that already is one (read back from the table, written again) stays as it is; anything
+        else is hashed, also text typed to look like a hash ("h1.…")."""
+        if BLIND_SHAPE.fullmatch(value):
             return value
         digest = hmac.digest(self.blind_key, value.encode("utf-8"), "sha256")
         return BLIND_PREFIX + digest.hex()[:40]
