@@ -9,21 +9,32 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from desktop.storage import AuditEntry, crypto
+from desktop.storage import AuditEntry, Register, crypto
 from tests.exchange.changing import NEW_MOBILE, Changed, changed_firm
 from tests.exchange.conftest import CITY, PASSPHRASE, World
 
 
-@pytest.fixture
-def scene(store_world: World, dengji, monkeypatch):
-    """The firm and the city, both on each store, after the firm's first package was merged
-    and accepted and the firm changed its records."""
+def changed_scene(world: World, monkeypatch) -> tuple[World, Register, Changed]:
+    """The firm and the city after the firm's first package was merged and accepted and the
+    firm changed its records."""
     monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)  # the registers' (World's) passphrase
     # the cost the `dengji` fixture makes the command use: these registers are not re-keyed
     kdf = crypto.DEFAULT_KDF
-    city = store_world.register(CITY, "city.dengji", kdf=kdf)
-    changed = changed_firm(store_world, city, kdf=kdf)
-    return store_world, city, changed
+    city = world.register(CITY, "city.dengji", kdf=kdf)
+    changed = changed_firm(world, city, kdf=kdf)
+    return world, city, changed
+
+
+@pytest.fixture
+def scene(upper_world: World, dengji, monkeypatch):
+    """The city on each store (the commands read the city's register; the firm's is a file)."""
+    return changed_scene(upper_world, monkeypatch)
+
+
+@pytest.fixture
+def own_scene(store_world: World, dengji, monkeypatch):
+    """The firm and the city both on each store, for the firm's own change list."""
+    return changed_scene(store_world, monkeypatch)
 
 
 def sent_again(world: World, city, changed: Changed, dengji) -> str:
@@ -44,8 +55,8 @@ def audit_count(reg, action: str) -> int:
                                .where(AuditEntry.action == action)).scalar_one()
 
 
-def test_the_firm_sees_its_own_changes_before_exporting(scene, dengji) -> None:
-    world, city, changed = scene
+def test_the_firm_sees_its_own_changes_before_exporting(own_scene, dengji) -> None:
+    world, city, changed = own_scene
     result = dengji("changes", "--db", changed.firm.path)
     assert result.code == 0, result.err
     out = result.out
@@ -125,8 +136,8 @@ def test_an_unknown_unit_and_a_unit_with_one_package(scene, dengji) -> None:
     assert nothing.code == 0 and "未写出工作簿" in nothing.out and not out.exists()
 
 
-def test_full_numbers_on_request_are_audited(scene, dengji) -> None:
-    world, city, changed = scene
+def test_full_numbers_on_request_are_audited(own_scene, dengji) -> None:
+    world, city, changed = own_scene
     result = dengji("changes", "--db", changed.firm.path, "--full")
     assert result.code == 0 and f"{changed.old_mobile} → {NEW_MOBILE}" in result.out
     assert "请勿外传" in result.out
