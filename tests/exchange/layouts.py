@@ -2,6 +2,8 @@
 
 - "postgresql": every register, the firms' too, in a new PostgreSQL database
   (tests/services/conftest.py's StoreWorld);
+- "above-on-server": the firms in files, every level above them in PostgreSQL databases
+  (World's own `server`: test_merge_server.py);
 - "firms-on-server": the firms in PostgreSQL databases, every level above them in files — a
   firm's package written from a server register is merged by a city on a file (the reverse
   of test_merge_server.py's world, where SQLite firms send to a server city).
@@ -31,4 +33,5 @@ class ServerFirms(StoreWorld):
             self.server = server
 
 
-LAYOUTS: dict[str, type[World]] = {"postgresql": StoreWorld, "firms-on-server": ServerFirms}
+LAYOUTS: dict[str, type[World]] = {"postgresql": StoreWorld, "above-on-server": World,
+                                   "firms-on-server": ServerFirms}

@@ -7,14 +7,10 @@ holds for both stores through the same code."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from desktop.formspec import FormSet
 from desktop.services import packages as svc
 from desktop.storage import Record
 from tests.exchange.conftest import CITY, World
@@ -37,33 +33,15 @@ from tests.exchange.test_upward import (  # noqa: F401
     test_the_province_checks_every_signature_and_merges,
     test_three_levels_up,
 )
-from tests.pg.cluster import Cluster, pg_cluster  # noqa: F401 (fixture)
 from tests.services.test_spotcheck import (  # noqa: F401
     base,
     city,
     test_signers_are_found_through_inner_packages_two_levels_down,
 )
 
-
-@pytest.fixture
-def world(tmp_path: Path, forms: FormSet, pg_cluster: Cluster) -> Iterator[World]:  # noqa: F811
-    """Firms on SQLite files; every register above them in a new PostgreSQL database."""
-    made: list[str] = []
-
-    def database() -> str:
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        pg_cluster.admin(f"CREATE DATABASE {name}")
-        made.append(name)
-        return pg_cluster.url(name)
-
-    w = World(tmp_path, forms, server=database)
-    try:
-        yield w
-    finally:
-        for r in w.opened:
-            r.close()
-        for name in made:
-            pg_cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+#: firms on SQLite files, every register above them in a new PostgreSQL database
+#: (tests/exchange/conftest.py, tests/exchange/layouts.py)
+WORLDS = ["above-on-server"]
 
 
 def test_the_city_is_on_the_server_and_reads_names_and_owners_in_clear(world: World) -> None:

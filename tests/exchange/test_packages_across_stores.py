@@ -2,8 +2,9 @@
 its file — the reverse of test_merge_server.py (SQLite firms, a server city). A firm's package
 is written from sealed columns (opened by the program) and must reach a file register with
 every value in clear; the city's return file must reach the firm's server register with its
-comments readable; `dengji verify` and `merge` take either. The tests of test_returns and
-test_cli that carry a package from a firm to a city and back run again here, in this layout.
+comments readable; `dengji verify` takes either. The tests of test_returns and test_cli that
+carry a package from a firm to a city and back run again here, in this layout (what the city
+alone does in them holds as on a file: they run once).
 """
 
 from __future__ import annotations
@@ -17,13 +18,11 @@ from desktop.storage import Record
 from tests.exchange.conftest import CITY, World
 from tests.exchange.test_cli import (  # noqa: F401 (run again here, in this layout)
     clerk,
-    test_merge_accept_units_and_upward,
     test_verify_prints_what_the_package_is_and_each_check,
 )
 from tests.exchange.test_returns import (  # noqa: F401
     merged,
     test_a_packages_records_are_listed_by_form_and_name,
-    test_cli_return,
     test_the_whole_return_loop,
 )
 

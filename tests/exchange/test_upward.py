@@ -19,7 +19,7 @@ from tests.exchange.conftest import CITY, PROVINCE, World, counts, resign, unzip
 from tests.exchange.formats import data_lines, open_members, reseal
 
 #: on both stores (tests/exchange/conftest.py): what reads or writes sealed columns
-BOTH_STORES = {"test_the_law_society_chain", "test_a_city_that_alters_a_firm_record_is_caught"}
+BOTH_STORES = {"test_the_law_society_chain"}  # the party chain: test_merge_server.py
 
 
 NATION = UnitInfo("100000NATION", "全国律师行业党委（测试）", "national")
