@@ -27,9 +27,9 @@ def merged(world: World):
     firm = world.firm(seed=61, parent=city)
     sent = world.export(firm.register)
     world.merge(city, sent.path)
-    with firm.register.session() as session:
-        member = session.execute(select(Record).where(Record.form_id == "lawyer_member")
-                                 .order_by(Record.name)).scalars().first()
+    with firm.register.session() as session:  # the first by name (sealed on a server:
+        member = min(session.scalars(select(Record).where(  # sorted here, not by the database)
+            Record.form_id == "lawyer_member")), key=lambda r: r.name)
     return world, city, firm, sent, member
 
 
