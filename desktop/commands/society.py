@@ -18,6 +18,7 @@ from desktop.commands.common import (
 )
 from desktop.errors import KnownError, UsageError
 from desktop.inputs import regular_file
+from desktop.storage.concurrency import require_audit_of
 
 CATEGORY_NAMES = {"重复录入": "2", "严重违法违纪": "3", "不符合条件": "4", "无身份证号": "5",
                   "已退会": "6"}
@@ -136,6 +137,7 @@ def cmd_propose(args) -> int:
         proposal = run(propose(reg, forms, years=args.years), progress_printer())
         unit = _unit_name(reg)
         try:
+            require_audit_of(reg)  # logged: refused before the file if it cannot be
             write_proposal(args.out, proposal, society_form(forms), unit_name=unit, full=args.full)
         except OSError as err:
             raise KnownError(f"无法写入 {args.out}（{err.strerror}）。如文件已在 Excel 中打开，请先关闭。"
@@ -240,6 +242,7 @@ def cmd_notice(args) -> int:
     with open_db(args.db) as reg:
         notice = build_notice(reg, shipped(), names=args.names, categories=chosen,
                               deadline=args.deadline)
+        require_audit_of(reg)  # logged: refused before the file if it cannot be
         write_notice(args.out, notice)
         log_export(reg, "cleanup.notice", args.out, {"names": args.names,
                    "categories": chosen or [], "listed": len(notice.rows)})
@@ -272,6 +275,7 @@ def cmd_stats(args) -> int:
                            filler=args.filler or profile.filler,
                            contact=args.contact or profile.phone)
         if args.out:
+            require_audit_of(reg)  # logged: refused before the file if it cannot be
             write_stats(args.out, stats)
             log_export(reg, "stats.export", args.out, {"parts": len(stats.parts)})
     print_stats(stats, args.format)

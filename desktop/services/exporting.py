@@ -36,6 +36,7 @@ from desktop.services.drafts import drafts_left_out
 from desktop.services.intake.checking import RowResult
 from desktop.services.intake.workbook import CellRowResult
 from desktop.storage import Record, Register, Unit, append_audit
+from desktop.storage.concurrency import require_audit
 
 __all__ = ["ExportResult", "annotate_results", "export_excel", "write_template"]
 
@@ -82,6 +83,8 @@ def export_excel(register: Register, forms: FormSet, target: str, out: Path, *,
     needed = [summary.source_form, "party_org"] if summary else [target]
     yield Progress(0, 1, "读取记录")
     with register.session() as session:
+        if audit:  # a role that may not append to the audit log: refused before any file
+            require_audit(session)
         own = session.get(Unit, register.own_unit_id)
         scope = _scope(session, own)
         records = _load(session, forms, scope, needed)

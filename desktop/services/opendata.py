@@ -50,6 +50,7 @@ from desktop.reports.dictionary.markdown import dictionary_markdown
 from desktop.reports.dictionary.workbook import write_dictionary
 from desktop.services.listing import forms_for_level
 from desktop.storage import Record, Register, Unit, append_audit
+from desktop.storage.concurrency import require_audit
 from desktop.storage.files import fsync, write_error
 from desktop.storage.tables import PACKAGE_RECEIVED, Package
 
@@ -156,6 +157,7 @@ def export_open(register: Register, forms: FormSet, out: Path, *, actor: str = "
         raise UsageError(f"找不到上级文件夹 {out.parent}，请先建立它或另选位置。")
     now = now or datetime.now(UTC)
     with register.session() as session:
+        require_audit(session)  # a role that may not append to the audit log: nothing written
         own = session.get(Unit, register.own_unit_id)
         chosen = _chosen(forms, own)
         part = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.part"

@@ -26,6 +26,7 @@ from desktop.reports.pdf.content import BIRTH_SHOWN, PrintedRecord, printed_reco
 from desktop.reports.pdf.qr import KINDS, parse_code
 from desktop.services.unit import unit_profile
 from desktop.storage import KEY_SIGNING, Record, Register, Unit, UnitKey, append_audit
+from desktop.storage.concurrency import require_audit
 
 MASKED_NOTE = "身份证号码、电话号码已遮蔽"
 FULL_NOTE = "全号打印（已记入操作日志）"
@@ -68,6 +69,8 @@ def print_records(register: Register, forms: FormSet, form_id: str,
     form = _record_form(forms, form_id)
     today = today or date.today()
     with register.session() as session:
+        if full or not preview:  # audited: refused before the pages are made when it cannot be
+            require_audit(session)
         rows, drafts = _load_records(session, form, record_ids)
         units = _unit_names(session, {r.unit_id for r in rows})
         items = [(_printed(form, r, masked=not full), units.get(r.unit_id, "")) for r in rows]
@@ -331,6 +334,8 @@ def print_tables(register: Register, forms: FormSet, table_id: str, *, full: boo
         docs, count = [stats_doc(stats, ident or f"{stats.unit_code}-{STATS_SHORT}")], 1
     drafts = 0
     with register.session() as session:
+        if full or not preview:  # audited: refused before the pages are made when it cannot be
+            require_audit(session)
         if table_id != STATS_ID:
             docs, count, drafts = _summary_docs(session, register, forms, table_id, today,
                                                 full, filler, contact, ident)

@@ -205,10 +205,15 @@ def _get(out) -> tuple:
 def office(pg_cluster, pg_url, pg_database):
     """A register on PostgreSQL with the clerks' and reviewers' groups (role_statements) and
     three login roles: clerk_a, clerk_b (clerks), reviewer_c (reviewers)."""
+    yield from office_with(pg_cluster, pg_url, pg_database, role_statements)
+
+
+def office_with(pg_cluster, pg_url, pg_database, statements):
+    """`office` with the groups made by `statements` (role_statements, or an older version's)."""
     create_register(pg_url, PASSPHRASE, OWN_UNIT, kdf=FAST_KDF).close()
     names = {"clerks": f"{pg_database}_clerks", "reviewers": f"{pg_database}_reviewers"}
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        for sql in role_statements(pg_database, **names):
+        for sql in statements(pg_database, **names):
             conn.execute(sql)
         for login, group in (("clerk_a", "clerks"), ("clerk_b", "clerks"),
                              ("reviewer_c", "reviewers")):

@@ -35,6 +35,7 @@ from desktop.progress import run
 from desktop.reports.xlsx.write import DocProps, TableSheet, UnitLine, write_tables
 from desktop.services.packages.io import ACTOR
 from desktop.storage import AuditEntry, Record, Register, Unit, append_audit
+from desktop.storage.concurrency import require_audit_of
 from desktop.storage.tables import PACKAGE_RECEIVED, PACKAGE_SENT, ExpectedUnit, Package
 
 CHUNK = 900
@@ -320,6 +321,7 @@ def write_workbook(register: Register, forms: FormSet, report: ChangeReport, pat
                          "位置。")
     if report.comparison is None:
         raise KnownError(f"没有可写出的变化清单：{report.message}")
+    require_audit_of(register)  # may this role append to the audit log: before the file
     counts = report.comparison.counts()
     summary = [(r["unit"], form_title(forms, r["form"]), r["added"],
                 sum(r["removed"].values()), reasons_text(r["removed"]), r["changed"])

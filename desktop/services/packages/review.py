@@ -25,6 +25,7 @@ from desktop.reports.xlsx.head import named_rows
 from desktop.reports.xlsx.write import DocProps, TableSheet, UnitLine, write_tables
 from desktop.services.packages.io import ACTOR, write_atomic
 from desktop.storage import Record, Register, append_audit
+from desktop.storage.concurrency import require_audit_of
 from desktop.storage.tables import Package, utcnow
 
 ACCEPTED = "已接收"
@@ -109,6 +110,8 @@ def export_dashboard(register: Register, rows: Sequence[dash.UnitStatus], path: 
                      note: str = "", actor: str = ACTOR) -> Path:
     """The dashboard's rows (as filtered and sorted on screen) as a workbook: a title, the
     unit line, the header and one row per unit; every text cell through put_text."""
+    require_audit_of(register)  # may this role append to the audit log: before the file
+
     def line(r: dash.UnitStatus) -> tuple:
         got = r.package_id is not None
         return (r.code, r.name, "应报" if r.expected else "名单外", r.deadline or "", r.status,

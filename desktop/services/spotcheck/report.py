@@ -23,6 +23,7 @@ from desktop.reports.xlsx.spotcheck import write_report_book
 from desktop.services.packages.io import write_atomic
 from desktop.services.spotcheck.signers import Signers, package_signers
 from desktop.storage import Register, append_audit
+from desktop.storage.concurrency import require_audit_of
 from desktop.storage.server import open_value
 from desktop.storage.tables import Package, SpotItem, SpotSample
 
@@ -136,6 +137,7 @@ def write_report(register: Register, forms: FormSet, out: Path, *,
     if kind not in (".pdf", ".xlsx"):
         raise UsageError(f"抽查报告应保存为 .pdf 或 .xlsx 文件：{out}")
     today = today or date.today()
+    require_audit_of(register)  # may this role append to the audit log: before the file
     yield Progress(0, 2, "汇总核验结果")
     report = spot_report(register, forms, sample_id)
     yield Progress(1, 2, "写出抽查报告")

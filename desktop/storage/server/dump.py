@@ -72,7 +72,8 @@ def dump(location: ServerLocation, out: Path) -> Path:
     with tracked_part(tmp):
         try:
             done = subprocess.run(
-                [program, "--format=custom", "--no-password", f"--file={tmp}",
+                [program, "--format=custom", "--no-password", "--enable-row-security",
+                 f"--file={tmp}",
                  f"--dbname={location.url}"],
                 capture_output=True, text=True, env=client_environment(), check=False)
             if done.returncode != 0:

@@ -24,6 +24,7 @@ from desktop.services.cleanup.members import next_number
 from desktop.services.cleanup.paper import log_export
 from desktop.services.cleanup.propose import apply_decisions, propose, society_form
 from desktop.services.cleanup.workbook import read_decisions, write_proposal
+from desktop.storage.concurrency import require_audit_of
 from desktop.ui.actions import Action
 from desktop.ui.cleanup.common import FORM_ID, FindingsDialog, PeopleRow, status_label
 from desktop.ui.cleanup.dialogs import (
@@ -127,6 +128,7 @@ def export_proposal(ctx: WindowContext, path: Path | None = None) -> None:
     def task():
         proposal = yield from propose(ctx.register, ctx.forms)
         try:
+            require_audit_of(ctx.register)  # logged: refused before the file if it cannot be
             write_proposal(path, proposal, form, unit_name=unit, full=False)
         except OSError as err:
             raise KnownError(f"无法写入 {path}（{err.strerror}）。如文件已在 Excel 中打开，请先关闭。"

@@ -42,6 +42,7 @@ from desktop.ui.cleanup.revoke import RevokePage
 from desktop.ui.context import Changes, WindowContext
 from desktop.ui.dialogs import fit_to_screen, guard_wheel
 from desktop.ui.operations import Operation
+from desktop.ui.records.reviewer import grey_out
 from desktop.ui.register.unit_info import fill_people
 
 PENDING, CONFIRMED, REJECTED = "待定", "确认重复", "不是重复"
@@ -85,6 +86,7 @@ class ProposalsDialog(QDialog):
         self.last_result: ApplyResult | None = None
         self.setWindowTitle("清理建议 — 法学会个人会员清理")
         self._build()
+        self.read_only = grey_out(ctx.register, (self.apply_button,))  # a reviewer role
         fit_to_screen(self, (1180, 760))
 
     # -- layout --
@@ -217,7 +219,7 @@ class ProposalsDialog(QDialog):
 
         def ended() -> None:
             self.recompute.setEnabled(True)
-            self.apply_button.setEnabled(True)
+            self.apply_button.setEnabled(not self.read_only)
 
         def task():
             proposal = yield from propose(ctx.register, ctx.forms, years=years)

@@ -36,6 +36,7 @@ from desktop.services.cleanup.paper import (
 )
 from desktop.services.packages.stats import received_tables, unit_table
 from desktop.services.unit import unit_profile
+from desktop.storage.concurrency import require_audit_of
 from desktop.ui.cleanup.common import date_edit, to_date
 from desktop.ui.context import WindowContext
 from desktop.ui.dialogs import fit_to_screen
@@ -168,6 +169,7 @@ class StatsDialog(QDialog):
                 path = path.with_name(path.name + suffix)
         stats = self.current()
         try:
+            require_audit_of(ctx.register)  # logged: refused before the file if it cannot be
             write_stats(path, stats)
             log_export(ctx.register, "stats.export", path, {"parts": len(stats.parts)},
                        actor=ctx.actor)
@@ -253,6 +255,7 @@ class NoticeDialog(QDialog):
         try:
             notice = build_notice(ctx.register, ctx.forms, names=names,
                                   categories=chosen if names else None, deadline=deadline)
+            require_audit_of(ctx.register)
             write_notice(path, notice)
             log_export(ctx.register, "cleanup.notice", path,
                        {"names": names, "categories": chosen if names else [],

@@ -39,6 +39,7 @@ from desktop.ui.files import offer_folder, open_path, save_path
 from desktop.ui.packages.changes import ChangesDialog
 from desktop.ui.packages.returning import ReturnDialog
 from desktop.ui.packages.revoking import revoke_unit_key
+from desktop.ui.records.reviewer import grey_out
 from desktop.ui.rows import RowsModel
 from desktop.ui.style import MARK_COLOURS
 
@@ -312,6 +313,9 @@ class DashboardDialog(QDialog):
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
         fit_to_screen(self, (1360, 640))
+        self.writes = (self.import_button, self.add_button, self.accept_button,
+                       self.return_button, self.change_button, self.revoke_button)
+        self.read_only = grey_out(ctx.register, self.writes)  # a reviewer role: looks only
         self.reload()
 
     def reload(self) -> None:
@@ -379,6 +383,8 @@ class DashboardDialog(QDialog):
         self.change_button.setEnabled(row is not None and bool(row.unit_changes))
         self.revoke_button.setEnabled(row is not None)
         self.changes_button.setEnabled(has)
+        for button in self.writes if self.read_only else ():
+            button.setEnabled(False)
 
     def show_unit(self) -> bool:
         """Show the selected unit's records in the main window (double click)."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from desktop.errors import KnownError
 from desktop.progress import Progress
+from desktop.storage.concurrency import require_audit_of
 from desktop.ui.context import WindowContext
 from desktop.ui.operations import Operation
 from desktop.ui.printing.render import PdfPages
@@ -126,7 +127,13 @@ def start_print(ctx: WindowContext, parent: QWidget, pdf: bytes, title: str,
     """Ask for a printer, then print on a worker with progress; `on_done(pages, printer)` when
     the last page is sent, `on_cancel()` when the user stopped the job. Returns the printer,
     or None when the dialog was cancelled. The progress is a progress dialog over `parent` (for
-    more than a few pages), not the status bar."""
+    more than a few pages), not the status bar. A role that may not append to the audit log
+    (which every print goes to) is told so through `on_error` before a printer is chosen."""
+    try:
+        require_audit_of(ctx.register)
+    except KnownError as err:
+        on_error(str(err))
+        return None
     pages = PdfPages(pdf)
     printer = new_printer(pages, title)
     count = len(pages)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import KnownError
 from desktop.services.printing import PrintResult, write_pdf
+from desktop.storage.concurrency import require_audit_of
 from desktop.ui.context import WindowContext
 from desktop.ui.dialogs import WorkDialog, fit_to_screen
 from desktop.ui.files import offer_folder, save_path
@@ -247,6 +248,7 @@ class PreviewDialog(WorkDialog):
         if path.suffix.lower() != ".pdf":
             path = path.with_name(path.name + ".pdf")
         try:
+            require_audit_of(self.ctx.register)  # the audit entry must be possible: first
             write_pdf(path, self.result)
         except KnownError as err:
             QMessageBox.warning(self, "未能保存", str(err))

@@ -5,7 +5,8 @@ stay."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from desktop.storage import Register
 from desktop.storage.concurrency import can_write
@@ -50,3 +51,15 @@ def apply_reviewer_mode(window: Window) -> bool:
             action.setStatusTip(WHY)
     window.show_status(WHY)
     return False
+
+
+def grey_out(register: Register, widgets: Iterable[Any]) -> bool:
+    """A dialog's buttons that write (收件看板's 接收, 退回, 吊销公钥…), for a role that may only
+    read: disabled, each saying why. Whether the role may only read (the dialog keeps them
+    disabled when it enables by selection)."""
+    if can_write(register.engine):
+        return False
+    for widget in widgets:
+        widget.setEnabled(False)
+        widget.setToolTip(WHY)
+    return True
