@@ -251,3 +251,41 @@ def test_a_file_register_is_never_asked(tmp_path):
         with register.session() as session:
             assert audit_refusal(session) is None
             assert session.execute(select(AuditEntry.seq)).first() is not None
+
+
+@pytest.fixture
+def as_office(dengji, monkeypatch):
+    """`dengji` with the office's passphrase and key derivation (no re-wrap at open)."""
+    from desktop.storage import crypto
+
+    monkeypatch.setenv("DENGJI_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setattr(crypto, "DEFAULT_KDF", FAST_KDF)
+    return dengji
+
+
+def test_the_commands_export_and_print_as_a_reviewer(office, as_office, tmp_path):  # noqa: F811
+    dengji = as_office
+    rid = new_record(office["owner"])
+    out = tmp_path / "new"
+    out.mkdir()
+    done = dengji("export-excel", "--db", office["reviewer_c"], "--form", FORM,
+                  "--out", out / "附件1.xlsx")
+    assert done.code == 0 and (out / "附件1.xlsx").is_file()
+    done = dengji("print", "--db", office["reviewer_c"], "--form", FORM, "--record", rid,
+                  "--out", out / "记录.pdf")
+    assert done.code == 0 and (out / "记录.pdf").is_file()
+    assert [a for _, a, _, actor in entries(office["owner"])[-2:]
+            if actor.endswith("@" + office["roles"]["reviewer_c"])] == ["export_excel", "print"]
+
+
+def test_the_commands_with_the_old_grants_say_what_to_run_and_write_nothing(
+        old_office, as_office, tmp_path):
+    dengji = as_office
+    rid = new_record(old_office["owner"])
+    old = tmp_path / "old"
+    old.mkdir()
+    for argv in (("export-excel", "--out", old / "附件1.xlsx"),
+                 ("print", "--record", rid, "--out", old / "记录.pdf")):
+        done = dengji(argv[0], "--db", old_office["reviewer_c"], "--form", FORM, *argv[1:])
+        assert done.code == 1 and "不能写入审计日志" in done.err and "重新执行" in done.err
+    assert list(old.iterdir()) == []
