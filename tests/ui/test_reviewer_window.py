@@ -39,6 +39,8 @@ def test_a_reviewer_sees_the_records_and_cannot_change_them(office, make_window)
         tab.view.selectRow(0)
         assert tab.session.record_id == rid and tab.session.values  # opened, not dj1.…
         assert tab.editor.read_only and not tab.editor.submit_button.isEnabled()
+        assert not tab.new_button.isEnabled() and tab.new_button.toolTip() == WHY
+        assert tab.reveal_button.isEnabled()  # 显示完整号码…: an audited read, allowed
         tab.new_record()
         assert tab.session.record_id == rid  # nothing new: the status bar says why
         assert not tab.editor.save_draft()

@@ -43,6 +43,8 @@ def apply_reviewer_mode(window: Window) -> bool:
     window.setWindowTitle(f"{window.windowTitle()}（只读：审阅角色）")
     for tab in window.form_tabs:
         tab.writable = False  # called before the editors are built: they are made read-only
+        tab.new_button.setEnabled(False)
+        tab.new_button.setToolTip(WHY)
     for name in WRITES:
         if window.ctx.has_action(name):
             action = window.ctx.action(name)
