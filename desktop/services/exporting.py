@@ -110,10 +110,14 @@ def export_excel(register: Register, forms: FormSet, target: str, out: Path, *,
                           form_version=form.version, records=count, full=full)
         yield from write_tables(out, sheets, props)
         if audit:
-            append_audit(session, actor, "export_excel", out.name, {
-                "target": target, "title": title, "file": out.name, "records": count,
-                "excluded": excluded, "full": full, "drafts_left_out": drafts})
-            session.commit()
+            try:
+                append_audit(session, actor, "export_excel", out.name, {
+                    "target": target, "title": title, "file": out.name, "records": count,
+                    "excluded": excluded, "full": full, "drafts_left_out": drafts})
+                session.commit()
+            except BaseException:
+                Path(out).unlink(missing_ok=True)  # no workbook without its audit entry
+                raise
     return ExportResult(out, title, count, excluded, full, drafts)
 
 

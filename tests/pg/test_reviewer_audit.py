@@ -289,3 +289,21 @@ def test_the_commands_with_the_old_grants_say_what_to_run_and_write_nothing(
         done = dengji(argv[0], "--db", old_office["reviewer_c"], "--form", FORM, *argv[1:])
         assert done.code == 1 and "不能写入审计日志" in done.err and "重新执行" in done.err
     assert list(old.iterdir()) == []
+
+
+def test_a_workbook_whose_audit_entry_fails_is_removed(tmp_path, monkeypatch):
+    """A refusal the check did not foresee (a grant revoked meanwhile, a lost connection): the
+    workbook does not stay behind without its entry."""
+    from desktop.services import exporting
+    from desktop.storage import create_register
+    from tests.storage.conftest import OWN_UNIT
+
+    def refused(*_a, **_k):
+        raise KnownError("审计日志写入失败")
+
+    monkeypatch.setattr(exporting, "append_audit", refused)
+    out = tmp_path / "附件1.xlsx"
+    with create_register(tmp_path / "r.dengji", PASSPHRASE, OWN_UNIT, kdf=FAST_KDF) as register:
+        with pytest.raises(KnownError):
+            run(export_excel(register, shipped_forms(), FORM, out))
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["r.dengji"]
