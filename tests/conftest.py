@@ -14,7 +14,7 @@ import random
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -94,6 +94,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         if os.environ.get("DENGJI_HOME") == home:
             del os.environ["DENGJI_HOME"]
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_in_the_working_folder() -> Iterator[None]:
+    """The suite leaves the folder it runs in as it found it: a command that writes into the
+    current folder by default (the 移交清单 without --checklist) is run from a test's own."""
+    here = Path.cwd()
+    before = set(here.iterdir())
+    yield
+    left = sorted(p.name for p in set(here.iterdir()) - before
+                  if not p.name.startswith(".") and p.name != "__pycache__")
+    assert not left, f"tests left files in {here}: {left}"
 
 
 # --- sample records -----------------------------------------------------------
