@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import queue
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import psycopg
@@ -28,6 +29,7 @@ from desktop.storage.concurrency import (
     refusal,
     role_statements,
 )
+from tests.pg.cluster import new_database
 from tests.storage.conftest import FAST_KDF, OWN_UNIT, PASSPHRASE
 
 FORM = "lawyer_member"
@@ -359,35 +361,36 @@ def test_an_import_is_seen_whole_or_not_at_all_while_a_clerk_reads_and_edits(off
 
 
 def test_a_merge_is_seen_whole_or_not_at_all_by_a_reader(tmp_path, forms, pg_cluster):
-    from tests.exchange.conftest import CITY
+    from tests.exchange.conftest import CITY, World
     from tests.exchange.conftest import PASSPHRASE as WORLD_PASSPHRASE
-    from tests.exchange.test_merge_server import world as server_world
 
-    made = server_world.__wrapped__(tmp_path, forms, pg_cluster)
-    world = next(made)
-    try:
-        town = world.register(CITY)
-        firm = world.firm(seed=1803, members=120, parent=town)
-        sent = world.export(firm.register)
-        with town.session() as session:
-            before = session.execute(select(func.count()).select_from(Record)).scalar_one()
-        started, stop, out = SPAWN.Event(), SPAWN.Event(), SPAWN.Queue()
-        reader = SPAWN.Process(target=_reader,
-                               args=(str(town.path), started, stop, out, WORLD_PASSPHRASE))
-        reader.start()
+    with ExitStack() as databases:  # the firm in a file, the city in a new database
+        world = World(tmp_path, forms, server=lambda: pg_cluster.url(
+            databases.enter_context(new_database(pg_cluster))))
         try:
-            assert started.wait(WAIT)
-            [report] = world.merge(town, sent.path)
-            assert report.status == "merged"
+            town = world.register(CITY)
+            firm = world.firm(seed=1803, members=120, parent=town)
+            sent = world.export(firm.register)
+            with town.session() as session:
+                before = session.execute(select(func.count()).select_from(Record)).scalar_one()
+            started, stop, out = SPAWN.Event(), SPAWN.Event(), SPAWN.Queue()
+            reader = SPAWN.Process(target=_reader,
+                                   args=(str(town.path), started, stop, out, WORLD_PASSPHRASE))
+            reader.start()
+            try:
+                assert started.wait(WAIT)
+                [report] = world.merge(town, sent.path)
+                assert report.status == "merged"
+            finally:
+                stop.set()
+                reader.join(WAIT)
+            seen = out.get(timeout=WAIT)
+            assert isinstance(seen, list), seen
+            after = before + report.outcome.records
+            assert after > before and set(seen) <= {before, after} and before in seen
         finally:
-            stop.set()
-            reader.join(WAIT)
-        seen = out.get(timeout=WAIT)
-        assert isinstance(seen, list), seen
-        after = before + report.outcome.records
-        assert after > before and set(seen) <= {before, after} and before in seen
-    finally:
-        made.close()
+            for register in world.opened:
+                register.close()
 
 
 @pytest.fixture
