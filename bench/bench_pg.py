@@ -167,7 +167,7 @@ def bench_merge(cluster, folder: Path, cities: int, records: int) -> None:
           "(target ≤ 1.5×)", flush=True)
 
 
-def bench_open(cluster, folder: Path, records: int, env: dict) -> None:
+def bench_open(cluster, folder: Path, records: int, env: dict, rounds: int = 3) -> None:
     url = new_database(cluster)
     data = write_jsonl(folder / "open.jsonl", lawyer_records(records, seed=3))
     dengji("init", "--db", url, "--level", "city", "--unit-name", "基准市律师行业党委",
@@ -186,7 +186,7 @@ def bench_open(cluster, folder: Path, records: int, env: dict) -> None:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
     forms = shipped_forms()
     warm_up()
-    for attempt in range(3):
+    for attempt in range(rounds):
         with Clock(cluster.folder, own_cpu) as clock:
             register = open_register(url, PASS)
             window = MainWindow(register, forms, actor="bench", settings=QSettings())
@@ -206,6 +206,7 @@ def main() -> None:
     ap.add_argument("--cities", type=int, default=20)
     ap.add_argument("--province-records", type=int, default=200_000)
     ap.add_argument("--open-records", type=int, default=200_000)
+    ap.add_argument("--open-rounds", type=int, default=3)
     ap.add_argument("--skip", default="", help="comma-separated: import,merge,open")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -224,7 +225,7 @@ def main() -> None:
         if "merge" not in skip:
             bench_merge(cluster, folder, args.cities, args.province_records)
         if "open" not in skip:
-            bench_open(cluster, folder, args.open_records, env)
+            bench_open(cluster, folder, args.open_records, env, args.open_rounds)
     finally:
         cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)

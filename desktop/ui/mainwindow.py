@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.forms import FormSet
 from desktop.domain.levels import LEVEL_NAMES
-from desktop.progress import run
+from desktop.progress import run, without_collection
 from desktop.services.editing import load_peers, peer_forms
 from desktop.services.listing import UnitRow, count_form, forms_for_level, list_units
 from desktop.storage import Register
@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
                     tab.record_saved.connect(other.peer_saved)
         self.tabs.currentChanged.connect(self._tab_changed)
         self._peers_started = False
+        self._closed = False  # closeEvent: no work is started after it
         self._read_peers(own.id, later=True)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
@@ -280,12 +281,11 @@ class MainWindow(QMainWindow):
         at once for a small register, on a worker for a large one (the window is usable
         meanwhile; cross rules start when they are read)."""
         wanted = sorted({f for tab in self.form_tabs for f in peer_forms(self.forms, tab.form)})
-        if not wanted:
+        if not wanted or self._closed:  # (the delayed start after a quick close)
             return
 
         def attach(cache) -> None:
             gc.freeze()  # 200,000 records need never be walked by the garbage collector
-            gc.enable()
             for tab in self.form_tabs:
                 tab.attach_peers(unit_id, cache)
             if big:
@@ -300,16 +300,8 @@ class MainWindow(QMainWindow):
         if later:
             return  # started once the window is shown (showEvent)
         self.show_status("正在读取本单位记录，稍后启用跨表校验…")
-        # no full garbage collection while 200,000 records are read: each one would hold the
-        # interpreter for a few hundred milliseconds and stall the typing
-        gc.disable()
-        def failed(message: str) -> None:
-            gc.enable()
-            self.show_status(message)
-
-        job = Operation(self.ctx, task, title="读取本单位记录").failure(failed).success(attach).run()
-        if job is not None:
-            job.signals.cancelled.connect(gc.enable)  # closing the window while it reads
+        Operation(self.ctx, lambda: without_collection(task()), title="读取本单位记录") \
+            .failure(self.show_status).success(attach).run()
 
     def lock(self) -> None:
         """Hide every record and ask for the passphrase again."""
@@ -365,6 +357,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         if self.idle is not None:
             self.idle.stop()
+        self._closed = True
         self.workers.cancel_all()
         self.workers.wait(5000)
         for tab in self.form_tabs:

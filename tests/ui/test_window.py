@@ -256,6 +256,60 @@ def test_a_large_table_reads_names_and_cross_rule_records_on_workers(
     assert tab.model.data(tab.model.index(0, 1)) == members[0]["姓名"]
 
 
+def test_closing_the_window_while_it_reads_leaves_the_collector_on(
+        make_window, register, qtbot, monkeypatch):
+    """The cross-rule records are read with the garbage collector paused; a window closed
+    mid-read once left it paused for the rest of the process (memory and open time grew with
+    every later window)."""
+    import gc
+    import time
+
+    import desktop.ui.mainwindow as mainwindow
+    from desktop.progress import Progress
+
+    _stored_members(register, n=2)
+    reading = []
+
+    def slow_peers(*_args):
+        for i in range(500):
+            reading.append(gc.isenabled())
+            time.sleep(0.01)
+            yield Progress(i, 500)
+        return {}
+
+    monkeypatch.setattr(mainwindow, "BACKGROUND_PEERS", 0)
+    monkeypatch.setattr(mainwindow, "PEERS_DELAY_MS", 10)
+    monkeypatch.setattr(mainwindow, "load_peers", slow_peers)
+    gc.enable()
+    window = make_window(register)
+    qtbot.waitUntil(lambda: len(reading) > 3, timeout=5000)
+    assert reading[-1] is False  # paused while it reads
+    window.close()
+    assert len(reading) < 500 and gc.isenabled()
+
+
+def test_a_window_closed_at_once_starts_no_reading(make_window, register, qtbot, monkeypatch):
+    """The cross-rule records are read a moment after the window shows; closed before that,
+    it reads nothing (the read once started after the close and ran on, unseen)."""
+    import desktop.ui.mainwindow as mainwindow
+
+    _stored_members(register, n=2)
+    started = []
+
+    def peers(*_args):
+        started.append(True)
+        return {}
+        yield
+
+    monkeypatch.setattr(mainwindow, "BACKGROUND_PEERS", 0)
+    monkeypatch.setattr(mainwindow, "PEERS_DELAY_MS", 50)
+    monkeypatch.setattr(mainwindow, "load_peers", peers)
+    window = make_window(register)
+    window.close()
+    qtbot.wait(300)
+    assert started == []
+
+
 def test_sorting_a_large_table_by_issues_reads_the_rows_on_a_worker(
         make_window, register, qtbot, monkeypatch):
     import desktop.ui.records.table as table
