@@ -46,8 +46,6 @@ from desktop.storage.tables import (
     utcnow,
 )
 
-CHUNK = 900
-
 
 @dataclass(frozen=True)
 class MergeOutcome:
@@ -63,10 +61,6 @@ class MergeOutcome:
     already: bool = False
     #: handovers its audit chain reports since the sender's last package: (entry, time, from, to)
     handovers: tuple[tuple, ...] = ()
-
-
-def _chunks(values: list) -> list[list]:
-    return [values[i:i + CHUNK] for i in range(0, len(values), CHUNK)]
 
 
 class Units:
@@ -193,16 +187,18 @@ def apply_package(session: Session, register: Register, v: Verification, file_na
         conn, "SELECT id FROM package WHERE direction = ? AND kind = ? AND sender_code = ?",
         (PACKAGE_RECEIVED, KIND_REGISTRATION, m.sender.code))]
     replaced: set[str] = set()
-    for chunk in _chunks(older):
+    for chunk in sql.pieces(conn, older):
+        where, params = sql.among(conn, "package_id", chunk)
         replaced.update(row[0] for row in sql.query(
-            conn, f"SELECT id FROM record WHERE package_id IN ({sql.marks(chunk)})", chunk))
+            conn, f"SELECT id FROM record WHERE {where}", params))
 
     # every check passed: from here on nothing refuses the package
     unit_changes = units.changes(details)
     unit_ids = units.ids_for([d.unit for d in details])
     kept = _forget_conflicts(conn, replaced)
-    for chunk in _chunks(older):
-        sql.execute(conn, f"DELETE FROM record WHERE package_id IN ({sql.marks(chunk)})", chunk)
+    for chunk in sql.pieces(conn, older):
+        where, params = sql.among(conn, "package_id", chunk)
+        sql.execute(conn, f"DELETE FROM record WHERE {where}", params)
 
     rows, keys, overrides = [], [], []
     now = utcnow()
@@ -268,12 +264,12 @@ def record_owners(conn: Connection, ids: list[str]) -> dict[str, tuple[str | Non
     received registration package it came in (None: the register's own record) and its
     name; one indexed query per chunk of ids."""
     out: dict[str, tuple[str | None, str]] = {}
-    for chunk in _chunks(ids):
+    for chunk in sql.pieces(conn, ids):
+        where, params = sql.among(conn, "r.id", chunk)
         for rid, name, sender in sql.query(
                 conn, "SELECT r.id, r.name, p.sender_code FROM record r LEFT JOIN package p "
-                "ON p.id = r.package_id AND p.direction = ? AND p.kind = ? "
-                f"WHERE r.id IN ({sql.marks(chunk)})", [PACKAGE_RECEIVED, KIND_REGISTRATION,
-                                                        *chunk]):
+                f"ON p.id = r.package_id AND p.direction = ? AND p.kind = ? WHERE {where}",
+                [PACKAGE_RECEIVED, KIND_REGISTRATION, *params]):
             out[rid] = (sender, open_value(conn.engine, "record", "name", rid, name))
     return out
 
@@ -282,15 +278,17 @@ def _forget_conflicts(conn: Connection, replaced: set[str]) -> dict[tuple, tuple
     """Delete the conflicts of records about to be replaced; return the "keep both" decisions
     (by key and pair of units), which the replacing records inherit."""
     kept: dict[tuple, tuple[str, str]] = {}
-    for chunk in _chunks(sorted(replaced)):
-        where = f"record_a IN ({sql.marks(chunk)}) OR record_b IN ({sql.marks(chunk)})"
+    for chunk in sql.pieces(conn, sorted(replaced)):
+        a, params = sql.among(conn, "record_a", chunk)
+        b, _same = sql.among(conn, "record_b", chunk)
+        where, params = f"{a} OR {b}", params + params
         for cid, kind, value, unit_a, unit_b, resolution, note, by in sql.query(
                 conn, "SELECT id, kind, key_value, unit_a, unit_b, resolution, note, "
-                f"resolved_by FROM record_conflict WHERE {where}", chunk + chunk):
+                f"resolved_by FROM record_conflict WHERE {where}", params):
             if resolution == "keep_both":  # value: as stored (blinded on a server register)
                 note = open_value(conn.engine, "record_conflict", "note", cid, note)
                 kept[(kind, value, frozenset((unit_a, unit_b)))] = (note, by or "")
-        sql.execute(conn, f"DELETE FROM record_conflict WHERE {where}", chunk + chunk)
+        sql.execute(conn, f"DELETE FROM record_conflict WHERE {where}", params)
     return kept
 
 
@@ -315,12 +313,13 @@ def _find_conflicts(conn: Connection, records: list[Incoming], keys: list[dict],
     # as record_key stores them: blinded on a server register (the same values on SQLite)
     stored = {blind_value(conn.engine, v): v
               for v in sorted({v for values in wanted.values() for v in values})}
-    for chunk in _chunks(list(stored)):  # one indexed query for all kinds: (kind IN …, value IN …)
+    for chunk in sql.pieces(conn, list(stored)):  # one indexed query for all kinds
+        of_kind, kind_params = sql.among(conn, "k.kind", kinds)
+        of_value, value_params = sql.among(conn, "k.value", chunk)
         for kind, found_value, rid, unit in sql.query(
                 conn, "SELECT k.kind, k.value, k.record_id, r.unit_id FROM record_key k "
-                "JOIN record r ON r.id = k.record_id "
-                f"WHERE k.kind IN ({sql.marks(kinds)}) AND k.value IN ({sql.marks(chunk)})",
-                [*kinds, *chunk]):
+                f"JOIN record r ON r.id = k.record_id WHERE {of_kind} AND {of_value}",
+                [*kind_params, *value_params]):
             value = stored[found_value]
             if value in wanted[kind]:
                 holders[kind, value].append((rid, unit))

@@ -44,6 +44,30 @@ def _driver(conn: Connection, sql: str, params: Sequence[Any]) -> tuple[str, tup
     return sql.replace("%", "%%").replace("?", "%s"), tuple(params)
 
 
+#: the most values one `among` piece holds on SQLite (its limit on a statement's variables is
+#: 32,766; a few other parameters share the statement)
+PIECE = 900
+
+
+def pieces(conn: Connection, values: Sequence[Any]) -> list[list[Any]]:
+    """`values` in pieces for `among`: at most PIECE each on SQLite; one on PostgreSQL (an
+    array parameter of any length)."""
+    if not values:
+        return []
+    if not _sqlite(conn):
+        return [list(values)]
+    return [list(values[i:i + PIECE]) for i in range(0, len(values), PIECE)]
+
+
+def among(conn: Connection, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """The condition "`column` is one of `values`" and its parameters: ``column IN (?, …)`` on
+    SQLite; ``column = ANY(?)`` with one array on PostgreSQL, where a statement's text is then
+    the same for any number of values (parsed and planned once, not once per list length)."""
+    if _sqlite(conn):
+        return f"{column} IN ({marks(values)})", list(values)
+    return f"{column} = ANY(?)", [list(values)]
+
+
 def marks(values: Iterable[Any]) -> str:
     """`?, ?, ?` for an IN list of `values`."""
     return ", ".join("?" for _ in values)
