@@ -310,6 +310,27 @@ def test_a_window_closed_at_once_starts_no_reading(make_window, register, qtbot,
     assert started == []
 
 
+def test_a_large_tables_names_are_read_after_the_window_is_shown(
+        register, qtbot, qsettings, monkeypatch):
+    """Names of a large table are read on a worker a moment after the table is first shown,
+    not while the window is built and painted (the read competed with the first paint)."""
+    import desktop.ui.records.formtab as formtab
+    import desktop.ui.records.table as table
+    from desktop.formspec import shipped_forms
+    from desktop.ui.mainwindow import MainWindow
+
+    _stored_members(register, n=2)
+    monkeypatch.setattr(table, "NAMES_AT_ONCE", 0)
+    monkeypatch.setattr(formtab, "NAMES_DELAY_MS", 20)
+    window = MainWindow(register, shipped_forms(), actor="测试员", settings=qsettings)
+    qtbot.addWidget(window)
+    tab = window.tab("lawyer_member")
+    qtbot.wait(200)
+    assert tab.model.index_.names is None  # built, not shown: nothing read yet
+    window.show()
+    qtbot.waitUntil(lambda: tab.model.index_.names is not None, timeout=5000)
+
+
 def test_sorting_a_large_table_by_issues_reads_the_rows_on_a_worker(
         make_window, register, qtbot, monkeypatch):
     import desktop.ui.records.table as table

@@ -47,6 +47,7 @@ class FormTab(QWidget):
                  actor: str, own_unit_id: str, workers: Workers, pinyin: PinyinKeys,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._names_wanted = False  # a large table's names wait until it is first shown
         self.register, self.forms, self.form = register, forms, form
         self.actor, self.own_unit_id, self.workers = actor, own_unit_id, workers
         self.unit_id = unit_id
@@ -167,6 +168,9 @@ class FormTab(QWidget):
         first = self._editor is None
         self.editor  # noqa: B018 (built when first shown)
         super().showEvent(event)
+        if self._names_wanted:
+            self._names_wanted = False
+            self._read_names()
         if first:
             state = self.splitter_state
             if not (isinstance(state, QByteArray | bytes) and self.splitter.restoreState(state)):
@@ -302,6 +306,9 @@ class FormTab(QWidget):
             if model.index_.names is None and rowids == model.index_.rowids:
                 self._read(task, lambda names: model.names_read(rowids, names))
 
+        if not self.isVisible():  # timed from the first showing: the paint goes first
+            self._names_wanted = True
+            return
         QTimer.singleShot(NAMES_DELAY_MS, self, start)  # never after the tab is gone
 
     # -- the list's counts: cross-record findings and the filters --
