@@ -1,4 +1,5 @@
-"""backup, restore: a checked copy of a register, and putting one back."""
+"""backup, restore, roles: a checked copy of a register, putting one back, and the SQL an
+administrator runs for the clerks' and reviewers' roles of a server register."""
 
 from __future__ import annotations
 
@@ -17,6 +18,17 @@ def register(sub) -> None:
     s.add_argument("--db", type=Path, required=True, help="登记库文件路径")
     s.add_argument("file", type=Path, help="本登记库的备份文件")
     s.set_defaults(func=cmd_restore)
+
+    s = sub.add_parser("roles", help="输出 PostgreSQL 登记库的经办人组和审阅人组角色的 SQL"
+                                     "（由数据库所有者执行，如 … | psql -d 库名；见 docs/postgresql.md）")
+    s.add_argument("--database", required=True, help="数据库名")
+    s.add_argument("--owner", help="数据库所有者角色（以后版本升级新增的表也自动授权）")
+    s.add_argument("--clerks", default="dengji_clerks", help="经办人组角色名（默认 %(default)s）")
+    s.add_argument("--reviewers", default="dengji_reviewers",
+                   help="审阅人组角色名（默认 %(default)s）")
+    s.add_argument("--again", action="store_true",
+                   help="角色已建立：只输出授权和行级安全策略（旧版本建立的库重新执行）")
+    s.set_defaults(func=cmd_roles)
 
 
 def cmd_backup(args) -> int:
@@ -39,4 +51,17 @@ def cmd_restore(args) -> int:
     with open_db(args.db) as reg:
         safety = restore_register(reg, args.file, actor="cli")
     print(f"已用 {args.file} 恢复登记库 {args.db}。恢复前的登记库已自动备份到 {safety.path}。")
+    return 0
+
+
+def cmd_roles(args) -> int:
+    from desktop.errors import UsageError
+    from desktop.storage.concurrency import role_statements
+
+    try:
+        statements = role_statements(args.database, clerks=args.clerks, reviewers=args.reviewers,
+                                     owner=args.owner, create=not args.again)
+    except ValueError:
+        raise UsageError("数据库名和角色名只能由英文字母、数字和下划线组成，请改正后重试。") from None
+    print("".join(f"{statement};\n" for statement in statements), end="")
     return 0

@@ -51,10 +51,8 @@ class FormTab(QWidget):
         self.register, self.forms, self.form = register, forms, form
         self.actor, self.own_unit_id, self.workers = actor, own_unit_id, workers
         self.unit_id = unit_id
-        #: False when the register's database role may only read (a reviewer, issue 18)
-        self.writable = True
-        #: the stored values a new record starts with besides the form's defaults (e.g. the next
-        #: free member number); set by the menu that knows them
+        self.writable = True  # False when the register's database role may only read (a reviewer)
+        #: what a new record starts with besides the form's defaults (the next member number…)
         self.new_record_values: Callable[[], dict[str, Any]] | None = None
         self.model = RecordTableModel(register, forms, form, unit_id, pinyin, self)
         self.model.needs_scan.connect(self._scan_then_sort)
@@ -168,8 +166,7 @@ class FormTab(QWidget):
         first = self._editor is None
         self.editor  # noqa: B018 (built when first shown)
         super().showEvent(event)
-        if self._names_wanted:
-            self._names_wanted = False
+        if self._names_wanted:  # (after the first paint: the timer starts now)
             self._read_names()
         if first:
             state = self.splitter_state
@@ -293,10 +290,9 @@ class FormTab(QWidget):
                     QItemSelectionModel.SelectionFlag.Rows)
 
     def _read_names(self) -> None:
-        """A large table's names, read on a worker once the window is painted (search and
-        sorting by name read them at once if they are wanted sooner)."""
-        model = self.model
-        rowids = list(model.index_.rowids)
+        """A large table's names, read on a worker once it is painted (search and sorting by
+        name read them at once if they are wanted sooner)."""
+        model, rowids = self.model, list(self.model.index_.rowids)
 
         def task():
             yield from ()
@@ -306,10 +302,9 @@ class FormTab(QWidget):
             if model.index_.names is None and rowids == model.index_.rowids:
                 self._read(task, lambda names: model.names_read(rowids, names))
 
-        if not self.isVisible():  # timed from the first showing: the paint goes first
-            self._names_wanted = True
-            return
-        QTimer.singleShot(NAMES_DELAY_MS, self, start)  # never after the tab is gone
+        if self.isVisible():
+            QTimer.singleShot(NAMES_DELAY_MS, self, start)  # never after the tab is gone
+        self._names_wanted = not self.isVisible()  # else timed from its first showing
 
     # -- the list's counts: cross-record findings and the filters --
 
