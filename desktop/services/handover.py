@@ -55,8 +55,8 @@ from desktop.services.unit import MAX_LENGTH, read_profile, write_profile
 from desktop.storage import AuditEntry, Meta, Record, Register, Unit, append_audit, crypto
 from desktop.storage.audit import HEAD_KEY
 from desktop.storage.concurrency import can_write
-from desktop.storage.server import datakey
-from desktop.storage.server import secrets as server_keys
+from desktop.storage.secrets import secrets_of
+from desktop.storage.server.secrets import WRONG_OLD
 from desktop.storage.tables import PACKAGE_RECEIVED, PACKAGE_SENT, Conflict, Package, ReturnNote
 
 #: the audit action of a handover (the receiving level reads it from the carried chain)
@@ -326,28 +326,11 @@ def _drop(register: Register, pending: Pending, actor: str, why: str) -> None:
         session.commit()
 
 
-def _opens_with(register: Register, passphrase: str) -> bool:
-    """Whether `passphrase` opens the register as it is now (its file, or its data key's
-    wrap on a server)."""
-    if register.kind == "server":
-        try:
-            datakey.unlock(passphrase, server_keys.recovery_facts(register.engine))
-        except (datakey.WrongKey, datakey.DamagedKeys):
-            return False
-        return True
-    salt = crypto.read_header(register.path)[: crypto.SALT_BYTES]
-    for kdf in crypto.kdf_candidates(salt):
-        literal = crypto.raw_key(crypto.derive_key(passphrase, salt, kdf), salt)
-        if hmac.compare_digest(literal, register.key_literal or ""):
-            return True
-    return False
-
-
 def _check_passphrases(register: Register, old: str, new: str) -> None:
     """change_passphrase's refusals, said before the intent is written: a handover refused
     leaves the register as it was, byte for byte."""
-    if not _opens_with(register, old):
-        raise WrongPassphrase("原口令不正确，口令未修改，登记库未作任何改动。请检查原口令（区分大小写）后重试。")
+    if not secrets_of(register).opens_with(old):
+        raise WrongPassphrase(WRONG_OLD)
     if new == old:
         raise KnownError("新口令与原口令相同，口令未修改。请设置一个不同的新口令。")
     with register.session() as session:
@@ -364,11 +347,11 @@ def _after_failure(register: Register, pending: Pending, old: str, new: str,
     changed (the error says so); after the re-key the handover is finished if it can be, or
     left for the next open."""
     try:
-        if _opens_with(register, old):
+        if secrets_of(register).opens_with(old):
             with register.session() as session:
                 session.execute(delete(Meta).where(Meta.key == PENDING_KEY))
                 session.commit()
-        elif _opens_with(register, new):
+        elif secrets_of(register).opens_with(new):
             _settle(register, new, actor)
     except Exception:  # noqa: BLE001 (the first error is the one to report; the next open settles)
         pass

@@ -43,7 +43,7 @@ from desktop.storage.engine import (
 )
 from desktop.storage.files import REASONS, backup_path, list_backups, prune_backups
 from desktop.storage.rekey import rekey_file
-from desktop.storage.server import dump, is_server_url
+from desktop.storage.server import datakey, dump, is_server_url
 from desktop.storage.server import secrets as server_keys
 from desktop.storage.server.location import ServerLocation
 from desktop.storage.server.store import make_server_engine
@@ -76,6 +76,9 @@ class Secrets(Protocol):
 
     def confirm(self, key_id: str, actor: str) -> bool:
         """Mark the sheet of `key_id` kept; False (nothing written) if it is not the current."""
+
+    def opens_with(self, passphrase: str) -> bool:
+        """Whether `passphrase` opens the register as it is now."""
 
     def change_passphrase(self, old: str, new: str, kdf: KdfParams, actor: str,
                           check_new: Callable[[], None]) -> Path | None:
@@ -183,14 +186,18 @@ class FileSecrets:
             session.commit()
         return True
 
-    def _check_old(self, old: str) -> None:
-        literal = self._literal()
+    def opens_with(self, passphrase: str) -> bool:
+        """Whether `passphrase` gives the file's key (under any parameters its salt allows)."""
+        literal = self.register.key_literal or ""
         salt = crypto.read_header(self.register.path)[: crypto.SALT_BYTES]
-        for kdf in crypto.kdf_candidates(salt):
-            if hmac.compare_digest(crypto.raw_key(crypto.derive_key(old, salt, kdf), salt),
-                                   literal):
-                return
-        raise WrongPassphrase(server_keys.WRONG_OLD)
+        return any(hmac.compare_digest(crypto.raw_key(crypto.derive_key(passphrase, salt, kdf),
+                                                      salt), literal)
+                   for kdf in crypto.kdf_candidates(salt))
+
+    def _check_old(self, old: str) -> None:
+        self._literal()  # a register opened without a passphrase: said as such
+        if not self.opens_with(old):
+            raise WrongPassphrase(server_keys.WRONG_OLD)
 
     def change_passphrase(self, old: str, new: str, kdf: KdfParams, actor: str,
                           check_new: Callable[[], None]) -> Path | None:
@@ -314,6 +321,14 @@ class ServerSecrets:
 
     def confirm(self, key_id: str, actor: str) -> bool:
         return server_keys.confirm(self.register.engine, key_id, actor, str(self.register.path))
+
+    def opens_with(self, passphrase: str) -> bool:
+        """Whether `passphrase` unwraps the data key as `meta` holds it now."""
+        try:
+            datakey.unlock(passphrase, server_keys.recovery_facts(self.register.engine))
+        except (datakey.WrongKey, datakey.DamagedKeys):
+            return False
+        return True
 
     def change_passphrase(self, old: str, new: str, kdf: KdfParams, actor: str,
                           check_new: Callable[[], None]) -> Path | None:
