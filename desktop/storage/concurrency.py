@@ -30,8 +30,9 @@ READ_ONLY_MESSAGE = ("当前数据库角色只有查看权限（{detail}），�
 AUDIT_GRANTS_MESSAGE = (
     "当前数据库角色 {role} 不能写入审计日志，而这一操作（导出、打印或显示完整信息）必须记入审计日志，"
     "因此没有进行，未生成任何文件。请数据库管理员以数据库所有者身份重新执行 docs/postgresql.md"
-    "“Roles: clerks and reviewers”一节的授权语句（CREATE ROLE 之后的各条，"
-    "desktop/storage/concurrency.py 的 role_statements 生成同样的语句），之后重新打开登记库再试。")
+    "“Roles: clerks and reviewers”一节的授权语句（CREATE ROLE 之后的各条；命令 dengji roles "
+    "--database 库名 --again 输出这些语句，即 desktop/storage/concurrency.py 的 role_statements），"
+    "之后重新打开登记库再试。")
 
 
 class RecordChanged(KnownError):
